@@ -1,0 +1,3 @@
+"""govsite-monitor: operations monitor for Chinese government websites and new-media accounts."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,80 @@
+"""What every check gets and gives.
+
+A page check sees each crawled page once (``on_page``) and turns what it saw, plus the crawl report, into
+findings (``finish``). It never reads raw config, never opens its own HTTP session and never writes SQL.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from yarl import URL
+
+from monitor.clock import Clock
+from monitor.config import Config, Site, Unit
+from monitor.findings import Finding
+
+if TYPE_CHECKING:
+    from monitor.crawl import CrawlReport
+    from monitor.fetch import Fetcher
+    from monitor.page import Page
+
+
+class UnitResolver:
+    """Which unit (县直部门/乡镇) owns a URL: the longest matching path prefix on the site."""
+
+    def __init__(self, site: Site, units: tuple[Unit, ...]) -> None:
+        hosts = set(site.crawl_hosts)
+        self._hosts = hosts
+        self._prefixes = sorted(
+            ((p, u.name) for u in units for p in u.paths), key=lambda pair: len(pair[0]), reverse=True
+        )
+        self.site_unit = site.unit
+
+    def unit_for(self, url: str) -> str | None:
+        """The owning unit's name, the site's own unit, or None."""
+        try:
+            u = URL(url)
+        except ValueError:
+            return self.site_unit
+        if (u.host or "") in self._hosts:
+            for prefix, name in self._prefixes:
+                if u.path.startswith(prefix):
+                    return name
+        return self.site_unit
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """Everything a check may use."""
+
+    site: Site
+    config: Config
+    clock: Clock
+    units: UnitResolver
+    log: logging.Logger
+
+
+class PageCheck(ABC):
+    """A check fed by the shared site crawl."""
+
+    name: ClassVar[str]
+    #: The crawl must check every link (not only fetch pages) when this check runs.
+    needs_link_checks: ClassVar[bool] = False
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+
+    def on_page(self, page: Page) -> None:  # noqa: B027 - optional hook
+        """See one crawled page (its body is released right after every check has seen it)."""
+
+    @abstractmethod
+    async def finish(self, report: CrawlReport, fetcher: Fetcher) -> list[Finding]:
+        """Turn what was seen into findings."""
+
+    def cleared(self, report: CrawlReport, identity: str) -> bool:
+        """Whether an open finding with this identity is known fixed even if the crawl was partial."""
+        return False

@@ -1,0 +1,368 @@
+"""The ``monitor`` command: a thin click layer over the same functions the daemon calls.
+
+Exit status: 0 no open findings, 1 open findings, 2 usage or configuration error, 3 a run failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor import __version__
+from monitor.clock import Clock, clock_from_env
+from monitor.config import DEFAULT_CONFIG_NAME, Config, ConfigError, load_config
+from monitor.findings import Severity
+from monitor.progress import LogProgress, Progress, RichProgress
+from monitor.runner import DutyError, SiteRunResult, crawl_duties, run_duty
+from monitor.store import Store
+from monitor.textsafe import inert
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXPORT_FIELDS = (
+    "fingerprint",
+    "duty",
+    "kind",
+    "severity",
+    "status",
+    "site",
+    "unit",
+    "url",
+    "source_urls",
+    "message",
+    "evidence",
+    "first_seen",
+    "last_seen",
+)
+log = logging.getLogger("monitor")
+
+
+class AppContext:
+    """Global options, resolved lazily so that ``--help`` never needs a config file."""
+
+    def __init__(self, config_path: str | None, db_path: str | None, verbose: int, quiet: bool) -> None:
+        self.config_path = config_path
+        self.db_path = db_path
+        self.verbose = verbose
+        self.quiet = quiet
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        """The validated config (exits 2 with the key path on error)."""
+        if self._config is None:
+            self._config = self.load()
+        return self._config
+
+    def load(self) -> Config:
+        """Load ``--config``, or ./config.yaml when present, or an empty config."""
+        path = self.config_path
+        if path is None and Path(DEFAULT_CONFIG_NAME).is_file():
+            path = DEFAULT_CONFIG_NAME
+        if path is None:
+            return Config()
+        try:
+            return load_config(path)
+        except ConfigError as exc:
+            fail_usage(str(exc))
+            raise  # unreachable
+
+    @property
+    def database(self) -> Path:
+        """``--db``, then ``MONITOR_DB``, then the config's storage path."""
+        chosen = self.db_path or os.environ.get("MONITOR_DB")
+        return Path(chosen) if chosen else self.config.database_path
+
+    def store(self) -> Store:
+        """Open the store (migrations run) and mark runs of dead processes as interrupted."""
+        store = Store(self.database)
+        store.recover_interrupted(self.clock().now())
+        return store
+
+    def clock(self) -> Clock:
+        """The run's clock in the configured zone (``MONITOR_NOW`` pins it)."""
+        return clock_from_env(self.config.tz)
+
+    def progress_factory(self) -> Callable[[], Progress]:
+        """Live progress on a terminal, plain log lines otherwise."""
+        if self.quiet:
+            return Progress
+        if sys.stderr.isatty():
+            return RichProgress
+        return LogProgress
+
+
+def fail_usage(message: str) -> None:
+    """Print an error and exit with status 2."""
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(EXIT_USAGE)
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    """Log lines go to stderr with their level (journald keeps them as they are)."""
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    logging.getLogger("aiohttp").setLevel(logging.WARNING)
+
+
+class SafeFormatter(logging.Formatter):
+    """Escapes control characters so crawled text can never forge log lines or terminal output."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Format, then make the line inert."""
+        return inert(super().format(record), keep_newlines=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: ./config.yaml)."
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False),
+    help="SQLite database (default: $MONITOR_DB, then config).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output.")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors; no progress display.")
+@click.version_option(__version__, prog_name="monitor")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, db_path: str | None, verbose: int, quiet: bool) -> None:
+    """Monitor government websites and new-media accounts (政府网站与政务新媒体监测)."""
+    setup_logging(verbose, quiet)
+    ctx.obj = AppContext(config_path, db_path, verbose, quiet)
+
+
+@main.command("check-config")
+@click.pass_obj
+def check_config(app: AppContext) -> None:
+    """Validate the config file and print a short summary."""
+    path = app.config_path or DEFAULT_CONFIG_NAME
+    if not Path(path).is_file():
+        fail_usage(f"config file not found: {path}")
+    config = app.config
+    click.echo(f"{path}: OK")
+    click.echo(f"  time zone: {config.timezone}")
+    click.echo(f"  database:  {app.database}")
+    click.echo(f"  sites:     {len(config.sites)}")
+    for site in config.sites:
+        click.echo(f"    - {site.id}: {site.name} <{site.homepage}> hosts={','.join(site.crawl_hosts)}")
+    kinds = {"department": "县直部门", "township": "乡镇", "office": "办公室"}
+    by_kind = {k: sum(1 for u in config.units if u.kind == k) for k in kinds}
+    click.echo(
+        "  units:     " + ", ".join(f"{n} {kinds[k]}" for k, n in by_kind.items() if n)
+        if config.units
+        else "  units:     0"
+    )
+    c = config.crawl
+    click.echo(
+        f"  crawl:     max {c.max_pages} pages, depth {c.max_depth}, timeout {c.timeout_seconds:g}s, "
+        f"{c.concurrency} concurrent ({c.per_host_concurrency} per host, delay {c.per_host_delay_seconds:g}s)"
+    )
+
+
+@main.group("run")
+def run_group() -> None:
+    """Run a duty now (the same code the daemon schedules)."""
+
+
+def _make_crawl_duty_command(duty: str, checks: tuple[str, ...]) -> click.Command:
+    what = (
+        "every page check (" + ", ".join(checks) + ") on one crawl"
+        if duty == "patrol"
+        else f"the {duty} check"
+    )
+
+    @click.command(duty, help=f"Crawl each configured site (or URL alone) and run {what}.")
+    @click.argument("url", required=False)
+    @click.pass_obj
+    def command(app: AppContext, url: str | None) -> None:
+        results = execute_duty(app, duty, url)
+        print_run_summary(results)
+        raise SystemExit(exit_status(results))
+
+    return command
+
+
+for _duty, _checks in crawl_duties().items():
+    run_group.add_command(_make_crawl_duty_command(_duty, _checks))
+
+
+def execute_duty(app: AppContext, duty: str, url: str | None) -> list[SiteRunResult]:
+    """Run a duty through the runner with the app's config, store and clock."""
+    config = app.config
+    if url:
+        from monitor.urls import InvalidURL, normalize
+
+        try:
+            normalize(url)
+        except InvalidURL:
+            fail_usage(f"not an http(s) URL: {url}")
+    with app.store() as store:
+        try:
+            return asyncio.run(
+                run_duty(duty, config, store, app.clock(), url=url, progress=app.progress_factory())
+            )
+        except DutyError as exc:
+            fail_usage(str(exc))
+            raise  # unreachable
+        except KeyboardInterrupt:
+            click.echo("interrupted; the run is recorded as interrupted", err=True)
+            raise SystemExit(130) from None
+
+
+def exit_status(results: Iterable[SiteRunResult]) -> int:
+    """3 if a run failed, else 1 with open findings, else 0."""
+    results = list(results)
+    if any(r.status != "ok" for r in results):
+        return EXIT_FAILED
+    return EXIT_FINDINGS if any(r.open_findings for r in results) else EXIT_OK
+
+
+def print_run_summary(results: Iterable[SiteRunResult]) -> None:
+    """One paragraph per site run: counts, lifecycle changes, and the run's findings."""
+    for r in results:
+        c = r.counts
+        click.echo(
+            f"\n{r.duty} · {inert(r.site.name)} <{inert(r.site.homepage)}> — run #{r.run_id} {r.status}"
+        )
+        if "pages_crawled" in c:
+            click.echo(
+                f"  {c['pages_crawled']} pages crawled, {c['links_checked']} links checked, "
+                f"{c['broken']} broken ({c.get('recovered_on_recheck', 0)} recovered on re-check)"
+            )
+        skipped = c.get("skipped") or {}
+        if skipped:
+            click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
+        if c.get("complete") is False:
+            click.echo("  crawl incomplete: only findings re-checked as fixed were resolved")
+        o = r.outcome
+        click.echo(
+            f"  findings: {o.new} new, {o.seen_again} still open, {o.reopened} reopened, {o.resolved} fixed, "
+            f"{o.ignored_seen} ignored; open now: {r.open_findings}"
+        )
+        if r.error:
+            click.echo(f"  error: {inert(r.error)}")
+        for f in sorted(r.findings, key=lambda f: (f.severity.rank, f.kind, f.url))[:40]:
+            click.echo(f"  [{f.severity.label_zh}] {f.fingerprint[:8]} {inert(f.message)}")
+        if len(r.findings) > 40:
+            click.echo(f"  … and {len(r.findings) - 40} more: monitor findings list")
+
+
+# -- findings ---------------------------------------------------------------------------------------
+@main.group("findings")
+def findings_group() -> None:
+    """List, export and triage findings."""
+
+
+def _filters(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--duty", help="Only this duty (links, …).")(func)
+    func = click.option(
+        "--status", type=click.Choice(["open", "resolved", "ignored"]), help="Only this status."
+    )(func)
+    func = click.option("--site", help="Only this site id.")(func)
+    func = click.option(
+        "--severity", type=click.Choice([s.value for s in Severity]), help="Only this severity."
+    )(func)
+    return func
+
+
+@findings_group.command("list")
+@_filters
+@click.pass_obj
+def findings_list(app: AppContext, **filters: str | None) -> None:
+    """Show findings as a readable table (open ones by default)."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    if filters.get("status") is None:
+        filters["status"] = "open"
+    with app.store() as store:
+        rows = list(store.findings(**filters))
+    table = Table(show_lines=False, header_style="bold")
+    for name in ("id", "severity", "kind", "unit", "first seen", "message"):
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(
+            Text(row["fingerprint"][:8]),
+            Text(Severity(row["severity"]).label_zh),
+            Text(row["kind"]),
+            Text(inert(row["unit"] or "")),
+            Text(row["first_seen"][:10]),
+            Text(inert(row["message"])),
+        )
+    console = Console(width=None if sys.stdout.isatty() else 200, markup=False)
+    console.print(table)
+    console.print(f"{len(rows)} finding(s)")
+
+
+@findings_group.command("export")
+@_filters
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+@click.pass_obj
+def findings_export(app: AppContext, fmt: str, output: str | None, **filters: str | None) -> None:
+    """Export findings with stable fields (all statuses unless --status)."""
+    with app.store() as store:
+        rows = [{k: row[k] for k in EXPORT_FIELDS} for row in store.findings(**filters)]
+    buf = io.StringIO()
+    if fmt == "jsonl":
+        for row in rows:
+            buf.write(json.dumps(row, ensure_ascii=False) + "\n")
+    else:
+        writer = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            flat = dict(row)
+            flat["source_urls"] = json.dumps(row["source_urls"], ensure_ascii=False)
+            flat["evidence"] = json.dumps(row["evidence"], ensure_ascii=False)
+            writer.writerow(flat)
+    if output:
+        # Excel opens UTF-8 CSV correctly only with a byte-order mark.
+        Path(output).write_text(buf.getvalue(), encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        click.echo(f"wrote {len(rows)} finding(s) to {output}", err=True)
+    else:
+        click.echo(buf.getvalue(), nl=False)
+
+
+@findings_group.command("ignore")
+@click.argument("fingerprint")
+@click.option("--reason", required=True, help="Why this is a false positive (误报).")
+@click.pass_obj
+def findings_ignore(app: AppContext, fingerprint: str, reason: str) -> None:
+    """Mark a finding as a false positive (误报): it stays silent when seen again."""
+    with app.store() as store:
+        try:
+            row = store.ignore(fingerprint, reason, app.clock().now())
+        except KeyError:
+            fail_usage(f"no single finding matches {fingerprint!r}")
+            return
+    click.echo(f"ignored {row['fingerprint']}: {inert(row['message'])}")
+
+
+# -- demo -------------------------------------------------------------------------------------------
+@main.command("demo")
+@click.option(
+    "--port", default=8765, show_default=True, help="Port of the demo site on 127.0.0.1 (0: any free)."
+)
+@click.option("--serve", is_flag=True, help="Keep serving the demo site after the run (Ctrl-C to stop).")
+@click.pass_obj
+def demo(app: AppContext, port: int, serve: bool) -> None:
+    """Serve the bundled demo county site on 127.0.0.1 and run the duties against it."""
+    from monitor.demo.runner import run_demo
+
+    raise SystemExit(run_demo(app, port=port, serve=serve))

@@ -1,0 +1,478 @@
+"""One crawl of a site, feeding every page check and checking every distinct link once.
+
+The data flow, in order:
+
+1. The homepage (and the URLs of ``/sitemap.xml`` when present) are queued as pages.
+2. Workers fetch queued targets through the shared :class:`~monitor.fetch.Fetcher`. An in-scope HTML page
+   is decoded, parsed once, handed to every page check (``on_page``), and its links are registered.
+3. Registering a link dedupes it by normalised URL. New in-scope navigational links become pages to crawl
+   (subject to depth, page and trap limits); everything else becomes a target to check only (HEAD for
+   resources, a capped GET for external pages so soft 404s show) — when the link check is on.
+4. A target that checks fine forgets its source pages; a failing one keeps them all (父页面).
+5. When the queue is empty, every failure is fetched again after a pause (the confirmation pass): only
+   failures seen twice are reported, so a transient error never becomes a finding.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from lxml import etree
+from yarl import URL
+
+from monitor.clock import Clock
+from monitor.config import Config, Site
+from monitor.decode import decode_body
+from monitor.fetch import ErrorKind, Fetcher, FetchResult
+from monitor.page import Link, Page
+from monitor.progress import Progress
+from monitor.urls import InvalidURL, ScopeRules, TrapDetector, looks_like_resource, normalize
+
+log = logging.getLogger(__name__)
+
+# External pages are read only far enough to recognise a "page not found" page.
+EXTERNAL_PAGE_BYTES = 256 * 1024
+MAX_SOURCES_WITH_TEXT = 200
+# The confirmation pass is itself a second opinion: one retry there (for a 429's Retry-After) is enough.
+CONFIRM_RETRIES = 1
+CONNECTION_ERRORS = frozenset(
+    {ErrorKind.TIMEOUT, ErrorKind.DNS, ErrorKind.REFUSED, ErrorKind.CONNECTION, ErrorKind.TLS}
+)
+
+
+@dataclass
+class Target:
+    """A distinct URL found during the crawl, with where it was found."""
+
+    url: str
+    internal: bool
+    crawl: bool
+    depth: int
+    tag: str
+    sources: dict[str, str] = field(default_factory=dict)
+    source_count: int = 0
+    result: FetchResult | None = None
+    failure: ErrorKind | None = None
+    detail: str = ""
+
+    def add_source(self, page_url: str, text: str) -> None:
+        """Remember a page that links here (first anchor text per page)."""
+        if page_url not in self.sources:
+            self.source_count += 1
+            self.sources[page_url] = text if len(self.sources) < MAX_SOURCES_WITH_TEXT else ""
+
+
+_CHECKED_OK = object()  # replaces a Target once it checked fine: its source list is no longer needed
+
+
+@dataclass
+class CrawlReport:
+    """What one crawl saw."""
+
+    site: Site
+    homepage: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    pages_crawled: int = 0
+    targets_checked: int = 0
+    failures: list[Target] = field(default_factory=list)
+    recovered: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    skipped_examples: dict[str, list[str]] = field(default_factory=dict)
+    unreachable: FetchResult | None = None
+    homepage_urls: frozenset[str] = frozenset()
+    requests: int = 0
+    max_host_concurrency: dict[str, int] = field(default_factory=dict)
+    link_checks: bool = True
+    _seen: dict[str, object] = field(default_factory=dict, repr=False)
+
+    @property
+    def complete(self) -> bool:
+        """Every reachable in-scope page was crawled (no page limit hit, site reachable)."""
+        incomplete = ("max_pages", "recovered_uncrawled")
+        return self.unreachable is None and not any(self.skipped.get(k) for k in incomplete)
+
+    def cleared(self, url: str) -> bool:
+        """The URL was checked in this crawl and works."""
+        return self._seen.get(url) is _CHECKED_OK
+
+    def counts(self) -> dict[str, object]:
+        """Summary numbers for the run record."""
+        return {
+            "pages_crawled": self.pages_crawled,
+            "links_checked": self.targets_checked,
+            "broken": len(self.failures),
+            "recovered_on_recheck": self.recovered,
+            "skipped": dict(self.skipped),
+            "skipped_examples": self.skipped_examples,
+            "requests": self.requests,
+            "complete": self.complete,
+        }
+
+
+class SiteCrawler:
+    """Crawls one site. ``on_page`` is called for every parsed in-scope HTML page."""
+
+    def __init__(
+        self,
+        site: Site,
+        config: Config,
+        fetcher: Fetcher,
+        clock: Clock,
+        *,
+        on_page: Callable[[Page], None] = lambda page: None,
+        check_links: bool = True,
+        progress: Progress | None = None,
+    ) -> None:
+        self.site = site
+        self.config = config
+        self.opts = config.crawl
+        self.fetcher = fetcher
+        self.clock = clock
+        self.on_page = on_page
+        self.check_links = check_links
+        self.progress = progress or Progress()
+        self.scope = ScopeRules(
+            hosts=frozenset(site.crawl_hosts),
+            path_prefixes=site.scope.path_prefixes,
+            exclude=tuple(re.compile(p) for p in site.scope.exclude),
+        )
+        self.ignore = tuple(re.compile(p) for p in config.links.ignore)
+        self.soft404 = tuple(re.compile(p, re.IGNORECASE) for p in config.links.soft_404_patterns)
+        self.traps = TrapDetector(
+            self.opts.max_url_length, self.opts.max_query_variants_per_path, self.opts.max_path_repeats
+        )
+        self.queue: asyncio.Queue[Target] = asyncio.Queue()
+        self.pages_queued = 0
+        self.report: CrawlReport | None = None
+
+    # -- public -----------------------------------------------------------------------------------
+    async def run(self) -> CrawlReport:
+        """Crawl, check, confirm; return the report."""
+        homepage = normalize(self.site.homepage)
+        report = self.report = CrawlReport(
+            site=self.site, homepage=homepage, started_at=self.clock.now(), link_checks=self.check_links
+        )
+        report.homepage_urls = frozenset({homepage})
+        home = Target(homepage, internal=True, crawl=True, depth=0, tag="a")
+        report._seen[homepage] = home
+        self.pages_queued = 1
+        self.queue.put_nowait(home)
+        workers = [asyncio.create_task(self._worker()) for _ in range(self.opts.concurrency)]
+        try:
+            if self.site.sitemap:
+                await self._read_sitemap(homepage)
+            await self.queue.join()
+            if home.failure is not None:
+                # Nothing was crawled: give the homepage one more chance before judging the site.
+                await asyncio.sleep(self.opts.confirm_delay_seconds)
+                report.failures.remove(home)
+                home.failure, home.result = None, None
+                self.queue.put_nowait(home)
+                await self.queue.join()
+            await self._confirm(report, home)
+        finally:
+            for w in workers:
+                w.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        report.requests = self.fetcher.requests
+        report.max_host_concurrency = self.fetcher.max_concurrency_seen
+        report.finished_at = self.clock.now()
+        self._publish()
+        return report
+
+    # -- registration -----------------------------------------------------------------------------
+    def _skip(self, reason: str, url: str) -> None:
+        assert self.report is not None
+        self.report.skipped[reason] += 1
+        examples = self.report.skipped_examples.setdefault(reason, [])
+        if len(examples) < 5:
+            examples.append(url)
+
+    def register(self, link: Link, page_url: str, depth: int) -> None:
+        """Account for one link found on a crawled page."""
+        report = self.report
+        assert report is not None
+        if link.skipped_scheme:
+            report.skipped[f"scheme:{link.skipped_scheme}"] += 1
+            return
+        if link.url is None:
+            if not self.check_links:
+                return
+            key = "invalid:" + link.raw
+            known = report._seen.get(key)
+            if known is None:
+                known = Target(link.raw, internal=False, crawl=False, depth=depth + 1, tag=link.tag)
+                known.failure, known.detail = ErrorKind.INVALID_URL, link.error
+                report._seen[key] = known
+                report.failures.append(known)
+            assert isinstance(known, Target)
+            known.add_source(page_url, link.text)
+            return
+        url = link.url
+        known = report._seen.get(url)
+        if known is not None:
+            if isinstance(known, Target):
+                known.add_source(page_url, link.text)
+            return
+        if any(p.search(url) for p in self.ignore):
+            report._seen[url] = _CHECKED_OK
+            report.skipped["ignored_by_config"] += 1
+            return
+        internal = self.scope.in_scope(url)
+        if not internal and not self.config.links.check_external:
+            report._seen[url] = _CHECKED_OK
+            report.skipped["external_unchecked"] += 1
+            return
+        crawl = internal and link.navigational and not looks_like_resource(url)
+        if internal and self.scope.excluded(url):
+            report._seen[url] = _CHECKED_OK
+            self._skip("excluded", url)
+            return
+        if crawl:
+            trap = self.traps.reason(url)
+            if trap is not None:
+                report._seen[url] = _CHECKED_OK
+                self._skip(trap, url)
+                return
+            if depth + 1 > self.opts.max_depth:
+                crawl = False
+                self._skip("max_depth", url)
+            elif self.pages_queued >= self.opts.max_pages:
+                report._seen[url] = _CHECKED_OK
+                self._skip("max_pages", url)
+                return
+        if not crawl and not self.check_links:
+            return
+        target = Target(url, internal=internal, crawl=crawl, depth=depth + 1, tag=link.tag)
+        target.add_source(page_url, link.text)
+        report._seen[url] = target
+        if crawl:
+            self.pages_queued += 1
+        self.queue.put_nowait(target)
+
+    async def _read_sitemap(self, homepage: str) -> None:
+        """Queue the in-scope page URLs of /sitemap.xml (and its child sitemaps, one level)."""
+        root = URL(homepage).origin()
+        pending = [str(root.with_path("/sitemap.xml"))]
+        for _ in range(20):
+            if not pending:
+                break
+            sitemap_url = pending.pop(0)
+            res = await self.fetcher.fetch(sitemap_url, retries=1)
+            if not res.ok or not res.body:
+                return
+            for loc, is_index in _sitemap_locs(res.body):
+                try:
+                    url = normalize(loc)
+                except InvalidURL:
+                    continue
+                if is_index:
+                    if self.scope.in_scope(url) and len(pending) < 20:
+                        pending.append(url)
+                    continue
+                if self.scope.in_scope(url):
+                    self.register(Link(url, loc, "a", "sitemap.xml"), sitemap_url, 0)
+
+    # -- work -------------------------------------------------------------------------------------
+    async def _worker(self) -> None:
+        while True:
+            target = await self.queue.get()
+            try:
+                await self._process(target)
+            except Exception:  # a check or a page must never kill the crawl
+                log.exception("error while processing %s", target.url)
+            finally:
+                self.queue.task_done()
+                self._publish()
+
+    async def _process(self, target: Target) -> None:
+        report = self.report
+        assert report is not None
+        if target.crawl:
+            res = await self.fetcher.fetch(target.url)
+            target.result = res
+            if res.ok and res.is_html and res.body is not None:
+                final = normalize(res.final_url) if res.final_url else target.url
+                if target.depth == 0:
+                    report.homepage_urls = report.homepage_urls | {final}
+                if self.scope.in_scope(final):
+                    self._crawl_page(target, res, final)
+        else:
+            res = await self._check(target)
+            target.result = res
+        report.targets_checked += 1
+        self._judge(target)
+
+    async def _check(self, target: Target) -> FetchResult:
+        if (
+            not target.internal
+            and not looks_like_resource(target.url)
+            and target.tag in ("a", "area", "iframe", "frame")
+        ):
+            return await self.fetcher.fetch(target.url, max_bytes=EXTERNAL_PAGE_BYTES)
+        if looks_like_resource(target.url) or target.tag not in ("a", "area", "iframe", "frame"):
+            return await self.fetcher.fetch(target.url, method="HEAD", read_body=False)
+        return await self.fetcher.fetch(target.url, max_bytes=EXTERNAL_PAGE_BYTES)
+
+    def _crawl_page(self, target: Target, res: FetchResult, final: str) -> None:
+        report = self.report
+        assert report is not None and res.body is not None
+        text, encoding = decode_body(res.body, res.content_type_header)
+        page = Page(
+            url=target.url,
+            final_url=final,
+            status=res.status or 0,
+            depth=target.depth,
+            html=text,
+            encoding=encoding,
+            is_homepage=target.depth == 0,
+            truncated=res.truncated,
+        )
+        if final != target.url:
+            if report._seen.get(final) is not None and final not in report.homepage_urls:
+                # Redirected onto a page we have (or will have) crawled under its own URL.
+                page.release()
+                return
+            report._seen.setdefault(final, _CHECKED_OK)
+        soft = self.soft_404(page)
+        if soft:
+            target.failure, target.detail = ErrorKind.SOFT_404, soft
+            page.release()
+            return
+        report.pages_crawled += 1
+        self.on_page(page)
+        for link in page.links:
+            self.register(link, target.url, target.depth)
+        page.release()
+
+    def soft_404(self, page: Page) -> str:
+        """Why an HTTP 200 page is really a "not found" page ('' when it is not)."""
+        for pattern in self.soft404:
+            if pattern.search(page.title):
+                return f"标题为“{page.title[:60]}”"
+        text = page.visible_text()
+        if len(text) > 1200:
+            return ""
+        for pattern in self.soft404:
+            m = pattern.search(text)
+            if m:
+                return f"页面内容含“{m.group(0)}”"
+        return ""
+
+    def _judge(self, target: Target) -> None:
+        report = self.report
+        assert report is not None
+        res = target.result
+        if target.failure is None and res is not None and not res.ok:
+            target.failure = res.error or ErrorKind.HTTP
+            target.detail = res.detail
+        if target.failure is None and res is not None and not target.crawl and res.body and res.is_html:
+            soft = self._soft_404_external(res)
+            if soft:
+                target.failure, target.detail = ErrorKind.SOFT_404, soft
+        if target.failure is None:
+            report._seen[target.url] = _CHECKED_OK
+            target.sources.clear()
+        else:
+            report.failures.append(target)
+
+    def _soft_404_external(self, res: FetchResult) -> str:
+        assert res.body is not None
+        text, enc = decode_body(res.body, res.content_type_header)
+        page = Page(res.url, res.final_url or res.url, res.status or 0, 0, text, enc)
+        try:
+            return self.soft_404(page)
+        finally:
+            page.release()
+
+    async def _confirm(self, report: CrawlReport, home: Target) -> None:
+        """Fetch every failure again after a pause; keep only failures seen twice."""
+        suspects = [t for t in report.failures if t.failure != ErrorKind.INVALID_URL]
+        if not suspects:
+            return
+        await asyncio.sleep(self.opts.confirm_delay_seconds)
+        home_down = home.failure is not None
+        if not home_down and any(t.internal and t.failure in CONNECTION_ERRORS for t in suspects):
+            # Internal connection failures: is the whole site down now? Then say so once.
+            probe = await self.fetcher.fetch(home.url)
+            if not probe.ok:
+                report.unreachable = probe
+        results = await asyncio.gather(*(self._recheck(t) for t in suspects))
+        confirmed: list[Target] = [t for t in report.failures if t.failure == ErrorKind.INVALID_URL]
+        for target, still_failing in zip(suspects, results, strict=True):
+            if still_failing:
+                confirmed.append(target)
+            else:
+                report.recovered += 1
+                report._seen[target.url] = _CHECKED_OK
+                if target.crawl:
+                    # Its links were never read, so this crawl cannot vouch for what is behind it.
+                    self._skip("recovered_uncrawled", target.url)
+        report.failures = confirmed
+        if home.failure is not None and home in confirmed:
+            report.unreachable = home.result
+        if report.unreachable is not None:
+            # One site-level finding instead of thousands: drop this site's connection-level failures.
+            report.failures = [
+                t
+                for t in report.failures
+                if not (t.internal and t.failure in CONNECTION_ERRORS) and t is not home
+            ]
+
+    async def _recheck(self, target: Target) -> bool:
+        before = target.failure
+        target.failure = None
+        if target.crawl or (
+            target.tag in ("a", "area", "iframe", "frame") and not looks_like_resource(target.url)
+        ):
+            res = await self.fetcher.fetch(target.url, max_bytes=EXTERNAL_PAGE_BYTES, retries=CONFIRM_RETRIES)
+        else:
+            # GET, not HEAD: a server that mishandles HEAD must not produce a dead link.
+            res = await self.fetcher.fetch(target.url, read_body=False, retries=CONFIRM_RETRIES)
+        if not res.ok:
+            target.result = res
+            target.failure, target.detail = res.error or ErrorKind.HTTP, res.detail
+            return True
+        if before == ErrorKind.SOFT_404 and res.body is not None:
+            text, enc = decode_body(res.body, res.content_type_header)
+            soft = self.soft_404(Page(target.url, res.final_url or target.url, res.status or 0, 0, text, enc))
+            if soft:
+                target.result, target.failure, target.detail = res, ErrorKind.SOFT_404, soft
+                return True
+        target.result = res
+        return False
+
+    def _publish(self) -> None:
+        report = self.report
+        if report is None:
+            return
+        self.progress.update(
+            pages=report.pages_crawled,
+            queued=self.queue.qsize(),
+            checked=report.targets_checked,
+            broken=len(report.failures),
+        )
+
+
+def _sitemap_locs(body: bytes) -> list[tuple[str, bool]]:
+    """``(loc, is_sitemap_index_entry)`` pairs from a sitemap document; [] when it is not one."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError:
+        return []
+    if root is None:
+        return []
+    is_index = etree.QName(root).localname == "sitemapindex"
+    out: list[tuple[str, bool]] = []
+    for node in root.iter("{*}loc"):
+        if node.text and node.text.strip():
+            out.append((node.text.strip(), is_index))
+    return out

@@ -1,0 +1,164 @@
+"""A crawled HTML page, parsed once with lxml and shared by every page check.
+
+Link extraction covers a/area href, img/script/iframe/frame/source/embed/video/audio src, link href,
+object data and input[type=image] src, honouring ``<base href>``. We use lxml's HTML parser directly
+(not BeautifulSoup on top of it): it is what BeautifulSoup would call anyway, without the tree copy
+(see bench/README.md for the measurement).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import lxml.html
+from lxml import etree
+from yarl import URL
+
+from monitor.urls import InvalidURL, resolve, scheme_of
+
+# (tag, attribute) pairs that point at something the browser will load or the user can follow.
+LINK_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "a": ("href",),
+    "area": ("href",),
+    "link": ("href",),
+    "img": ("src",),
+    "script": ("src",),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "source": ("src",),
+    "embed": ("src",),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "object": ("data",),
+    "input": ("src",),
+}
+# Tags whose targets are pages a visitor navigates to (candidates for crawling).
+NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame"})
+# <link rel=…> values that name an origin, not a resource: never checked.
+_ORIGIN_ONLY_RELS = frozenset({"dns-prefetch", "preconnect"})
+_VISIBLE_TEXT = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+
+
+@dataclass(frozen=True)
+class Link:
+    """One reference found on a page. ``url`` is absolute and normalised, or None when invalid."""
+
+    url: str | None
+    raw: str
+    tag: str
+    text: str
+    skipped_scheme: str = ""
+    error: str = ""
+
+    @property
+    def navigational(self) -> bool:
+        """A link a visitor follows (as opposed to an embedded resource)."""
+        return self.tag in NAVIGATION_TAGS
+
+
+@dataclass
+class Page:
+    """A fetched HTML page of the site being crawled."""
+
+    url: str
+    final_url: str
+    status: int
+    depth: int
+    html: str
+    encoding: str
+    is_homepage: bool = False
+    truncated: bool = False
+    _tree: lxml.html.HtmlElement | None = field(default=None, repr=False)
+
+    @property
+    def tree(self) -> lxml.html.HtmlElement:
+        """The parsed document (parsed on first use, shared by every check)."""
+        if self._tree is None:
+            self._tree = parse_html(self.html)
+        return self._tree
+
+    @cached_property
+    def title(self) -> str:
+        """Text of ``<title>``, whitespace-collapsed."""
+        node = self.tree.find(".//title")
+        return " ".join((node.text_content() if node is not None else "").split())
+
+    @cached_property
+    def base_url(self) -> URL:
+        """Base for relative links: ``<base href>`` when present and valid, else the final URL."""
+        base = URL(self.final_url)
+        for node in self.tree.iterfind(".//base[@href]"):
+            try:
+                return URL(resolve(base, node.get("href", "")))
+            except InvalidURL:
+                break
+        return base
+
+    @cached_property
+    def links(self) -> list[Link]:
+        """Every link and embedded resource, in document order."""
+        return extract_links(self.tree, self.base_url)
+
+    def visible_text(self) -> str:
+        """Body text without scripts and styles, whitespace-collapsed (for short-page heuristics)."""
+        return " ".join(" ".join(_VISIBLE_TEXT(self.tree)).split())
+
+    def release(self) -> None:
+        """Drop the body and tree once every check has seen the page (memory stays flat)."""
+        self.html = ""
+        self._tree = None
+
+
+def parse_html(html: str) -> lxml.html.HtmlElement:
+    """Parse HTML leniently; never raises on junk (an empty document instead)."""
+    try:
+        doc = lxml.html.document_fromstring(html or "<html></html>")
+    except (etree.ParserError, ValueError):
+        # ValueError: a str with an XML encoding declaration; parse the bytes instead.
+        try:
+            doc = lxml.html.document_fromstring(html.encode("utf-8", "replace"))
+        except (etree.ParserError, ValueError):
+            doc = lxml.html.document_fromstring("<html></html>")
+    return doc
+
+
+def _anchor_text(node: lxml.html.HtmlElement) -> str:
+    text = " ".join(node.text_content().split())
+    if not text:
+        text = node.get("title") or node.get("alt") or ""
+        if not text:
+            img = node.find(".//img")
+            if img is not None:
+                text = img.get("alt") or img.get("title") or ""
+    return text[:200]
+
+
+def extract_links(tree: lxml.html.HtmlElement, base: URL) -> list[Link]:
+    """All references in a document, resolved against ``base``."""
+    out: list[Link] = []
+    for node in tree.iter(*LINK_ATTRIBUTES):
+        tag = node.tag
+        if tag == "link" and _ORIGIN_ONLY_RELS & set((node.get("rel") or "").lower().split()):
+            continue
+        if tag == "input" and (node.get("type") or "").lower() != "image":
+            continue
+        for attr in LINK_ATTRIBUTES[tag]:
+            raw = node.get(attr)
+            if raw is None:
+                continue
+            raw = raw.strip()
+            if not raw or raw.startswith("#"):
+                continue
+            text = (
+                _anchor_text(node) if tag in ("a", "area") else (node.get("alt") or node.get("title") or "")
+            )
+            scheme = scheme_of(raw)
+            if scheme and scheme not in ("http", "https"):
+                out.append(Link(None, raw, tag, text, skipped_scheme=scheme))
+                continue
+            try:
+                out.append(Link(resolve(base, raw), raw, tag, text))
+            except InvalidURL as exc:
+                out.append(Link(None, raw, tag, text, error=str(exc)))
+    return out

@@ -1,0 +1,181 @@
+"""The one code path every duty takes, whether started by the CLI or by the daemon.
+
+``run_duty`` records a run, does the work, and applies the findings to the store in one transaction.
+A crawl duty (``links``, ``patrol``) crawls each site once and feeds every page check it switches on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from checks import PAGE_CHECKS, CheckContext, PageCheck, UnitResolver
+from monitor.clock import Clock
+from monitor.config import Config, Site, adhoc_config
+from monitor.crawl import CrawlReport, SiteCrawler
+from monitor.fetch import Fetcher
+from monitor.findings import Finding
+from monitor.page import Page
+from monitor.progress import Progress
+from monitor.store import Resolution, RunOutcome, Store
+
+log = logging.getLogger(__name__)
+
+
+def crawl_duties() -> dict[str, tuple[str, ...]]:
+    """Crawl duties and the page checks each switches on. ``patrol`` is every page check on one crawl."""
+    duties = {name: (name,) for name in PAGE_CHECKS}
+    duties["patrol"] = tuple(PAGE_CHECKS)
+    return duties
+
+
+class DutyError(Exception):
+    """A duty cannot be started as asked (unknown duty, no sites configured…)."""
+
+
+@dataclass
+class SiteRunResult:
+    """What one run of a duty on one site did."""
+
+    run_id: int
+    duty: str
+    site: Site
+    status: str
+    counts: dict[str, Any] = field(default_factory=dict)
+    outcome: RunOutcome = field(default_factory=RunOutcome)
+    open_findings: int = 0
+    error: str | None = None
+    findings: list[Finding] = field(default_factory=list)
+
+
+def sites_for(config: Config, url: str | None) -> tuple[Config, list[Site]]:
+    """The sites a duty runs on: the configured ones, or one ad hoc site for ``url``."""
+    if url:
+        config, site = adhoc_config(url, config)
+        return config, [site]
+    if not config.sites:
+        raise DutyError("no sites configured: give a URL (monitor run links URL) or add sites to config.yaml")
+    return config, list(config.sites)
+
+
+async def run_duty(
+    duty: str,
+    config: Config,
+    store: Store,
+    clock: Clock,
+    *,
+    url: str | None = None,
+    progress: Callable[[], Progress] = Progress,
+) -> list[SiteRunResult]:
+    """Run a duty on every configured site (or on ``url`` alone) and record the results."""
+    duties = crawl_duties()
+    if duty not in duties:
+        raise DutyError(f"unknown duty {duty!r}; known: {', '.join(sorted(duties))}")
+    config, sites = sites_for(config, url)
+    results = []
+    for site in sites:
+        results.append(await run_site_crawl(duty, duties[duty], site, config, store, clock, progress()))
+    return results
+
+
+async def run_site_crawl(
+    duty: str,
+    check_names: tuple[str, ...],
+    site: Site,
+    config: Config,
+    store: Store,
+    clock: Clock,
+    progress: Progress,
+) -> SiteRunResult:
+    """Crawl one site once with the named page checks, and record the run."""
+    run_id = store.start_run(duty, site.id, check_names, clock.now())
+    ctx = CheckContext(
+        site=site,
+        config=config,
+        clock=clock,
+        units=UnitResolver(site, config.units_of(site.id)),
+        log=logging.getLogger(f"checks.{duty}"),
+    )
+    checks = [PAGE_CHECKS[name](ctx) for name in check_names]
+    failed_checks: set[str] = set()
+
+    def on_page(page: Page) -> None:
+        for check in checks:
+            try:
+                check.on_page(page)
+            except Exception:
+                if check.name not in failed_checks:
+                    log.exception("check %s failed on %s", check.name, page.url)
+                failed_checks.add(check.name)
+
+    progress.start(f"{duty} · {site.name}")
+    try:
+        async with Fetcher(config.crawl) as fetcher:
+            crawler = SiteCrawler(
+                site,
+                config,
+                fetcher,
+                clock,
+                on_page=on_page,
+                check_links=any(c.needs_link_checks for c in checks),
+                progress=progress,
+            )
+            report = await crawler.run()
+            findings = await _collect(checks, report, fetcher, failed_checks)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        store.mark_interrupted(run_id, clock.now())
+        raise
+    except Exception as exc:
+        log.exception("run %d (%s on %s) failed", run_id, duty, site.id)
+        store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
+        return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
+    finally:
+        progress.stop()
+
+    status = "failed" if report.unreachable is not None else "ok"
+    resolvable = tuple(c.name for c in checks if c.name not in failed_checks)
+    cleared = None
+    if not report.complete:
+        cleared = lambda identity: any(c.cleared(report, identity) for c in checks)  # noqa: E731
+    counts = report.counts()
+    counts["findings"] = len(findings)
+    if failed_checks:
+        counts["check_errors"] = sorted(failed_checks)
+    error = "site unreachable" if report.unreachable is not None else None
+    outcome = store.finish_run(
+        run_id,
+        status=status,
+        now=clock.now(),
+        findings=findings,
+        counts=counts,
+        resolution=Resolution(resolvable, cleared) if resolvable else None,
+        complete=report.complete,
+        error=error,
+    )
+    return SiteRunResult(
+        run_id,
+        duty,
+        site,
+        status,
+        counts=counts,
+        outcome=outcome,
+        open_findings=store.count_open(site.id, check_names),
+        error=error,
+        findings=findings,
+    )
+
+
+async def _collect(
+    checks: list[PageCheck], report: CrawlReport, fetcher: Fetcher, failed: set[str]
+) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in checks:
+        try:
+            findings.extend(await check.finish(report, fetcher))
+        except Exception:
+            log.exception("check %s failed while finishing", check.name)
+            failed.add(check.name)
+    return findings

@@ -1,0 +1,436 @@
+"""The SQLite store: runs, findings with their lifecycle, and an event per transition.
+
+One file, WAL journal, opened through sqlite-utils. Migrations run at every open. A run's findings are
+written in one transaction at the end of the run, so a crash mid-run can never leave half a result:
+the run row simply stays ``running`` and is marked ``interrupted`` by the next process that opens the
+store (:meth:`Store.recover_interrupted`).
+
+Lifecycle rules (see docs/findings.md):
+- seen again → ``last_seen`` moves (an ignored finding stays ignored; a resolved one reopens);
+- not seen by a complete, successful run of the same duty and site → ``resolved``;
+- a failed or interrupted run resolves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from monitor.clock import iso
+from monitor.findings import Finding, FindingStatus
+
+RUN_STATUSES = ("running", "ok", "failed", "interrupted")
+
+
+def _m1_initial(db: sqlite_utils.Database) -> None:
+    db["runs"].create(
+        {
+            "id": int,
+            "duty": str,
+            "site": str,
+            "checks": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "complete": int,
+            "counts": str,
+            "error": str,
+            "pid": int,
+            "host": str,
+        },
+        pk="id",
+    )
+    db["runs"].create_index(["duty", "site", "started_at"])
+    db["findings"].create(
+        {
+            "fingerprint": str,
+            "duty": str,
+            "kind": str,
+            "severity": str,
+            "site": str,
+            "unit": str,
+            "identity": str,
+            "url": str,
+            "source_urls": str,
+            "message": str,
+            "evidence": str,
+            "first_seen": str,
+            "last_seen": str,
+            "status": str,
+            "resolved_at": str,
+            "ignored_reason": str,
+            "first_run_id": int,
+            "last_run_id": int,
+            "times_seen": int,
+        },
+        pk="fingerprint",
+        not_null={"duty", "kind", "severity", "site", "status", "first_seen", "last_seen"},
+    )
+    db["findings"].create_index(["site", "duty", "status"])
+    db["events"].create(
+        {"id": int, "fingerprint": str, "run_id": int, "at": str, "event": str, "note": str},
+        pk="id",
+        foreign_keys=[("fingerprint", "findings", "fingerprint")],
+    )
+    db["events"].create_index(["fingerprint"])
+
+
+# Hand-written on purpose: PRAGMA user_version is all the bookkeeping we need, and the only packaged
+# alternative (sqlite-migrate) is a beta. Append new steps; never edit a released one.
+MIGRATIONS = (_m1_initial,)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a successful run may resolve: open findings of ``duties`` on the run's site it did not see.
+
+    ``cleared`` narrows it: a partial crawl resolves only findings whose identity it positively re-checked
+    as fixed (``cleared(identity)`` is true); without it, every unseen open finding is resolved.
+    """
+
+    duties: tuple[str, ...]
+    cleared: Callable[[str], bool] | None = None
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Counts of what ``finish_run`` changed."""
+
+    new: int = 0
+    seen_again: int = 0
+    reopened: int = 0
+    resolved: int = 0
+    ignored_seen: int = 0
+
+
+class Store:
+    """Access to one monitor database. Cheap to open; open one per process (or per thread)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A generous busy timeout lets the CLI and the daemon share the file: writers queue, never fail.
+        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        self.db = sqlite_utils.Database(conn)
+        if str(path) != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -----------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+                step(self.db)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        """Number of migrations applied."""
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self.db.conn)
+
+    # -- runs -------------------------------------------------------------------------------------
+    def start_run(self, duty: str, site: str, checks: Iterable[str], now: datetime) -> int:
+        """Record a run as ``running`` and return its id."""
+        with self._tx():
+            table = self.db["runs"]
+            table.insert(
+                {
+                    "duty": duty,
+                    "site": site,
+                    "checks": json.dumps(list(checks)),
+                    "started_at": iso(now),
+                    "status": "running",
+                    "complete": 0,
+                    "counts": "{}",
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                }
+            )
+            return int(table.last_pk)
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        now: datetime,
+        findings: Iterable[Finding] = (),
+        counts: dict[str, Any] | None = None,
+        resolution: Resolution | None = None,
+        complete: bool = True,
+        error: str | None = None,
+    ) -> RunOutcome:
+        """Close a run and apply its findings to the lifecycle in one transaction.
+
+        Findings of a failed run are still recorded (they were seen), but nothing is resolved unless the
+        run is ``ok``.
+        """
+        if status not in RUN_STATUSES[1:]:
+            raise ValueError(f"bad final run status {status!r}")
+        stamp = iso(now)
+        new = again = reopened = resolved = ignored_seen = 0
+        with self._tx():
+            run = self.db["runs"].get(run_id)
+            seen: set[str] = set()
+            for f in findings:
+                fp = f.fingerprint
+                if fp in seen:
+                    continue
+                seen.add(fp)
+                row = self._finding_row(fp)
+                values = {
+                    "severity": f.severity.value,
+                    "unit": f.unit,
+                    "url": f.url,
+                    "source_urls": json.dumps(list(f.sources), ensure_ascii=False),
+                    "message": f.message,
+                    "evidence": json.dumps(f.evidence, ensure_ascii=False, default=str),
+                    "last_seen": stamp,
+                    "last_run_id": run_id,
+                }
+                if row is None:
+                    self.db["findings"].insert(
+                        {
+                            "fingerprint": fp,
+                            "duty": f.duty,
+                            "kind": f.kind,
+                            "site": f.site,
+                            "identity": f.identity,
+                            "first_seen": stamp,
+                            "status": FindingStatus.OPEN.value,
+                            "first_run_id": run_id,
+                            "times_seen": 1,
+                            **values,
+                        }
+                    )
+                    self._event(fp, run_id, stamp, "opened")
+                    new += 1
+                    continue
+                values["times_seen"] = (row["times_seen"] or 0) + 1
+                if row["status"] == FindingStatus.RESOLVED.value:
+                    values.update(status=FindingStatus.OPEN.value, resolved_at=None)
+                    self._event(fp, run_id, stamp, "reopened")
+                    reopened += 1
+                elif row["status"] == FindingStatus.IGNORED.value:
+                    ignored_seen += 1
+                else:
+                    again += 1
+                self.db["findings"].update(fp, values)
+            if status == "ok" and resolution is not None:
+                resolved = self._resolve_unseen(run["site"], resolution, seen, run_id, stamp)
+            self.db["runs"].update(
+                run_id,
+                {
+                    "status": status,
+                    "finished_at": stamp,
+                    "complete": int(complete),
+                    "counts": json.dumps(counts or {}, ensure_ascii=False),
+                    "error": error,
+                },
+            )
+        return RunOutcome(new, again, reopened, resolved, ignored_seen)
+
+    def _resolve_unseen(
+        self, site: str, resolution: Resolution, seen: set[str], run_id: int, stamp: str
+    ) -> int:
+        marks = ",".join("?" for _ in resolution.duties)
+        rows = self.db.execute(
+            "SELECT fingerprint, identity FROM findings "
+            f"WHERE site = ? AND status = 'open' AND duty IN ({marks})",
+            [site, *resolution.duties],
+        ).fetchall()
+        count = 0
+        for fp, identity in rows:
+            if fp in seen or (resolution.cleared is not None and not resolution.cleared(identity)):
+                continue
+            self.db["findings"].update(fp, {"status": FindingStatus.RESOLVED.value, "resolved_at": stamp})
+            self._event(fp, run_id, stamp, "resolved")
+            count += 1
+        return count
+
+    def mark_interrupted(self, run_id: int, now: datetime, reason: str = "interrupted") -> None:
+        """Mark a still-running run as interrupted (it resolves nothing and records nothing)."""
+        with self._tx():
+            self.db.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? "
+                "WHERE id = ? AND status = 'running'",
+                [iso(now), reason, run_id],
+            )
+
+    def recover_interrupted(self, now: datetime, *, at_startup: bool = True) -> list[int]:
+        """Mark ``running`` runs whose process on this host is gone as interrupted; return their ids.
+
+        At start-up a run carrying our own pid is stale too (a restarted service can get its old pid back).
+        Runs recorded by another host are left alone: we cannot tell whether they are alive.
+        """
+        host = socket.gethostname()
+        stale: list[int] = []
+        for row in self.db.query("SELECT id, pid, host FROM runs WHERE status = 'running'"):
+            if row["host"] != host:
+                continue
+            own = row["pid"] == os.getpid()
+            if (own and at_startup) or (not own and not _pid_alive(row["pid"] or 0)):
+                stale.append(row["id"])
+        for run_id in stale:
+            self.mark_interrupted(run_id, now, "process ended before the run finished")
+        return stale
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        """One run row with JSON fields decoded."""
+        row = dict(self.db["runs"].get(run_id))
+        row["checks"] = json.loads(row["checks"] or "[]")
+        row["counts"] = json.loads(row["counts"] or "{}")
+        return row
+
+    def runs(self, duty: str | None = None, site: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Most recent runs first."""
+        where, args = _where({"duty": duty, "site": site})
+        rows = self.db.query(f"SELECT id FROM runs {where} ORDER BY id DESC LIMIT ?", [*args, limit])
+        return [self.get_run(r["id"]) for r in rows]
+
+    # -- findings ---------------------------------------------------------------------------------
+    def _finding_row(self, fp: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM findings WHERE fingerprint = ?", [fp]))
+        return rows[0] if rows else None
+
+    def _event(self, fp: str, run_id: int | None, stamp: str, event: str, note: str | None = None) -> None:
+        self.db["events"].insert(
+            {"fingerprint": fp, "run_id": run_id, "at": stamp, "event": event, "note": note}
+        )
+
+    def finding(self, fp: str) -> dict[str, Any] | None:
+        """One finding with JSON fields decoded, or None. Accepts a unique fingerprint prefix."""
+        rows = list(self.db.query("SELECT * FROM findings WHERE fingerprint LIKE ? LIMIT 2", [fp + "%"]))
+        if len(rows) != 1:
+            return None
+        return _decode_finding(rows[0])
+
+    def findings(
+        self,
+        *,
+        duty: str | None = None,
+        status: str | None = None,
+        site: str | None = None,
+        severity: str | None = None,
+        kind: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Findings matching every given filter, most serious and newest first."""
+        where, args = _where(
+            {"duty": duty, "status": status, "site": site, "severity": severity, "kind": kind}
+        )
+        order = (
+            "CASE severity WHEN 'veto' THEN 0 WHEN 'deduction' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, "
+            "first_seen DESC, url"
+        )
+        for row in self.db.query(f"SELECT * FROM findings {where} ORDER BY {order}", args):
+            yield _decode_finding(row)
+
+    def events(self, fp: str) -> list[dict[str, Any]]:
+        """Transitions of one finding, oldest first."""
+        return list(self.db.query("SELECT * FROM events WHERE fingerprint = ? ORDER BY id", [fp]))
+
+    def ignore(self, fp: str, reason: str, now: datetime) -> dict[str, Any]:
+        """Mark a finding as a false positive (误报): it stays ignored when seen again."""
+        row = self.finding(fp)
+        if row is None:
+            raise KeyError(fp)
+        with self._tx():
+            self.db["findings"].update(
+                row["fingerprint"], {"status": FindingStatus.IGNORED.value, "ignored_reason": reason}
+            )
+            self._event(row["fingerprint"], None, iso(now), "ignored", reason)
+        return self.finding(row["fingerprint"]) or row
+
+    def count_open(self, site: str | None = None, duties: Iterable[str] | None = None) -> int:
+        """Open findings, optionally for one site and some duties."""
+        sql, args = "SELECT count(*) FROM findings WHERE status = 'open'", []
+        if site is not None:
+            sql += " AND site = ?"
+            args.append(site)
+        if duties is not None:
+            duties = list(duties)
+            sql += f" AND duty IN ({','.join('?' for _ in duties)})"
+            args.extend(duties)
+        return int(self.db.execute(sql, args).fetchone()[0])
+
+    def integrity_ok(self) -> bool:
+        """``PRAGMA integrity_check`` says ok."""
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT/ROLLBACK; nested use joins the outer transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.outer = False
+
+    def __enter__(self) -> None:
+        if self.conn.in_transaction:
+            return
+        self.outer = True
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if not self.outer:
+            return
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def _where(filters: dict[str, str | None]) -> tuple[str, list[str]]:
+    parts = [(k, v) for k, v in filters.items() if v is not None]
+    if not parts:
+        return "", []
+    return "WHERE " + " AND ".join(f"{k} = ?" for k, _ in parts), [v for _, v in parts]
+
+
+def _decode_finding(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row["source_urls"] = json.loads(row["source_urls"] or "[]")
+    row["evidence"] = json.loads(row["evidence"] or "{}")
+    return row
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,139 @@
+"""URL normalisation and crawl scope.
+
+Normalisation is done by yarl (already aiohttp's URL type, C-accelerated): scheme and host lower-cased,
+IDNA, default ports dropped, dot segments removed, non-ASCII and spaces percent-encoded with upper-case
+hex. We add: an empty path becomes ``/`` and the fragment is dropped (fragments are never fetched).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import parse_qsl
+
+from yarl import URL
+
+FETCHABLE_SCHEMES = frozenset({"http", "https"})
+# Schemes that are links but never fetched; anything else non-http(s) is skipped too.
+SKIPPED_SCHEMES = frozenset({"mailto", "tel", "javascript", "data", "sms", "ftp", "file", "about", "weixin"})
+
+# Targets that are not HTML pages: checked with HEAD (GET fallback) and never parsed.
+RESOURCE_EXTENSIONS = frozenset(
+    """
+    pdf doc docx xls xlsx ppt pptx wps et dps ofd ceb txt rtf csv zip rar 7z gz tar bz2 xz
+    jpg jpeg png gif bmp webp svg ico tif tiff mp3 mp4 avi flv wmv mov wav swf
+    css js json xml apk exe msi dmg iso woff woff2 ttf eot
+    """.split()
+)
+
+
+class InvalidURL(ValueError):
+    """A link that cannot be turned into a fetchable URL."""
+
+
+def scheme_of(raw: str) -> str:
+    """Lower-cased scheme of a raw href, or '' when relative."""
+    m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", raw)
+    return m.group(1).lower() if m else ""
+
+
+def normalize(url: str | URL) -> str:
+    """Canonical absolute http(s) URL without fragment. Raises :class:`InvalidURL`."""
+    try:
+        u = url if isinstance(url, URL) else URL(url.strip())
+        if u.scheme not in FETCHABLE_SCHEMES:
+            raise InvalidURL(f"not http(s): {url}")
+        if not u.host:
+            raise InvalidURL(f"no host: {url}")
+        u = u.with_fragment(None)
+        if not u.raw_path:
+            u = u.with_path("/")
+        text = str(u)
+    except (ValueError, TypeError, UnicodeError) as exc:
+        if isinstance(exc, InvalidURL):
+            raise
+        raise InvalidURL(f"{exc}") from None
+    return text
+
+
+def resolve(base: URL, href: str) -> str:
+    """Resolve an href against a base URL and normalise it. Raises :class:`InvalidURL`."""
+    href = href.strip()
+    try:
+        ref = URL(href)
+        joined = base.join(ref)
+    except (ValueError, TypeError, UnicodeError) as exc:
+        raise InvalidURL(f"{exc}") from None
+    return normalize(joined)
+
+
+def host_of(url: str) -> str:
+    """Lower-cased host of a normalised URL."""
+    return URL(url).host or ""
+
+
+def path_extension(url: str) -> str:
+    """Lower-case file extension of the URL path ('' when none)."""
+    try:
+        path = URL(url).path
+    except ValueError:
+        return ""
+    name = path.rsplit("/", 1)[-1]
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def looks_like_resource(url: str) -> bool:
+    """True when the path's extension says it is not an HTML page."""
+    return path_extension(url) in RESOURCE_EXTENSIONS
+
+
+@dataclass(frozen=True)
+class ScopeRules:
+    """Which URLs are crawled for a site."""
+
+    hosts: frozenset[str]
+    path_prefixes: tuple[str, ...]
+    exclude: tuple[re.Pattern[str], ...]
+
+    def in_scope(self, url: str) -> bool:
+        """Same site: host allowed and path under a prefix."""
+        u = URL(url)
+        if (u.host or "") not in self.hosts:
+            return False
+        return any(u.path.startswith(p) for p in self.path_prefixes)
+
+    def excluded(self, url: str) -> bool:
+        """Matched by an exclude pattern: never requested."""
+        return any(p.search(url) for p in self.exclude)
+
+
+class TrapDetector:
+    """Recognises endless generated URLs: calendars, ever-growing query strings, repeating paths.
+
+    Stateful: it counts distinct query variants per path over one crawl.
+    """
+
+    def __init__(self, max_url_length: int, max_query_variants: int, max_path_repeats: int) -> None:
+        self.max_url_length = max_url_length
+        self.max_query_variants = max_query_variants
+        self.max_path_repeats = max_path_repeats
+        self._variants: Counter[str] = Counter()
+
+    def reason(self, url: str) -> str | None:
+        """Why this URL should be skipped, or None. Call once per distinct URL."""
+        if len(url) > self.max_url_length:
+            return "url_too_long"
+        u = URL(url)
+        segments = [s for s in u.path.split("/") if s]
+        if segments and max(Counter(segments).values()) > self.max_path_repeats:
+            return "path_repeat"
+        if u.raw_query_string:
+            names = Counter(name for name, _ in parse_qsl(u.raw_query_string, keep_blank_values=True))
+            if names and max(names.values()) >= 3:
+                return "query_growth"
+            key = f"{u.host}{u.path}"
+            self._variants[key] += 1
+            if self._variants[key] > self.max_query_variants:
+                return "query_variants"
+        return None

@@ -1,0 +1,41 @@
+"""Shared fixtures: real local servers, real SQLite files, a pinned clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from monitor.clock import SHANGHAI, FixedClock
+from monitor.store import Store
+from tests.sites import LocalSites
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+async def sites() -> AsyncIterator[LocalSites]:
+    """Virtual hosts on a real aiohttp server on 127.0.0.1."""
+    server = await LocalSites().start()
+    try:
+        yield server
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """The run's clock pinned to a Thursday morning in Shanghai."""
+    return FixedClock(datetime(2026, 11, 26, 9, 30), SHANGHAI)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A real SQLite database file."""
+    s = Store(tmp_path / "monitor.db")
+    try:
+        yield s
+    finally:
+        s.close()

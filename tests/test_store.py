@@ -1,0 +1,140 @@
+"""The store: migrations, WAL, the finding lifecycle, interrupted runs."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from monitor.clock import FixedClock
+from monitor.findings import Finding, Severity
+from monitor.store import MIGRATIONS, Resolution, Store
+
+
+def dead(url: str, site: str = "portal", duty: str = "links") -> Finding:
+    return Finding(
+        duty=duty,
+        kind="dead_link",
+        severity=Severity.WARNING,
+        site=site,
+        identity=url,
+        url=url,
+        message=f"链接无法访问：{url}",
+        sources=("http://a.gov.cn/",),
+    )
+
+
+def run(
+    store: Store,
+    clock: FixedClock,
+    findings: list[Finding],
+    status: str = "ok",
+    site: str = "portal",
+    duty: str = "links",
+) -> int:
+    rid = store.start_run(duty, site, [duty], clock.now())
+    store.finish_run(rid, status=status, now=clock.now(), findings=findings, resolution=Resolution((duty,)))
+    return rid
+
+
+def test_migrations_run_once_and_wal_is_on(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    Store(path).close()
+    with Store(path) as s:
+        assert s.schema_version == len(MIGRATIONS)
+        assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert {"runs", "findings", "events"} <= set(s.db.table_names())
+
+
+def test_fingerprint_is_stable_and_ignores_evidence() -> None:
+    a = dead("http://a.gov.cn/x")
+    b = Finding(**{**a.__dict__, "message": "other", "evidence": {"n": 1}, "sources": ()})
+    assert a.fingerprint == b.fingerprint
+    assert a.fingerprint != dead("http://a.gov.cn/y").fingerprint
+    assert a.fingerprint != dead("http://a.gov.cn/x", site="other").fingerprint
+
+
+def test_lifecycle_open_seen_resolved_reopened(store: Store, clock: FixedClock) -> None:
+    run(store, clock, [dead("u1"), dead("u2")])
+    clock.advance(days=1)
+    run(store, clock, [dead("u1")])
+    rows = {r["url"]: r for r in store.findings()}
+    assert rows["u1"]["status"] == "open" and rows["u1"]["times_seen"] == 2
+    assert rows["u2"]["status"] == "resolved" and rows["u2"]["resolved_at"] == clock.now().isoformat()
+    clock.advance(days=1)
+    run(store, clock, [dead("u1"), dead("u2")])
+    assert store.finding(rows["u2"]["fingerprint"])["status"] == "open"  # type: ignore[index]
+    assert [e["event"] for e in store.events(rows["u2"]["fingerprint"])] == ["opened", "resolved", "reopened"]
+
+
+def test_failed_or_other_site_or_other_duty_runs_resolve_nothing(store: Store, clock: FixedClock) -> None:
+    run(store, clock, [dead("u1")])
+    run(store, clock, [], status="failed")
+    run(store, clock, [], site="other")
+    run(store, clock, [], duty="darklinks")
+    assert [r["status"] for r in store.findings()] == ["open"]
+
+
+def test_ignored_stays_ignored(store: Store, clock: FixedClock) -> None:
+    run(store, clock, [dead("u1")])
+    fp = dead("u1").fingerprint
+    store.ignore(fp[:6], "误报：内网地址", clock.now())
+    run(store, clock, [dead("u1")])
+    run(store, clock, [])
+    row = store.finding(fp)
+    assert row is not None and row["status"] == "ignored" and row["ignored_reason"] == "误报：内网地址"
+
+
+def test_interrupted_run_is_recovered_and_resolves_nothing(tmp_path: Path, clock: FixedClock) -> None:
+    path = tmp_path / "m.db"
+    with Store(path) as s:
+        run(s, clock, [dead("u1")])
+    # Another process starts a run and dies without finishing it.
+    code = (
+        "import sys; from datetime import datetime; from monitor.store import Store\n"
+        "s = Store(sys.argv[1])\n"
+        "s.start_run('links', 'portal', ['links'], datetime.fromisoformat(sys.argv[2]))\n"
+        "import os; os._exit(9)\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, str(path), clock.now().isoformat()],
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    with Store(path) as s:
+        (stale,) = s.recover_interrupted(clock.now())
+        assert s.get_run(stale)["status"] == "interrupted"
+        assert [r["status"] for r in s.findings()] == ["open"]
+        assert s.integrity_ok()
+
+
+def test_a_crash_inside_finish_run_leaves_nothing_half_written(store: Store, clock: FixedClock) -> None:
+    rid = store.start_run("links", "portal", ["links"], clock.now())
+
+    class Boom(Finding):
+        @property
+        def fingerprint(self) -> str:  # type: ignore[override]
+            raise RuntimeError("disk on fire")
+
+    with contextlib.suppress(RuntimeError):
+        store.finish_run(
+            rid, status="ok", now=clock.now(), findings=[dead("u1"), Boom(**dead("u2").__dict__)]
+        )
+    assert list(store.findings()) == []
+    assert store.get_run(rid)["status"] == "running"
+
+
+def test_two_connections_share_the_file(tmp_path: Path, clock: FixedClock) -> None:
+    path = tmp_path / "m.db"
+    a, b = Store(path), Store(path)
+    try:
+        run(a, clock, [dead("u1")])
+        run(b, clock, [dead("u1"), dead("u2")])
+        assert len(list(a.findings(status="open"))) == 2
+    finally:
+        a.close()
+        b.close()
+    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
