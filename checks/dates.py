@@ -44,13 +44,19 @@ __all__ = [
     "DateMatch",
     "ListItem",
     "article_date",
+    "base_url",
+    "drop_noise",
+    "element_text",
     "extract_list_items",
     "find_dates",
     "find_datetimes",
     "infer_column_type",
     "latest_item",
+    "navish_elements",
     "parse_date",
     "parse_datetime",
+    "parse_html",
+    "scan_dates",
 ]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -297,7 +303,13 @@ def _interpret(
     return base - delta, now is not None
 
 
-def _scan(text: str, today: date, now: datetime | None, relative: bool) -> list[DateMatch]:
+def scan_dates(
+    text: str, today: date, now: datetime | None = None, relative: bool = True
+) -> list[DateMatch]:
+    """Core scanner: every date in ``text`` as :class:`DateMatch`, in order (see the module docstring).
+
+    With ``now`` None, relative expressions are anchored on ``today`` (sub-day ones date to today).
+    """
     folded = _fold(text)
     candidates: list[tuple[int, int, int, str, re.Match[str]]] = []
     for priority, (kind, pattern) in enumerate(_RULES):
@@ -328,7 +340,7 @@ def find_datetimes(text: str, now: datetime, relative: bool = True) -> list[Date
     if now.tzinfo is None:
         now = now.replace(tzinfo=SHANGHAI)
     now = now.astimezone(SHANGHAI)
-    return _scan(text, now.date(), now, relative)
+    return scan_dates(text, now.date(), now, relative)
 
 
 def find_dates(text: str, today: date, relative: bool = True) -> list[tuple[date, int, int]]:
@@ -337,12 +349,12 @@ def find_dates(text: str, today: date, relative: bool = True) -> list[tuple[date
     ``relative=False`` ignores 今天/昨天/N天前-style expressions (useful for prose, where "昨天"
     refers to the article's own time). Sub-day expressions (刚刚, N小时前) date to ``today``.
     """
-    return [(m.date, m.start, m.end) for m in _scan(text, today, None, relative)]
+    return [(m.date, m.start, m.end) for m in scan_dates(text, today, None, relative)]
 
 
 def parse_date(text: str, today: date, relative: bool = True) -> date | None:
     """The first date in ``text`` (see :func:`find_dates`), or None."""
-    found = _scan(text, today, None, relative)
+    found = scan_dates(text, today, None, relative)
     return found[0].date if found else None
 
 
@@ -362,7 +374,7 @@ def _date_only(text: str, today: date) -> date | None:
     stripped = text.strip()
     if not stripped or len(stripped) > 40:
         return None
-    found = _scan(stripped, today, None, True)
+    found = scan_dates(stripped, today, None, True)
     if len(found) != 1:
         return None
     rest = stripped[: found[0].start] + stripped[found[0].end :]
@@ -398,7 +410,7 @@ def parse_html(html: str) -> etree._Element | None:
         return None
 
 
-def _drop_noise(root: etree._Element) -> None:
+def drop_noise(root: etree._Element) -> None:
     """Remove scripts, styles, comments and similar non-content nodes in place (keeping tails)."""
     for el in list(root.iter(etree.Comment, etree.ProcessingInstruction, *_NOISE_TAGS)):
         if el.getparent() is not None:
@@ -422,7 +434,7 @@ def _is_navish(el: etree._Element) -> bool:
     return any(sub in tok for tok in tokens for sub in _NAV_SUBSTRINGS)
 
 
-def _navish_elements(root: etree._Element) -> set[etree._Element]:
+def navish_elements(root: etree._Element) -> set[etree._Element]:
     """All elements that are, or sit inside, a nav-ish container."""
     marked: set[etree._Element] = set()
     for el in root.iter():
@@ -433,11 +445,12 @@ def _navish_elements(root: etree._Element) -> set[etree._Element]:
     return marked
 
 
-def _text(el: etree._Element) -> str:
+def element_text(el: etree._Element) -> str:
+    """Whitespace-collapsed text content of an element."""
     return re.sub(r"\s+", " ", el.text_content()).strip()
 
 
-def _base_url(root: etree._Element, page_url: str) -> str:
+def base_url(root: etree._Element, page_url: str) -> str:
     for base in root.iter("base"):
         href = (base.get("href") or "").strip()
         if href:
@@ -485,7 +498,7 @@ _SKIP_HREF = re.compile(r"^\s*(?:javascript:|mailto:|tel:|#|$)", re.I)
 
 
 def _link_title(a: etree._Element) -> str:
-    text = _text(a)
+    text = element_text(a)
     attr = re.sub(r"\s+", " ", a.get("title") or "").strip()
     # Titles truncated with "..." carry the full text in @title.
     if attr and (len(attr) >= len(text) or text.endswith(("...", "…", "..", "．．．"))):
@@ -530,7 +543,7 @@ def _is_pinned(row: etree._Element) -> bool:
 def _trailing_or_leading_date(text: str, today: date) -> tuple[date, str] | None:
     """A date glued to the start or end of a link text, and the text without it."""
     stripped = text.strip()
-    found = _scan(stripped, today, None, True)
+    found = scan_dates(stripped, today, None, True)
     if not found:
         return None
     last, first = found[-1], found[0]
@@ -559,7 +572,7 @@ def _row_date(row: etree._Element, title_link: etree._Element | None, today: dat
         full = full.replace(title_link.text_content(), " ", 1)
         if title_link.get("title"):
             full = full.replace(title_link.get("title") or "", " ")
-    found_all = _scan(full, today, None, True)
+    found_all = scan_dates(full, today, None, True)
     if found_all:
         return found_all[-1].date
     if title_link is not None:
@@ -635,8 +648,8 @@ def extract_list_items(
     root = parse_html(html)
     if root is None:
         return []
-    base = _base_url(root, page_url)
-    _drop_noise(root)
+    base = base_url(root, page_url)
+    drop_noise(root)
     if item_selector:
         out = []
         for row in _select(root, item_selector):
@@ -645,7 +658,7 @@ def extract_list_items(
                 out.append(item)
         return out
 
-    navish = _navish_elements(root)
+    navish = navish_elements(root)
     info: dict[etree._Element, _RowInfo] = {}
 
     def row_info(row: etree._Element) -> _RowInfo:
@@ -788,14 +801,14 @@ def article_date(html: str, today: date) -> date | None:
             found = parse_date(meta.get("content") or "", today, relative=False)
             if found is not None:
                 return found
-    _drop_noise(root)
-    navish = _navish_elements(root)
+    drop_noise(root)
+    navish = navish_elements(root)
     for el in [e for e in navish if e.getparent() is not None and e.getparent() not in navish]:
         el.drop_tree()
     body = root.find("body")
     scope = body if body is not None else root
     text = _block_text(scope)
-    matches = _scan(text, today, None, relative=False)
+    matches = scan_dates(text, today, None, relative=False)
     for label in (_PUB_LABEL, _GENERIC_LABEL):
         for m in matches:
             if label.search(text[max(0, m.start - 12) : m.start]):
@@ -806,7 +819,7 @@ def article_date(html: str, today: date) -> date | None:
             content = el
             break
     if content is not None:
-        inner = _scan(_block_text(content), today, None, relative=False)
+        inner = scan_dates(_block_text(content), today, None, relative=False)
         if inner:
             return inner[0].date
     return matches[0].date if matches else None
