@@ -659,7 +659,7 @@ class MessageFinding:
     """One problematic message with its figures."""
 
     record: MessageRecord
-    kind: str  # unanswered_over_limit | late_reply | slow_reply | pending_slow
+    kind: str  # unanswered_over_limit | late_reply | slow_reply | pending_slow | old_unanswered
     days: int
     message_zh: str
 
@@ -740,6 +740,10 @@ def evaluate_messages(
             veto.append(MessageFinding(r, "unanswered_over_limit", waited, (
                 f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{state_zh}，已{waited}天"
                 f"（超过{unanswered_months}个月未回应，单项否决）")))
+        elif today > limit_date:
+            warn.append(MessageFinding(r, "old_unanswered", waited, (
+                f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{state_zh}，已{waited}天"
+                f"（超过{unanswered_months}个月；提交时间早于近{_span(window_months)}考核期，不计否决）")))
         elif waited > slow_days:
             warn.append(MessageFinding(r, "pending_slow", waited, (
                 f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{state_zh}，已{waited}天（超过{slow_days}天）")))
