@@ -541,23 +541,30 @@ def _is_pinned(row: etree._Element) -> bool:
 
 
 def _trailing_or_leading_date(text: str, today: date) -> tuple[date, str] | None:
-    """A date glued to the start or end of a link text, and the text without it."""
+    """A numeric date (``2026-11-03``, ``[11-03]``) glued to the end or start of a link text, and the
+    text without it. Chinese-style dates (``11月3日``) at either end are prose, not a date column."""
     stripped = text.strip()
-    found = scan_dates(stripped, today, None, True)
+    found = [m for m in scan_dates(stripped, today, None, False) if m.kind in ("ymd", "md_dash")]
     if not found:
         return None
     last, first = found[-1], found[0]
     tail = stripped[last.end :]
     if not _DATE_LABEL.sub("", tail).strip() and _DATE_LABEL.sub("", stripped[: last.start]).strip():
-        return last.date, stripped[: last.start]
+        return last.date, stripped[: last.start].rstrip("[【(（〔 ")
     head = stripped[: first.start]
     if not _DATE_LABEL.sub("", head).strip() and _DATE_LABEL.sub("", stripped[first.end :]).strip():
-        return first.date, stripped[first.end :]
+        return first.date, stripped[first.end :].lstrip("]】)）〕 ")
     return None
 
 
-def _row_date(row: etree._Element, title_link: etree._Element | None, today: date) -> date | None:
-    """The date shown for a row: a date-only element, else a date in the text outside the title."""
+def _row_date(
+    row: etree._Element, title_link: etree._Element | None, today: date
+) -> tuple[date | None, bool]:
+    """The date shown for a row and whether it was glued to the title link's text.
+
+    Order: the last descendant element whose whole text is one date; else the last date in the row
+    text outside the title link; else a numeric date glued to the start or end of the link text.
+    """
     last: date | None = None
     for el in row.iter():
         if el is row or not isinstance(el.tag, str) or el is title_link:
@@ -566,7 +573,7 @@ def _row_date(row: etree._Element, title_link: etree._Element | None, today: dat
         if found is not None:
             last = found
     if last is not None:
-        return last
+        return last, False
     full = row.text_content()
     if title_link is not None:
         full = full.replace(title_link.text_content(), " ", 1)
@@ -574,12 +581,12 @@ def _row_date(row: etree._Element, title_link: etree._Element | None, today: dat
             full = full.replace(title_link.get("title") or "", " ")
     found_all = scan_dates(full, today, None, True)
     if found_all:
-        return found_all[-1].date
+        return found_all[-1].date, False
     if title_link is not None:
         glued = _trailing_or_leading_date(title_link.text_content(), today)
         if glued is not None:
-            return glued[0]
-    return None
+            return glued[0], True
+    return None, False
 
 
 def _row_item(
@@ -590,14 +597,21 @@ def _row_item(
         return None
     link = max(links, key=lambda a: len(_clean_title(_link_title(a))))
     title = _link_title(link)
+    glued = False
     if date_selector:
         hits = _select(row, date_selector)
         found = parse_date(" ".join(h.text_content() for h in hits), today) if hits else None
     else:
-        found = _row_date(row, link, today)
-    glued = _trailing_or_leading_date(title, today)
-    if glued is not None and not link.get("title"):
-        title = glued[1]
+        found, glued = _row_date(row, link, today)
+    if not link.get("title"):
+        # Date cells nested inside the link (<a><span>标题</span><span>2026-11-03</span></a>).
+        for el in link.iter():
+            if el is not link and isinstance(el.tag, str) and _date_only(el.text_content(), today):
+                title = title.replace(element_text(el), "", 1)
+        if glued:
+            stripped = _trailing_or_leading_date(title, today)
+            if stripped is not None:
+                title = stripped[1]
     url = urljoin(base, (link.get("href") or "").strip())
     return ListItem(_clean_title(title), url, found, _is_pinned(row))
 
@@ -642,8 +656,10 @@ def extract_list_items(
 
     A row's date is the last descendant element whose whole text is one date (``2026-11-03``,
     ``[11-03]``, ``发布时间：…``), else the last date in the row text outside the title link, else a
-    date glued to the start or end of the link text. Dates inside the title are never used. Rows
-    without a date keep ``date=None`` (an undated item counts as not updated).
+    numeric date glued to the start or end of the link text (``标题 2026-11-03``). Dates inside a
+    title (``11月3日义诊``) are never used. Rows without a date keep ``date=None`` (an undated item
+    counts as not updated). Pinned rows: 置顶/[顶] text, a class such as ``top``/``zhiding``/``zd``
+    on the row or inside it, or a pin image (``top.gif``, ``zhiding.png``, alt 置顶).
     """
     root = parse_html(html)
     if root is None:
@@ -669,7 +685,7 @@ def extract_list_items(
                 cached = _RowInfo(len(links), False)
             else:
                 link = max(links, key=lambda a: len(_clean_title(_link_title(a))))
-                cached = _RowInfo(len(links), _row_date(row, link, today) is not None)
+                cached = _RowInfo(len(links), _row_date(row, link, today)[0] is not None)
             info[row] = cached
         return cached
 

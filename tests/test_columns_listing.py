@@ -216,3 +216,19 @@ COLUMN_TYPES = [
 @pytest.mark.parametrize(("name", "expected"), COLUMN_TYPES)
 def test_infer_column_type(name: str, expected: str) -> None:
     assert infer_column_type(name) == expected
+
+
+def test_dates_glued_to_link_text_and_prose_dates_in_titles() -> None:
+    html = """<html><body><ul class="list">
+    <li><a href="1.html">县政府召开常务会议 2026-11-20</a></li>
+    <li><a href="2.html">[11-18] 县人大开展视察</a></li>
+    <li><a href="3.html">11月3日县领导调研秋粮收购</a><span>2026-11-04</span></li>
+    <li><a href="4.html">关于调整办公时间至11月3日的通知</a></li>
+    </ul></body></html>"""
+    items = extract_list_items(html, "http://x/", TODAY)
+    assert [(i.title, i.date) for i in items] == [
+        ("县政府召开常务会议", date(2026, 11, 20)),
+        ("县人大开展视察", date(2026, 11, 18)),
+        ("11月3日县领导调研秋粮收购", date(2026, 11, 4)),
+        ("关于调整办公时间至11月3日的通知", None),
+    ]
