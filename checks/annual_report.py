@@ -87,7 +87,7 @@ class ReportProblem:
     """One broken relation or structural gap, with a Chinese message carrying the numbers.
 
     ``code``: balance | result_total | row_total | review_total | missing_row | missing_table |
-    late | not_published. ``relation`` names the relation, e.g. ``一+二=三(七)+四``.
+    late | not_published | missing_year. ``relation`` names the relation, e.g. ``一+二=三(七)+四``.
     """
 
     code: str
