@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from checks.base import CheckContext, PageCheck, UnitResolver
+from checks.base import CheckContext, CheckOutcome, PageCheck, SiteCheck, UnitResolver
 from checks.links import LinksCheck
 
 #: Page checks fed by the shared site crawl, keyed by name (the ``duty`` of their findings).
@@ -10,4 +10,15 @@ PAGE_CHECKS: dict[str, type[PageCheck]] = {
     LinksCheck.name: LinksCheck,
 }
 
-__all__ = ["PAGE_CHECKS", "CheckContext", "PageCheck", "UnitResolver"]
+#: Site-level checks (one run per site, or one per config for scope "global"), keyed by duty name.
+SITE_CHECKS: dict[str, type[SiteCheck]] = {}
+
+__all__ = [
+    "PAGE_CHECKS",
+    "SITE_CHECKS",
+    "CheckContext",
+    "CheckOutcome",
+    "PageCheck",
+    "SiteCheck",
+    "UnitResolver",
+]

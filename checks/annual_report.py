@@ -223,8 +223,20 @@ _YEAR_PATTERNS = (
     re.compile(r"([〇○零一二三四五六七八九]{4})\s*年度?\s*(?:政府)?信息公开(?:工作)?年度?报告"),
     re.compile(r"统计期限自\s*([0-9]{4})\s*年\s*1\s*月\s*1\s*日"),
 )
-_CN_DIGITS = {"〇": "0", "○": "0", "零": "0", "一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
-              "六": "6", "七": "7", "八": "8", "九": "9"}
+_CN_DIGITS = {
+    "〇": "0",
+    "○": "0",
+    "零": "0",
+    "一": "1",
+    "二": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+}
 
 
 def _find_year(*texts: str | None) -> int | None:
@@ -305,20 +317,31 @@ def check_annual_report(report: AnnualReport) -> list[ReportProblem]:
     problems: list[ReportProblem] = []
     apps = report.applications
     if not apps:
-        problems.append(ReportProblem(
-            "missing_table", "申请情况表",
-            "未识别到“收到和处理政府信息公开申请情况”表（每行7列数字），无法核对"))
+        problems.append(
+            ReportProblem(
+                "missing_table",
+                "申请情况表",
+                "未识别到“收到和处理政府信息公开申请情况”表（每行7列数字），无法核对",
+            )
+        )
     else:
-        expected_keys = ["new", "carried"] + [
-            f"{k}.{i}" if n else k for k, _, _, n in SECTIONS for i in (range(1, n + 1) if n else [0])
-        ] + ["carry_forward"]
+        expected_keys = (
+            ["new", "carried"]
+            + [f"{k}.{i}" if n else k for k, _, _, n in SECTIONS for i in (range(1, n + 1) if n else [0])]
+            + ["carry_forward"]
+        )
         for key in expected_keys:
             if key not in apps:
                 sec, _, idx = key.partition(".")
                 name = ROW_NAMES.get(sec, sec) + (f"第{idx}项" if idx else "")
-                problems.append(ReportProblem(
-                    "missing_row", "表格完整",
-                    f"申请情况表缺少“{name}”行，相关勾稽关系无法完整核对", row=name))
+                problems.append(
+                    ReportProblem(
+                        "missing_row",
+                        "表格完整",
+                        f"申请情况表缺少“{name}”行，相关勾稽关系无法完整核对",
+                        row=name,
+                    )
+                )
 
     # 3. Row totals.
     for key, values in apps.items():
@@ -327,10 +350,16 @@ def check_annual_report(report: AnnualReport) -> list[ReportProblem]:
         if total != values[6]:
             sec, _, idx = key.partition(".")
             name = ROW_NAMES.get(sec, sec) + (f"「{report.labels.get(key, idx)}」" if idx else "")
-            problems.append(ReportProblem(
-                "row_total", "行总计=各类申请人之和",
-                f"申请情况表“{name}”行：各类申请人之和为{total}（{_plus(parts)}），与该行总计{values[6]}不一致",
-                row=name, expected=total, actual=values[6]))
+            problems.append(
+                ReportProblem(
+                    "row_total",
+                    "行总计=各类申请人之和",
+                    f"申请情况表“{name}”行：各类申请人之和为{total}（{_plus(parts)}），与该行总计{values[6]}不一致",
+                    row=name,
+                    expected=total,
+                    actual=values[6],
+                )
+            )
 
     # 2. (七)总计 = (一)…(六).
     if "total" in apps:
@@ -347,10 +376,16 @@ def check_annual_report(report: AnnualReport) -> list[ReportProblem]:
                 continue
             total = sum(v for _, v in parts)
             if total != apps["total"][col]:
-                problems.append(ReportProblem(
-                    "result_total", "三(七)总计=(一)+(二)+(三)+(四)+(五)+(六)",
-                    f"申请情况表“{col_name}”列：（七）总计为{apps['total'][col]}，但{_plus(parts)}＝{total}，两者不等",
-                    column=col_name, expected=total, actual=apps["total"][col]))
+                problems.append(
+                    ReportProblem(
+                        "result_total",
+                        "三(七)总计=(一)+(二)+(三)+(四)+(五)+(六)",
+                        f"申请情况表“{col_name}”列：（七）总计为{apps['total'][col]}，但{_plus(parts)}＝{total}，两者不等",
+                        column=col_name,
+                        expected=total,
+                        actual=apps["total"][col],
+                    )
+                )
 
     # 1. 一 + 二 = 三(七) + 四.
     if all(k in apps for k in ("new", "carried", "total", "carry_forward")):
@@ -358,28 +393,44 @@ def check_annual_report(report: AnnualReport) -> list[ReportProblem]:
             left = apps["new"][col] + apps["carried"][col]
             right = apps["total"][col] + apps["carry_forward"][col]
             if left != right:
-                problems.append(ReportProblem(
-                    "balance", "一+二=三(七)+四",
-                    f"申请情况表“{col_name}”列：一、本年新收{apps['new'][col]}＋二、上年结转{apps['carried'][col]}"
-                    f"＝{left}，不等于三、办理结果（七）总计{apps['total'][col]}＋四、结转下年度继续办理"
-                    f"{apps['carry_forward'][col]}＝{right}",
-                    column=col_name, expected=left, actual=right))
+                problems.append(
+                    ReportProblem(
+                        "balance",
+                        "一+二=三(七)+四",
+                        f"申请情况表“{col_name}”列：一、本年新收{apps['new'][col]}＋二、上年结转{apps['carried'][col]}"
+                        f"＝{left}，不等于三、办理结果（七）总计{apps['total'][col]}＋四、结转下年度继续办理"
+                        f"{apps['carry_forward'][col]}＝{right}",
+                        column=col_name,
+                        expected=left,
+                        actual=right,
+                    )
+                )
 
     # 4. Review / litigation totals.
     if report.review is None:
-        problems.append(ReportProblem(
-            "missing_table", "行政复议、行政诉讼表",
-            "未识别到“政府信息公开行政复议、行政诉讼情况”表（15列数字），无法核对"))
+        problems.append(
+            ReportProblem(
+                "missing_table",
+                "行政复议、行政诉讼表",
+                "未识别到“政府信息公开行政复议、行政诉讼情况”表（15列数字），无法核对",
+            )
+        )
     else:
         for g, group in enumerate(REVIEW_GROUPS):
             block = report.review[g * 5 : g * 5 + 5]
             parts = list(zip(REVIEW_PARTS[:4], block[:4], strict=True))
             total = sum(block[:4])
             if total != block[4]:
-                problems.append(ReportProblem(
-                    "review_total", f"{group}总计=维持+纠正+其他+尚未审结",
-                    f"行政复议、行政诉讼表“{group}”：{_plus(parts)}＝{total}，与总计{block[4]}不一致",
-                    column=group, expected=total, actual=block[4]))
+                problems.append(
+                    ReportProblem(
+                        "review_total",
+                        f"{group}总计=维持+纠正+其他+尚未审结",
+                        f"行政复议、行政诉讼表“{group}”：{_plus(parts)}＝{total}，与总计{block[4]}不一致",
+                        column=group,
+                        expected=total,
+                        actual=block[4],
+                    )
+                )
     return problems
 
 
@@ -399,17 +450,23 @@ def check_publish_deadline(year: int, published: date | None, today: date) -> Re
         if today > deadline:
             late = (today - deadline).days
             return ReportProblem(
-                "not_published", "年度报告按时公开",
+                "not_published",
+                "年度报告按时公开",
                 f"未找到{year}年度政府信息公开工作年度报告，应于{deadline.year}年1月31日前公开，已逾期{late}天",
-                expected=None, actual=late)
+                expected=None,
+                actual=late,
+            )
         return None
     if published > deadline:
         late = (published - deadline).days
         return ReportProblem(
-            "late", "年度报告按时公开",
+            "late",
+            "年度报告按时公开",
             f"{year}年度政府信息公开工作年度报告发布于{published.year}年{published.month}月{published.day}日，"
             f"晚于{deadline.year}年1月31日的期限{late}天",
-            expected=0, actual=late)
+            expected=0,
+            actual=late,
+        )
     return None
 
 

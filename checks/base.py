@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from yarl import URL
 
@@ -78,3 +79,37 @@ class PageCheck(ABC):
     def cleared(self, report: CrawlReport, identity: str) -> bool:
         """Whether an open finding with this identity is known fixed even if the crawl was partial."""
         return False
+
+
+@dataclass
+class CheckOutcome:
+    """What a site-level check observed and concluded in one run.
+
+    ``complete``: it observed everything it is responsible for, so an open finding it did not report is
+    fixed. When incomplete, only findings for which ``cleared(identity)`` is true are resolved.
+    ``failed``: why the duty could not do its job (the run is recorded as failed; nothing is resolved).
+    """
+
+    findings: list[Finding] = field(default_factory=list)
+    counts: dict[str, Any] = field(default_factory=dict)
+    complete: bool = True
+    failed: str | None = None
+    cleared: Callable[[str], bool] | None = None
+
+
+class SiteCheck(ABC):
+    """A duty that is not fed by the crawl (columns, new-media, availability…): observe, then evaluate.
+
+    ``scope = "site"`` runs once per configured site (``ctx.site`` is that site); ``scope = "global"``
+    runs once per config (``ctx.site`` is a pseudo-site whose id names the duty, e.g. new-media accounts).
+    """
+
+    name: ClassVar[str]
+    scope: ClassVar[Literal["site", "global"]] = "site"
+
+    def __init__(self, ctx: CheckContext) -> None:
+        self.ctx = ctx
+
+    @abstractmethod
+    async def run(self, fetcher: Fetcher) -> CheckOutcome:
+        """Observe (I/O through ``fetcher``) and evaluate (pure) into an outcome."""

@@ -234,9 +234,7 @@ def _counts_stale(obs: ColumnObservation) -> bool:
     return obs.type == "dynamic" or (obs.type in ("notice", "policy") and obs.top_level)
 
 
-def evaluate_column(
-    obs: ColumnObservation, today: date, limits: ColumnLimits | None = None
-) -> ColumnVerdict:
+def evaluate_column(obs: ColumnObservation, today: date, limits: ColumnLimits | None = None) -> ColumnVerdict:
     """Judge one column. See the module docstring for the boundaries and what counts where."""
     limits = limits or ColumnLimits()
     label = obs.label
@@ -249,8 +247,13 @@ def evaluate_column(
     }
     if obs.error:
         return ColumnVerdict(
-            **base, status="unknown", days_since=None, limit_days=None, warn_days=None,
-            message_zh=f"{label}栏目无法检测（{obs.error}），未计入统计，需人工核查", severity="info",
+            **base,
+            status="unknown",
+            days_since=None,
+            limit_days=None,
+            warn_days=None,
+            message_zh=f"{label}栏目无法检测（{obs.error}），未计入统计，需人工核查",
+            severity="info",
         )
     win = _window(obs, today, limits)
     limit_days = (today - win.limit_cutoff).days if win else None
@@ -266,21 +269,41 @@ def evaluate_column(
 
     if latest is None and not obs.items:
         return ColumnVerdict(
-            **base, **latest_info, status="blank", days_since=None, limit_days=limit_days,
-            warn_days=warn_days, severity="serious", counts_blank=True, recommend_review=True,
+            **base,
+            **latest_info,
+            status="blank",
+            days_since=None,
+            limit_days=limit_days,
+            warn_days=warn_days,
+            severity="serious",
+            counts_blank=True,
+            recommend_review=True,
             message_zh=f"{label}栏目为空白栏目（无任何信息），应补充内容或撤销栏目",
         )
     if latest is None:
         n = len(obs.items)
         if not duty:
             return ColumnVerdict(
-                **base, **latest_info, status="undated", days_since=None, limit_days=None, warn_days=None,
-                severity="info", message_zh=f"{label}栏目共{n}条信息均未标注发布日期，无法判断更新情况",
+                **base,
+                **latest_info,
+                status="undated",
+                days_since=None,
+                limit_days=None,
+                warn_days=None,
+                severity="info",
+                message_zh=f"{label}栏目共{n}条信息均未标注发布日期，无法判断更新情况",
             )
         assert win is not None
         return ColumnVerdict(
-            **base, **latest_info, status="undated", days_since=None, limit_days=limit_days,
-            warn_days=warn_days, severity="serious", counts_stale=_counts_stale(obs), counts_overdue=True,
+            **base,
+            **latest_info,
+            status="undated",
+            days_since=None,
+            limit_days=limit_days,
+            warn_days=warn_days,
+            severity="serious",
+            counts_stale=_counts_stale(obs),
+            counts_overdue=True,
             message_zh=f"{label}栏目共{n}条信息均未标注发布日期，视为未更新（{win.requirement}）",
         )
 
@@ -292,39 +315,73 @@ def evaluate_column(
 
     if days < 0:
         return ColumnVerdict(
-            **base, **latest_info, status="fresh", days_since=days, limit_days=limit_days,
-            warn_days=warn_days, severity="info",
+            **base,
+            **latest_info,
+            status="fresh",
+            days_since=days,
+            limit_days=limit_days,
+            warn_days=warn_days,
+            severity="info",
             message_zh=f"{updated}，晚于检查日期{format_date_zh(today)}，请核实发布日期是否准确",
         )
     if win is None:
         if idle_long:
             return ColumnVerdict(
-                **base, **latest_info, status="review", days_since=days, limit_days=None, warn_days=None,
-                severity="info", recommend_review=True,
+                **base,
+                **latest_info,
+                status="review",
+                days_since=days,
+                limit_days=None,
+                warn_days=None,
+                severity="info",
+                recommend_review=True,
                 message_zh=f"{updated}，已{days}天无新信息（超过{_span(limits.review_months)}）{review_note}",
             )
         return ColumnVerdict(
-            **base, **latest_info, status="fresh", days_since=days, limit_days=None, warn_days=None,
+            **base,
+            **latest_info,
+            status="fresh",
+            days_since=days,
+            limit_days=None,
+            warn_days=None,
             severity="ok",
             message_zh=f"{updated}（{days}天前），{TYPE_LABELS.get(obs.type, '其他类')}栏目无固定更新时限",
         )
     if latest < win.limit_cutoff:
         return ColumnVerdict(
-            **base, **latest_info, status="stale", days_since=days, limit_days=limit_days,
-            warn_days=warn_days, severity="serious", counts_stale=_counts_stale(obs), counts_overdue=True,
+            **base,
+            **latest_info,
+            status="stale",
+            days_since=days,
+            limit_days=limit_days,
+            warn_days=warn_days,
+            severity="serious",
+            counts_stale=_counts_stale(obs),
+            counts_overdue=True,
             recommend_review=idle_long,
             message_zh=f"{updated}，已{days}天未更新（{win.exceeded}{win.requirement}）{review_note}",
         )
     if latest <= win.warn_cutoff:
         left = (latest - win.limit_cutoff).days
         return ColumnVerdict(
-            **base, **latest_info, status="warning", days_since=days, limit_days=limit_days,
-            warn_days=warn_days, severity="warning",
+            **base,
+            **latest_info,
+            status="warning",
+            days_since=days,
+            limit_days=limit_days,
+            warn_days=warn_days,
+            severity="warning",
             message_zh=f"{updated}，已{days}天未更新，再过{left + 1}天将超过时限（{win.requirement}）",
         )
     return ColumnVerdict(
-        **base, **latest_info, status="fresh", days_since=days, limit_days=limit_days, warn_days=warn_days,
-        severity="ok", message_zh=f"{updated}（{days}天前），符合{win.requirement}更新的要求",
+        **base,
+        **latest_info,
+        status="fresh",
+        days_since=days,
+        limit_days=limit_days,
+        warn_days=warn_days,
+        severity="ok",
+        message_zh=f"{updated}（{days}天前），符合{win.requirement}更新的要求",
     )
 
 
@@ -365,26 +422,45 @@ def evaluate_homepage(
     """
     if latest is None:
         return HomepageVerdict(
-            "unknown", RESULT_WARN, None, limit_days, warn_days,
-            "首页未识别到带发布日期的信息，无法判断更新情况，需人工核查", "info",
+            "unknown",
+            RESULT_WARN,
+            None,
+            limit_days,
+            warn_days,
+            "首页未识别到带发布日期的信息，无法判断更新情况，需人工核查",
+            "info",
         )
     days = (today - latest).days
     head = f"首页信息更新至{format_date_zh(latest)}"
     if days > limit_days:
         return HomepageVerdict(
-            "stale", RESULT_FAIL, days, limit_days, warn_days,
-            f"{head}，已{days}天未更新（首页要求{limit_days}天内有更新，超过即单项否决）", "serious",
+            "stale",
+            RESULT_FAIL,
+            days,
+            limit_days,
+            warn_days,
+            f"{head}，已{days}天未更新（首页要求{limit_days}天内有更新，超过即单项否决）",
+            "serious",
         )
     if days >= warn_days:
         return HomepageVerdict(
-            "warning", RESULT_WARN, days, limit_days, warn_days,
+            "warning",
+            RESULT_WARN,
+            days,
+            limit_days,
+            warn_days,
             f"{head}，已{days}天未更新，再过{limit_days - days + 1}天将触发单项否决"
             f"（首页要求{limit_days}天内有更新）",
             "warning",
         )
     return HomepageVerdict(
-        "fresh", RESULT_PASS, days, limit_days, warn_days,
-        f"{head}（{max(days, 0)}天前），符合首页{limit_days}天内更新的要求", "ok",
+        "fresh",
+        RESULT_PASS,
+        days,
+        limit_days,
+        warn_days,
+        f"{head}（{max(days, 0)}天前），符合首页{limit_days}天内更新的要求",
+        "ok",
     )
 
 
@@ -463,8 +539,13 @@ def site_verdict(
     overdue = [v.label for v in vs if v.counts_overdue]
     blank = [v.label for v in vs if v.counts_blank]
     indicators = (
-        _indicator("stale", "栏目不更新（动态类超过2周或通知公告、政策文件类一级栏目超过6个月未更新）",
-                   stale, t.stale_veto, t.stale_warn),
+        _indicator(
+            "stale",
+            "栏目不更新（动态类超过2周或通知公告、政策文件类一级栏目超过6个月未更新）",
+            stale,
+            t.stale_veto,
+            t.stale_warn,
+        ),
         _indicator("overdue", "应更新但长期未更新栏目", overdue, t.overdue_veto, t.overdue_warn),
         _indicator("blank", "空白栏目", blank, t.blank_veto, t.blank_warn),
     )
@@ -486,10 +567,27 @@ def site_verdict(
 ANSWERED, UNANSWERED, PROCESSING, UNKNOWN = "answered", "unanswered", "processing", "unknown"
 
 _STATE_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("未回复", "未答复", "待回复", "待答复", "未处理", "待处理", "未办理", "待办理", "未受理", "待受理",
-      "未办结", "未反馈"), UNANSWERED),
-    (("办理中", "处理中", "受理中", "转办中", "已转办", "已受理", "正在办理", "正在处理", "已交办"),
-     PROCESSING),
+    (
+        (
+            "未回复",
+            "未答复",
+            "待回复",
+            "待答复",
+            "未处理",
+            "待处理",
+            "未办理",
+            "待办理",
+            "未受理",
+            "待受理",
+            "未办结",
+            "未反馈",
+        ),
+        UNANSWERED,
+    ),
+    (
+        ("办理中", "处理中", "受理中", "转办中", "已转办", "已受理", "正在办理", "正在处理", "已交办"),
+        PROCESSING,
+    ),
     (("已回复", "已答复", "已办结", "已处理", "已解决", "已反馈", "办结", "已回应"), ANSWERED),
 )
 
@@ -533,9 +631,7 @@ def _cells(tr: etree._Element) -> list[etree._Element]:
     return [c for c in tr if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
 
 
-def _parse_message_table(
-    table: etree._Element, base: str, today: date
-) -> list[MessageRecord] | None:
+def _parse_message_table(table: etree._Element, base: str, today: date) -> list[MessageRecord] | None:
     rows = [tr for tr in table.iter("tr")]
     header_idx = None
     cols: dict[str, int] = {}
@@ -724,29 +820,69 @@ def evaluate_messages(
         if r.replied is not None:
             took = (r.replied - r.asked).days
             if in_window and count_late_replies and r.replied > limit_date:
-                veto.append(MessageFinding(r, "late_reply", took, (
-                    f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{format_date_zh(r.replied)}才答复，"
-                    f"用时{took}天（超过{unanswered_months}个月未回应，单项否决）")))
+                veto.append(
+                    MessageFinding(
+                        r,
+                        "late_reply",
+                        took,
+                        (
+                            f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{format_date_zh(r.replied)}才答复，"
+                            f"用时{took}天（超过{unanswered_months}个月未回应，单项否决）"
+                        ),
+                    )
+                )
             elif took > slow_days:
-                warn.append(MessageFinding(r, "slow_reply", took, (
-                    f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{format_date_zh(r.replied)}答复，"
-                    f"用时{took}天（超过{slow_days}天）")))
+                warn.append(
+                    MessageFinding(
+                        r,
+                        "slow_reply",
+                        took,
+                        (
+                            f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{format_date_zh(r.replied)}答复，"
+                            f"用时{took}天（超过{slow_days}天）"
+                        ),
+                    )
+                )
             continue
         if r.state not in (UNANSWERED, PROCESSING):
             continue
         waited = (today - r.asked).days
         state_zh = "仍在办理中" if r.state == PROCESSING else "至今未答复"
         if in_window and today > limit_date:
-            veto.append(MessageFinding(r, "unanswered_over_limit", waited, (
-                f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{state_zh}，已{waited}天"
-                f"（超过{unanswered_months}个月未回应，单项否决）")))
+            veto.append(
+                MessageFinding(
+                    r,
+                    "unanswered_over_limit",
+                    waited,
+                    (
+                        f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{state_zh}，已{waited}天"
+                        f"（超过{unanswered_months}个月未回应，单项否决）"
+                    ),
+                )
+            )
         elif today > limit_date:
-            warn.append(MessageFinding(r, "old_unanswered", waited, (
-                f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{state_zh}，已{waited}天"
-                f"（超过{unanswered_months}个月；提交时间早于近{_span(window_months)}考核期，不计否决）")))
+            warn.append(
+                MessageFinding(
+                    r,
+                    "old_unanswered",
+                    waited,
+                    (
+                        f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{state_zh}，已{waited}天"
+                        f"（超过{unanswered_months}个月；提交时间早于近{_span(window_months)}考核期，不计否决）"
+                    ),
+                )
+            )
         elif waited > slow_days:
-            warn.append(MessageFinding(r, "pending_slow", waited, (
-                f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{state_zh}，已{waited}天（超过{slow_days}天）")))
+            warn.append(
+                MessageFinding(
+                    r,
+                    "pending_slow",
+                    waited,
+                    (
+                        f"留言{_title(r)}于{format_date_zh(r.asked)}提交，{state_zh}，已{waited}天（超过{slow_days}天）"
+                    ),
+                )
+            )
 
     answered = [r for r in rs if r.answered]
     durations = [(r.replied - r.asked).days for r in rs if r.replied is not None]

@@ -108,8 +108,22 @@ _NUM_AFTER = r"(?![0-9A-Za-z_]|[.\-/:][0-9])"
 # Units and counters that turn "8-12" or "1-15" into a range or amount rather than a date.
 _RANGE_UNITS = "万亿元%个人次件家户岁名天号楼层期批月年季周日时分秒米吨亩克斤角份项条款章节页位所届级倍"
 
-_CN_DIGIT = {"〇": 0, "○": 0, "零": 0, "O": 0, "Ｏ": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5,
-             "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGIT = {
+    "〇": 0,
+    "○": 0,
+    "零": 0,
+    "O": 0,
+    "Ｏ": 0,
+    "一": 1,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_Y = "[〇○零OＯ一二三四五六七八九]"
 _CN_MD = "(?:[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
 
@@ -119,7 +133,9 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         re.compile(
             _NUM_BEFORE
             + r"(?P<y>[0-9]{4})(?P<sep>[-/.])(?P<m>[0-9]{1,2})(?P=sep)(?P<d>[0-9]{1,2})"
-            + r"(?:(?:T|\s+)" + _ISO_TIME + r")?"
+            + r"(?:(?:T|\s+)"
+            + _ISO_TIME
+            + r")?"
             + _NUM_AFTER
         ),
     ),
@@ -127,7 +143,9 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         "ymd_cn",
         re.compile(
             r"(?<![0-9])(?P<y>[0-9]{4})\s*年\s*(?P<m>[0-9]{1,2})\s*月\s*(?P<d>[0-9]{1,2})\s*[日号]"
-            + r"(?:\s*" + _TIME + r")?"
+            + r"(?:\s*"
+            + _TIME
+            + r")?"
             + r"(?![0-9])"
         ),
     ),
@@ -139,7 +157,9 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         "md_cn",
         re.compile(
             r"(?<![0-9年])(?<!年\s)(?P<m>[0-9]{1,2})\s*月\s*(?P<d>[0-9]{1,2})\s*[日号]"
-            + r"(?:\s*" + _TIME + r")?"
+            + r"(?:\s*"
+            + _TIME
+            + r")?"
             + r"(?![0-9])"
         ),
     ),
@@ -147,7 +167,9 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         "md_dash",
         re.compile(
             r"(?<![0-9A-Za-z_.\-/\\第~～])(?<![0-9]:)(?P<m>[0-9]{1,2})-(?P<d>[0-9]{2})"
-            + r"(?:\s+" + _TIME + r")?"
+            + r"(?:\s+"
+            + _TIME
+            + r")?"
             + rf"(?![0-9]|[-/.:][0-9]|\s*[{_RANGE_UNITS}])"
         ),
     ),
@@ -303,9 +325,7 @@ def _interpret(
     return base - delta, now is not None
 
 
-def scan_dates(
-    text: str, today: date, now: datetime | None = None, relative: bool = True
-) -> list[DateMatch]:
+def scan_dates(text: str, today: date, now: datetime | None = None, relative: bool = True) -> list[DateMatch]:
     """Core scanner: every date in ``text`` as :class:`DateMatch`, in order (see the module docstring).
 
     With ``now`` None, relative expressions are anchored on ``today`` (sub-day ones date to today).
@@ -391,10 +411,44 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _NOISE_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "select", "option")
 _NAV_TAGS = {"nav", "header", "footer", "aside"}
 _NAV_TOKENS = {
-    "nav", "navbar", "navigation", "menu", "menus", "header", "head", "topbar", "footer", "foot", "bottom",
-    "sidebar", "side", "aside", "breadcrumb", "breadcrumbs", "crumb", "crumbs", "position", "location",
-    "weizhi", "dqwz", "dh", "daohang", "copyright", "banquan", "friendlink", "friendlinks", "yqlj",
-    "links", "share", "toolbar", "pagination", "pager", "paging", "fenye", "pagebar", "page_nav",
+    "nav",
+    "navbar",
+    "navigation",
+    "menu",
+    "menus",
+    "header",
+    "head",
+    "topbar",
+    "footer",
+    "foot",
+    "bottom",
+    "sidebar",
+    "side",
+    "aside",
+    "breadcrumb",
+    "breadcrumbs",
+    "crumb",
+    "crumbs",
+    "position",
+    "location",
+    "weizhi",
+    "dqwz",
+    "dh",
+    "daohang",
+    "copyright",
+    "banquan",
+    "friendlink",
+    "friendlinks",
+    "yqlj",
+    "links",
+    "share",
+    "toolbar",
+    "pagination",
+    "pager",
+    "paging",
+    "fenye",
+    "pagebar",
+    "page_nav",
 }
 _NAV_SUBSTRINGS = ("nav", "menu", "footer", "header", "sidebar", "crumb", "copyright", "pagination", "yqlj")
 _TOKEN_SPLIT = re.compile(r"[^0-9a-z]+")
@@ -490,7 +544,17 @@ _PAGER_TEXT = re.compile(
 )
 _PIN_TEXT = re.compile(r"置顶|[\[【(（]\s*顶\s*[\]】)）]")
 _PIN_TOKENS = {
-    "zhiding", "zd", "istop", "is_top", "settop", "sticky", "stick", "ding", "top", "pin", "pinned",
+    "zhiding",
+    "zd",
+    "istop",
+    "is_top",
+    "settop",
+    "sticky",
+    "stick",
+    "ding",
+    "top",
+    "pin",
+    "pinned",
 }
 _PIN_SRC = re.compile(r"置顶|zhiding|(?:^|[/_\-.])(?:top|ding|zd)[0-9]*\.(?:gif|png|jpe?g|svg)", re.I)
 _BULLETS = "·•●○■□◆◇▪▫►▶>》-—|*"
@@ -774,8 +838,22 @@ _GENERIC_LABEL = re.compile(
     r"(?<!成文)(?<!印发)(?<!生效)(?<!废止)(?<!截止)(?<!实施)(?<!有效)(?<!更新)(?:日期|时间)\s*[:：]?\s*$"
 )
 _CONTENT_TOKENS = {
-    "content", "article", "zw", "zhengwen", "detail", "trs_editor", "art", "news_content", "main_content",
-    "article_content", "con", "text", "zoom", "bt_content", "pages_content", "artibody",
+    "content",
+    "article",
+    "zw",
+    "zhengwen",
+    "detail",
+    "trs_editor",
+    "art",
+    "news_content",
+    "main_content",
+    "article_content",
+    "con",
+    "text",
+    "zoom",
+    "bt_content",
+    "pages_content",
+    "artibody",
 }
 
 
@@ -788,7 +866,18 @@ def _block_text(el: etree._Element) -> str:
             yield node.text
         for child in node:
             if isinstance(child.tag, str) and child.tag.lower() in (
-                "p", "div", "br", "li", "tr", "td", "h1", "h2", "h3", "h4", "table", "span",
+                "p",
+                "div",
+                "br",
+                "li",
+                "tr",
+                "td",
+                "h1",
+                "h2",
+                "h3",
+                "h4",
+                "table",
+                "span",
             ):
                 yield "\n" if child.tag.lower() != "span" else " "
             yield from walk(child)

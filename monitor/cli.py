@@ -18,6 +18,7 @@ from typing import Any
 
 import click
 
+from checks import SITE_CHECKS
 from monitor import __version__
 from monitor.clock import Clock, clock_from_env
 from monitor.config import DEFAULT_CONFIG_NAME, Config, ConfigError, load_config
@@ -179,14 +180,8 @@ def run_group() -> None:
     """Run a duty now (the same code the daemon schedules)."""
 
 
-def _make_crawl_duty_command(duty: str, checks: tuple[str, ...]) -> click.Command:
-    what = (
-        "every page check (" + ", ".join(checks) + ") on one crawl"
-        if duty == "patrol"
-        else f"the {duty} check"
-    )
-
-    @click.command(duty, help=f"Crawl each configured site (or URL alone) and run {what}.")
+def _make_duty_command(duty: str, help_text: str) -> click.Command:
+    @click.command(duty, help=help_text)
     @click.argument("url", required=False)
     @click.pass_obj
     def command(app: AppContext, url: str | None) -> None:
@@ -198,7 +193,20 @@ def _make_crawl_duty_command(duty: str, checks: tuple[str, ...]) -> click.Comman
 
 
 for _duty, _checks in crawl_duties().items():
-    run_group.add_command(_make_crawl_duty_command(_duty, _checks))
+    _what = (
+        f"every page check ({', '.join(_checks)}) on one crawl" if _duty == "patrol" else f"the {_duty} check"
+    )
+    run_group.add_command(
+        _make_duty_command(_duty, f"Crawl each configured site (or URL alone) and run {_what}.")
+    )
+for _duty, _check in SITE_CHECKS.items():
+    _doc = (_check.__doc__ or _duty).strip().splitlines()[0].rstrip(".")
+    _where = (
+        "once for the whole config"
+        if _check.scope == "global"
+        else "on each configured site, or on URL alone"
+    )
+    run_group.add_command(_make_duty_command(_duty, f"{_doc} ({_where})."))
 
 
 def execute_duty(app: AppContext, duty: str, url: str | None) -> list[SiteRunResult]:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks import PAGE_CHECKS, CheckContext, PageCheck, UnitResolver
+from checks import PAGE_CHECKS, SITE_CHECKS, CheckContext, PageCheck, SiteCheck, UnitResolver
 from monitor.clock import Clock
 from monitor.config import Config, Site, adhoc_config
 from monitor.crawl import CrawlReport, SiteCrawler
@@ -30,6 +30,11 @@ def crawl_duties() -> dict[str, tuple[str, ...]]:
     duties = {name: (name,) for name in PAGE_CHECKS}
     duties["patrol"] = tuple(PAGE_CHECKS)
     return duties
+
+
+def duty_names() -> list[str]:
+    """Every duty ``monitor run`` and the daemon know: crawl duties, then site-level checks."""
+    return [*crawl_duties(), *SITE_CHECKS]
 
 
 class DutyError(Exception):
@@ -72,13 +77,74 @@ async def run_duty(
 ) -> list[SiteRunResult]:
     """Run a duty on every configured site (or on ``url`` alone) and record the results."""
     duties = crawl_duties()
-    if duty not in duties:
-        raise DutyError(f"unknown duty {duty!r}; known: {', '.join(sorted(duties))}")
+    if duty not in duties and duty not in SITE_CHECKS:
+        raise DutyError(f"unknown duty {duty!r}; known: {', '.join(duty_names())}")
+    if duty in SITE_CHECKS and SITE_CHECKS[duty].scope == "global":
+        if url:
+            raise DutyError(f"{duty} does not take a URL")
+        pseudo = Site(id=duty, name=duty, homepage="http://localhost/")
+        return [await run_site_check(SITE_CHECKS[duty], pseudo, config, store, clock)]
     config, sites = sites_for(config, url)
     results = []
     for site in sites:
-        results.append(await run_site_crawl(duty, duties[duty], site, config, store, clock, progress()))
+        if duty in SITE_CHECKS:
+            results.append(await run_site_check(SITE_CHECKS[duty], site, config, store, clock))
+        else:
+            results.append(await run_site_crawl(duty, duties[duty], site, config, store, clock, progress()))
     return results
+
+
+def check_context(duty: str, site: Site, config: Config, clock: Clock) -> CheckContext:
+    """The context a check of ``duty`` gets for ``site``."""
+    return CheckContext(
+        site=site,
+        config=config,
+        clock=clock,
+        units=UnitResolver(site, config.units_of(site.id)),
+        log=logging.getLogger(f"checks.{duty}"),
+    )
+
+
+async def run_site_check(
+    check_class: type[SiteCheck], site: Site, config: Config, store: Store, clock: Clock
+) -> SiteRunResult:
+    """Run one site-level check on one site (or once, for global checks) and record the run."""
+    duty = check_class.name
+    run_id = store.start_run(duty, site.id, (duty,), clock.now())
+    check = check_class(check_context(duty, site, config, clock))
+    try:
+        async with Fetcher(config.crawl) as fetcher:
+            outcome = await check.run(fetcher)
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        store.mark_interrupted(run_id, clock.now())
+        raise
+    except Exception as exc:
+        log.exception("run %d (%s on %s) failed", run_id, duty, site.id)
+        store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
+        return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
+    status = "failed" if outcome.failed else "ok"
+    counts = {**outcome.counts, "findings": len(outcome.findings), "complete": outcome.complete}
+    result = store.finish_run(
+        run_id,
+        status=status,
+        now=clock.now(),
+        findings=outcome.findings,
+        counts=counts,
+        resolution=Resolution((duty,), None if outcome.complete else (outcome.cleared or (lambda _: False))),
+        complete=outcome.complete,
+        error=outcome.failed,
+    )
+    return SiteRunResult(
+        run_id,
+        duty,
+        site,
+        status,
+        counts=counts,
+        outcome=result,
+        open_findings=store.count_open(site.id, (duty,)),
+        error=outcome.failed,
+        findings=outcome.findings,
+    )
 
 
 async def run_site_crawl(
@@ -92,13 +158,7 @@ async def run_site_crawl(
 ) -> SiteRunResult:
     """Crawl one site once with the named page checks, and record the run."""
     run_id = store.start_run(duty, site.id, check_names, clock.now())
-    ctx = CheckContext(
-        site=site,
-        config=config,
-        clock=clock,
-        units=UnitResolver(site, config.units_of(site.id)),
-        log=logging.getLogger(f"checks.{duty}"),
-    )
+    ctx = check_context(duty, site, config, clock)
     checks = [PAGE_CHECKS[name](ctx) for name in check_names]
     failed_checks: set[str] = set()
 

@@ -177,7 +177,13 @@ def test_missing_tables_are_reported() -> None:
 
 def test_all_applicant_columns_named() -> None:
     assert APPLICANT_COLUMNS == (
-        "自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计",
+        "自然人",
+        "商业企业",
+        "科研机构",
+        "社会公益组织",
+        "法律服务机构",
+        "其他",
+        "总计",
     )
 
 
@@ -219,7 +225,8 @@ def test_audit_combines_parse_check_and_deadline(seed_text: str) -> None:
     assert report.year == 2022 and problems == []
     _, late = audit_annual_report(seed_text, published=date(2023, 2, 10), today=date(2023, 6, 1))
     assert [p.code for p in late] == ["late"]
-    _, due = audit_annual_report(seed_text, published=date(2023, 1, 20), today=date(2024, 3, 1),
-                                 published_by_year={2023: None})
+    _, due = audit_annual_report(
+        seed_text, published=date(2023, 1, 20), today=date(2024, 3, 1), published_by_year={2023: None}
+    )
     assert [p.code for p in due] == ["not_published"]
     assert "2023年度" in due[0].message_zh

@@ -137,7 +137,7 @@ def test_order_and_spans() -> None:
 
 def test_spans_index_original_fullwidth_text() -> None:
     text = "日期：２０２６－１１－０３"
-    (d, start, end), = find_dates(text, TODAY)
+    ((d, start, end),) = find_dates(text, TODAY)
     assert d == date(2026, 11, 3)
     assert text[start:end] == "２０２６－１１－０３"
 

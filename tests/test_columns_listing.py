@@ -39,12 +39,18 @@ def test_ul_list_ignores_nav_sidebar_footer_and_header_clock() -> None:
 def test_table_layout_with_base_href_bracket_dates_and_pin_image() -> None:
     items = extract_list_items(_load("list_table.html"), "http://ignored.example/", TODAY)
     assert [i.url.rsplit("/", 1)[1] for i in items] == [
-        "content_3301.html", "content_3312.html", "content_3311.html", "content_3290.html",
+        "content_3301.html",
+        "content_3312.html",
+        "content_3311.html",
+        "content_3290.html",
     ]
     assert items[0].url == "http://www.example.gov.cn/tzgg/content_3301.html"
     assert items[0].pinned and not any(i.pinned for i in items[1:])
     assert [i.date for i in items] == [
-        date(2026, 10, 8), date(2026, 11, 18), date(2026, 11, 9), date(2025, 12, 28),
+        date(2026, 10, 8),
+        date(2026, 11, 18),
+        date(2026, 11, 9),
+        date(2025, 12, 28),
     ]
     # "12-15万元" in a title is an amount, and titles are never a date source anyway.
     assert items[3].title == "关于举办“12-15万元”小额担保贷款政策宣讲会的公告"
@@ -53,17 +59,27 @@ def test_table_layout_with_base_href_bracket_dates_and_pin_image() -> None:
 def test_div_list_with_date_inside_link() -> None:
     items = extract_list_items(_load("list_div.html"), "http://www.example.gov.cn/xzdt/", TODAY)
     assert [i.title for i in items] == [
-        "城关镇开展冬季消防安全大排查", "白营镇召开人居环境整治推进会",
-        "古贤镇组织开展防范电信诈骗宣传", "韩庄镇推进高标准农田建设",
+        "城关镇开展冬季消防安全大排查",
+        "白营镇召开人居环境整治推进会",
+        "古贤镇组织开展防范电信诈骗宣传",
+        "韩庄镇推进高标准农田建设",
     ]
-    assert [i.date for i in items] == [date(2026, 11, 25), date(2026, 11, 23), date(2026, 11, 19),
-                                        date(2026, 11, 15)]
+    assert [i.date for i in items] == [
+        date(2026, 11, 25),
+        date(2026, 11, 23),
+        date(2026, 11, 19),
+        date(2026, 11, 15),
+    ]
 
 
 def test_list_split_over_sibling_uls_and_relative_dates() -> None:
     items = extract_list_items(_load("list_split.html"), "http://www.example.gov.cn/", TODAY)
     assert [i.date for i in items] == [
-        date(2026, 11, 23), date(2026, 11, 25), date(2026, 11, 26), date(2026, 11, 2), date(2026, 10, 28),
+        date(2026, 11, 23),
+        date(2026, 11, 25),
+        date(2026, 11, 26),
+        date(2026, 11, 2),
+        date(2026, 10, 28),
     ]
     assert items[0].url == "http://www.example.gov.cn/ywdt/1.shtml"
 
@@ -108,8 +124,9 @@ def test_selectors_css_and_xpath() -> None:
         "全县秋冬季农业生产现场推进会召开",
     ]
     assert all(i.date is None for i in css)
-    xp = extract_list_items(html, url, TODAY, item_selector="//ul[@class='news-list']/li",
-                            date_selector="span.date")
+    xp = extract_list_items(
+        html, url, TODAY, item_selector="//ul[@class='news-list']/li", date_selector="span.date"
+    )
     assert len(xp) == 7 and xp[1].date == date(2026, 11, 24)
 
 
@@ -149,8 +166,10 @@ def test_article_meta_pubdate() -> None:
     ],
 )
 def test_article_meta_variants(meta: str, expected: date) -> None:
-    html = (f"<html><head>{meta}</head><body><div class='info'>发布时间：2026-11-10</div>"
-            "<div class='content'><p>2026年11月1日，会议召开。</p></div></body></html>")
+    html = (
+        f"<html><head>{meta}</head><body><div class='info'>发布时间：2026-11-10</div>"
+        "<div class='content'><p>2026年11月1日，会议召开。</p></div></body></html>"
+    )
     assert article_date(html, TODAY) == expected
 
 
@@ -170,8 +189,10 @@ def test_article_generic_label_and_body_fallback() -> None:
         "<p>正文2026-11-01</p></div></body></html>"
     )
     assert article_date(labelled, TODAY) == date(2026, 11, 7)
-    body_only = ("<html><body><div class='top-bar'>2026年11月26日 星期四</div><div id='zoom'>"
-                 "<p>昨天，县长到乡镇调研。</p><p>示例县人民政府</p><p>二〇二六年十一月二日</p></div></body></html>")
+    body_only = (
+        "<html><body><div class='top-bar'>2026年11月26日 星期四</div><div id='zoom'>"
+        "<p>昨天，县长到乡镇调研。</p><p>示例县人民政府</p><p>二〇二六年十一月二日</p></div></body></html>"
+    )
     assert article_date(body_only, TODAY) == date(2026, 11, 2)
     assert article_date("<html><body><p>没有日期</p></body></html>", TODAY) is None
 

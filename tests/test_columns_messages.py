@@ -26,10 +26,19 @@ PAGE = "http://www.example.gov.cn/hdjl/xzxx/"
 @pytest.mark.parametrize(
     ("text", "state"),
     [
-        ("已回复", ANSWERED), ("[已答复]", ANSWERED), ("已办结", ANSWERED), ("办结", ANSWERED),
-        ("未回复", UNANSWERED), ("待答复", UNANSWERED), ("未办结", UNANSWERED), ("待处理", UNANSWERED),
-        ("办理中", PROCESSING), ("已转办", PROCESSING), ("已受理", PROCESSING),
-        ("", UNKNOWN), ("公开", UNKNOWN),
+        ("已回复", ANSWERED),
+        ("[已答复]", ANSWERED),
+        ("已办结", ANSWERED),
+        ("办结", ANSWERED),
+        ("未回复", UNANSWERED),
+        ("待答复", UNANSWERED),
+        ("未办结", UNANSWERED),
+        ("待处理", UNANSWERED),
+        ("办理中", PROCESSING),
+        ("已转办", PROCESSING),
+        ("已受理", PROCESSING),
+        ("", UNKNOWN),
+        ("公开", UNKNOWN),
     ],
 )
 def test_state_normalization(text: str, state: str) -> None:

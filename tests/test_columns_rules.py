@@ -24,8 +24,14 @@ def _obs(kind: str, latest: date | None, top: bool = False, **kw: object) -> Col
     items = kw.pop("items", None)
     if items is None:
         items = [ListItem("某条信息", "http://x/1.html", latest)] if latest else []
-    return ColumnObservation(name=str(kw.pop("name", "测试栏目")), url=str(kw.pop("url", "http://x/col/")),
-                             type=kind, top_level=top, unit=str(kw.pop("unit", "")), items=items)
+    return ColumnObservation(
+        name=str(kw.pop("name", "测试栏目")),
+        url=str(kw.pop("url", "http://x/col/")),
+        type=kind,
+        top_level=top,
+        unit=str(kw.pop("unit", "")),
+        items=items,
+    )
 
 
 DYNAMIC_BOUNDARIES = [
@@ -154,8 +160,15 @@ def test_unknown_never_counts() -> None:
 
 
 def test_supplied_latest_wins_over_items() -> None:
-    obs = ColumnObservation("部门动态", "http://x/", "dynamic", items=[ListItem("a", "u", None)],
-                            latest=date(2026, 11, 20), latest_title="来自PubDate", latest_url="http://x/a")
+    obs = ColumnObservation(
+        "部门动态",
+        "http://x/",
+        "dynamic",
+        items=[ListItem("a", "u", None)],
+        latest=date(2026, 11, 20),
+        latest_title="来自PubDate",
+        latest_url="http://x/a",
+    )
     v = evaluate_column(obs, TODAY)
     assert v.status == "fresh" and v.latest_title == "来自PubDate"
 
@@ -196,8 +209,14 @@ def test_future_date_is_flagged_not_stale() -> None:
 
 @pytest.mark.parametrize(
     ("days", "status", "result"),
-    [(0, "fresh", "合格"), (9, "fresh", "合格"), (10, "warning", "预警"), (13, "warning", "预警"),
-     (14, "warning", "预警"), (15, "stale", "不合格")],
+    [
+        (0, "fresh", "合格"),
+        (9, "fresh", "合格"),
+        (10, "warning", "预警"),
+        (13, "warning", "预警"),
+        (14, "warning", "预警"),
+        (15, "stale", "不合格"),
+    ],
 )
 def test_homepage_boundaries(days: int, status: str, result: str) -> None:
     v = evaluate_homepage(TODAY - timedelta(days=days), TODAY)
@@ -218,10 +237,14 @@ def test_homepage_messages() -> None:
 def _verdicts(
     stale: int = 0, sub_notice_stale: int = 0, blank: int = 0, fresh: int = 3
 ) -> list[ColumnVerdict]:
-    out = [evaluate_column(_obs("dynamic", TODAY - timedelta(days=30), name=f"动态{i}"), TODAY)
-           for i in range(stale)]
-    out += [evaluate_column(_obs("notice", date(2025, 1, 1), name=f"公告{i}"), TODAY)
-            for i in range(sub_notice_stale)]
+    out = [
+        evaluate_column(_obs("dynamic", TODAY - timedelta(days=30), name=f"动态{i}"), TODAY)
+        for i in range(stale)
+    ]
+    out += [
+        evaluate_column(_obs("notice", date(2025, 1, 1), name=f"公告{i}"), TODAY)
+        for i in range(sub_notice_stale)
+    ]
     out += [evaluate_column(_obs("dynamic", None, name=f"空白{i}"), TODAY) for i in range(blank)]
     out += [evaluate_column(_obs("dynamic", TODAY, name=f"正常{i}"), TODAY) for i in range(fresh)]
     out.append(evaluate_column(ColumnObservation("坏栏目", "u", "dynamic", error="超时"), TODAY))
