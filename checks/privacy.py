@@ -53,6 +53,15 @@ def mask_id(number: str) -> str:
     return number[:6] + "*" * (len(number) - 10) + number[-4:]
 
 
+_DIGITS = bytes(0x30 if 0x30 <= c <= 0x39 else 0x20 for c in range(256))
+_RUN = b"0" * 17
+
+
+def may_contain_id(utf8: bytes) -> bool:
+    """Cheap prefilter: True when the UTF-8 text has a run of at least 17 ASCII digits."""
+    return _RUN in utf8.translate(_DIGITS)
+
+
 def find_ids(folded: str, today: dt.date | None = None) -> Iterator[tuple[int, int, str]]:
     """Yield ``(start, end, number)`` for valid ID numbers in already folded text."""
     for m in ID_RE.finditer(folded):

@@ -82,19 +82,35 @@ def strip_interference(text: str) -> str:
     return _INTERFERENCE_RE.sub("", text)
 
 
+_ASCII_INTERFERENCE = bytes(c for c in range(128) if _INTERFERENCE_RE.fullmatch(chr(c)))
+_NON_ASCII_INTERFERENCE_RE = re.compile(
+    "["
+    + "".join(re.escape(ch) for ch in map(chr, range(128, 0x10000)) if _INTERFERENCE_RE.fullmatch(ch))
+    + "]+"
+)
+
+
 @dataclass
 class Compacted:
-    """Text with interference characters removed, plus the map back to the source offsets."""
+    """Text with interference characters removed, plus the map back to the source offsets.
+
+    ``data`` is the compacted text as UTF-8 bytes (what the automaton scans); ``text`` decodes it on
+    first use.
+    """
 
     source: str
-    text: str
+    data: bytes
+    changed: bool
+    _text: str | None = field(default=None, repr=False)
     _starts: list[int] | None = field(default=None, repr=False)
     _shift: list[int] | None = field(default=None, repr=False)
 
     @property
-    def changed(self) -> bool:
-        """True when some characters were removed."""
-        return len(self.text) != len(self.source)
+    def text(self) -> str:
+        """The compacted text."""
+        if self._text is None:
+            self._text = self.source if not self.changed else self.data.decode("utf-8")
+        return self._text
 
     def _build(self) -> None:
         starts: list[int] = []
@@ -125,8 +141,18 @@ class Compacted:
 
 
 def compact(folded: str) -> Compacted:
-    """Remove interference characters from already folded text."""
-    return Compacted(folded, _INTERFERENCE_RE.sub("", folded))
+    """Remove interference characters from already folded text.
+
+    ASCII interference characters are deleted at byte level (``bytes.translate``), the rare non-ASCII
+    ones (zero-width characters, decorative symbols) by a regex only when present.
+    """
+    src = folded
+    if _NON_ASCII_INTERFERENCE_RE.search(folded):
+        src = _NON_ASCII_INTERFERENCE_RE.sub("", folded)
+    raw = src.encode("utf-8")
+    data = raw.translate(None, _ASCII_INTERFERENCE)
+    changed = src is not folded or len(data) != len(raw)
+    return Compacted(folded, data, changed)
 
 
 # --- Compiled match entries shared by the check modules -------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import ahocorasick
 
@@ -44,6 +45,9 @@ __all__ = [
     "TextScanOptions",
     "TextScanner",
     "WordList",
+    "cached_scanner",
+    "sample_word_list",
+    "scan_text",
     "snippet",
 ]
 
@@ -184,9 +188,11 @@ class TextScanner:
         """Return the findings in ``text``, sorted by position."""
         folded = fold(text)
         hits: list[TextHit] = []
-        if self.options.privacy:
-            today = self.options.on_date
-            for s, e, number in privacy.find_ids(folded, today):
+        comp = compact(folded)
+        data = comp.data
+        if self.options.privacy and privacy.may_contain_id(data):
+            # Compaction only joins characters, so a digit run in the source is also one in ``data``.
+            for s, e, number in privacy.find_ids(folded, self.options.on_date):
                 masked = privacy.mask_id(number)
                 hits.append(
                     TextHit(
@@ -200,14 +206,11 @@ class TextScanner:
                         f"页面公开了居民身份证号码“{masked}”（隐私泄露）",
                     )
                 )
-        comp = compact(folded)
-        data = comp.text.encode("utf-8")
         matches = self._auto.iter(data.decode("latin-1"))
         allows: list[tuple[str, int, int]] = []
         found: list[TextHit] = []
         char_pos = 0
         prev = 0
-        ctext = comp.text
         for end_byte, (klen, group) in matches:
             if end_byte + 1 > prev:
                 char_pos += len(data[prev : end_byte + 1].decode("utf-8"))
@@ -219,7 +222,7 @@ class TextScanner:
                     s, e = comp.span_to_source(cstart, cend)
                     allows.append((entry.scope, s, e))
                 elif entry.kind == KIND_SENSITIVE:
-                    if entry.word_guard and splits_words(ctext, cstart, cend, self._words):
+                    if entry.word_guard and splits_words(comp.text, cstart, cend, self._words):
                         continue
                     s, e = comp.span_to_source(cstart, cend)
                     found.append(self._hit(text, s, e, entry, entry.suggestion))
@@ -277,15 +280,22 @@ class TextScanner:
         kept: list[TextHit] = []
         for h in found:
             family = "error" if h.rule in _ERROR_RULES else h.rule
+            # One finding per place: an error overlapping an already kept error (汤阴县人民攻府 /
+            # 攻府办公室) is the same mistake; other rules drop only hits nested in a kept one.
             if any(
                 ("error" if k.rule in _ERROR_RULES else k.rule) == family
-                and k.start <= h.start
-                and h.end <= k.end
+                and (h.start < k.end if family == "error" else h.end <= k.end)
                 for k in kept[-8:]
             ):
                 continue
             kept.append(h)
         return kept
+
+
+@lru_cache(maxsize=8)
+def cached_scanner(options: TextScanOptions | None = None) -> TextScanner:
+    """A shared scanner per (hashable, frozen) options value: build once per process."""
+    return TextScanner(options)
 
 
 def scan_text(text: str, options: TextScanOptions | None = None) -> list[TextHit]:
