@@ -52,6 +52,15 @@ def fold_map() -> dict[str, str]:
     # Full-width capitals fold straight to lower-case ASCII.
     for cp in range(0xFF21, 0xFF3B):
         table[chr(cp)] = chr(cp - 0xFEE0 + 32)
+    # Non-ASCII interference characters (zero-width, no-break spaces, decorative symbols) fold to a
+    # space, so that compaction only has to delete ASCII bytes.
+    for cp in range(0x80, 0x10000):
+        ch = chr(cp)
+        if _INTERFERENCE_RE.fullmatch(ch):
+            table[ch] = " "
+    for ch, target in list(table.items()):
+        if _INTERFERENCE_RE.fullmatch(target):
+            table[ch] = " " if ord(target) >= 0x80 else target
     return table
 
 
@@ -83,11 +92,6 @@ def strip_interference(text: str) -> str:
 
 
 _ASCII_INTERFERENCE = bytes(c for c in range(128) if _INTERFERENCE_RE.fullmatch(chr(c)))
-_NON_ASCII_INTERFERENCE_RE = re.compile(
-    "["
-    + "".join(re.escape(ch) for ch in map(chr, range(128, 0x10000)) if _INTERFERENCE_RE.fullmatch(ch))
-    + "]+"
-)
 
 
 @dataclass
@@ -143,16 +147,12 @@ class Compacted:
 def compact(folded: str) -> Compacted:
     """Remove interference characters from already folded text.
 
-    ASCII interference characters are deleted at byte level (``bytes.translate``), the rare non-ASCII
-    ones (zero-width characters, decorative symbols) by a regex only when present.
+    :func:`fold` has turned the non-ASCII interference characters into spaces, so deleting ASCII
+    bytes from the UTF-8 encoding (``bytes.translate``) is enough.
     """
-    src = folded
-    if _NON_ASCII_INTERFERENCE_RE.search(folded):
-        src = _NON_ASCII_INTERFERENCE_RE.sub("", folded)
-    raw = src.encode("utf-8")
+    raw = folded.encode("utf-8")
     data = raw.translate(None, _ASCII_INTERFERENCE)
-    changed = src is not folded or len(data) != len(raw)
-    return Compacted(folded, data, changed)
+    return Compacted(folded, data, len(data) != len(raw))
 
 
 # --- Compiled match entries shared by the check modules -------------------------------------------

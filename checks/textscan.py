@@ -52,7 +52,7 @@ __all__ = [
 ]
 
 SEVERITY_RANK = {"veto": 0, "deduction": 1, "warning": 2, "info": 3}
-_ERROR_RULES = ("protected_term", "common_typo", "standard_phrasing")
+_ERROR_RULES = ("protected_term", "official_term", "common_typo", "standard_phrasing")
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,8 @@ class TextScanner:
         for e in entries:
             grouped.setdefault(e.key, []).append(e)
         auto = ahocorasick.Automaton()
-        for key, group in grouped.items():
+        # Sorted insertion keeps trie children in byte order, measurably faster in pyahocorasick.
+        for key, group in sorted(grouped.items(), key=lambda kv: kv[0].encode("utf-8")):
             auto.add_word(key.encode("utf-8").decode("latin-1"), (len(key), tuple(group)))
         if len(auto) == 0:
             auto.add_word("\x00\x00never", (0, ()))

@@ -174,7 +174,10 @@ def expand_term(pt: ProtectedTerm, words: frozenset[str] | None = None) -> dict[
             if not ("\u4e00" <= ch <= "\u9fff"):
                 continue
             edge_checked = pt.positions is None
-            for how, cands in (("lookalike", looks.get(ch, ())), ("homophone", homophones(ch, readings[i]))):
+            # No homophones for the first character of a term: they are the riskiest edge changes and
+            # they multiply the automaton's distinct first characters, which is what slows matching.
+            sounds = homophones(ch, readings[i]) if i > 0 or not edge_checked else ()
+            for how, cands in (("lookalike", looks.get(ch, ())), ("homophone", sounds)):
                 for c in cands:
                     v = term[:i] + c + term[i + 1 :]
                     if edge_checked and not _edge_ok(term, v, i, how == "lookalike", w):
@@ -315,12 +318,13 @@ def protected_entries(terms: Iterable[ProtectedTerm], on_date: dt.date | None) -
             return
         seen.add((key, pt.term))
         right = pt.display or pt.term
-        cat = SERIOUS if pt.severity == "veto" else TYPO
+        serious = pt.severity == "veto"
+        cat = SERIOUS if serious else TYPO
         entries.append(
             Entry(
                 key=key,
                 kind=KIND_ERROR,
-                rule="protected_term",
+                rule="protected_term" if serious else "official_term",
                 severity=pt.severity,
                 category=cat,
                 suggestion=right,

@@ -64,6 +64,13 @@ def test_serious_errors(scanner: TextScanner, text: str, wrong: str, right: str)
     assert f"【{wrong}】" in snippet(text, h)
 
 
+def test_official_vocabulary_is_a_deduction(scanner: TextScanner) -> None:
+    hits = scanner.scan("推进政务服务一网同办")
+    assert [(h.wrong, h.suggestion, h.rule, h.severity, h.category) for h in hits] == [
+        ("一网同办", "一网通办", "official_term", "deduction", "错别字")
+    ]
+
+
 def test_leader_names_need_title(scanner: TextScanner) -> None:
     assert only(scanner.scan("县长章三在会上讲话"), "protected_term")[0].suggestion == "县长张三"
     assert only(scanner.scan("章三县长在会上讲话"), "protected_term")[0].suggestion == "张三县长"
@@ -167,6 +174,8 @@ def test_privacy(scanner: TextScanner) -> None:
         "订单号911010519491231002X1",  # inside a longer run
         "身份证号110105204912310028",  # birth date in the future
         "确定单位名单，预防犯罪，全部份额，成份股",
+        "用很大精力建立健全人民代表大会这个崭新的制度",  # not a deletion of 全国人民代表大会
+        "交通运输不断发展，四个意思要讲清",  # edge changes that make natural text are not generated
         "坚持学习贯彻习近平新时代中国特色社会主义思想，彰显着就业积极向好",
         (
             "中华人民共和国是工人阶级领导的、以工农联盟为基础的人民民主专政的社会主义国家。"
