@@ -5,8 +5,9 @@ Everything here runs at construction time and produces :class:`~checks.textnorm.
 
 Protected terms are expanded into one-character variants:
 
-* homophones: characters of the common-character set (GB2312 level 1, 3,755 characters) with the
-  same toneless pinyin as the term's character in context (pypinyin);
+* homophones (never for the first character of a term): characters of the common-character set
+  (GB2312 level 1, 3,755 characters) with the same toneless pinyin as the term's character in
+  context (pypinyin);
 * look-alikes: members of the same group in ``data/lookalike_chars.tsv``;
 * for proper names (``edits``): interior deletions (齐齐哈尔市 → 齐齐哈市) and adjacent transpositions.
 
