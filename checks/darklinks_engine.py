@@ -626,7 +626,7 @@ class _PageAnalysis:
         if clip and position in ("absolute", "fixed"):
             m = _CLIP_RECT_RE.search(clip)
             if m and all(abs(float(n)) <= 1 for n in _NUM_RE.findall(m.group(1))):
-                sticky.append(hide("clip", "clip:rect(0 0 0 0)"))
+                sticky.append(hide("clip", f"clip:{clip}"))
         clip_path = d.get("clip-path")
         if clip_path and re.search(
             r"inset\(\s*(?:50|100)%|circle\(\s*0|polygon\(\s*0\s+0\s*,\s*0\s+0\s*,", clip_path
@@ -811,7 +811,7 @@ class _PageAnalysis:
         labels = "、".join(dict.fromkeys(c.label for c in conceals))
         message = (
             f"页面存在{KIND_LABELS[kind]}（{labels}），指向{verdict.target_phrase(target)}，"
-            f"锚文本“{label_text}”"
+            f"锚文本“{label_text or '（无可见文字）'}”"
         )
         if verdict.terms:
             message += f"，含违规词“{'、'.join(verdict.terms)}”"
@@ -839,7 +839,7 @@ class _PageAnalysis:
         if isinstance(bg, tuple) and same_color(color, bg):
             return _Conceal(
                 f"camouflage: text colour {color_hex(color)} equals background {color_hex(bg)}",
-                f"文字颜色与背景色相同{color_hex(color)}",
+                f"文字颜色与背景色同为{color_hex(color)}",
                 True,
                 el,
             )
