@@ -370,7 +370,8 @@ def linked_stylesheets(html: str, page_url: str) -> list[str]:
     for m in _LINK_TAG_RE.finditer(html):
         attrs = _tag_attrs(m.group(0))
         rels = attrs.get("rel", "").lower().split()
-        if "stylesheet" in rels and "alternate" not in rels:
+        media = attrs.get("media")
+        if "stylesheet" in rels and "alternate" not in rels and (not media or media_applies(media)):
             url = _resolve(base, attrs.get("href"))
             if url:
                 found.append((m.start(), url))
@@ -633,17 +634,14 @@ class _PageAnalysis:
         ):
             sticky.append(hide("clip-path", "clip-path"))
         if position in ("absolute", "fixed", "relative"):
-            for prop in ("left", "top"):
-                px = length_px(d.get(prop))
-                if px is not None and px <= -500:
-                    sticky.append(
-                        hide(
-                            prop,
-                            f"定位移出屏幕（{prop}:{d.get(prop)}）",
-                            f"position:{position};{prop}:{d.get(prop)}",
-                        )
-                    )
-                    break
+            offsets = [
+                f"{prop}:{d.get(prop)}"
+                for prop in ("left", "top")
+                if (px := length_px(d.get(prop))) is not None and px <= -500
+            ]
+            if offsets:
+                shown = ";".join(offsets)
+                sticky.append(hide("left", f"定位移出屏幕（{shown}）", f"position:{position};{shown}"))
             else:
                 px = length_px(d.get("right"))
                 if px is not None and px >= 2000:
@@ -1089,8 +1087,10 @@ def _head_fields(root: etree._Element) -> dict[str, str]:
     }
     for meta in root.iter("meta"):
         name = (meta.get("name") or "").strip().lower()
-        if name in ("keywords", "description") and not fields[name]:
-            fields[name] = _clean_text(meta.get("content") or "")
+        if name in ("keywords", "description"):
+            # Injected pages often carry a second keywords / description tag: keep them all.
+            content = _clean_text(meta.get("content") or "")
+            fields[name] = f"{fields[name]} {content}".strip() if fields[name] else content
     return fields
 
 
