@@ -179,7 +179,8 @@ def test_technique_is_found(name: str) -> None:
 def test_message_is_specific_chinese() -> None:
     (hit,) = run("tech_inline_display_none")
     assert hit.message == (
-        "页面存在隐藏链接（display:none），指向可疑外部站点 www.xpj888.com，锚文本“澳门新葡京”，含违规词“新葡京”"
+        "页面存在隐藏链接（display:none），指向可疑外部站点 www.xpj888.com，"
+        "锚文本“澳门新葡京”，含违规词“新葡京”"
     )
     assert hit.reasons == (
         "external domain www.xpj888.com",
