@@ -774,11 +774,9 @@ class _PageAnalysis:
             return
         raw_text = "".join(el.itertext())
         text = _clean_text(raw_text)
-        label_text = (
-            text
-            or _clean_text(el.get("title") or "")
-            or " ".join(_clean_text(img.get("alt") or "") for img in el.iter("img")).strip()
-        )
+        title = _clean_text(el.get("title") or "")
+        alts = " ".join(_clean_text(img.get("alt") or "") for img in el.iter("img")).strip()
+        label_text = text or alts or title
         conceals = st.conceals()
         extra = self._camouflage(el, st, decls)
         if extra:
@@ -789,7 +787,7 @@ class _PageAnalysis:
                 conceals.append(zw)
         if not conceals:
             return
-        verdict = _verdict(target, f"{label_text} {el.get('title') or ''}", self.options)
+        verdict = _verdict(target, f"{text} {alts} {title}", self.options)
         strong = any(c.strong for c in conceals)
         if not verdict.qualifies(strong):
             return
