@@ -143,6 +143,9 @@ class Selector:
     combinators: tuple[str, ...]
     text: str
     specificity: tuple[int, int, int]
+    # Keys ("t:li", "c:nav", "i:ft") that some ancestor must carry; empty when sibling combinators are
+    # involved.  Checked against the walk's ancestor-key set before any tree walking.
+    required: frozenset[str] = frozenset()
 
     @property
     def key(self) -> Compound:
@@ -272,7 +275,18 @@ def parse_selector(text: str) -> Selector | None:
     spec[2] += parsed[3]
     if len(combinators) != len(parts) - 1:
         return None
-    return Selector(tuple(parts), tuple(combinators), text, (spec[0], spec[1], spec[2]))
+    required: frozenset[str] = frozenset()
+    if all(c in " >" for c in combinators):
+        required = frozenset(k for part in parts[:-1] for k in compound_keys(part))
+    return Selector(tuple(parts), tuple(combinators), text, (spec[0], spec[1], spec[2]), required)
+
+
+def compound_keys(part: Compound) -> list[str]:
+    """The ancestor-filter keys a compound needs an element to carry."""
+    keys = [f"i:{i}" for i in part.ids] + [f"c:{c}" for c in part.classes]
+    if part.tag is not None:
+        keys.append(f"t:{part.tag}")
+    return keys
 
 
 # --------------------------------------------------------------------------------------------------
@@ -406,16 +420,27 @@ class RuleIndex:
     by_class: dict[str, list[IndexedRule]] = field(default_factory=dict)
     by_tag: dict[str, list[IndexedRule]] = field(default_factory=dict)
     universal: list[IndexedRule] = field(default_factory=list)
+    # Every key some selector requires of an ancestor: the walk only tracks these.
+    ancestor_keys: frozenset[str] = frozenset()
+    # True when an element's matches depend only on the tag / id / class of it and its ancestors (no
+    # sibling combinators, no attribute selectors): elements with the same such path share matches.
+    path_invariant: bool = True
 
     @classmethod
     def build(cls, sheets: Iterable[tuple[str, Sequence[Rule]]]) -> RuleIndex:
         """Index ``(source label, rules)`` pairs given in cascade order."""
         index = cls()
+        needed: set[str] = set()
         for sheet_no, (source, rules) in enumerate(sheets):
             base = sheet_no * 1_000_000
             for rule in rules:
                 item = IndexedRule(rule, base + rule.index, source)
+                needed.update(rule.selector.required)
                 key = rule.selector.key
+                if any(part.attrs for part in rule.selector.parts) or any(
+                    c in "+~" for c in rule.selector.combinators
+                ):
+                    index.path_invariant = False
                 if key.ids:
                     index.by_id.setdefault(key.ids[0], []).append(item)
                 elif key.classes:
@@ -424,31 +449,56 @@ class RuleIndex:
                     index.by_tag.setdefault(key.tag, []).append(item)
                 else:
                     index.universal.append(item)
+        index.ancestor_keys = frozenset(needed)
         return index
 
     def __bool__(self) -> bool:
         return bool(self.by_id or self.by_class or self.by_tag or self.universal)
 
-    def matching(self, el: etree._Element, tag: str) -> list[IndexedRule]:
-        """Rules whose selector matches ``el``."""
+    def element_keys(self, tag: str, el_id: str | None, cls_attr: str | None) -> list[str]:
+        """The keys of an element that some selector looks for in an ancestor."""
+        wanted = self.ancestor_keys
+        if not wanted:
+            return []
+        keys = [f"t:{tag}"] if f"t:{tag}" in wanted else []
+        if el_id and f"i:{el_id}" in wanted:
+            keys.append(f"i:{el_id}")
+        if cls_attr:
+            keys.extend(k for k in (f"c:{c}" for c in cls_attr.split()) if k in wanted)
+        return keys
+
+    def matching(
+        self,
+        el: etree._Element,
+        tag: str,
+        el_id: str | None,
+        cls_attr: str | None,
+        ancestors: frozenset[str],
+    ) -> list[IndexedRule]:
+        """Rules whose selector matches ``el``; ``ancestors``: keys carried by its ancestors."""
         cands: list[IndexedRule] = []
-        if self.by_id:
-            el_id = el.get("id")
-            if el_id and el_id in self.by_id:
-                cands.extend(self.by_id[el_id])
-        if self.by_class:
-            cls_attr = el.get("class")
-            if cls_attr:
-                for name in cls_attr.split():
-                    bucket = self.by_class.get(name)
-                    if bucket:
-                        cands.extend(bucket)
+        if el_id and self.by_id:
+            bucket = self.by_id.get(el_id)
+            if bucket:
+                cands.extend(bucket)
+        if cls_attr and self.by_class:
+            for name in cls_attr.split():
+                bucket = self.by_class.get(name)
+                if bucket:
+                    cands.extend(bucket)
         bucket = self.by_tag.get(tag)
         if bucket:
             cands.extend(bucket)
         if self.universal:
             cands.extend(self.universal)
-        return [c for c in cands if c.rule.selector.matches(el)]
+        if not cands:
+            return cands
+        return [
+            c
+            for c in cands
+            if (not c.rule.selector.required or c.rule.selector.required <= ancestors)
+            and c.rule.selector.matches(el)
+        ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -554,7 +604,7 @@ def parse_color(value: str | None) -> Color | None:
 
 def same_color(a: Color, b: Color, tolerance: int = 12) -> bool:
     """Colours a reader cannot tell apart (per-channel difference within ``tolerance``)."""
-    return all(abs(x - y) <= tolerance for x, y in zip(a[:3], b[:3], strict=True))
+    return abs(a[0] - b[0]) <= tolerance and abs(a[1] - b[1]) <= tolerance and abs(a[2] - b[2]) <= tolerance
 
 
 def color_hex(c: Color) -> str:

@@ -46,11 +46,11 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit
 
-import lxml.html
 from lxml import etree
 
 from checks.darklinks_css import (
     Color,
+    IndexedRule,
     RuleIndex,
     color_hex,
     css_imports,
@@ -124,14 +124,15 @@ class DarkLinkHit:
 # Vocabulary and domains
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u180e\u200e\u200f\u00ad\u2061\u2062\u2063\u2064"
-_ZW_TABLE = str.maketrans("", "", _ZERO_WIDTH)
 _ZW_RE = re.compile(f"[{_ZERO_WIDTH}]")
-_SPACE_RE = re.compile(r"\s+")
 
 
 def _normalize(text: str) -> str:
     """Form used for vocabulary matching: NFKC, lower case, no whitespace or zero-width characters."""
-    return _SPACE_RE.sub("", unicodedata.normalize("NFKC", text.translate(_ZW_TABLE)).lower())
+    text = _strip_zw(text)
+    if not text.isascii() and not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return "".join(text.lower().split())  # str.split is far faster than a \s+ regex on CJK text
 
 
 def _read_lines(name: str) -> list[str]:
@@ -148,6 +149,7 @@ class _Lexicon:
     terms: re.Pattern[str] | None
     benign: re.Pattern[str] | None
     display: dict[str, str]  # normalized term -> term as written in the vocabulary
+    first_chars: frozenset[str]  # a text without any of these cannot contain a term
 
 
 def _alternation(words: Iterable[str]) -> re.Pattern[str] | None:
@@ -164,7 +166,8 @@ def _lexicon(extra: tuple[str, ...]) -> _Lexicon:
             benign.append(_normalize(line[1:]))
         else:
             display.setdefault(_normalize(line), line)
-    return _Lexicon(_alternation(display), _alternation(benign), display)
+    first = frozenset(term[0] for term in display if term)
+    return _Lexicon(_alternation(display), _alternation(benign), display, first)
 
 
 @lru_cache(maxsize=1)
@@ -184,6 +187,8 @@ def spam_terms_in(text: str, options: DarkLinkOptions) -> list[str]:
     if lex.terms is None:
         return []
     norm = _normalize(text)
+    if lex.first_chars.isdisjoint(norm):
+        return []
     if lex.benign is not None:
         norm = lex.benign.sub("|", norm)
     found: list[str] = []
@@ -194,12 +199,23 @@ def spam_terms_in(text: str, options: DarkLinkOptions) -> list[str]:
     return found
 
 
+_AUTHORITY_END_RE = re.compile(r"[/?#\\]")
+_PATH_OF_URL_RE = re.compile(r"^[a-z]+://[^/?#\\]*", re.I)
+
+
 def _host(url: str) -> str:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
+    """Lower-case host of an absolute URL (string slicing: this runs for every concealed link)."""
+    start = url.find("://")
+    if start < 0:
         return ""
-    host = host.rstrip(".").lower()
+    rest = url[start + 3 :]
+    m = _AUTHORITY_END_RE.search(rest)
+    netloc = rest[: m.start()] if m else rest
+    if "@" in netloc:
+        netloc = netloc.rsplit("@", 1)[1]
+    if netloc.startswith("["):
+        return netloc[1 : netloc.find("]")].lower()
+    host = netloc.split(":", 1)[0].rstrip(".").lower()
     if "xn--" in host:
         with contextlib.suppress(UnicodeError):
             host = host.encode("ascii").decode("idna")
@@ -223,7 +239,7 @@ class _Verdict(NamedTuple):
     host: str
     internal: bool
     benign: bool  # internal, allow-listed or a government host
-    terms: list[str]
+    terms: tuple[str, ...]
     suspicious: bool
 
     def reasons(self) -> list[str]:
@@ -253,22 +269,32 @@ class _Verdict(NamedTuple):
         return f"站点 {self.host}"
 
 
+def _unquote_safe(url: str) -> str:
+    """Percent-decoded URL, for spam words in paths (``/%E7%99%BE%E5%AE%B6%E4%B9%90.html``)."""
+    if "%" not in url:
+        return url
+    try:
+        return unquote(url)
+    except (UnicodeError, ValueError):
+        return url
+
+
+@lru_cache(maxsize=65536)
 def _verdict(url: str, text: str, options: DarkLinkOptions) -> _Verdict:
+    """Is a (concealed) link external / spammy / suspicious?  Cached: navigation repeats per page."""
     host = _host(url)
     internal = not host or _under(host, options.site_domains)
     benign = internal or _under(host, options.allow_domains) or _under(host, BENIGN_SUFFIXES)
-    try:
-        url_text = unquote(url)
-    except (UnicodeError, ValueError):
-        url_text = url
-    terms = spam_terms_in(f"{text} {url_text}", options)
+    terms = tuple(spam_terms_in(f"{text} {_unquote_safe(url)}", options))
     return _Verdict(host, internal, benign, terms, not internal and suspicious_domain(host))
 
 
 # ==================================================================================================
 # Parsing helpers
 
-_PARSER = lxml.html.HTMLParser(remove_comments=False, remove_pis=True)
+# The plain libxml2 HTML parser, not lxml.html's: lxml.html looks up a Python element class for every
+# element proxy, which costs more than all of our own per-element work.  Comments are kept.
+_PARSER = etree.HTMLParser(remove_comments=False, remove_pis=True, no_network=True)
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
@@ -278,16 +304,19 @@ def _parse(html: str) -> etree._Element | None:
     if html.lstrip().startswith("<?xml"):
         html = _XML_DECL_RE.sub("", html, count=1)
     try:
-        return lxml.html.document_fromstring(html, parser=_PARSER)
-    except (etree.ParserError, ValueError):
+        root = etree.fromstring(html, _PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
         return None
+    return root if root is not None and isinstance(root.tag, str) else None
 
 
 def _fragment(html: str) -> etree._Element | None:
-    try:
-        return lxml.html.fragment_fromstring(html, create_parent="div", parser=_PARSER)
-    except (etree.ParserError, ValueError):
+    """Parse script-written or commented-out HTML; returns its <body> (or the root)."""
+    root = _parse(f"<html><body>{html}</body></html>")
+    if root is None:
         return None
+    body = root.find("body")
+    return body if body is not None else root
 
 
 def _base_url(root: etree._Element, page_url: str) -> str:
@@ -306,9 +335,25 @@ def _resolve(base: str, href: str | None) -> str | None:
     """Absolute http(s) URL for ``href``, or None for fragments, javascript:, mailto: …"""
     if not href:
         return None
-    href = href.strip().translate(_ZW_TABLE)
+    return _resolve_cached(base, href)
+
+
+@lru_cache(maxsize=256)
+def _origin(base: str) -> str:
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+@lru_cache(maxsize=65536)
+def _resolve_cached(base: str, href: str) -> str | None:
+    # Cached: a site's navigation repeats the same hrefs on every page.
+    href = _strip_zw(href.strip())
     if not href or href.lower().startswith(_SKIP_SCHEMES):
         return None
+    if href.startswith(("http://", "https://")) and " " not in href:
+        return href
+    if href.startswith("/") and not href.startswith("//") and "/." not in href and "\\" not in href:
+        return _origin(base) + href
     try:
         url = urljoin(base, href)
     except ValueError:
@@ -316,8 +361,13 @@ def _resolve(base: str, href: str | None) -> str | None:
     return url if url.lower().startswith(("http://", "https://")) else None
 
 
+def _strip_zw(text: str) -> str:
+    """``text`` without zero-width characters (``str.translate`` is slow on CJK text: search first)."""
+    return _ZW_RE.sub("", text) if _ZW_RE.search(text) else text
+
+
 def _clean_text(text: str) -> str:
-    return _SPACE_RE.sub(" ", text.translate(_ZW_TABLE)).strip()
+    return " ".join(_strip_zw(text).split())
 
 
 def _start_tag(el: etree._Element) -> str:
@@ -446,12 +496,20 @@ _UNCOMMENTER_RE = re.compile(
 )
 _TITLE_SET_RE = re.compile(r"document\s*\.\s*title\s*=\s*(['\"])(.*?)\1", re.S)
 _SIZE_ATTR_TAGS = frozenset({"iframe", "frame", "marquee"})
+# Attributes that can change an element's state (with the id / class that select CSS rules).
+_STYLING_ATTRS = frozenset({"style", "id", "class", "hidden", "bgcolor", "color"})
 _MAX_SCRIPT_NESTING = 3
 
 _CLIP_RECT_RE = re.compile(r"rect\(([^)]*)\)")
 _SCALE_ZERO_RE = re.compile(r"scale[xy3d]*\(\s*0(?:\.0+)?\s*[,)]|matrix\(\s*0\s*,\s*0\s*,\s*0\s*,\s*0\s*,")
 _TRANSLATE_RE = re.compile(r"translate[xy3d]*\(\s*([^,)]+)(?:,\s*([^,)]+))?")
 _NUM_RE = re.compile(r"-?\d*\.?\d+")
+_FILTER_ZERO_RE = re.compile(r"opacity\(\s*0(?:\.0*)?%?\s*\)|alpha\(\s*opacity\s*=\s*0\s*\)")
+_CLIP_PATH_ZERO_RE = re.compile(r"inset\(\s*(?:50|100)%|circle\(\s*0|polygon\(\s*0\s+0\s*,\s*0\s+0\s*,")
+
+
+# (important, inline, specificity, order): compared as a tuple, the cascade in one comparison.
+_Priority = tuple[bool, bool, tuple[int, int, int], int]
 
 
 class _Decls:
@@ -460,22 +518,41 @@ class _Decls:
     __slots__ = ("values",)
 
     def __init__(self) -> None:
-        self.values: dict[str, tuple[tuple[bool, bool, tuple[int, int, int], int], str, str]] = {}
+        self.values: dict[str, tuple[_Priority, str, IndexedRule | str]] = {}
 
-    def add(
-        self, prop: str, value: str, prio: tuple[bool, bool, tuple[int, int, int], int], src: str
-    ) -> None:
+    def add(self, prop: str, value: str, prio: _Priority, src: IndexedRule | str) -> None:
+        """Keep the declaration if it wins the cascade so far (later equal priority wins)."""
         old = self.values.get(prop)
         if old is None or prio >= old[0]:
             self.values[prop] = (prio, value, src)
 
     def get(self, prop: str) -> str | None:
+        """The winning value of ``prop``."""
         item = self.values.get(prop)
         return item[1] if item else None
 
     def via(self, prop: str) -> str:
+        """Where the winning value came from, for the technique text."""
         item = self.values.get(prop)
-        return item[2] if item else ""
+        if item is None:
+            return ""
+        src = item[2]
+        if isinstance(src, IndexedRule):
+            return f"via {src.rule.selector.text} in {src.source}"
+        return src
+
+
+class _PendingLink(NamedTuple):
+    """A concealed link waiting for the decision rule."""
+
+    el: etree._Element
+    target: str
+    raw_text: str
+    alts: str
+    title: str
+    conceals: list[_Conceal]
+    kind: str
+    seq: int
 
 
 class _PageAnalysis:
@@ -488,18 +565,25 @@ class _PageAnalysis:
         options: DarkLinkOptions,
         stylesheets: Mapping[str, str],
         scripts: Mapping[str, str],
-        html: str,
     ) -> None:
         self.root = root
         self.page_url = page_url
         self.options = options
         self.scripts = scripts
-        self.html = html
         self.base = _base_url(root, page_url)
         self.hits: list[DarkLinkHit] = []
+        self._order: list[int] = []  # document-order sequence number of each hit
+        self._seq = 0
+        self._last_visible: tuple[Color | None, Color | str | None] = (None, None)
+        # Concealed links to this site, judged together at the end: one vocabulary scan of all of them
+        # usually clears a page full of hidden tab panes and dropdown menus at once.
+        self._pending_internal: list[_PendingLink] = []
         self._seen: set[tuple[str, str | None, str]] = set()
         self._uncommenter: bool | None = None
         self._script_nesting = 0
+        self._memo: dict[tuple, tuple[_State, _Decls, _State]] = {}
+        self._signatures: dict[tuple[int, str, str | None, str | None], int] = {}
+        self._match_memo: dict[int, list[IndexedRule]] = {}  # path signature -> matching rules
         self.cascade_complete = True
         self.index = self._build_index(stylesheets)
 
@@ -533,9 +617,42 @@ class _PageAnalysis:
                 sheets.append(("<style>", parse_stylesheet(css)))
         return RuleIndex.build(sheets)
 
-    def _compute(self, el: etree._Element, tag: str, parent: _State) -> tuple[_State, _Decls | None]:
+    def _signature(self, psig: int, tag: str, el_id: str | None, cls_attr: str | None) -> int:
+        key = (psig, tag, el_id, cls_attr)
+        sig = self._signatures.get(key)
+        if sig is None:
+            sig = self._signatures[key] = len(self._signatures) + 1
+        return sig
+
+    def _compute(
+        self,
+        el: etree._Element,
+        tag: str,
+        parent: _State,
+        ancestors: frozenset[str],
+        el_id: str | None,
+        cls_attr: str | None,
+        psig: int,
+    ) -> tuple[_State, _Decls | None, int]:
+        """The element's state from its matching rules, inline style and presentational attributes.
+
+        Also returns the element's path signature: equal signatures mean equal tag / id / class on
+        the whole ancestor path, so (for path-invariant rules) the same matching rules — the news
+        items of every list on a page are matched once.
+        """
+        sig = self._signature(psig, tag, el_id, cls_attr)
         style = el.get("style")
-        rules = self.index.matching(el, tag) if self.index else ()
+        rules: list[IndexedRule] | tuple[()] = ()
+        if self.index:
+            if self.index.path_invariant:
+                cached_rules = self._match_memo.get(sig)
+                if cached_rules is None:
+                    cached_rules = self._match_memo[sig] = self.index.matching(
+                        el, tag, el_id, cls_attr, ancestors
+                    )
+                rules = cached_rules
+            else:
+                rules = self.index.matching(el, tag, el_id, cls_attr, ancestors)
         attrib = el.attrib
         if (
             not style
@@ -543,20 +660,31 @@ class _PageAnalysis:
             and tag not in _SIZE_ATTR_TAGS
             and not ("hidden" in attrib or "bgcolor" in attrib or "color" in attrib)
         ):
-            return parent, None
+            return parent, None, sig
+        memo_key = None
+        if tag not in _SIZE_ATTR_TAGS:
+            # Siblings in lists share parent state, rules and style: compute their state once.
+            memo_key = (
+                id(parent),
+                tuple(map(id, rules)),
+                style,
+                attrib.get("hidden"),
+                attrib.get("bgcolor"),
+                attrib.get("color") if tag == "font" else None,
+            )
+            cached = self._memo.get(memo_key)
+            if cached is not None:
+                return cached[0], cached[1], sig
         decls = _Decls()
         for item in rules:
             spec = item.rule.selector.specificity
-            src = f"{item.rule.selector.text} in {item.source}"
             for prop, value, important in item.rule.declarations:
-                decls.add(prop, value, (important, False, spec, item.order), src)
+                decls.add(prop, value, (important, False, spec, item.order), item)
         if style:
             for prop, value, important in parse_declarations(style):
                 decls.add(prop, value, (important, True, (0, 0, 0), 0), "inline style")
         if tag == "font" and "color" in attrib and "color" not in decls.values:
-            decls.add(
-                "color", attrib["color"].lower(), ((False, False, (0, 0, 0), -1)), "font color attribute"
-            )
+            decls.add("color", attrib["color"].lower(), (False, False, (0, 0, 0), -1), "font color attribute")
         if (
             "bgcolor" in attrib
             and "background-color" not in decls.values
@@ -564,114 +692,120 @@ class _PageAnalysis:
         ):
             decls.add("background-color", attrib["bgcolor"].lower(), (False, False, (0, 0, 0), -1), "bgcolor")
         if not decls.values and "hidden" not in attrib and tag not in _SIZE_ATTR_TAGS:
-            return parent, None
-        return self._derive(el, tag, parent, decls), decls
+            return parent, None, sig
+        state = self._derive(el, tag, parent, decls)
+        if memo_key is not None and (
+            len(state.sticky) == len(parent.sticky)
+            and state.visibility is parent.visibility
+            and state.fontzero is parent.fontzero
+            and state.indent is parent.indent
+        ):
+            # Only element-independent results are shared (a new concealment names its element);
+            # the parent is stored too, so its id() cannot be reused while the memo lives.
+            self._memo[memo_key] = (state, decls, parent)
+        return state, decls, sig
 
     def _derive(self, el: etree._Element, tag: str, parent: _State, d: _Decls) -> _State:
+        """Apply the winning declarations to the inherited state (only properties that are present)."""
+        v = d.values
         sticky = list(parent.sticky)
         visibility, fontzero, indent = parent.visibility, parent.fontzero, parent.indent
 
-        def hide(prop: str, label: str, shown: str | None = None) -> _Conceal:
-            via = d.via(prop)
-            where = "inline style" if via == "inline style" else f"via {via}"
-            return _Conceal(f"css:{shown or prop + ':' + (d.get(prop) or '')} ({where})", label, True, el)
+        def get(prop: str) -> str | None:
+            item = v.get(prop)
+            return item[1] if item else None
 
-        display = d.get("display")
+        def hide(prop: str, label: str, shown: str | None = None) -> _Conceal:
+            return _Conceal(f"css:{shown or prop + ':' + (get(prop) or '')} ({d.via(prop)})", label, True, el)
+
+        display = get("display")
         if display == "none":
             sticky.append(hide("display", "display:none"))
-        elif "hidden" in el.attrib and display is None:
+        elif display is None and "hidden" in el.attrib:
             sticky.append(_Conceal("hidden attribute", "hidden属性", True, el))
-        vis = d.get("visibility")
-        if vis in ("hidden", "collapse"):
-            visibility = hide("visibility", f"visibility:{vis}")
-        elif vis == "visible":
-            visibility = None
-        opacity = d.get("opacity")
-        if opacity is not None:
+        if "visibility" in v:
+            vis = get("visibility")
+            if vis in ("hidden", "collapse"):
+                visibility = hide("visibility", f"visibility:{vis}")
+            elif vis == "visible":
+                visibility = None
+        if "opacity" in v:
+            opacity = get("opacity") or ""
             try:
                 op = float(opacity[:-1]) / 100 if opacity.endswith("%") else float(opacity)
             except ValueError:
                 op = 1.0
             if op <= 0.05:
                 sticky.append(hide("opacity", "opacity:0"))
-        flt = d.get("filter")
-        if flt and re.search(r"opacity\(\s*0(?:\.0*)?%?\s*\)|alpha\(\s*opacity\s*=\s*0\s*\)", flt):
+        if "filter" in v and _FILTER_ZERO_RE.search(get("filter") or ""):
             sticky.append(hide("filter", "filter:opacity(0)"))
-        overflow = " ".join(v for v in (d.get("overflow"), d.get("overflow-x"), d.get("overflow-y")) if v)
-        if "hidden" in overflow or "clip" in overflow:
-            for prop in ("height", "max-height", "width", "max-width"):
-                px = length_px(d.get(prop))
+        if "overflow" in v or "overflow-x" in v or "overflow-y" in v:
+            overflow = " ".join(x for x in (get("overflow"), get("overflow-x"), get("overflow-y")) if x)
+            if "hidden" in overflow or "clip" in overflow:
+                for prop in ("height", "max-height", "width", "max-width"):
+                    px = length_px(get(prop))
+                    if px is not None and px <= 1:
+                        shown = f"{prop}:{get(prop)}+overflow:hidden"
+                        sticky.append(hide(prop, shown, shown))
+                        break
+        if "font-size" in v or "font" in v:
+            size = get("font-size")
+            if size is None:
+                for token in (get("font") or "").split():
+                    if token[:1].isdigit() or token[:1] == ".":
+                        size = token.split("/")[0]
+                        break
+            if size is not None:
+                px = length_px(size)
                 if px is not None and px <= 1:
-                    sticky.append(
-                        hide(
-                            prop,
-                            f"{prop}:{d.get(prop)}+overflow:hidden",
-                            f"{prop}:{d.get(prop)}+overflow:hidden",
-                        )
-                    )
-                    break
-        size = d.get("font-size")
-        if size is None and d.get("font"):
-            for token in (d.get("font") or "").split():
-                if token[:1].isdigit() or token[:1] == ".":
-                    size = token.split("/")[0]
-                    break
-        if size is not None:
-            px = length_px(size)
-            if px is not None and px <= 1:
-                fontzero = hide("font-size", f"font-size:{size}", f"font-size:{size}")
-            elif px is not None or size.endswith("%") or size.isalpha():
-                fontzero = None
-        position = d.get("position")
-        clip = d.get("clip")
-        if clip and position in ("absolute", "fixed"):
+                    fontzero = hide("font-size", f"font-size:{size}", f"font-size:{size}")
+                elif px is not None or size.endswith("%") or size.isalpha():
+                    fontzero = None
+        position = get("position")
+        if position in ("absolute", "fixed") and "clip" in v:
+            clip = get("clip") or ""
             m = _CLIP_RECT_RE.search(clip)
             if m and all(abs(float(n)) <= 1 for n in _NUM_RE.findall(m.group(1))):
                 sticky.append(hide("clip", f"clip:{clip}"))
-        clip_path = d.get("clip-path")
-        if clip_path and re.search(
-            r"inset\(\s*(?:50|100)%|circle\(\s*0|polygon\(\s*0\s+0\s*,\s*0\s+0\s*,", clip_path
-        ):
+        if "clip-path" in v and _CLIP_PATH_ZERO_RE.search(get("clip-path") or ""):
             sticky.append(hide("clip-path", "clip-path"))
         if position in ("absolute", "fixed", "relative"):
             offsets = [
-                f"{prop}:{d.get(prop)}"
+                f"{prop}:{get(prop)}"
                 for prop in ("left", "top")
-                if (px := length_px(d.get(prop))) is not None and px <= -500
+                if (px := length_px(get(prop))) is not None and px <= -500
             ]
             if offsets:
                 shown = ";".join(offsets)
                 sticky.append(hide("left", f"定位移出屏幕（{shown}）", f"position:{position};{shown}"))
-            else:
-                px = length_px(d.get("right"))
-                if px is not None and px >= 2000:
-                    sticky.append(hide("right", f"定位移出屏幕（right:{d.get('right')}）"))
+            elif (px := length_px(get("right"))) is not None and px >= 2000:
+                sticky.append(hide("right", f"定位移出屏幕（right:{get('right')}）"))
         for prop in ("margin-left", "margin-top"):
-            px = length_px(d.get(prop))
-            if px is not None and px <= -500:
-                sticky.append(hide(prop, f"负边距移出屏幕（{prop}:{d.get(prop)}）"))
-        ti = d.get("text-indent")
-        if ti is not None:
+            if prop in v and (px := length_px(get(prop))) is not None and px <= -500:
+                sticky.append(hide(prop, f"负边距移出屏幕（{prop}:{get(prop)}）"))
+        if "text-indent" in v:
+            ti = get("text-indent") or ""
             px = length_px(ti)
             indent = hide("text-indent", f"text-indent:{ti}") if px is not None and px <= -500 else None
-        transform = d.get("transform")
-        if transform and transform != "none":
+        if "transform" in v:
+            transform = get("transform") or ""
             hidden_tf = bool(_SCALE_ZERO_RE.search(transform))
             if not hidden_tf:
                 for m in _TRANSLATE_RE.finditer(transform):
-                    if any((px := length_px(v)) is not None and px <= -500 for v in m.groups() if v):
+                    if any((px := length_px(x)) is not None and px <= -500 for x in m.groups() if x):
                         hidden_tf = True
             if hidden_tf:
                 sticky.append(hide("transform", f"transform:{transform}"))
-        if tag in ("marquee",):
+        if tag == "marquee":
             sticky.extend(self._marquee(el, d))
         color = parent.color
-        own_color = d.get("color")
-        if own_color is not None and own_color not in ("inherit", "currentcolor", "unset"):
-            color = parse_color(own_color) or color
+        if "color" in v:
+            own_color = get("color") or ""
+            if own_color not in ("inherit", "currentcolor", "unset"):
+                color = parse_color(own_color) or color
         bg = parent.bg
         for prop in ("background-color", "background"):
-            value = d.get(prop)
+            value = get(prop)
             if value:
                 c = parse_color(value)
                 if c is not None and c[3] > 0.5:
@@ -708,20 +842,55 @@ class _PageAnalysis:
                 interesting.add(node)
                 node = node.getparent()
         self.walk(self.root, _State(), interesting)
+        self._flush_internal_links()
         self._meta_refresh()
         self._head_hijack()
-        return self.hits
+        order = sorted(range(len(self.hits)), key=self._order.__getitem__)
+        return [self.hits[i] for i in order]
+
+    def _flush_internal_links(self) -> None:
+        pending, self._pending_internal = self._pending_internal, []
+        if not pending:
+            return
+        # The host is known to be ours: only the path and query of the URL can carry spam words, and a
+        # title that repeats the anchor text adds nothing.
+        batch = "|".join(
+            f"{p.raw_text} {p.alts} {'' if p.title in p.raw_text else p.title} "
+            f"{_unquote_safe(_PATH_OF_URL_RE.sub('', p.target))}"
+            for p in pending
+        )
+        if not spam_terms_in(batch, self.options):
+            return  # internal and free of spam words: none of them can qualify
+        for p in pending:
+            self._judge_link(p)
 
     def walk(self, root: etree._Element, state: _State, interesting: set[etree._Element] | None) -> None:
-        stack: list[tuple[etree._Element, _State]] = [(root, state)]
+        """Visit ``root`` top-down, each element once, handing every element its parent's state.
+
+        ``interesting``: the only elements worth entering (ancestors of links, iframes, scripts and
+        link-bearing comments); ``None`` visits everything (small script / comment fragments).
+        """
+        # Each entry: element, parent's state, ancestor keys, parent's path signature (see _compute).
+        stack: list[tuple[etree._Element, _State, frozenset[str], int]] = [(root, state, frozenset(), 0)]
+        wanted = self.index.ancestor_keys
+        tag_rules = self.index.by_tag
+        always = bool(self.index.universal)
         while stack:
-            el, pstate = stack.pop()
+            el, pstate, ancestors, psig = stack.pop()
             tag = el.tag
             if not isinstance(tag, str):
                 if tag is etree.Comment:
                     self._comment(el, pstate)
                 continue
-            st, decls = self._compute(el, tag, pstate)
+            # Fast path: no attribute that styles, no rule for the tag — the parent's state holds.
+            names = el.keys()
+            if always or tag in tag_rules or tag in _SIZE_ATTR_TAGS or not _STYLING_ATTRS.isdisjoint(names):
+                el_id = el.get("id")
+                cls_attr = el.get("class")
+                st, decls, sig = self._compute(el, tag, pstate, ancestors, el_id, cls_attr, psig)
+            else:
+                el_id = cls_attr = None
+                st, decls, sig = pstate, None, self._signature(psig, tag, None, None)
             if tag == "a":
                 self._link(el, st, decls)
             elif tag in ("iframe", "frame"):
@@ -734,9 +903,13 @@ class _PageAnalysis:
                 continue
             elif tag == "noscript":
                 st = st._replace(sticky=(*st.sticky, _Conceal("inside <noscript>", "noscript中", False, el)))
+            if wanted:
+                own = self.index.element_keys(tag, el_id, cls_attr)
+                if own and not ancestors.issuperset(own):
+                    ancestors = ancestors.union(own)
             children = [c for c in el if interesting is None or c in interesting]
             for child in reversed(children):
-                stack.append((child, st))
+                stack.append((child, st, ancestors, sig))
 
     # ---------------------------------------------------------------- reporting
     def _report(
@@ -749,12 +922,17 @@ class _PageAnalysis:
         snippet: str,
         message: str,
         extra_reasons: Iterable[str] = (),
+        seq: int | None = None,
     ) -> None:
         key = (kind, target, text)
         if key in self._seen:
             return
         self._seen.add(key)
         reasons = [*(verdict.reasons() if verdict else ()), *extra_reasons]
+        if seq is None:
+            self._seq += 1
+            seq = self._seq
+        self._order.append(seq)
         self.hits.append(
             DarkLinkHit(
                 self.page_url,
@@ -769,29 +947,58 @@ class _PageAnalysis:
         )
 
     def _link(self, el: etree._Element, st: _State, decls: _Decls | None) -> None:
-        target = _resolve(self.base, el.get("href"))
-        if target is None:
-            return
-        raw_text = "".join(el.itertext())
-        text = _clean_text(raw_text)
-        title = _clean_text(el.get("title") or "")
-        alts = " ".join(_clean_text(img.get("alt") or "") for img in el.iter("img")).strip()
-        label_text = text or alts or title
-        conceals = st.conceals()
-        extra = self._camouflage(el, st, decls)
-        if extra:
-            conceals.append(extra)
+        # Cheapest tests first: most links on a page are neither concealed nor camouflaged, and most
+        # concealed ones (tab panes, dropdowns) are internal: no text cleaning before the verdict.
+        conceals = st.conceals() if st.sticky or st.visibility or st.fontzero or st.indent else []
+        leaf = len(el) == 0
+        if (decls is not None and "color" in decls.values) or not leaf:
+            extra = self._camouflage(el, st, decls)
+            if extra:
+                conceals.append(extra)
+        raw_text = (el.text or "") if leaf else "".join(el.itertext())
         if _ZW_RE.search(raw_text):
-            zw = self._zero_width(el, raw_text, text)
+            zw = self._zero_width(el, raw_text, _clean_text(raw_text))
             if zw:
                 conceals.append(zw)
         if not conceals:
             return
-        verdict = _verdict(target, f"{text} {alts} {title}", self.options)
+        target = _resolve(self.base, el.get("href"))
+        if target is None:
+            return
+        self._seq += 1
+        pending = _PendingLink(
+            el,
+            target,
+            raw_text,
+            "" if leaf else " ".join(img.get("alt") or "" for img in el.iter("img")),
+            el.get("title") or "",
+            conceals,
+            "script_link" if st.origin == "script" else "hidden_link",
+            self._seq,
+        )
+        host = _host(target)
+        if not host or _under(host, self.options.site_domains):
+            self._pending_internal.append(pending)
+        else:
+            self._judge_link(pending)
+
+    def _judge_link(self, p: _PendingLink) -> None:
+        """Apply the decision rule to one concealed link and report it if it qualifies."""
+        el, target, raw_text, alts, title, conceals, kind = (
+            p.el,
+            p.target,
+            p.raw_text,
+            p.alts,
+            p.title,
+            p.conceals,
+            p.kind,
+        )
+        verdict = _verdict(target, f"{raw_text} {alts} {title}", self.options)
         strong = any(c.strong for c in conceals)
         if not verdict.qualifies(strong):
             return
-        kind = "script_link" if st.origin == "script" else "hidden_link"
+        text = _clean_text(raw_text)
+        label_text = text or _clean_text(alts) or _clean_text(title)
         techniques = [c.technique for c in conceals]
         container = next((c.container for c in conceals if c.container is not None), None)
         wrapped = _comment_wrapper(container if container is not None else el)
@@ -811,7 +1018,7 @@ class _PageAnalysis:
         )
         if verdict.terms:
             message += f"，含违规词“{'、'.join(verdict.terms)}”"
-        self._report(kind, target, label_text, techniques, verdict, snippet, message)
+        self._report(kind, target, label_text, techniques, verdict, snippet, message, seq=p.seq)
 
     def _camouflage(self, el: etree._Element, st: _State, decls: _Decls | None) -> _Conceal | None:
         color = st.color if decls is not None and decls.get("color") is not None else None
@@ -825,8 +1032,8 @@ class _PageAnalysis:
                 if sub_color:
                     color = parse_color(sub_color)
                     break
-        if color is None:
-            return None
+        if color is None or (color == self._last_visible[0] and st.bg == self._last_visible[1]):
+            return None  # same colours as the previous, visible, link (lists of links)
         if color[3] <= 0.05:
             return _Conceal("camouflage: transparent text colour", "文字颜色透明", True, el)
         bg = st.bg
@@ -839,6 +1046,7 @@ class _PageAnalysis:
                 True,
                 el,
             )
+        self._last_visible = (color, st.bg)
         return None
 
     def _zero_width(self, el: etree._Element, raw_text: str, text: str) -> _Conceal | None:
@@ -883,7 +1091,9 @@ class _PageAnalysis:
         if frag is None:
             return
         if self._uncommenter is None:
-            self._uncommenter = bool(_UNCOMMENTER_RE.search(self.html))
+            code = [el.text or "" for el in self.root.iter("script")]
+            code.extend(self.scripts.values())
+            self._uncommenter = any(_UNCOMMENTER_RE.search(c) for c in code)
         if self._uncommenter:
             conceal = _Conceal(
                 "inside HTML comment uncommented by a script", "HTML注释中（由脚本释放）", True, None
@@ -1079,7 +1289,7 @@ def _refresh_target(content: str, base: str) -> tuple[str, str | None]:
 def _head_fields(root: etree._Element) -> dict[str, str]:
     title_el = root.find(".//title")
     fields = {
-        "title": _clean_text(title_el.text_content()) if title_el is not None else "",
+        "title": _clean_text("".join(title_el.itertext())) if title_el is not None else "",
         "keywords": "",
         "description": "",
     }
@@ -1127,7 +1337,7 @@ def analyze_page(
     root = _parse(html)
     if root is None:
         return []
-    return _PageAnalysis(root, page_url, options, stylesheets or {}, scripts or {}, html).run()
+    return _PageAnalysis(root, page_url, options, stylesheets or {}, scripts or {}).run()
 
 
 def _links(root: etree._Element, base: str) -> dict[str, str]:
@@ -1234,7 +1444,7 @@ def head_signature(html: str, page_url: str, options: DarkLinkOptions) -> dict:
     terms = spam_terms_in(" ".join(fields.values()), options)
     hijacked = False
     if terms:
-        analysis = _PageAnalysis(root, page_url, options, {}, {}, html)
+        analysis = _PageAnalysis(root, page_url, options, {}, {})
         analysis._head_hijack()
         hijacked = bool(analysis.hits)
     return {
