@@ -568,6 +568,7 @@ _RGB_RE = re.compile(
     r"rgba?\(\s*([\d.]+)%?\s*[, ]\s*([\d.]+)%?\s*[, ]\s*([\d.]+)%?\s*(?:[,/]\s*([\d.]+%?)\s*)?\)"
 )
 _WORD_RE = re.compile(r"[a-z]+")
+_URL_RE = re.compile(r"url\([^)]*\)")
 
 
 def parse_color(value: str | None) -> Color | None:
@@ -575,6 +576,8 @@ def parse_color(value: str | None) -> Color | None:
     if not value:
         return None
     value = value.strip().lower()
+    if "url(" in value:
+        value = _URL_RE.sub(" ", value)  # "url(white.png)" names a file, not a colour
     m = _HEX_RE.search(value)
     if m:
         h = m.group(1)
