@@ -494,6 +494,7 @@ _UNCOMMENTER_RE = re.compile(
     r"nodeType\s*===?\s*8|COMMENT_NODE|SHOW_COMMENT|replace\(\s*/\s*(?:<|\\x3c)!--|replace\(\s*['\"]<!--",
     re.I,
 )
+_SEO_MARKER_RE = re.compile(r"\s*seo\b", re.I)
 _TITLE_SET_RE = re.compile(r"document\s*\.\s*title\s*=\s*(['\"])(.*?)\1", re.S)
 _SIZE_ATTR_TAGS = frozenset({"iframe", "frame", "marquee"})
 # Attributes that can change an element's state (with the id / class that select CSS rules).
@@ -574,6 +575,8 @@ class _PageAnalysis:
         self.hits: list[DarkLinkHit] = []
         self._order: list[int] = []  # document-order sequence number of each hit
         self._seq = 0
+        # Elements right after an <!--seo--> marker comment: a weak concealment of their own.
+        self._seo_blocks: dict[etree._Element, _Conceal] = {}
         self._last_visible: tuple[Color | None, Color | str | None] = (None, None)
         # Concealed links to this site, judged together at the end: one vocabulary scan of all of them
         # usually clears a page full of hidden tab panes and dropdown menus at once.
@@ -841,6 +844,17 @@ class _PageAnalysis:
             while node is not None and node not in interesting:
                 interesting.add(node)
                 node = node.getparent()
+        for comment in self.root.iter(etree.Comment):
+            if _SEO_MARKER_RE.match(comment.text or ""):
+                block = comment.getnext()
+                if block is not None and isinstance(block.tag, str):
+                    marker = _trim(_clean_text(comment.text or ""), 40)
+                    self._seo_blocks[block] = _Conceal(
+                        f"comment-wrapped SEO block (<!--{marker}-->)",
+                        "<!--seo-->注释包裹的区块",
+                        False,
+                        block,
+                    )
         self.walk(self.root, _State(), interesting)
         self._flush_internal_links()
         self._meta_refresh()
@@ -891,6 +905,8 @@ class _PageAnalysis:
             else:
                 el_id = cls_attr = None
                 st, decls, sig = pstate, None, self._signature(psig, tag, None, None)
+            if self._seo_blocks and el in self._seo_blocks:
+                st = st._replace(sticky=(*st.sticky, self._seo_blocks[el]))
             if tag == "a":
                 self._link(el, st, decls)
             elif tag in ("iframe", "frame"):
@@ -1002,7 +1018,7 @@ class _PageAnalysis:
         techniques = [c.technique for c in conceals]
         container = next((c.container for c in conceals if c.container is not None), None)
         wrapped = _comment_wrapper(container if container is not None else el)
-        if wrapped:
+        if wrapped and not any(t.startswith("comment-wrapped") for t in techniques):
             techniques.append(wrapped)
         link_html = _outer_html(el)
         if container is None or container is el:

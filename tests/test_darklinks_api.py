@@ -281,3 +281,11 @@ def test_malformed_input_never_raises(html: str) -> None:
     assert analyze_page(html, URL, OPTS) == []
     assert compare_versions(html, html, URL, OPTS) == []
     assert isinstance(head_signature(html, URL, OPTS), dict)
+
+
+def test_visible_seo_comment_block_counts_only_with_spam_evidence() -> None:
+    plain = page('<!--seo--><div><a href="http://www.example.com/">合作伙伴</a></div><!--/seo-->')
+    assert targets(plain) == []
+    spam = page('<!--seo--><div><a href="http://www.example.com/">百家乐</a></div><!--/seo-->')
+    (hit,) = analyze_page(spam, URL, OPTS)
+    assert hit.techniques == ("comment-wrapped SEO block (<!--seo-->)",)

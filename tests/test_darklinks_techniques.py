@@ -110,7 +110,7 @@ CASES: dict[str, list[tuple[str, str | None, str, str]]] = {
         ("hidden_link", "http://www.zw-link.com/", "zero-width characters only", "无可见文字"),
     ],
     "tech_comment_seo_block": [
-        ("hidden_link", "http://www.xpj888.com/", "comment-wrapped block (<!--seo-->)", "")
+        ("hidden_link", "http://www.xpj888.com/", "comment-wrapped SEO block (<!--seo-->)", "")
     ],
     "tech_comment_uncommented": [
         (
