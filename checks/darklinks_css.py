@@ -386,7 +386,8 @@ def _split_selector_list(head: str) -> list[str]:
     return parts
 
 
-@lru_cache(maxsize=256)
+# Bounded: keys are whole stylesheets; a nightly crawl touches a few per site.
+@lru_cache(maxsize=64)
 def parse_stylesheet(css: str) -> tuple[Rule, ...]:
     """Parse a stylesheet into relevant rules (cached by text: shared site CSS is parsed once)."""
     css = _COMMENT_RE.sub(" ", css)

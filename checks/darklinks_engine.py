@@ -279,7 +279,7 @@ def _unquote_safe(url: str) -> str:
         return url
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def _verdict(url: str, text: str, options: DarkLinkOptions) -> _Verdict:
     """Is a (concealed) link external / spammy / suspicious?  Cached: navigation repeats per page."""
     host = _host(url)
@@ -344,7 +344,7 @@ def _origin(base: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=32768)
 def _resolve_cached(base: str, href: str) -> str | None:
     # Cached: a site's navigation repeats the same hrefs on every page.
     href = _strip_zw(href.strip())
