@@ -46,10 +46,12 @@ def normalize(url: str | URL) -> str:
             raise InvalidURL(f"not http(s): {url}")
         if not u.host:
             raise InvalidURL(f"no host: {url}")
-        u = u.with_fragment(None)
-        if not u.raw_path:
-            u = u.with_path("/")
-        text = str(u)
+        text = str(u.with_fragment(None))
+        # yarl prints an empty path as nothing ("https://a.cn"); browsers request "/".
+        start = text.index("://") + 3
+        if text.find("/", start) == -1:
+            query = text.find("?", start)
+            text = text + "/" if query == -1 else text[:query] + "/" + text[query:]
     except (ValueError, TypeError, UnicodeError) as exc:
         if isinstance(exc, InvalidURL):
             raise

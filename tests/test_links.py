@@ -520,3 +520,16 @@ async def test_unit_of_the_source_page_is_named(sites: LocalSites, store: Store,
     await run_links(config, store, clock)
     (f,) = store.findings()
     assert f["unit"] == "县教育局"
+
+
+async def test_max_depth_checks_but_does_not_crawl(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    sites.html(GOV, "/", page("首页", links=["/d1.html"]))
+    sites.html(GOV, "/d1.html", page("一层", links=["/d2.html"]))
+    sites.html(GOV, "/d2.html", page("二层", links=["/d3-gone.html"]))
+    result = await run_links(fast_config(sites, [GOV], HOME, crawl={"max_depth": 1}), store, clock)
+    assert result.counts["pages_crawled"] == 2
+    assert sites.count(GOV, "/d2.html") == 1  # checked …
+    assert sites.count(GOV, "/d3-gone.html") == 0  # … but its links were never read
+    assert result.counts["skipped"]["max_depth"] == 1
