@@ -254,9 +254,10 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
             )
         verdicts = c.get("verdicts")
         if verdicts is not None:  # newmedia
+            n = len(c.get("accounts", []))
             click.echo(
-                f"  {len(c.get('accounts', []))} accounts: {verdicts['fresh']} fresh, {verdicts['stale']} stale, "
-                f"{verdicts['zombie']} zombie, {verdicts['unknown']} unknown ({c.get('manual', 0)} 人工填报)"
+                f"  {n} accounts: {verdicts['fresh']} fresh, {verdicts['stale']} stale, {verdicts['zombie']} "
+                f"zombie, {verdicts['unknown']} unknown ({c.get('manual', 0)} 人工填报)"
             )
         skipped = c.get("skipped") or {}
         if skipped:

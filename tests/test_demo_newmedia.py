@@ -1,4 +1,4 @@
-"""The demo county's 15 new-media accounts: `monitor run newmedia` concludes exactly expected_newmedia.yaml."""
+"""The demo county's 15 new-media accounts: the newmedia duty concludes exactly expected_newmedia.yaml."""
 
 from __future__ import annotations
 
