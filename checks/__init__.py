@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from checks.base import CheckContext, CheckOutcome, PageCheck, SiteCheck, UnitResolver
 from checks.links import LinksCheck
+from checks.newmedia import NewMediaCheck
 
 #: Page checks fed by the shared site crawl, keyed by name (the ``duty`` of their findings).
 PAGE_CHECKS: dict[str, type[PageCheck]] = {
@@ -11,7 +12,9 @@ PAGE_CHECKS: dict[str, type[PageCheck]] = {
 }
 
 #: Site-level checks (one run per site, or one per config for scope "global"), keyed by duty name.
-SITE_CHECKS: dict[str, type[SiteCheck]] = {}
+SITE_CHECKS: dict[str, type[SiteCheck]] = {
+    NewMediaCheck.name: NewMediaCheck,
+}
 
 __all__ = [
     "PAGE_CHECKS",

@@ -10,13 +10,15 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from yarl import URL
 
 from monitor.clock import Clock
 from monitor.config import Config, Site, Unit
 from monitor.findings import Finding
+from monitor.posts import Post
 
 if TYPE_CHECKING:
     from monitor.crawl import CrawlReport
@@ -48,15 +50,24 @@ class UnitResolver:
         return self.site_unit
 
 
+class PostHistory(Protocol):
+    """Read-only view of posts stored by earlier runs (the :class:`~monitor.store.Store` provides it)."""
+
+    def posts_since(self, accounts: Any, since: datetime) -> dict[str, list[Post]]:
+        """Stored posts published since ``since`` per account, newest first."""
+        ...
+
+
 @dataclass(frozen=True)
 class CheckContext:
-    """Everything a check may use."""
+    """Everything a check may use. ``history`` is None when the check runs without a store."""
 
     site: Site
     config: Config
     clock: Clock
     units: UnitResolver
     log: logging.Logger
+    history: PostHistory | None = None
 
 
 class PageCheck(ABC):
@@ -88,6 +99,7 @@ class CheckOutcome:
     ``complete``: it observed everything it is responsible for, so an open finding it did not report is
     fixed. When incomplete, only findings for which ``cleared(identity)`` is true are resolved.
     ``failed``: why the duty could not do its job (the run is recorded as failed; nothing is resolved).
+    ``posts``: new-media posts observed, stored by the runner (a check never writes to the store).
     """
 
     findings: list[Finding] = field(default_factory=list)
@@ -95,6 +107,7 @@ class CheckOutcome:
     complete: bool = True
     failed: str | None = None
     cleared: Callable[[str], bool] | None = None
+    posts: list[Post] = field(default_factory=list)
 
 
 class SiteCheck(ABC):

@@ -252,10 +252,19 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
                 f"  {c['pages_crawled']} pages crawled, {c['links_checked']} links checked, "
                 f"{c['broken']} broken ({c.get('recovered_on_recheck', 0)} recovered on re-check)"
             )
+        verdicts = c.get("verdicts")
+        if verdicts is not None:  # newmedia
+            n = len(c.get("accounts", []))
+            click.echo(
+                f"  {n} accounts: {verdicts['fresh']} fresh, {verdicts['stale']} stale, {verdicts['zombie']} "
+                f"zombie, {verdicts['unknown']} unknown ({c.get('manual', 0)} 人工填报)"
+            )
         skipped = c.get("skipped") or {}
         if skipped:
             click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
-        if c.get("complete") is False:
+        if c.get("complete") is False and verdicts is not None:
+            click.echo("  some sources could not be read: those accounts' findings were left as they were")
+        elif c.get("complete") is False:
             click.echo("  crawl incomplete: only findings re-checked as fixed were resolved")
         o = r.outcome
         click.echo(

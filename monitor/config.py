@@ -184,6 +184,157 @@ class Storage(Model):
     database: str = "var/monitor.db"
 
 
+# -- new media (政务新媒体) ----------------------------------------------------------------------------
+
+Platform = Literal["wechat", "weibo", "douyin", "toutiao", "app", "other"]
+
+#: Default regex marking a pinned post (置顶) in a feed item's title or categories.
+DEFAULT_PINNED_MARKER = r"^\s*[\[【(（]?\s*置顶\s*[\]】)）]?|^(?:pinned|sticky)$"
+#: Default title keywords of policy documents and their interpretations (政策文件及政策解读类信息).
+DEFAULT_POLICY_KEYWORDS = (
+    "政策",
+    "解读",
+    "图解",
+    "一图读懂",
+    "问答",
+    "答记者问",
+    "办法",
+    "条例",
+    "规定",
+    "实施意见",
+    "实施方案",
+    "细则",
+    "通知",
+    "公告",
+)
+
+
+class FeedSource(Model):
+    """An RSS 2.0 / Atom feed of the account (self-hosted RSSHub, WeRSS, the platform's own feed…)."""
+
+    type: Literal["feed"]
+    url: HttpUrl
+    pinned_marker: Regex = Field(
+        default=DEFAULT_PINNED_MARKER, description="Regex on item title or category marking a pinned post."
+    )
+    original_marker: Regex | None = Field(
+        default=None,
+        description="Regex on item categories/title marking an original post (原创); unset: the feed "
+        "does not tell, and originality is not judged.",
+    )
+
+
+class JsonFields(Model):
+    """Dotted paths (``a.b.0.c``) inside one item of a JSON list. Defaults follow JSON Feed 1.1."""
+
+    id: str | None = "id"
+    title: str = "title"
+    url: str | None = "url"
+    date: str = "date_published"
+    pinned: str | None = None
+    original: str | None = None
+
+
+class JsonSource(Model):
+    """A JSON document listing posts: JSON Feed, or an app's/CMS's own API."""
+
+    type: Literal["json"]
+    url: HttpUrl
+    items: str = Field(default="items", description="Dotted path of the item list in the document.")
+    fields: JsonFields = JsonFields()
+
+
+class HtmlSource(Model):
+    """A list page of the account's posts (a web mirror or the unit's own 公众号文章 column)."""
+
+    type: Literal["html"]
+    url: HttpUrl
+    item_selector: str | None = Field(default=None, description="CSS/XPath of one item; default: detect.")
+    date_selector: str | None = Field(default=None, description="CSS/XPath of the date inside an item.")
+
+
+class WechatApiSource(Model):
+    """WeChat's published-article list (freepublish/batchget) with the owner's own AppID and secret.
+
+    The secret never lives in the file: ``appid_env``/``secret_env`` name environment variables.
+    """
+
+    type: Literal["wechat_api"]
+    appid_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    secret_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    api_base: HttpUrl = "https://api.weixin.qq.com"
+    token_endpoint: Literal["stable", "classic"] = Field(
+        default="stable",
+        description="stable: POST /cgi-bin/stable_token (does not invalidate the owner's other tokens); "
+        "classic: GET /cgi-bin/token.",
+    )
+    count: int = Field(default=20, ge=1, le=20)
+
+
+class ManualSource(Model):
+    """A CSV ledger filled in by the office (人工填报): account, last post date, reported by, reported at."""
+
+    type: Literal["manual"]
+    path: str | None = Field(default=None, description="CSV file (relative to the config file).")
+    url: HttpUrl | None = Field(default=None, description="Or: where the ledger is published.")
+    max_age_days: int = Field(default=7, ge=0, description="An entry older than this is not trusted.")
+
+    @model_validator(mode="after")
+    def _one_location(self) -> ManualSource:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give exactly one of 'path' or 'url'")
+        return self
+
+
+NewMediaSource = Annotated[
+    FeedSource | JsonSource | HtmlSource | WechatApiSource | ManualSource, Field(discriminator="type")
+]
+
+
+class Account(Model):
+    """One government new-media account (政务新媒体账号)."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    platform: Platform
+    name: str
+    unit: str | None = Field(default=None, description="The owning unit (主办单位).")
+    threshold_days: int | None = Field(
+        default=None, ge=1, description="Stricter local rule (7, 10 days); default: newmedia.threshold_days."
+    )
+    source: NewMediaSource
+
+
+class NewMediaQuality(Model):
+    """Content-quality floors per account and calendar month (warnings, not vetoes)."""
+
+    original_min_share: float | None = Field(default=0.3, ge=0, le=1)
+    policy_min_share: float | None = Field(default=0.1, ge=0, le=1)
+    min_posts: int = Field(default=8, ge=1, description="Months with fewer posts are not judged.")
+    policy_keywords: tuple[str, ...] = DEFAULT_POLICY_KEYWORDS
+
+
+class NewMedia(Model):
+    """The new-media freshness duty (政务新媒体): accounts and thresholds."""
+
+    threshold_days: int = Field(default=14, ge=1, description="National rule: a post within 2 weeks.")
+    zombie_days: int = Field(default=90, ge=1, description="Silent longer than this: 僵尸账号, close it.")
+    quality: NewMediaQuality = NewMediaQuality()
+    accounts: tuple[Account, ...] = ()
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> NewMedia:
+        seen: set[str] = set()
+        for i, account in enumerate(self.accounts):
+            if account.id in seen:
+                raise _located(f"newmedia.accounts[{i}].id", f"duplicate account id {account.id!r}")
+            seen.add(account.id)
+        return self
+
+    def threshold_of(self, account: Account) -> int:
+        """Days allowed without a post for this account."""
+        return account.threshold_days or self.threshold_days
+
+
 class Config(Model):
     """The whole validated configuration."""
 
@@ -193,6 +344,7 @@ class Config(Model):
     links: Links = Links()
     sites: tuple[Site, ...] = ()
     units: tuple[Unit, ...] = ()
+    newmedia: NewMedia = NewMedia()
     base_dir: str = Field(
         default=".", exclude=True, description="Set by the loader: the config file's folder."
     )
@@ -222,6 +374,11 @@ class Config(Model):
     def tz(self) -> ZoneInfo:
         """The configured time zone."""
         return ZoneInfo(self.timezone)
+
+    def resolve_path(self, value: str) -> Path:
+        """A path from the config: absolute, or relative to the config file's folder."""
+        path = Path(value)
+        return path if path.is_absolute() else Path(self.base_dir) / path
 
     @property
     def database_path(self) -> Path:
@@ -306,8 +463,22 @@ def config_from_mapping(
                 msg = "unknown key"
             elif msg.startswith("Value error, "):
                 msg = msg[len("Value error, ") :]
-            problems.append((format_key_path(tuple(err["loc"])), msg))
+            problems.append((format_key_path(_without_union_tags(tuple(err["loc"]))), msg))
         raise ConfigError(problems, source) from None
+
+
+#: Tags pydantic inserts into error locations of discriminated unions; they are not keys of the file.
+_UNION_TAGS = {"source": {"feed", "json", "html", "wechat_api", "manual"}}
+
+
+def _without_union_tags(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """``(…, 'source', 'feed', 'url')`` → ``(…, 'source', 'url')``: the key path as written in the file."""
+    out: list[int | str] = []
+    for part in loc:
+        if out and isinstance(out[-1], str) and part in _UNION_TAGS.get(out[-1], ()):
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:

@@ -11,6 +11,7 @@ outside the slot so a slow host never holds capacity it is not using.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import socket
 import ssl
@@ -212,17 +213,21 @@ class Fetcher:
         max_bytes: int | None = None,
         head_fallback: bool = True,
         retries: int | None = None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResult:
         """Fetch with retries (timeouts, connection errors, 5xx, 429 + Retry-After) and backoff.
 
         With ``method="HEAD"`` a refused or failed HEAD falls back to GET without reading the body.
+        ``data`` is a request body (for POST); ``headers`` are added to the session's defaults. A 301/302/303
+        answer to a POST is followed with a GET without the body, as browsers do; 307/308 keep both.
         """
         retries = self.options.retries if retries is None else retries
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
-            result = await self._fetch_following(url, method, read_body, max_bytes)
+            result = await self._fetch_following(url, method, read_body, max_bytes, data, headers)
             if method == "HEAD" and head_fallback and _needs_get(result):
                 result = await self._fetch_following(url, "GET", False, max_bytes)
             result.attempts = attempt
@@ -232,6 +237,24 @@ class Fetcher:
         result.elapsed = time.monotonic() - started
         return result
 
+    async def post_json(
+        self, url: str, payload: Any, *, max_bytes: int | None = None, retries: int | None = None
+    ) -> FetchResult:
+        """POST ``payload`` as a UTF-8 JSON body (for read-only APIs such as WeChat's list endpoints).
+
+        Same politeness slots, retries and size caps as :meth:`fetch`; only use it for idempotent calls,
+        since a timed-out POST is sent again.
+        """
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        return await self.fetch(
+            url,
+            method="POST",
+            data=body,
+            headers={"Content-Type": "application/json; charset=utf-8", "Accept": "application/json"},
+            max_bytes=max_bytes,
+            retries=retries,
+        )
+
     def _backoff(self, attempt: int, result: FetchResult) -> float:
         base = self.options.retry_backoff_seconds * (2 ** (attempt - 1))
         if result.retry_after is not None:
@@ -239,13 +262,19 @@ class Fetcher:
         return base
 
     async def _fetch_following(
-        self, url: str, method: str, read_body: bool, max_bytes: int | None
+        self,
+        url: str,
+        method: str,
+        read_body: bool,
+        max_bytes: int | None,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResult:
         result = FetchResult(url=url, method=method)
         seen = {url}
         current = url
         for _ in range(self.options.max_redirects + 1):
-            await self._fetch_once(current, method, read_body, max_bytes, result)
+            await self._fetch_once(current, method, read_body, max_bytes, result, data, headers)
             if result.error is not None or result.status not in REDIRECT_STATUSES:
                 result.final_url = current
                 return result
@@ -265,15 +294,22 @@ class Fetcher:
             if nxt_s in seen:
                 return _fail(result, ErrorKind.REDIRECT_LOOP, f"redirect loop back to {nxt_s}", current)
             seen.add(nxt_s)
-            if result.status == 303:
-                method = "GET"
+            if result.status == 303 or (method == "POST" and result.status in (301, 302)):
+                method, data = "GET", None
             current = nxt_s
         return _fail(
             result, ErrorKind.TOO_MANY_REDIRECTS, f"more than {self.options.max_redirects} redirects", current
         )
 
     async def _fetch_once(
-        self, url: str, method: str, read_body: bool, max_bytes: int | None, result: FetchResult
+        self,
+        url: str,
+        method: str,
+        read_body: bool,
+        max_bytes: int | None,
+        result: FetchResult,
+        data: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         assert self._session is not None, "use Fetcher as an async context manager"
         cap = max_bytes or self.options.max_response_bytes
@@ -288,7 +324,7 @@ class Fetcher:
             self.requests += 1
             try:
                 async with self._session.request(
-                    method, URL(url, encoded=True), allow_redirects=False
+                    method, URL(url, encoded=True), allow_redirects=False, data=data, headers=headers
                 ) as resp:
                     result.status = resp.status
                     result.content_type_header = resp.headers.get("Content-Type", "")

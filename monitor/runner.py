@@ -94,14 +94,17 @@ async def run_duty(
     return results
 
 
-def check_context(duty: str, site: Site, config: Config, clock: Clock) -> CheckContext:
-    """The context a check of ``duty`` gets for ``site``."""
+def check_context(
+    duty: str, site: Site, config: Config, clock: Clock, store: Store | None = None
+) -> CheckContext:
+    """The context a check of ``duty`` gets for ``site`` (``store`` gives read access to stored posts)."""
     return CheckContext(
         site=site,
         config=config,
         clock=clock,
         units=UnitResolver(site, config.units_of(site.id)),
         log=logging.getLogger(f"checks.{duty}"),
+        history=store,
     )
 
 
@@ -111,7 +114,7 @@ async def run_site_check(
     """Run one site-level check on one site (or once, for global checks) and record the run."""
     duty = check_class.name
     run_id = store.start_run(duty, site.id, (duty,), clock.now())
-    check = check_class(check_context(duty, site, config, clock))
+    check = check_class(check_context(duty, site, config, clock, store))
     try:
         async with Fetcher(config.crawl) as fetcher:
             outcome = await check.run(fetcher)
@@ -124,6 +127,9 @@ async def run_site_check(
         return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
     status = "failed" if outcome.failed else "ok"
     counts = {**outcome.counts, "findings": len(outcome.findings), "complete": outcome.complete}
+    if outcome.posts:
+        # Observations, not conclusions: kept even when the run fails, so history never has gaps.
+        counts["posts_new"] = store.save_posts(outcome.posts, clock.now())
     result = store.finish_run(
         run_id,
         status=status,

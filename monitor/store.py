@@ -27,6 +27,7 @@ import sqlite_utils
 
 from monitor.clock import iso
 from monitor.findings import Finding, FindingStatus
+from monitor.posts import Post
 
 RUN_STATUSES = ("running", "ok", "failed", "interrupted")
 
@@ -84,9 +85,31 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
     db["events"].create_index(["fingerprint"])
 
 
+def _m2_posts(db: sqlite_utils.Database) -> None:
+    """New-media posts (政务新媒体), one row per account and post id; ``published_ts`` for range queries."""
+    db["posts"].create(
+        {
+            "account": str,
+            "post_id": str,
+            "title": str,
+            "url": str,
+            "published_at": str,
+            "published_ts": int,
+            "pinned": int,
+            "original": int,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk=("account", "post_id"),
+        not_null={"account", "post_id", "published_at", "published_ts", "first_seen", "last_seen"},
+        if_not_exists=True,
+    )
+    db["posts"].create_index(["account", "published_ts"], if_not_exists=True)
+
+
 # Hand-written on purpose: PRAGMA user_version is all the bookkeeping we need, and the only packaged
 # alternative (sqlite-migrate) is a beta. Append new steps; never edit a released one.
-MIGRATIONS = (_m1_initial,)
+MIGRATIONS = (_m1_initial, _m2_posts)
 
 
 @dataclass(frozen=True)
@@ -386,6 +409,61 @@ class Store:
             args.extend(duties)
         return int(self.db.execute(sql, args).fetchone()[0])
 
+    # -- new-media posts ---------------------------------------------------------------------------
+    def save_posts(self, posts: Iterable[Post], now: datetime) -> int:
+        """Insert or refresh posts (keyed by account + post id); ``first_seen`` never moves.
+
+        Returns how many were new.
+        """
+        stamp = iso(now)
+        new = 0
+        with self._tx():
+            for p in posts:
+                values = {
+                    "title": p.title,
+                    "url": p.url,
+                    "published_at": iso(p.published_at),
+                    "published_ts": int(p.published_at.timestamp()),
+                    "pinned": int(p.pinned),
+                    "original": None if p.original is None else int(p.original),
+                    "last_seen": stamp,
+                }
+                cur = self.db.execute(
+                    "UPDATE posts SET title = ?, url = ?, published_at = ?, published_ts = ?, pinned = ?, "
+                    "original = ?, last_seen = ? WHERE account = ? AND post_id = ?",
+                    [*values.values(), p.account, p.post_id],
+                )
+                if cur.rowcount == 0:
+                    self.db["posts"].insert(
+                        {"account": p.account, "post_id": p.post_id, "first_seen": stamp, **values}
+                    )
+                    new += 1
+        return new
+
+    def posts(self, account: str, since: datetime | None = None, until: datetime | None = None) -> list[Post]:
+        """Stored posts of one account published in ``[since, until)``, newest first."""
+        sql, args = "SELECT * FROM posts WHERE account = ?", [account]
+        if since is not None:
+            sql += " AND published_ts >= ?"
+            args.append(int(since.timestamp()))
+        if until is not None:
+            sql += " AND published_ts < ?"
+            args.append(int(until.timestamp()))
+        rows = self.db.query(sql + " ORDER BY published_ts DESC, post_id", args)
+        return [_post(row) for row in rows]
+
+    def count_posts(self, account: str, since: datetime, until: datetime) -> int:
+        """How many stored posts of one account were published in ``[since, until)``."""
+        row = self.db.execute(
+            "SELECT count(*) FROM posts WHERE account = ? AND published_ts >= ? AND published_ts < ?",
+            [account, int(since.timestamp()), int(until.timestamp())],
+        ).fetchone()
+        return int(row[0])
+
+    def posts_since(self, accounts: Iterable[str], since: datetime) -> dict[str, list[Post]]:
+        """Stored posts published since ``since`` for several accounts (newest first per account)."""
+        return {a: self.posts(a, since) for a in accounts}
+
     def integrity_ok(self) -> bool:
         """``PRAGMA integrity_check`` says ok."""
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -422,6 +500,18 @@ def _decode_finding(row: dict[str, Any]) -> dict[str, Any]:
     row["source_urls"] = json.loads(row["source_urls"] or "[]")
     row["evidence"] = json.loads(row["evidence"] or "{}")
     return row
+
+
+def _post(row: dict[str, Any]) -> Post:
+    return Post(
+        account=row["account"],
+        post_id=row["post_id"],
+        title=row["title"] or "",
+        url=row["url"] or "",
+        published_at=datetime.fromisoformat(row["published_at"]),
+        pinned=bool(row["pinned"]),
+        original=None if row["original"] is None else bool(row["original"]),
+    )
 
 
 def _pid_alive(pid: int) -> bool:

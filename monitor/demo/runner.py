@@ -73,6 +73,8 @@ async def _demo(app: AppContext, port: int, serve: bool) -> int:
             clock = app.clock()
             store.recover_interrupted(clock.now())
             results = await run_duty("patrol", config, store, clock, progress=app.progress_factory())
+            if config.newmedia.accounts:  # the demo county's 15 new-media accounts (rss.shixian.gov.cn)
+                results += await run_duty("newmedia", config, store, clock)
         print_run_summary(results)
         click.echo(f"\nfindings are in {app.database}: monitor --db {app.database} findings list")
         if serve:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import email.utils
 import mimetypes
 import posixpath
 import re
@@ -50,11 +51,21 @@ CITY_HOST = "www.shishi.gov.cn"
 PARTNER_HOST = "old.partner-site.cn"
 TOURISM_HOST = "www.xianwenlv.cn"
 WEATHER_HOST = "api.weather-demo.cn"
+#: The county's self-hosted feed service (RSSHub/WeRSS-like) for its new-media accounts (政务新媒体).
+RSS_HOST = "rss.shixian.gov.cn"
 NXDOMAIN_HOST = "www.shixian-old.gov.cn"
 REFUSED_HOST = "oa.shixian.gov.cn"
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
-SERVED_HOSTS: tuple[str, ...] = (DEMO_PORTAL, FILES_HOST, CITY_HOST, PARTNER_HOST, TOURISM_HOST, WEATHER_HOST)
+SERVED_HOSTS: tuple[str, ...] = (
+    DEMO_PORTAL,
+    FILES_HOST,
+    CITY_HOST,
+    PARTNER_HOST,
+    TOURISM_HOST,
+    WEATHER_HOST,
+    RSS_HOST,
+)
 
 #: Seconds the timeout trap sleeps before answering (longer than any sane fetch timeout).
 SLOW_QUERY_DELAY = 30.0
@@ -118,6 +129,22 @@ def format_md(value: datetime.date) -> str:
     return value.strftime("%m-%d")
 
 
+def format_rfc822(value: datetime.date, hour: int = 10, minute: int = 0) -> str:
+    """Format a date at a time of day in China time as RSS wants it: ``Thu, 26 Nov 2026 10:00:00 +0800``."""
+    moment = datetime.datetime(value.year, value.month, value.day, hour, minute, tzinfo=_CHINA_TZ)
+    return email.utils.format_datetime(moment)
+
+
+#: Files rendered as Jinja templates, and the Content-Type they are served with (None: the page's wire).
+_TEMPLATE_TYPES: dict[str, str | None] = {
+    ".html": None,
+    ".xml": "application/xml; charset=utf-8",
+    ".atom": "application/atom+xml; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".csv": "text/csv; charset=utf-8",
+}
+
+
 _Handler = Callable[[web.Request, "_DemoSite", str], Awaitable[web.StreamResponse]]
 
 
@@ -141,13 +168,13 @@ class _DemoSite:
         if env is None:
             env = jinja2.Environment(
                 loader=jinja2.FileSystemLoader(SITE_DIR / host),
-                autoescape=jinja2.select_autoescape(["html", "xml"]),
+                autoescape=jinja2.select_autoescape(["html", "xml", "atom"]),
                 undefined=jinja2.StrictUndefined,
                 keep_trailing_newline=True,
                 trim_blocks=True,
                 lstrip_blocks=True,
             )
-            env.filters.update(ymd=format_ymd, cn=format_cn, md=format_md)
+            env.filters.update(ymd=format_ymd, cn=format_cn, md=format_md, rfc822=format_rfc822)
             self.envs[host] = env
         return env
 
@@ -171,7 +198,7 @@ class _DemoSite:
         body = text.encode(wire.codec)
         if wire.bom:
             body = b"\xef\xbb\xbf" + body
-        content_type = "application/xml; charset=utf-8" if rel.endswith(".xml") else wire.content_type
+        content_type = _TEMPLATE_TYPES.get(posixpath.splitext(rel)[1]) or wire.content_type
         return web.Response(status=status, body=body, headers={"Content-Type": content_type})
 
     async def sleep(self, seconds: float) -> bool:
@@ -248,7 +275,7 @@ def _serve_static(request: web.Request, site: _DemoSite, host: str, path: str) -
         raise web.HTTPMovedPermanently(location)
     if not target.is_file():
         return _not_found(site, host)
-    if target.suffix in (".html", ".xml"):
+    if target.suffix in _TEMPLATE_TYPES:
         return site.render(host, rel)
     content_type = _EXTRA_TYPES.get(target.suffix.lower()) or (
         mimetypes.guess_type(target.name)[0] or "application/octet-stream"
