@@ -245,7 +245,9 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
     for r in results:
         c = r.counts
         click.echo(
-            f"\n{r.duty} · {inert(r.site.name)} <{inert(r.site.homepage)}> — run #{r.run_id} {r.status}"
+            f"\n{r.duty} — run #{r.run_id} {r.status}"
+            if r.site.id == r.duty  # a global duty (new-media accounts): no site to name
+            else f"\n{r.duty} · {inert(r.site.name)} <{inert(r.site.homepage)}> — run #{r.run_id} {r.status}"
         )
         if "pages_crawled" in c:
             click.echo(
