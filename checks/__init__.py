@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks.base import CheckContext, CheckOutcome, PageCheck, SiteCheck, UnitResolver
+from checks.columns import ColumnsCheck, UnitsCheck
 from checks.links import LinksCheck
 
 #: Page checks fed by the shared site crawl, keyed by name (the ``duty`` of their findings).
@@ -11,7 +12,10 @@ PAGE_CHECKS: dict[str, type[PageCheck]] = {
 }
 
 #: Site-level checks (one run per site, or one per config for scope "global"), keyed by duty name.
-SITE_CHECKS: dict[str, type[SiteCheck]] = {}
+SITE_CHECKS: dict[str, type[SiteCheck]] = {
+    ColumnsCheck.name: ColumnsCheck,
+    UnitsCheck.name: UnitsCheck,
+}
 
 __all__ = [
     "PAGE_CHECKS",
