@@ -778,7 +778,8 @@ def extract_list_items(
         if dated == 0:
             if len(linked) < 2:
                 continue
-            avg = sum(len(_clean_title(_link_title(_content_links(r, navish)[0]))) for r in linked) / len(linked)
+            titles = [_clean_title(_link_title(_content_links(r, navish)[0])) for r in linked]
+            avg = sum(len(t) for t in titles) / len(linked)
             if avg < 4:
                 continue
         score = (dated, len(linked), -order)
