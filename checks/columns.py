@@ -18,7 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from checks.base import CheckOutcome, SiteCheck
+from checks.base import CheckOutcome, SiteCheck, UnitResolver
 from checks.column_audit import (
     ColumnResult,
     ColumnTarget,
@@ -58,10 +58,11 @@ from monitor.findings import Finding, Severity
 from monitor.indicators import Indicator, IndicatorStatus, Verdict
 
 if TYPE_CHECKING:
-    from monitor.config import SiteColumns
+    from monitor.clock import Clock
+    from monitor.config import Config, SiteColumns
     from monitor.fetch import Fetcher
 
-__all__ = ["ColumnsCheck", "UnitsCheck", "configured_targets"]
+__all__ = ["ColumnsCheck", "UnitsCheck", "configured_targets", "discover_snippet"]
 
 _RESULT_VERDICT = {RESULT_PASS: Verdict.PASS, RESULT_WARN: Verdict.WARN, RESULT_FAIL: Verdict.FAIL}
 _W4 = {
@@ -684,3 +685,59 @@ def _unit_links(html: str, page_url: str, prefix: str) -> list[tuple[str, str]]:
         seen.add(key)
         out.append((element_text(a), url))
     return out
+
+
+# ----------------------------------------------------------------------------------- discovery CLI
+
+
+async def discover_snippet(config: Config, url: str, clock: Clock) -> tuple[str, int]:
+    """``monitor columns discover URL``: a ``columns:`` YAML block for config.yaml, and an exit status.
+
+    The block lists every column discovery finds (name, url, type, top_level, unit), ready to paste and
+    edit; it loads into the config as it is (tests/test_columns_check.py loads it).
+    """
+    import yaml
+
+    from monitor.config import adhoc_config
+    from monitor.fetch import Fetcher
+
+    config, site = adhoc_config(url, config)
+    resolver = UnitResolver(site, config.units_of(site.id))
+    today = clock.now().astimezone(config.tz).date()
+    async with Fetcher(config.crawl) as fetcher:
+        fetch = PageFetcher(fetcher, config)
+        html, final, error = await fetch(site.homepage)
+        if html is None:
+            return f"# cannot read {site.homepage}: {error}\n", 3
+        found = await discover_columns(
+            fetch,
+            final,
+            html,
+            site.crawl_hosts,
+            today,
+            max_pages=config.columns.discover_max_pages,
+            concurrency=config.columns.concurrency,
+        )
+    columns = []
+    for col in found.columns:
+        entry: dict[str, Any] = {"name": col.name, "url": col.url, "type": col.type}
+        entry["top_level"] = col.top_level
+        unit = resolver.unit_for(col.url)
+        if unit:
+            entry["unit"] = unit
+        columns.append(entry)
+    head = (
+        f"# {len(columns)} columns found on {site.homepage} ({found.visited} pages visited"
+        + (f", {len(found.failed)} could not be read" if found.failed else "")
+        + ").\n# Paste into config.yaml, check the types (dynamic | notice | policy | personnel |\n"
+        "# planning | interaction | topic | other) and mark 一级栏目 with top_level: true.\n"
+    )
+    if config.site_for_url(site.homepage) is None:
+        head += f"# The site is not in config.yaml yet: add it under `sites:` with id: {site.id}\n"
+    body = yaml.safe_dump(
+        {"columns": {"sites": {site.id: {"columns": columns}}}},
+        allow_unicode=True,
+        sort_keys=False,
+        width=200,
+    )
+    return head + body, 0

@@ -362,6 +362,29 @@ def findings_ignore(app: AppContext, fingerprint: str, reason: str) -> None:
     click.echo(f"ignored {row['fingerprint']}: {inert(row['message'])}")
 
 
+# -- columns ----------------------------------------------------------------------------------------
+@main.group("columns")
+def columns_group() -> None:
+    """Column tools (栏目): discovery for the columns: section of config.yaml."""
+
+
+@columns_group.command("discover")
+@click.argument("url")
+@click.pass_obj
+def columns_discover(app: AppContext, url: str) -> None:
+    """Find a site's columns from its navigation and print a YAML block for config.yaml."""
+    from checks.columns import discover_snippet
+    from monitor.urls import InvalidURL, normalize
+
+    try:
+        normalize(url)
+    except InvalidURL:
+        fail_usage(f"not an http(s) URL: {url}")
+    text, status = asyncio.run(discover_snippet(app.config, url, app.clock()))
+    click.echo(inert(text, keep_newlines=True), nl=False)
+    raise SystemExit(status)
+
+
 # -- demo -------------------------------------------------------------------------------------------
 @main.command("demo")
 @click.option(
