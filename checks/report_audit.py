@@ -90,6 +90,17 @@ def _read(url: str, html: str, title: str, published: date | None, today: date) 
     return ReportSeen(url, name, year, published or article_date(html, today), problems, readable)
 
 
+def _report_items(html: str, final: str, index_url: str, today: date) -> list[ListItem]:
+    """Items of a 年度报告 list page that name a report of a given year (not links back to the list)."""
+    return [
+        i
+        for i in extract_list_items(html, final, today)
+        if REPORT_NAME.search(i.title)
+        and report_year_of(i.title) is not None
+        and i.url not in (final, index_url)
+    ]
+
+
 async def audit_reports(index_url: str, fetch: Fetch, today: date, *, max_reports: int = 3) -> ReportAudit:
     """Read the 年度报告 page (a report, or a list of reports) and check the reports and the deadline."""
     audit = ReportAudit(index_url, due_year=due_report_year(today))
@@ -99,13 +110,13 @@ async def audit_reports(index_url: str, fetch: Fetch, today: date, *, max_report
         return audit
     published_by_year: dict[int, date | None] = {}
     first = _read(index_url, html, "", None, today)
-    if first.readable or (first.year is not None and REPORT_NAME.search(first.title or "")):
+    items = [] if first.readable else _report_items(html, final, index_url, today)
+    if first.readable or not items:
         # The page is a report itself (readable or not), not a list of reports.
         audit.reports.append(first)
         if first.year is not None:
             published_by_year[first.year] = first.published
     else:
-        items = [i for i in extract_list_items(html, final, today) if REPORT_NAME.search(i.title)]
         for item in items:
             year = report_year_of(item.title)
             if year is not None and year not in published_by_year:
