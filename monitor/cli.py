@@ -256,7 +256,12 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
         if skipped:
             click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
         if c.get("complete") is False:
-            click.echo("  crawl incomplete: only findings re-checked as fixed were resolved")
+            what = (
+                "crawl incomplete"
+                if "pages_crawled" in c
+                else f"{len(c.get('unreadable') or {})} page(s) unreadable"
+            )
+            click.echo(f"  {what}: only findings re-checked as fixed were resolved")
         o = r.outcome
         click.echo(
             f"  findings: {o.new} new, {o.seen_again} still open, {o.reopened} reopened, {o.resolved} fixed, "
