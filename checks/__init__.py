@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from checks.base import CheckContext, CheckOutcome, PageCheck, SiteCheck, UnitResolver
+from checks.columns import ColumnsCheck, UnitsCheck
 from checks.links import LinksCheck
 from checks.newmedia import NewMediaCheck
 
@@ -14,6 +15,8 @@ PAGE_CHECKS: dict[str, type[PageCheck]] = {
 #: Site-level checks (one run per site, or one per config for scope "global"), keyed by duty name.
 SITE_CHECKS: dict[str, type[SiteCheck]] = {
     NewMediaCheck.name: NewMediaCheck,
+    ColumnsCheck.name: ColumnsCheck,
+    UnitsCheck.name: UnitsCheck,
 }
 
 __all__ = [

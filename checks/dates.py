@@ -48,6 +48,7 @@ __all__ = [
     "drop_noise",
     "element_text",
     "extract_list_items",
+    "extract_page_items",
     "find_dates",
     "find_datetimes",
     "infer_column_type",
@@ -539,6 +540,7 @@ class ListItem:
 
 _PAGER_TEXT = re.compile(
     r"^(?:首页|上一?页|下一?页|尾页|末页|前页|后页|更多.*|more.*|查看更多.*|[0-9]+|[<>«»‹›]+|\.\.\.|…|"
+    r"[<«‹]?\s*[上下][一个]?[月年周篇条]\s*[>»›]?|"
     r"跳转|确定|go|返回.*|打印.*|关闭.*)$",
     re.I,
 )
@@ -570,9 +572,13 @@ def _link_title(a: etree._Element) -> str:
     return text
 
 
-def _content_links(row: etree._Element) -> list[etree._Element]:
+def _content_links(
+    row: etree._Element, navish: set[etree._Element] | frozenset[etree._Element] = frozenset()
+) -> list[etree._Element]:
     links = []
     for a in row.iter("a"):
+        if a in navish:
+            continue  # a breadcrumb or pager inside a large row is not the row's content
         href = a.get("href")
         if href is None or _SKIP_HREF.match(href):
             continue
@@ -654,9 +660,13 @@ def _row_date(
 
 
 def _row_item(
-    row: etree._Element, base: str, today: date, date_selector: str | None = None
+    row: etree._Element,
+    base: str,
+    today: date,
+    date_selector: str | None = None,
+    navish: set[etree._Element] | frozenset[etree._Element] = frozenset(),
 ) -> ListItem | None:
-    links = _content_links(row)
+    links = _content_links(row, navish)
     if not links:
         return None
     link = max(links, key=lambda a: len(_clean_title(_link_title(a))))
@@ -744,7 +754,7 @@ def extract_list_items(
     def row_info(row: etree._Element) -> _RowInfo:
         cached = info.get(row)
         if cached is None:
-            links = _content_links(row)
+            links = _content_links(row, navish)
             if not links or len(links) > 3:
                 cached = _RowInfo(len(links), False)
             else:
@@ -756,7 +766,7 @@ def extract_list_items(
     best: tuple[int, int, int] | None = None
     best_el: etree._Element | None = None
     for order, el in enumerate(root.iter()):
-        if not isinstance(el.tag, str) or el in navish or el.tag.lower() in ("a", "head"):
+        if not isinstance(el.tag, str) or el in navish or el.tag.lower() in ("a", "head", "html"):
             continue
         rows = [r for r in _rows(el) if r not in navish]
         if not rows:
@@ -768,7 +778,8 @@ def extract_list_items(
         if dated == 0:
             if len(linked) < 2:
                 continue
-            avg = sum(len(_clean_title(_link_title(_content_links(r)[0]))) for r in linked) / len(linked)
+            titles = [_clean_title(_link_title(_content_links(r, navish)[0])) for r in linked]
+            avg = sum(len(t) for t in titles) / len(linked)
             if avg < 4:
                 continue
         score = (dated, len(linked), -order)
@@ -797,10 +808,39 @@ def extract_list_items(
         for row in _rows(container):
             if row in navish or not 1 <= row_info(row).links <= 3:
                 continue
-            item = _row_item(row, base, today)
+            item = _row_item(row, base, today, navish=navish)
             if item is not None:
                 items.append(item)
     return items
+
+
+_PAGE_ROW_TAGS = ("li", "tr", "dd", "dt", "p", "div", "span", "td")
+
+
+def extract_page_items(html: str, page_url: str, today: date) -> list[ListItem]:
+    """Every dated item anywhere on a page outside navigation, in page order (for homepages).
+
+    A homepage holds many small lists (要闻, 通知公告, 政策文件…), so unlike :func:`extract_list_items`
+    no single main list is chosen: every innermost row (li, tr, dd, dt, p, div, span, td) with one to
+    three content links and a date is an item, dated as in :func:`extract_list_items`; a row that
+    contains such a row is not an item itself. Rows inside nav/header/footer/sidebar containers never
+    count, so the header clock ("今天是2026年11月26日") cannot make a stale homepage look fresh.
+    """
+    root = parse_html(html)
+    if root is None:
+        return []
+    base = base_url(root, page_url)
+    drop_noise(root)
+    navish = navish_elements(root)
+    found: dict[etree._Element, ListItem] = {}
+    for row in root.iter(*_PAGE_ROW_TAGS):
+        if row in navish or not 1 <= len(_content_links(row, navish)) <= 3:
+            continue
+        item = _row_item(row, base, today, navish=navish)
+        if item is not None and item.date is not None:
+            found[row] = item
+    inner = [row for row in found if not any(d in found for d in row.iterdescendants(*_PAGE_ROW_TAGS))]
+    return [found[row] for row in inner]
 
 
 def latest_item(items: Iterable[ListItem], today: date, include_pinned: bool = True) -> ListItem | None:

@@ -267,7 +267,12 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
         if c.get("complete") is False and verdicts is not None:
             click.echo("  some sources could not be read: those accounts' findings were left as they were")
         elif c.get("complete") is False:
-            click.echo("  crawl incomplete: only findings re-checked as fixed were resolved")
+            what = (
+                "crawl incomplete"
+                if "pages_crawled" in c
+                else f"{len(c.get('unreadable') or {})} page(s) unreadable"
+            )
+            click.echo(f"  {what}: only findings re-checked as fixed were resolved")
         o = r.outcome
         click.echo(
             f"  findings: {o.new} new, {o.seen_again} still open, {o.reopened} reopened, {o.resolved} fixed, "
@@ -371,6 +376,29 @@ def findings_ignore(app: AppContext, fingerprint: str, reason: str) -> None:
             fail_usage(f"no single finding matches {fingerprint!r}")
             return
     click.echo(f"ignored {row['fingerprint']}: {inert(row['message'])}")
+
+
+# -- columns ----------------------------------------------------------------------------------------
+@main.group("columns")
+def columns_group() -> None:
+    """Column tools (栏目): discovery for the columns: section of config.yaml."""
+
+
+@columns_group.command("discover")
+@click.argument("url")
+@click.pass_obj
+def columns_discover(app: AppContext, url: str) -> None:
+    """Find a site's columns from its navigation and print a YAML block for config.yaml."""
+    from checks.columns import discover_snippet
+    from monitor.urls import InvalidURL, normalize
+
+    try:
+        normalize(url)
+    except InvalidURL:
+        fail_usage(f"not an http(s) URL: {url}")
+    text, status = asyncio.run(discover_snippet(app.config, url, app.clock()))
+    click.echo(inert(text, keep_newlines=True), nl=False)
+    raise SystemExit(status)
 
 
 # -- demo -------------------------------------------------------------------------------------------

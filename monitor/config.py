@@ -178,6 +178,107 @@ class Links(Model):
     ignore: tuple[Regex, ...] = Field(default=(), description="Regexes on target URLs never reported.")
 
 
+ColumnTypeName = Literal[
+    "dynamic", "notice", "policy", "personnel", "planning", "interaction", "topic", "other"
+]
+
+
+class ColumnSpec(Model):
+    """One column (栏目) to audit: its list page and how to judge it."""
+
+    name: str = Field(min_length=1)
+    url: HttpUrl
+    type: ColumnTypeName | None = Field(default=None, description="Default: inferred from the name.")
+    top_level: bool = Field(default=False, description="一级栏目 (counts for W4(1) when notice/policy).")
+    unit: str | None = Field(default=None, description="Owning unit; default: by the units' path prefixes.")
+    item_selector: str | None = Field(default=None, description="CSS (or XPath) of one list item.")
+    date_selector: str | None = Field(default=None, description="CSS (or XPath) of the date inside an item.")
+    limit_days: int | None = Field(default=None, ge=1, description="Overrides the type's window.")
+
+
+class MessageBoard(Model):
+    """A 留言/咨询/信箱 list page whose replies are audited (W5 互动回应)."""
+
+    name: str = Field(min_length=1)
+    url: HttpUrl
+    unit: str | None = None
+
+
+class SiteColumns(Model):
+    """Columns, message boards and the 年度报告 column of one site."""
+
+    columns: tuple[ColumnSpec, ...] = ()
+    message_boards: tuple[MessageBoard, ...] = ()
+    annual_reports: HttpUrl | None = Field(
+        default=None, description="The 年度报告 column or report page; default: found by the name 年度报告."
+    )
+
+
+class ColumnLimitsConfig(Model):
+    """Update windows by column type (national rules; local rules may be stricter)."""
+
+    dynamic_days: int = Field(default=14, ge=1)
+    dynamic_warn_days: int = Field(default=10, ge=1)
+    notice_months: int = Field(default=6, ge=1)
+    notice_warn_months: int = Field(default=5, ge=1)
+    yearly_months: int = Field(default=12, ge=1)
+    yearly_warn_months: int = Field(default=11, ge=1)
+    review_months: int = Field(default=12, ge=1)
+
+    @model_validator(mode="after")
+    def _warn_before_limit(self) -> ColumnLimitsConfig:
+        for limit, warn in (
+            ("dynamic_days", "dynamic_warn_days"),
+            ("notice_months", "notice_warn_months"),
+            ("yearly_months", "yearly_warn_months"),
+        ):
+            if getattr(self, warn) > getattr(self, limit):
+                raise ValueError(f"{warn} must not be larger than {limit}")
+        return self
+
+
+class HomepageLimits(Model):
+    """W3 首页不更新: veto after ``limit_days`` without a new item, warning from ``warn_days``."""
+
+    limit_days: int = Field(default=14, ge=1)
+    warn_days: int = Field(default=10, ge=1)
+
+
+class ColumnThresholds(Model):
+    """Counts at which the W4 indicators warn or fail (veto figures are national)."""
+
+    stale_veto: int = Field(default=5, ge=1)
+    stale_warn: int = Field(default=3, ge=1)
+    overdue_veto: int = Field(default=10, ge=1)
+    overdue_warn: int = Field(default=6, ge=1)
+    blank_veto: int = Field(default=5, ge=1)
+    blank_warn: int = Field(default=3, ge=1)
+
+
+class MessageRules(Model):
+    """W5 互动回应: what counts as unanswered and as slow."""
+
+    slow_days: int = Field(default=15, ge=1)
+    unanswered_months: int = Field(default=3, ge=1)
+    window_months: int = Field(default=12, ge=1)
+    reply_stale_months: int = Field(default=2, ge=1)
+    count_late_replies: bool = True
+
+
+class Columns(Model):
+    """Column-update audits (栏目更新), homepage updates, message boards and annual reports."""
+
+    discover: bool = Field(default=True, description="Also audit columns found in the site's navigation.")
+    discover_max_pages: int = Field(default=80, ge=1)
+    max_report_pages: int = Field(default=3, ge=0, description="Newest annual reports read per run.")
+    concurrency: int = Field(default=4, ge=1, le=64)
+    limits: ColumnLimitsConfig = ColumnLimitsConfig()
+    homepage: HomepageLimits = HomepageLimits()
+    thresholds: ColumnThresholds = ColumnThresholds()
+    messages: MessageRules = MessageRules()
+    sites: Mapping[str, SiteColumns] = Field(default_factory=dict, description="Per site id.")
+
+
 class Storage(Model):
     """Where the SQLite database lives (relative paths are relative to the config file)."""
 
@@ -345,6 +446,7 @@ class Config(Model):
     sites: tuple[Site, ...] = ()
     units: tuple[Unit, ...] = ()
     newmedia: NewMedia = NewMedia()
+    columns: Columns = Columns()
     base_dir: str = Field(
         default=".", exclude=True, description="Set by the loader: the config file's folder."
     )
@@ -368,6 +470,15 @@ class Config(Model):
         for i, unit in enumerate(self.units):
             if unit.site is not None and unit.site not in seen:
                 raise _located(f"units[{i}].site", f"no site with id {unit.site!r}")
+        unit_names = {u.name for u in self.units} | {s.unit for s in self.sites if s.unit}
+        for site_id, spec in self.columns.sites.items():
+            where = f"columns.sites.{site_id}"
+            if site_id not in seen:
+                raise _located(where, f"no site with id {site_id!r}")
+            for kind, entries in (("columns", spec.columns), ("message_boards", spec.message_boards)):
+                for j, entry in enumerate(entries):
+                    if entry.unit is not None and entry.unit not in unit_names:
+                        raise _located(f"{where}.{kind}[{j}].unit", f"no unit named {entry.unit!r}")
         return self
 
     @property

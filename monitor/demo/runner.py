@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from monitor.demo.server import DemoServer
 
 DEMO_TIMEOUT_SECONDS = 4.0
+#: Duties `monitor demo` runs, in order: the crawl with every page check, then the column audits.
+DEMO_DUTIES = ("patrol", "columns", "units")
 DEMO_CONFIRM_DELAY_SECONDS = 1.0
 
 
@@ -72,7 +74,9 @@ async def _demo(app: AppContext, port: int, serve: bool) -> int:
         with Store(app.database) as store:
             clock = app.clock()
             store.recover_interrupted(clock.now())
-            results = await run_duty("patrol", config, store, clock, progress=app.progress_factory())
+            results = []
+            for duty in DEMO_DUTIES:
+                results += await run_duty(duty, config, store, clock, progress=app.progress_factory())
             if config.newmedia.accounts:  # the demo county's 15 new-media accounts (rss.shixian.gov.cn)
                 results += await run_duty("newmedia", config, store, clock)
         print_run_summary(results)
