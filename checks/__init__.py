@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from checks.availability import AvailabilityCheck
 from checks.base import CheckContext, CheckOutcome, PageCheck, SiteCheck, UnitResolver
+from checks.identity import IdentityCheck
 from checks.links import LinksCheck
 
 #: Page checks fed by the shared site crawl, keyed by name (the ``duty`` of their findings).
@@ -11,7 +13,10 @@ PAGE_CHECKS: dict[str, type[PageCheck]] = {
 }
 
 #: Site-level checks (one run per site, or one per config for scope "global"), keyed by duty name.
-SITE_CHECKS: dict[str, type[SiteCheck]] = {}
+SITE_CHECKS: dict[str, type[SiteCheck]] = {
+    AvailabilityCheck.name: AvailabilityCheck,
+    IdentityCheck.name: IdentityCheck,
+}
 
 __all__ = [
     "PAGE_CHECKS",

@@ -256,7 +256,8 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
         if skipped:
             click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
         if c.get("complete") is False:
-            click.echo("  crawl incomplete: only findings re-checked as fixed were resolved")
+            what = "crawl" if "pages_crawled" in c else "run"
+            click.echo(f"  {what} incomplete: only findings re-checked as fixed were resolved")
         o = r.outcome
         click.echo(
             f"  findings: {o.new} new, {o.seen_again} still open, {o.reopened} reopened, {o.resolved} fixed, "

@@ -94,7 +94,9 @@ async def run_duty(
     return results
 
 
-def check_context(duty: str, site: Site, config: Config, clock: Clock) -> CheckContext:
+def check_context(
+    duty: str, site: Site, config: Config, clock: Clock, store: Store | None = None
+) -> CheckContext:
     """The context a check of ``duty`` gets for ``site``."""
     return CheckContext(
         site=site,
@@ -102,6 +104,7 @@ def check_context(duty: str, site: Site, config: Config, clock: Clock) -> CheckC
         clock=clock,
         units=UnitResolver(site, config.units_of(site.id)),
         log=logging.getLogger(f"checks.{duty}"),
+        store=store,
     )
 
 
@@ -111,7 +114,7 @@ async def run_site_check(
     """Run one site-level check on one site (or once, for global checks) and record the run."""
     duty = check_class.name
     run_id = store.start_run(duty, site.id, (duty,), clock.now())
-    check = check_class(check_context(duty, site, config, clock))
+    check = check_class(check_context(duty, site, config, clock, store))
     try:
         async with Fetcher(config.crawl) as fetcher:
             outcome = await check.run(fetcher)
