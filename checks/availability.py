@@ -28,6 +28,8 @@ from monitor.indicators import Indicator, IndicatorStatus, Verdict
 from monitor.store import Probe, Store
 
 HOMEPAGE_NAME = "首页"
+#: ``ip_version`` of the main probes: the system chose the family (4 or 6 mean a forced family).
+DUAL_STACK = 0
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ class AvailabilityCheck(SiteCheck):
         findings: list[Finding] = []
         judged: set[str] = set()
         counts: dict[str, Any] = {}
-        async with Fetcher(probe_options, family=socket.AF_INET) as probe:
+        # Dual stack, as a browser does (happy eyeballs): the W2 question is whether the site opens at
+        # all. IPv6 on its own is probed separately below.
+        async with Fetcher(probe_options) as probe:
             results = await asyncio.gather(*(probe.fetch(t.url, retries=0) for t in targets))
             offline, self_check = await self._self_check(probe, results)
             counts["self_check"] = self_check
@@ -100,7 +104,7 @@ class AvailabilityCheck(SiteCheck):
                     latency_ms=round(r.elapsed * 1000),
                     error=r.error.value if r.error else None,
                     detail=r.detail[:300],
-                    ip_version=4,
+                    ip_version=DUAL_STACK,
                     monitor_offline=offline,
                 )
                 for t, r in zip(targets, results, strict=True)
@@ -178,7 +182,8 @@ class AvailabilityCheck(SiteCheck):
                 "last_probe_at": now.isoformat(timespec="seconds"),
             }
         )
-        window = store.probes(site, target.url, since=now - timedelta(days=opts.window_days), ip_version=4)
+        since = now - timedelta(days=opts.window_days)
+        window = store.probes(site, target.url, since=since, ip_version=DUAL_STACK)
         counted = [p for p in window if not p.monitor_offline]
         verdict = failure_ratio(
             len(counted),
@@ -238,11 +243,12 @@ class AvailabilityCheck(SiteCheck):
             judged.add(f"down|{target.url}")
         if state.state == State.DOWN:
             since = state.since.strftime("%Y-%m-%d %H:%M") if state.since else "—"
-            last = (
-                failure_reason(result, opts.timeout_seconds)
-                if not result.ok
-                else "最近一次探测已恢复，待连续成功后确认"
-            )
+            if result.ok or offline:
+                detail = f"最近一次探测已恢复，连续{opts.up_after}次成功后确认恢复"
+            else:
+                detail = (
+                    f"连续{state.fail_streak}次探测失败（{failure_reason(result, opts.timeout_seconds)}）"
+                )
             findings.append(
                 Finding(
                     duty=self.name,
@@ -251,10 +257,7 @@ class AvailabilityCheck(SiteCheck):
                     site=site,
                     identity=f"down|{target.url}",
                     url=target.url,
-                    message=(
-                        f"{target.name}（{target.url}）自{since}起无法访问：连续{max(state.fail_streak, 1)}次"
-                        f"探测失败（{last}）"
-                    ),
+                    message=f"{target.name}（{target.url}）自{since}起无法访问：{detail}",
                     unit=unit,
                     evidence={**evidence, "fail_streak": state.fail_streak, "since": since},
                 )
@@ -353,8 +356,10 @@ class AvailabilityCheck(SiteCheck):
         # Plain HTTP must lead to HTTPS; a closed port 80 is not a problem we can blame.
         plain = str(home.with_scheme("http").with_port(None).with_path("/"))
         answer = await probe.fetch(plain, retries=0)
-        if answer.ok:
-            redirected = URL(answer.final_url).scheme == "https"
+        # The first hops decide: a redirect to https counts even if the https page then fails (that
+        # failure is the probe's business), an http page that loads is the problem.
+        redirected = any(URL(to).scheme == "https" for _, to in answer.redirects)
+        if redirected or answer.ok:
             counts["http_redirects_to_https"] = redirected
             judged.add(f"https|{host}")
             if not redirected:

@@ -74,8 +74,8 @@ def failure_ratio(
 ) -> RatioVerdict:
     """Judge a failure count: ``failures / total ≥ fail_percent`` is a veto, ``≥ warn_percent`` a warning.
 
-    Compared in exact rational arithmetic (``Fraction(str(x))``): with floats, 3 failures in 100 probes
-    could land a hair under 3 %.
+    Compared in exact rational arithmetic (``Fraction(str(x))``): in floats ``0.07 * 100`` is
+    ``7.000000000000001``, so 7 failures in 100 probes would miss a configured 7 % line.
     """
     if failures < 0 or total < 0 or failures > total:
         raise ValueError(f"bad probe counts: {failures} failures of {total}")

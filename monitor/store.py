@@ -98,7 +98,7 @@ def _m2_probes(db: sqlite_utils.Database) -> None:
             "latency_ms": int,
             "error": str,  # ErrorKind value, None when ok
             "detail": str,
-            "ip_version": int,  # 4, 6, or None when the system chose
+            "ip_version": int,  # 0: dual stack (the system chose, like a browser); 4 or 6: forced
             "monitor_offline": int,  # 1: the self-check failed too; never counted in a ratio
         },
         pk="id",
@@ -518,7 +518,7 @@ class Probe:
     latency_ms: int | None = None
     error: str | None = None
     detail: str = ""
-    ip_version: int | None = 4
+    ip_version: int = 0
     monitor_offline: bool = False
 
 
