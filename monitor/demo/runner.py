@@ -1,8 +1,9 @@
 """``monitor demo``: serve the bundled demo county site on 127.0.0.1 and run the duties against it.
 
-The demo uses the same config, store and runner as production. Only two things differ, and both are
-printed: the demo hosts resolve to the local server (``crawl.host_overrides``), and the timeout and
-confirmation pause are shortened so the planted slow page does not keep a newcomer waiting.
+The demo uses the same config, store and runner as production. Only three things differ, and all are
+printed: the demo hosts resolve to the local server (``crawl.host_overrides``), the timeouts and
+confirmation pause are shortened so the planted slow page does not keep a newcomer waiting, and the
+availability self-check asks demo neighbours instead of the internet.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 
 DEMO_TIMEOUT_SECONDS = 4.0
 DEMO_CONFIRM_DELAY_SECONDS = 1.0
+#: Duties ``monitor demo`` runs, in order.
+DEMO_DUTIES = ("patrol", "availability", "identity")
+#: The availability self-check must not leave the machine: demo neighbours stand in for the internet.
+DEMO_REFERENCE_URLS = ("http://www.shishi.gov.cn/", "http://www.xianwenlv.cn/")
 
 
 def demo_config(base: Config | None, server: DemoServer) -> Config:
@@ -48,7 +53,13 @@ def demo_config(base: Config | None, server: DemoServer) -> Config:
             "retry_backoff_seconds": min(base.crawl.retry_backoff_seconds, 0.5),
         }
     )
-    return base.model_copy(update={"crawl": crawl})
+    availability = base.availability.model_copy(
+        update={
+            "timeout_seconds": min(base.availability.timeout_seconds, DEMO_TIMEOUT_SECONDS),
+            "reference_urls": DEMO_REFERENCE_URLS,
+        }
+    )
+    return base.model_copy(update={"crawl": crawl, "availability": availability})
 
 
 def run_demo(app: AppContext, *, port: int, serve: bool) -> int:
@@ -69,10 +80,16 @@ async def _demo(app: AppContext, port: int, serve: bool) -> int:
             f"demo settings: timeout {config.crawl.timeout_seconds:g}s, "
             f"confirmation pause {config.crawl.confirm_delay_seconds:g}s; database {app.database}"
         )
+        click.echo(
+            f"availability: probe timeout {config.availability.timeout_seconds:g}s, "
+            f"self-check against {', '.join(config.availability.reference_urls)}"
+        )
         with Store(app.database) as store:
             clock = app.clock()
             store.recover_interrupted(clock.now())
-            results = await run_duty("patrol", config, store, clock, progress=app.progress_factory())
+            results = []
+            for duty in DEMO_DUTIES:
+                results += await run_duty(duty, config, store, clock, progress=app.progress_factory())
         print_run_summary(results)
         click.echo(f"\nfindings are in {app.database}: monitor --db {app.database} findings list")
         if serve:

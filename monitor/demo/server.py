@@ -52,9 +52,22 @@ TOURISM_HOST = "www.xianwenlv.cn"
 WEATHER_HOST = "api.weather-demo.cn"
 NXDOMAIN_HOST = "www.shixian-old.gov.cn"
 REFUSED_HOST = "oa.shixian.gov.cn"
+#: Two more configured demo sites for the site-identity check: between them and the portal, each
+#: identity item is missing exactly once (see ``expected_availability.yaml``).
+EDU_HOST = "jyj.shixian.gov.cn"
+ZWFW_HOST = "www.shixian-zwfw.com"
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
-SERVED_HOSTS: tuple[str, ...] = (DEMO_PORTAL, FILES_HOST, CITY_HOST, PARTNER_HOST, TOURISM_HOST, WEATHER_HOST)
+SERVED_HOSTS: tuple[str, ...] = (
+    DEMO_PORTAL,
+    FILES_HOST,
+    CITY_HOST,
+    PARTNER_HOST,
+    TOURISM_HOST,
+    WEATHER_HOST,
+    EDU_HOST,
+    ZWFW_HOST,
+)
 
 #: Seconds the timeout trap sleeps before answering (longer than any sane fetch timeout).
 SLOW_QUERY_DELAY = 30.0
