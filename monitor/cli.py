@@ -252,6 +252,9 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
                 f"  {c['pages_crawled']} pages crawled, {c['links_checked']} links checked, "
                 f"{c['broken']} broken ({c.get('recovered_on_recheck', 0)} recovered on re-check)"
             )
+        for t in c.get("targets") or []:
+            state = "正常" if t["ok"] else f"失败（{inert(str(t['error'] or t['status']))}）"
+            click.echo(f"  {inert(t['name'])}: {state} {t['latency_ms']} ms · {inert(t['summary'])}")
         skipped = c.get("skipped") or {}
         if skipped:
             click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
