@@ -254,7 +254,8 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
             )
         for t in c.get("targets") or []:
             state = "正常" if t["ok"] else f"失败（{inert(str(t['error'] or t['status']))}）"
-            click.echo(f"  {inert(t['name'])}: {state} {t['latency_ms']} ms · {inert(t['summary'])}")
+            note = "（样本不足，未判定）" if t.get("level") == "unknown" else ""
+            click.echo(f"  {inert(t['name'])}: {state} {t['latency_ms']} ms · {inert(t['summary'])}{note}")
         skipped = c.get("skipped") or {}
         if skipped:
             click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
