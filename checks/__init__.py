@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from checks.availability import AvailabilityCheck
 from checks.base import CheckContext, CheckOutcome, PageCheck, SiteCheck, UnitResolver
 from checks.columns import ColumnsCheck, UnitsCheck
+from checks.identity import IdentityCheck
 from checks.links import LinksCheck
 from checks.newmedia import NewMediaCheck
 
@@ -17,6 +19,8 @@ SITE_CHECKS: dict[str, type[SiteCheck]] = {
     NewMediaCheck.name: NewMediaCheck,
     ColumnsCheck.name: ColumnsCheck,
     UnitsCheck.name: UnitsCheck,
+    AvailabilityCheck.name: AvailabilityCheck,
+    IdentityCheck.name: IdentityCheck,
 }
 
 __all__ = [

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from monitor.crawl import CrawlReport
     from monitor.fetch import Fetcher
     from monitor.page import Page
+    from monitor.store import Store
 
 
 class UnitResolver:
@@ -68,6 +69,9 @@ class CheckContext:
     units: UnitResolver
     log: logging.Logger
     history: PostHistory | None = None
+    #: The run's store, for duties that keep history of their own (availability probes); through its
+    #: methods only, never SQL. None when a check runs without a store (unit tests of pure parts).
+    store: Store | None = None
 
 
 class PageCheck(ABC):

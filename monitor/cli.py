@@ -261,17 +261,22 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
                 f"  {n} accounts: {verdicts['fresh']} fresh, {verdicts['stale']} stale, {verdicts['zombie']} "
                 f"zombie, {verdicts['unknown']} unknown ({c.get('manual', 0)} 人工填报)"
             )
+        for t in c.get("targets") or []:  # availability
+            state = "正常" if t["ok"] else f"失败（{inert(str(t['error'] or t['status']))}）"
+            note = "（样本不足，未判定）" if t.get("level") == "unknown" else ""
+            click.echo(f"  {inert(t['name'])}: {state} {t['latency_ms']} ms · {inert(t['summary'])}{note}")
         skipped = c.get("skipped") or {}
         if skipped:
             click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
         if c.get("complete") is False and verdicts is not None:
             click.echo("  some sources could not be read: those accounts' findings were left as they were")
         elif c.get("complete") is False:
-            what = (
-                "crawl incomplete"
-                if "pages_crawled" in c
-                else f"{len(c.get('unreadable') or {})} page(s) unreadable"
-            )
+            if "pages_crawled" in c:
+                what = "crawl incomplete"
+            elif "unreadable" in c:
+                what = f"{len(c.get('unreadable') or {})} page(s) unreadable"
+            else:
+                what = "run incomplete"
             click.echo(f"  {what}: only findings re-checked as fixed were resolved")
         o = r.outcome
         click.echo(

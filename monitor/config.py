@@ -152,7 +152,9 @@ class Crawl(Model):
     user_agent: str = "Mozilla/5.0 (compatible; govsite-monitor/0.1; +https://github.com/govsite-monitor)"
     host_overrides: Mapping[str, HostAddress] = Field(
         default_factory=dict,
-        description="Like curl --resolve: host -> 'IP:PORT' or 'nxdomain'. For the demo and for tests.",
+        description=(
+            "Like curl --resolve: host (or host:port) -> 'IP:PORT' or 'nxdomain'. For the demo and tests."
+        ),
     )
 
     @field_validator("host_overrides")
@@ -277,6 +279,72 @@ class Columns(Model):
     thresholds: ColumnThresholds = ColumnThresholds()
     messages: MessageRules = MessageRules()
     sites: Mapping[str, SiteColumns] = Field(default_factory=dict, description="Per site id.")
+
+
+class AvailabilityTarget(Model):
+    """A key page or business system probed besides the homepage (在线办事, 查询系统…)."""
+
+    name: str = Field(min_length=1, description="Chinese name used in messages, e.g. 在线办事.")
+    url: HttpUrl
+    kind: Literal["page", "system"] = "page"
+
+
+class SiteAvailability(Model):
+    """Per-site availability options: extra targets, HTTPS expectation, IPv6."""
+
+    targets: tuple[AvailabilityTarget, ...] = ()
+    tls: Literal["auto", "required", "off"] = Field(
+        default="auto",
+        description="auto: check certificates when the homepage is https; required: http is a finding.",
+    )
+    ipv6: bool = True
+
+
+class Availability(Model):
+    """Options of the availability duty (W2 站点无法访问) and its monitor self-check."""
+
+    interval_minutes: int = Field(default=15, ge=1, le=1440, description="Daemon schedule of the probes.")
+    timeout_seconds: float = Field(default=15.0, gt=0, description="A page not fully loaded by then failed.")
+    reference_urls: tuple[HttpUrl, ...] = Field(
+        default=("https://www.gov.cn/", "https://www.baidu.com/", "https://www.qq.com/"),
+        description="Self-check: when every one fails, the monitor itself is offline.",
+    )
+    window_days: int = Field(default=7, ge=1, le=90)
+    warn_percent: float = Field(default=3.0, gt=0, le=100)
+    fail_percent: float = Field(default=5.0, gt=0, le=100)
+    min_probes: int = Field(default=20, ge=1, description="Fewer counted probes: ratio not judged (未检测).")
+    down_after: int = Field(default=3, ge=1, description="Consecutive failures before a target is down.")
+    up_after: int = Field(default=2, ge=1, description="Consecutive successes before it is up again.")
+    cert_warn_days: tuple[int, ...] = (30, 14, 7)
+    ca_file: str | None = Field(default=None, description="Extra trusted CA certificates (PEM) for TLS.")
+    ipv6_route_probe: str = Field(
+        default="2400:3200::1",
+        description="Global IPv6 address used to ask the kernel for a route (no packet is sent).",
+    )
+    sites: Mapping[str, SiteAvailability] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _ordered_thresholds(self) -> Availability:
+        if self.warn_percent > self.fail_percent:
+            raise _located("availability.warn_percent", "must not be above fail_percent")
+        if any(d <= 0 for d in self.cert_warn_days):
+            raise _located("availability.cert_warn_days", "days must be positive")
+        return self
+
+    def for_site(self, site_id: str) -> SiteAvailability:
+        """The options of one site (defaults when it has no entry)."""
+        return self.sites.get(site_id) or SiteAvailability()
+
+
+class Identity(Model):
+    """Options of the site-identity check (网站标识码, 备案, 党政机关标识, .gov.cn, 找错 entry)."""
+
+    domain_suffixes: tuple[str, ...] = Field(
+        default=(".gov.cn",), description="Government domains; a homepage elsewhere is a finding."
+    )
+    site_codes: Mapping[str, str] = Field(
+        default_factory=dict, description="Optional: site id -> its 网站标识码, to catch a wrong code."
+    )
 
 
 class Storage(Model):
@@ -443,6 +511,8 @@ class Config(Model):
     storage: Storage = Storage()
     crawl: Crawl = Crawl()
     links: Links = Links()
+    availability: Availability = Availability()
+    identity: Identity = Identity()
     sites: tuple[Site, ...] = ()
     units: tuple[Unit, ...] = ()
     newmedia: NewMedia = NewMedia()
@@ -479,6 +549,12 @@ class Config(Model):
                 for j, entry in enumerate(entries):
                     if entry.unit is not None and entry.unit not in unit_names:
                         raise _located(f"{where}.{kind}[{j}].unit", f"no unit named {entry.unit!r}")
+        for site_id in self.availability.sites:
+            if site_id not in seen:
+                raise _located(f"availability.sites.{site_id}", f"no site with id {site_id!r}")
+        for site_id in self.identity.site_codes:
+            if site_id not in seen:
+                raise _located(f"identity.site_codes.{site_id}", f"no site with id {site_id!r}")
         return self
 
     @property

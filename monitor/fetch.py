@@ -90,6 +90,16 @@ class FetchResult:
         return False
 
 
+def override_for(overrides: Mapping[str, str], host: str, port: int) -> str | None:
+    """The override for ``host`` reached on ``port``: a ``host:port`` key wins over a bare ``host`` key.
+
+    Like curl --resolve, which is keyed by host and port, so one name can send http (80) and https (443)
+    to two different local servers.
+    """
+    host = host.lower()
+    return overrides.get(f"{host}:{port}") or overrides.get(host)
+
+
 class OverrideResolver(AbstractResolver):
     """``curl --resolve`` for aiohttp: host → ``IP:PORT`` or ``nxdomain``; other hosts use real DNS."""
 
@@ -101,7 +111,7 @@ class OverrideResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         """Resolve from the override table first."""
-        target = self.overrides.get(host.lower())
+        target = override_for(self.overrides, host, port)
         if target == "nxdomain":
             raise OSError(socket.EAI_NONAME, f"Name or service not known (override): {host}")
         if target is not None:
@@ -157,9 +167,13 @@ class _HostSlot:
 class Fetcher:
     """Fetches URLs politely. Use as ``async with Fetcher(config.crawl) as f: await f.fetch(url)``."""
 
-    def __init__(self, options: Crawl, *, user_agent: str | None = None) -> None:
+    def __init__(
+        self, options: Crawl, *, user_agent: str | None = None, family: int = socket.AF_UNSPEC
+    ) -> None:
         self.options = options
         self.user_agent = user_agent or options.user_agent
+        #: Address family of connections (AF_INET6 to probe a site over IPv6 only); AF_UNSPEC: any.
+        self.family = family
         self._slots: dict[str, _HostSlot] = {}
         self._global = asyncio.Semaphore(options.concurrency)
         self._session: aiohttp.ClientSession | None = None
@@ -170,6 +184,7 @@ class Fetcher:
             limit=self.options.concurrency,
             limit_per_host=0,
             resolver=OverrideResolver(self.options.host_overrides),
+            family=self.family,
             ttl_dns_cache=300,
             ssl=ssl.create_default_context(),
         )

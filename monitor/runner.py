@@ -105,6 +105,7 @@ def check_context(
         units=UnitResolver(site, config.units_of(site.id)),
         log=logging.getLogger(f"checks.{duty}"),
         history=store,
+        store=store,
     )
 
 

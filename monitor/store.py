@@ -107,9 +107,45 @@ def _m2_posts(db: sqlite_utils.Database) -> None:
     db["posts"].create_index(["account", "published_ts"], if_not_exists=True)
 
 
+def _m3_probes(db: sqlite_utils.Database) -> None:
+    """Availability probes (one row per request) and the debounced up/down state of each target."""
+    db["probes"].create(
+        {
+            "id": int,
+            "site": str,
+            "target": str,  # the probed URL
+            "name": str,  # 首页 / 在线办事 …
+            "at": str,
+            "ok": int,
+            "status": int,
+            "latency_ms": int,
+            "error": str,  # ErrorKind value, None when ok
+            "detail": str,
+            "ip_version": int,  # 0: dual stack (the system chose, like a browser); 4 or 6: forced
+            "monitor_offline": int,  # 1: the self-check failed too; never counted in a ratio
+        },
+        pk="id",
+        not_null={"site", "target", "at", "ok", "monitor_offline"},
+    )
+    db["probes"].create_index(["site", "target", "at"])
+    db["target_state"].create(
+        {
+            "site": str,
+            "target": str,
+            "state": str,  # up / down / unknown
+            "fail_streak": int,
+            "ok_streak": int,
+            "since": str,
+            "first_failure_at": str,
+            "last_probe_at": str,
+        },
+        pk=("site", "target"),
+    )
+
+
 # Hand-written on purpose: PRAGMA user_version is all the bookkeeping we need, and the only packaged
 # alternative (sqlite-migrate) is a beta. Append new steps; never edit a released one.
-MIGRATIONS = (_m1_initial, _m2_posts)
+MIGRATIONS = (_m1_initial, _m2_posts, _m3_probes)
 
 
 @dataclass(frozen=True)
@@ -464,6 +500,65 @@ class Store:
         """Stored posts published since ``since`` for several accounts (newest first per account)."""
         return {a: self.posts(a, since) for a in accounts}
 
+    # -- availability probes ----------------------------------------------------------------------
+    def add_probes(self, probes: Iterable[Probe]) -> None:
+        """Store probes in one transaction."""
+        with self._tx():
+            self.db["probes"].insert_all(
+                (
+                    {
+                        "site": p.site,
+                        "target": p.target,
+                        "name": p.name,
+                        "at": iso(p.at),
+                        "ok": int(p.ok),
+                        "status": p.status,
+                        "latency_ms": p.latency_ms,
+                        "error": p.error,
+                        "detail": p.detail,
+                        "ip_version": p.ip_version,
+                        "monitor_offline": int(p.monitor_offline),
+                    }
+                    for p in probes
+                ),
+            )
+
+    def probes(
+        self,
+        site: str,
+        target: str | None = None,
+        *,
+        since: datetime | None = None,
+        ip_version: int | None = None,
+        limit: int | None = None,
+    ) -> list[Probe]:
+        """Probes of a site (one target, newer than ``since``, one IP version), newest first."""
+        sql, args = "SELECT * FROM probes WHERE site = ?", [site]
+        if target is not None:
+            sql += " AND target = ?"
+            args.append(target)
+        if since is not None:
+            sql += " AND at > ?"
+            args.append(iso(since))
+        if ip_version is not None:
+            sql += " AND ip_version = ?"
+            args.append(ip_version)
+        sql += " ORDER BY at DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_probe(row) for row in self.db.query(sql, args)]
+
+    def target_state(self, site: str, target: str) -> dict[str, Any] | None:
+        """The stored up/down state of one target, or None before its first probe."""
+        rows = list(self.db.query("SELECT * FROM target_state WHERE site = ? AND target = ?", [site, target]))
+        return rows[0] if rows else None
+
+    def save_target_state(self, row: dict[str, Any]) -> None:
+        """Insert or replace one target's state (keys as in the ``target_state`` table)."""
+        with self._tx():
+            self.db["target_state"].upsert(row, pk=("site", "target"))
+
     def integrity_ok(self) -> bool:
         """``PRAGMA integrity_check`` says ok."""
         return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -486,6 +581,39 @@ class _Transaction:
         if not self.outer:
             return
         self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One availability probe of one target (see the ``probes`` table)."""
+
+    site: str
+    target: str
+    name: str
+    at: datetime
+    ok: bool
+    status: int | None = None
+    latency_ms: int | None = None
+    error: str | None = None
+    detail: str = ""
+    ip_version: int = 0
+    monitor_offline: bool = False
+
+
+def _probe(row: dict[str, Any]) -> Probe:
+    return Probe(
+        site=row["site"],
+        target=row["target"],
+        name=row["name"] or "",
+        at=datetime.fromisoformat(row["at"]),
+        ok=bool(row["ok"]),
+        status=row["status"],
+        latency_ms=row["latency_ms"],
+        error=row["error"],
+        detail=row["detail"] or "",
+        ip_version=row["ip_version"],
+        monitor_offline=bool(row["monitor_offline"]),
+    )
 
 
 def _where(filters: dict[str, str | None]) -> tuple[str, list[str]]:

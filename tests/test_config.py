@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.config import ConfigError, Crawl, adhoc_config, load_config
+from monitor.config import Availability, ConfigError, Crawl, adhoc_config, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,14 +28,23 @@ def problems(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> li
 def test_the_shipped_example_config_loads_and_is_complete() -> None:
     config = load_config(REPO / "config.yaml", env={})
     assert config.timezone == "Asia/Shanghai"
-    (site,) = config.sites
+    site = config.sites[0]
     assert site.homepage == "http://www.shixian.gov.cn/"
+    # The portal, plus the two small demo sites the identity check needs.
+    assert [s.id for s in config.sites] == ["portal", "jyj", "zwfw"]
     assert {u.kind for u in config.units} == {"department", "township"}
     assert config.database_path == REPO / "var" / "monitor.db"
     # Every field of the crawl section is spelled out in the example, so users see every knob.
     text = (REPO / "config.yaml").read_text(encoding="utf-8")
     for name in Crawl.model_fields:
         assert f"  {name}:" in text, name
+    for name in Availability.model_fields:  # optional ones may be shown commented out
+        assert f"  {name}:" in text or f"  # {name}:" in text, name
+    assert [t.name for t in config.availability.for_site("portal").targets] == [
+        "在线办事",
+        "办事指南",
+        "查询系统",
+    ]
 
 
 def test_models_are_frozen(tmp_path: Path) -> None:

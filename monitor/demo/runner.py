@@ -1,8 +1,9 @@
 """``monitor demo``: serve the bundled demo county site on 127.0.0.1 and run the duties against it.
 
-The demo uses the same config, store and runner as production. Only two things differ, and both are
-printed: the demo hosts resolve to the local server (``crawl.host_overrides``), and the timeout and
-confirmation pause are shortened so the planted slow page does not keep a newcomer waiting.
+The demo uses the same config, store and runner as production. Only three things differ, and all are
+printed: the demo hosts resolve to the local server (``crawl.host_overrides``), the timeouts and
+confirmation pause are shortened so the planted slow page does not keep a newcomer waiting, and the
+availability self-check asks demo neighbours instead of the internet.
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ if TYPE_CHECKING:
     from monitor.demo.server import DemoServer
 
 DEMO_TIMEOUT_SECONDS = 4.0
-#: Duties `monitor demo` runs, in order: the crawl with every page check, then the column audits.
-DEMO_DUTIES = ("patrol", "columns", "units")
 DEMO_CONFIRM_DELAY_SECONDS = 1.0
+#: Duties ``monitor demo`` runs, in order: the crawl with every page check, the column audits, the
+#: availability probe and site identity; new-media accounts follow when the config has any.
+DEMO_DUTIES = ("patrol", "columns", "units", "availability", "identity")
+#: The availability self-check must not leave the machine: demo neighbours stand in for the internet.
+DEMO_REFERENCE_URLS = ("http://www.shishi.gov.cn/", "http://www.xianwenlv.cn/")
 
 
 def demo_config(base: Config | None, server: DemoServer) -> Config:
@@ -50,7 +54,13 @@ def demo_config(base: Config | None, server: DemoServer) -> Config:
             "retry_backoff_seconds": min(base.crawl.retry_backoff_seconds, 0.5),
         }
     )
-    return base.model_copy(update={"crawl": crawl})
+    availability = base.availability.model_copy(
+        update={
+            "timeout_seconds": min(base.availability.timeout_seconds, DEMO_TIMEOUT_SECONDS),
+            "reference_urls": DEMO_REFERENCE_URLS,
+        }
+    )
+    return base.model_copy(update={"crawl": crawl, "availability": availability})
 
 
 def run_demo(app: AppContext, *, port: int, serve: bool) -> int:
@@ -70,6 +80,10 @@ async def _demo(app: AppContext, port: int, serve: bool) -> int:
         click.echo(
             f"demo settings: timeout {config.crawl.timeout_seconds:g}s, "
             f"confirmation pause {config.crawl.confirm_delay_seconds:g}s; database {app.database}"
+        )
+        click.echo(
+            f"availability: probe timeout {config.availability.timeout_seconds:g}s, "
+            f"self-check against {', '.join(config.availability.reference_urls)}"
         )
         with Store(app.database) as store:
             clock = app.clock()

@@ -55,6 +55,10 @@ WEATHER_HOST = "api.weather-demo.cn"
 RSS_HOST = "rss.shixian.gov.cn"
 NXDOMAIN_HOST = "www.shixian-old.gov.cn"
 REFUSED_HOST = "oa.shixian.gov.cn"
+#: Two more configured demo sites for the site-identity check: between them and the portal, each
+#: identity item is missing exactly once (see ``expected_availability.yaml``).
+EDU_HOST = "jyj.shixian.gov.cn"
+ZWFW_HOST = "www.shixian-zwfw.com"
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
 SERVED_HOSTS: tuple[str, ...] = (
@@ -65,6 +69,8 @@ SERVED_HOSTS: tuple[str, ...] = (
     TOURISM_HOST,
     WEATHER_HOST,
     RSS_HOST,
+    EDU_HOST,
+    ZWFW_HOST,
 )
 
 #: Seconds the timeout trap sleeps before answering (longer than any sane fetch timeout).
