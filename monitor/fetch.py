@@ -212,19 +212,22 @@ class Fetcher:
         max_bytes: int | None = None,
         head_fallback: bool = True,
         retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResult:
         """Fetch with retries (timeouts, connection errors, 5xx, 429 + Retry-After) and backoff.
 
         With ``method="HEAD"`` a refused or failed HEAD falls back to GET without reading the body.
+        ``headers`` override the session's for this request only (e.g. a spider ``User-Agent`` for the
+        cloaking check): the request still goes through the host's politeness slot.
         """
         retries = self.options.retries if retries is None else retries
         started = time.monotonic()
         attempt = 0
         while True:
             attempt += 1
-            result = await self._fetch_following(url, method, read_body, max_bytes)
+            result = await self._fetch_following(url, method, read_body, max_bytes, headers)
             if method == "HEAD" and head_fallback and _needs_get(result):
-                result = await self._fetch_following(url, "GET", False, max_bytes)
+                result = await self._fetch_following(url, "GET", False, max_bytes, headers)
             result.attempts = attempt
             if attempt > retries or not _retryable(result):
                 break
@@ -239,13 +242,18 @@ class Fetcher:
         return base
 
     async def _fetch_following(
-        self, url: str, method: str, read_body: bool, max_bytes: int | None
+        self,
+        url: str,
+        method: str,
+        read_body: bool,
+        max_bytes: int | None,
+        headers: Mapping[str, str] | None = None,
     ) -> FetchResult:
         result = FetchResult(url=url, method=method)
         seen = {url}
         current = url
         for _ in range(self.options.max_redirects + 1):
-            await self._fetch_once(current, method, read_body, max_bytes, result)
+            await self._fetch_once(current, method, read_body, max_bytes, result, headers)
             if result.error is not None or result.status not in REDIRECT_STATUSES:
                 result.final_url = current
                 return result
@@ -273,7 +281,13 @@ class Fetcher:
         )
 
     async def _fetch_once(
-        self, url: str, method: str, read_body: bool, max_bytes: int | None, result: FetchResult
+        self,
+        url: str,
+        method: str,
+        read_body: bool,
+        max_bytes: int | None,
+        result: FetchResult,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         assert self._session is not None, "use Fetcher as an async context manager"
         cap = max_bytes or self.options.max_response_bytes
@@ -288,7 +302,7 @@ class Fetcher:
             self.requests += 1
             try:
                 async with self._session.request(
-                    method, URL(url, encoded=True), allow_redirects=False
+                    method, URL(url, encoded=True), allow_redirects=False, headers=headers
                 ) as resp:
                     result.status = resp.status
                     result.content_type_header = resp.headers.get("Content-Type", "")
