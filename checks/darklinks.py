@@ -457,9 +457,24 @@ class DarkLinksCheck(PageCheck):
         """Outbound decay (fetching what the crawl did not), then every finding and the W1 figure."""
         if self.opts.outbound and report.unreachable is None:
             await self._scan_remaining(fetcher)
+        # A link already reported as hidden / cloaked on a page is not reported again as outbound decay
+        # from that page: one problem, one finding.
+        reported = {
+            (f.evidence["page"], f.evidence["target"])
+            for f in self._findings.values()
+            if f.kind in ("dark_link", "cloaking") and f.evidence.get("target")
+        }
         for target in self.outbound.values():
-            if target.verdict is not None and target.verdict.is_spam(self.opts.outbound_min_terms):
-                self._add(self._outbound_finding(target, self._homepage))
+            if target.verdict is None or not target.verdict.is_spam(self.opts.outbound_min_terms):
+                continue
+            hidden_on = [s for s in target.sources if (s, target.url) in reported]
+            if hidden_on:
+                for s in hidden_on:
+                    del target.sources[s]
+                target.source_count -= len(hidden_on)
+                if target.source_count <= 0:
+                    continue
+            self._add(self._outbound_finding(target, self._homepage))
         findings = sorted(self._findings.values(), key=lambda f: (f.kind, f.identity))
         self._counts = self._figures(report, findings)
         return findings
