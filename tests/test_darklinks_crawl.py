@@ -3,10 +3,14 @@ lifecycle and decoys. Every host is served by a real aiohttp server on 127.0.0.1
 
 from __future__ import annotations
 
+import asyncio
+import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
 from aiohttp import web
 
 from monitor.clock import FixedClock
@@ -394,3 +398,50 @@ async def test_decoy_pages_stay_silent_on_a_real_crawl(
     assert result.counts["darklinks"]["pages_analysed"] == len(decoys) + 1
     assert list(store.findings(duty="darklinks")) == []
     assert result.counts["indicators"][0]["verdict"] == "pass"
+
+
+# ------------------------------------------------------------------------------------------------ CLI
+
+
+async def test_cli_run_darklinks_url_prints_inert_findings_and_exits_1(
+    sites: LocalSites, tmp_path: Path
+) -> None:
+    """`monitor run darklinks URL` in a real subprocess; a hostile anchor text cannot drive the terminal."""
+    hostile = (
+        '<div style="display:none"><a href="http://www.xpj-test.com/">百家乐\x1b[2J\x1b]0;pwned\x07</a></div>'
+    )
+    sites.html(GOV, "/", page("测试县人民政府", hostile))
+    sites.html(SPAM, "/", page("某网站"))
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        yaml.safe_dump(
+            {"crawl": {"timeout_seconds": 1.5, "retries": 0, "host_overrides": sites.overrides(GOV, SPAM)}},
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
+    repo = Path(__file__).resolve().parents[1]
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        "--config",
+        str(config),
+        "--db",
+        str(tmp_path / "m.db"),
+        "-q",
+        "run",
+        "darklinks",
+        HOME,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    text = out.decode()
+    assert proc.returncode == 1, err.decode()[-2000:]
+    assert "findings: 1 new" in text
+    assert "[单项否决]" in text and "发现暗链：页面存在隐藏链接（display:none）" in text
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b[2J" in text
