@@ -252,7 +252,8 @@ async def run_site_crawl(
         complete=report.complete,
         error=error,
     )
-    if status == "ok" and ctx.memory.pending:
+    if status == "ok" and not failed_checks and ctx.memory.pending:
+        # A baseline moves only after a run in which every check did its whole job.
         store.put_signatures(site.id, ctx.memory.pending, clock.now())
     return SiteRunResult(
         run_id,
