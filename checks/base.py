@@ -1,14 +1,16 @@
 """What every check gets and gives.
 
-A page check sees each crawled page once (``on_page``) and turns what it saw, plus the crawl report, into
-findings (``finish``). It never reads raw config, never opens its own HTTP session and never writes SQL.
+A page check sees each crawled page once (``on_page``, and the optional async ``visit`` when it must fetch
+what the page needs while the page is still in memory) and turns what it saw, plus the crawl report, into
+findings (``finish``). It never reads raw config, never opens its own HTTP session and never writes SQL:
+what it must remember from run to run goes through ``ctx.memory``, which the runner saves.
 """
 
 from __future__ import annotations
 
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
@@ -22,7 +24,7 @@ from monitor.posts import Post
 
 if TYPE_CHECKING:
     from monitor.crawl import CrawlReport
-    from monitor.fetch import Fetcher
+    from monitor.fetch import Fetcher, FetchResult
     from monitor.page import Page
     from monitor.store import Store
 
@@ -59,6 +61,26 @@ class PostHistory(Protocol):
         ...
 
 
+class SiteMemory:
+    """Small JSON records a check keeps per site from run to run (e.g. the homepage's head signature).
+
+    Reads see the records as they were when the run started; writes are buffered and saved by the runner
+    only when the run ends ``ok``, so a failed or interrupted run never moves a baseline.
+    """
+
+    def __init__(self, records: Mapping[str, Any] | None = None) -> None:
+        self._records = dict(records or {})
+        self.pending: dict[str, Any] = {}
+
+    def get(self, kind: str) -> Any | None:
+        """The record saved under ``kind`` by an earlier run, or None."""
+        return self._records.get(kind)
+
+    def put(self, kind: str, data: Any) -> None:
+        """Save ``data`` (JSON-able) under ``kind`` when this run succeeds."""
+        self.pending[kind] = data
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """Everything a check may use. ``history`` is None when the check runs without a store."""
@@ -72,6 +94,7 @@ class CheckContext:
     #: The run's store, for duties that keep history of their own (availability probes); through its
     #: methods only, never SQL. None when a check runs without a store (unit tests of pure parts).
     store: Store | None = None
+    memory: SiteMemory = field(default_factory=SiteMemory)
 
 
 class PageCheck(ABC):
@@ -87,9 +110,27 @@ class PageCheck(ABC):
     def on_page(self, page: Page) -> None:  # noqa: B027 - optional hook
         """See one crawled page (its body is released right after every check has seen it)."""
 
+    async def visit(self, page: Page, fetcher: Fetcher) -> None:  # noqa: B027 - optional hook
+        """Optional async companion of ``on_page``: fetch what the page needs (stylesheets, a second copy)
+        while it is still in memory. Awaited by the crawl worker before the page is released, so memory
+        stays bounded by the number of workers instead of growing with the site."""
+
+    def on_link_checked(self, url: str, result: FetchResult) -> None:  # noqa: B027 - optional hook
+        """See the crawl's fetch of a link target it checked but did not crawl (external pages…)."""
+
     @abstractmethod
     async def finish(self, report: CrawlReport, fetcher: Fetcher) -> list[Finding]:
         """Turn what was seen into findings."""
+
+    def counts(self) -> dict[str, Any]:
+        """Figures merged into the run's counts (lists under ``"indicators"`` are concatenated)."""
+        return {}
+
+    def observed_all(self) -> bool:
+        """False when the check could not see everything it judges (a stylesheet or a second fetch
+        failed): then only findings for which ``cleared`` is true are resolved, even after a complete
+        crawl."""
+        return True
 
     def cleared(self, report: CrawlReport, identity: str) -> bool:
         """Whether an open finding with this identity is known fixed even if the crawl was partial."""

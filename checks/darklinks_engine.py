@@ -66,8 +66,11 @@ from checks.darklinks_js import Payload, expand_script, find_redirects
 __all__ = [
     "DarkLinkHit",
     "DarkLinkOptions",
+    "DefacementSignal",
     "analyze_page",
+    "benign_host",
     "compare_versions",
+    "defacement_changes",
     "defacement_signals",
     "head_signature",
     "linked_scripts",
@@ -228,6 +231,16 @@ def _under(host: str, domains: Iterable[str]) -> bool:
         if host == d or host.endswith("." + d):
             return True
     return False
+
+
+def benign_host(host: str, options: DarkLinkOptions) -> bool:
+    """The site's own, an allow-listed or a government host (never reported for being external)."""
+    host = host.lower().rstrip(".")
+    return (
+        _under(host, options.site_domains)
+        or _under(host, options.allow_domains)
+        or _under(host, BENIGN_SUFFIXES)
+    )
 
 
 def suspicious_domain(host: str) -> bool:
@@ -1471,22 +1484,39 @@ def head_signature(html: str, page_url: str, options: DarkLinkOptions) -> dict:
     }
 
 
-def defacement_signals(previous: dict | None, current: dict, options: DarkLinkOptions) -> list[str]:
-    """Chinese messages for what changed for the worse since the previous signature.
+@dataclass(frozen=True)
+class DefacementSignal:
+    """One change for the worse since the previous head signature.
 
-    First run (``previous`` is None): only a head hijack is reported.  Later runs: new spam words in
-    title / keywords / description, and new external link domains that are not government or
-    allow-listed hosts (suspicious ones named separately).
+    ``kind``: ``"head_spam"`` (spam words in title / keywords / description — veto level) or
+    ``"new_domain"`` (external link domains not seen before; ``suspicious`` lists the ones that look like
+    spam domains).
     """
-    messages: list[str] = []
+
+    kind: str
+    message: str
+    terms: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    suspicious: tuple[str, ...] = ()
+
+
+def defacement_changes(
+    previous: dict | None, current: dict, options: DarkLinkOptions
+) -> list[DefacementSignal]:
+    """Structured form of :func:`defacement_signals` (same rules, same messages)."""
+    out: list[DefacementSignal] = []
     cur_terms = list(current.get("head_spam_terms") or [])
     if previous is None:
         if current.get("head_hijacked"):
-            messages.append(
-                f"页面标题/关键词/描述含违规词“{'、'.join(cur_terms)}”"
-                f"（标题：“{current.get('title', '')}”），疑似被篡改"
+            out.append(
+                DefacementSignal(
+                    "head_spam",
+                    f"页面标题/关键词/描述含违规词“{'、'.join(cur_terms)}”"
+                    f"（标题：“{current.get('title', '')}”），疑似被篡改",
+                    terms=tuple(cur_terms),
+                )
             )
-        return messages
+        return out
     prev_terms = set(previous.get("head_spam_terms") or [])
     new_terms = [t for t in cur_terms if t not in prev_terms]
     if new_terms:
@@ -1496,7 +1526,13 @@ def defacement_signals(previous: dict | None, current: dict, options: DarkLinkOp
             if old_title != new_title
             else f"（标题：“{new_title}”）"
         )
-        messages.append(f"页面标题/关键词/描述新出现违规词“{'、'.join(new_terms)}”{change}，疑似被篡改")
+        out.append(
+            DefacementSignal(
+                "head_spam",
+                f"页面标题/关键词/描述新出现违规词“{'、'.join(new_terms)}”{change}，疑似被篡改",
+                terms=tuple(new_terms),
+            )
+        )
     prev_domains = set(previous.get("external_domains") or [])
     new_domains = [
         d
@@ -1509,5 +1545,15 @@ def defacement_signals(previous: dict | None, current: dict, options: DarkLinkOp
         bad = [d for d in new_domains if suspicious_domain(d)]
         if bad:
             msg += f"，其中可疑域名：{'、'.join(bad[:10])}"
-        messages.append(msg)
-    return messages
+        out.append(DefacementSignal("new_domain", msg, domains=tuple(new_domains), suspicious=tuple(bad)))
+    return out
+
+
+def defacement_signals(previous: dict | None, current: dict, options: DarkLinkOptions) -> list[str]:
+    """Chinese messages for what changed for the worse since the previous signature.
+
+    First run (``previous`` is None): only a head hijack is reported.  Later runs: new spam words in
+    title / keywords / description, and new external link domains that are not government or
+    allow-listed hosts (suspicious ones named separately).
+    """
+    return [signal.message for signal in defacement_changes(previous, current, options)]

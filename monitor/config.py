@@ -72,7 +72,29 @@ def _host_address(value: str) -> str:
     return value
 
 
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+def _domain(value: str) -> str:
+    domain = value.strip().lower().lstrip(".")
+    if not domain or any(c in domain for c in "/:@ ?#"):
+        raise ValueError(f"not a domain name: {value!r}")
+    return domain
+
+
+def _abs_path(value: str) -> str:
+    if not value.startswith("/"):
+        raise ValueError(f"path must start with '/': {value!r}")
+    return value
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
+NonEmpty = Annotated[str, AfterValidator(_non_empty)]
+Domain = Annotated[str, AfterValidator(_domain)]
+AbsPath = Annotated[str, AfterValidator(_abs_path)]
 Regex = Annotated[str, AfterValidator(_regex)]
 HostAddress = Annotated[str, AfterValidator(_host_address)]
 
@@ -347,6 +369,39 @@ class Identity(Model):
     )
 
 
+BAIDUSPIDER_USER_AGENT = "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)"
+
+
+class DarkLinks(Model):
+    """Options of the dark-link check (暗链/黑链, cloaking, outbound link decay, defacement)."""
+
+    spider_user_agents: tuple[NonEmpty, ...] = Field(
+        default=(BAIDUSPIDER_USER_AGENT,),
+        description="Each double-fetched page is fetched again with each of these; [] turns cloaking off.",
+    )
+    extra_vocabulary: tuple[NonEmpty, ...] = Field(
+        default=(), description="Spam terms added to checks/data/spam_vocabulary.txt ('!term' = benign)."
+    )
+    allow_domains: tuple[Domain, ...] = Field(
+        default=(), description="External domains never reported for being external (spam words still count)."
+    )
+    double_fetch: Literal["none", "homepage", "columns"] = Field(
+        default="columns",
+        description="Pages fetched again as a spider: none, homepage, or homepage and top-level columns.",
+    )
+    double_fetch_paths: tuple[AbsPath, ...] = Field(
+        default=(), description="Paths (on the site's hosts) always fetched again as a spider."
+    )
+    double_fetch_max_pages: int = Field(default=20, ge=0, le=1000)
+    outbound: bool = Field(default=True, description="Scan every external link target for spam vocabulary.")
+    outbound_max_targets: int = Field(default=500, ge=0)
+    outbound_min_terms: int = Field(default=2, ge=1, le=20)
+    resource_max_bytes: int = Field(default=1_000_000, ge=1024, description="Cap per stylesheet / script.")
+    resource_cache_bytes: int = Field(
+        default=32_000_000, ge=1024, description="Cap on all stylesheets and scripts kept during one run."
+    )
+
+
 class Storage(Model):
     """Where the SQLite database lives (relative paths are relative to the config file)."""
 
@@ -513,6 +568,7 @@ class Config(Model):
     links: Links = Links()
     availability: Availability = Availability()
     identity: Identity = Identity()
+    darklinks: DarkLinks = DarkLinks()
     sites: tuple[Site, ...] = ()
     units: tuple[Unit, ...] = ()
     newmedia: NewMedia = NewMedia()

@@ -4,10 +4,14 @@ The data flow, in order:
 
 1. The homepage (and the URLs of ``/sitemap.xml`` when present) are queued as pages.
 2. Workers fetch queued targets through the shared :class:`~monitor.fetch.Fetcher`. An in-scope HTML page
-   is decoded, parsed once, handed to every page check (``on_page``), and its links are registered.
+   is decoded, parsed once, handed to every page check (``on_page``, awaited when it is a coroutine: a
+   check may fetch what the page needs — its stylesheets — while the page is still in memory), and its
+   links are registered. Only then is the page released, so memory stays bounded by the worker count.
 3. Registering a link dedupes it by normalised URL. New in-scope navigational links become pages to crawl
    (subject to depth, page and trap limits); everything else becomes a target to check only (HEAD for
-   resources, a capped GET for external pages so soft 404s show) — when the link check is on.
+   resources, a capped GET for external pages so soft 404s show) — when the link check is on. Every
+   checked target's result is shown to ``on_checked`` (the dark-link check scans external pages there,
+   so it never fetches them a second time).
 4. A target that checks fine forgets its source pages; a failing one keeps them all (父页面).
 5. When the queue is empty, every failure is fetched again after a pause (the confirmation pass): only
    failures seen twice are reported, so a transient error never becomes a finding.
@@ -16,10 +20,11 @@ The data flow, in order:
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -117,7 +122,9 @@ class CrawlReport:
 
 
 class SiteCrawler:
-    """Crawls one site. ``on_page`` is called for every parsed in-scope HTML page."""
+    """Crawls one site. ``on_page`` is called for every parsed in-scope HTML page (and awaited when it
+    returns an awaitable); ``on_checked`` sees the result of every link target checked (not crawled).
+    """
 
     def __init__(
         self,
@@ -126,7 +133,8 @@ class SiteCrawler:
         fetcher: Fetcher,
         clock: Clock,
         *,
-        on_page: Callable[[Page], None] = lambda page: None,
+        on_page: Callable[[Page], Awaitable[None] | None] = lambda page: None,
+        on_checked: Callable[[Target, FetchResult], None] = lambda target, result: None,
         check_links: bool = True,
         progress: Progress | None = None,
     ) -> None:
@@ -136,6 +144,7 @@ class SiteCrawler:
         self.fetcher = fetcher
         self.clock = clock
         self.on_page = on_page
+        self.on_checked = on_checked
         self.check_links = check_links
         self.progress = progress or Progress()
         self.scope = ScopeRules(
@@ -303,10 +312,11 @@ class SiteCrawler:
                 if target.depth == 0:
                     report.homepage_urls = report.homepage_urls | {final}
                 if self.scope.in_scope(final):
-                    self._crawl_page(target, res, final)
+                    await self._crawl_page(target, res, final)
         else:
             res = await self._check(target)
             target.result = res
+            self.on_checked(target, res)
         report.targets_checked += 1
         self._judge(target)
 
@@ -321,7 +331,7 @@ class SiteCrawler:
             return await self.fetcher.fetch(target.url, method="HEAD", read_body=False)
         return await self.fetcher.fetch(target.url, max_bytes=EXTERNAL_PAGE_BYTES)
 
-    def _crawl_page(self, target: Target, res: FetchResult, final: str) -> None:
+    async def _crawl_page(self, target: Target, res: FetchResult, final: str) -> None:
         report = self.report
         assert report is not None and res.body is not None
         text, encoding = decode_body(res.body, res.content_type_header)
@@ -347,10 +357,14 @@ class SiteCrawler:
             page.release()
             return
         report.pages_crawled += 1
-        self.on_page(page)
-        for link in page.links:
-            self.register(link, target.url, target.depth)
-        page.release()
+        try:
+            seen = self.on_page(page)
+            if inspect.isawaitable(seen):
+                await seen
+            for link in page.links:
+                self.register(link, target.url, target.depth)
+        finally:
+            page.release()
 
     def soft_404(self, page: Page) -> str:
         """Why an HTTP 200 page is really a "not found" page ('' when it is not)."""

@@ -236,6 +236,8 @@ class Fetcher:
         With ``method="HEAD"`` a refused or failed HEAD falls back to GET without reading the body.
         ``data`` is a request body (for POST); ``headers`` are added to the session's defaults. A 301/302/303
         answer to a POST is followed with a GET without the body, as browsers do; 307/308 keep both.
+        ``headers`` override the session's for this request only (e.g. a spider ``User-Agent`` for the
+        cloaking check): the request still goes through the host's politeness slot.
         """
         retries = self.options.retries if retries is None else retries
         started = time.monotonic()
@@ -244,7 +246,7 @@ class Fetcher:
             attempt += 1
             result = await self._fetch_following(url, method, read_body, max_bytes, data, headers)
             if method == "HEAD" and head_fallback and _needs_get(result):
-                result = await self._fetch_following(url, "GET", False, max_bytes)
+                result = await self._fetch_following(url, "GET", False, max_bytes, headers)
             result.attempts = attempt
             if attempt > retries or not _retryable(result):
                 break

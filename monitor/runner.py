@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks import PAGE_CHECKS, SITE_CHECKS, CheckContext, PageCheck, SiteCheck, UnitResolver
+from checks import PAGE_CHECKS, SITE_CHECKS, CheckContext, PageCheck, SiteCheck, SiteMemory, UnitResolver
 from monitor.clock import Clock
 from monitor.config import Config, Site, adhoc_config
-from monitor.crawl import CrawlReport, SiteCrawler
-from monitor.fetch import Fetcher
+from monitor.crawl import CrawlReport, SiteCrawler, Target
+from monitor.fetch import Fetcher, FetchResult
 from monitor.findings import Finding
 from monitor.page import Page
 from monitor.progress import Progress
@@ -97,7 +97,7 @@ async def run_duty(
 def check_context(
     duty: str, site: Site, config: Config, clock: Clock, store: Store | None = None
 ) -> CheckContext:
-    """The context a check of ``duty`` gets for ``site`` (``store`` gives read access to stored posts)."""
+    """The context a check of ``duty`` gets for ``site`` (and the site's saved records from ``store``)."""
     return CheckContext(
         site=site,
         config=config,
@@ -106,7 +106,17 @@ def check_context(
         log=logging.getLogger(f"checks.{duty}"),
         history=store,
         store=store,
+        memory=SiteMemory(store.signatures(site.id) if store is not None else None),
     )
+
+
+def merge_counts(counts: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Merge a check's figures into the run counts; lists under ``"indicators"`` are concatenated."""
+    for key, value in extra.items():
+        if key == "indicators":
+            counts.setdefault("indicators", []).extend(value)
+        else:
+            counts[key] = value
 
 
 async def run_site_check(
@@ -115,7 +125,8 @@ async def run_site_check(
     """Run one site-level check on one site (or once, for global checks) and record the run."""
     duty = check_class.name
     run_id = store.start_run(duty, site.id, (duty,), clock.now())
-    check = check_class(check_context(duty, site, config, clock, store))
+    ctx = check_context(duty, site, config, clock, store)
+    check = check_class(ctx)
     try:
         async with Fetcher(config.crawl) as fetcher:
             outcome = await check.run(fetcher)
@@ -141,6 +152,8 @@ async def run_site_check(
         complete=outcome.complete,
         error=outcome.failed,
     )
+    if status == "ok" and ctx.memory.pending:
+        store.put_signatures(site.id, ctx.memory.pending, clock.now())
     return SiteRunResult(
         run_id,
         duty,
@@ -165,18 +178,29 @@ async def run_site_crawl(
 ) -> SiteRunResult:
     """Crawl one site once with the named page checks, and record the run."""
     run_id = store.start_run(duty, site.id, check_names, clock.now())
-    ctx = check_context(duty, site, config, clock)
+    ctx = check_context(duty, site, config, clock, store)
     checks = [PAGE_CHECKS[name](ctx) for name in check_names]
     failed_checks: set[str] = set()
 
-    def on_page(page: Page) -> None:
+    def failed(check: PageCheck, where: str) -> None:
+        if check.name not in failed_checks:
+            log.exception("check %s failed on %s", check.name, where)
+        failed_checks.add(check.name)
+
+    async def on_page(page: Page) -> None:
         for check in checks:
             try:
                 check.on_page(page)
+                await check.visit(page, fetcher)
             except Exception:
-                if check.name not in failed_checks:
-                    log.exception("check %s failed on %s", check.name, page.url)
-                failed_checks.add(check.name)
+                failed(check, page.url)
+
+    def on_checked(target: Target, result: FetchResult) -> None:
+        for check in checks:
+            try:
+                check.on_link_checked(target.url, result)
+            except Exception:
+                failed(check, target.url)
 
     progress.start(f"{duty} · {site.name}")
     try:
@@ -187,6 +211,7 @@ async def run_site_crawl(
                 fetcher,
                 clock,
                 on_page=on_page,
+                on_checked=on_checked,
                 check_links=any(c.needs_link_checks for c in checks),
                 progress=progress,
             )
@@ -207,7 +232,17 @@ async def run_site_crawl(
     cleared = None
     if not report.complete:
         cleared = lambda identity: any(c.cleared(report, identity) for c in checks)  # noqa: E731
+    # A check that could not observe everything (a stylesheet or a second fetch failed) resolves only
+    # what it positively saw fixed, even after a complete crawl.
+    cleared_for = {
+        c.name: (lambda identity, c=c: c.cleared(report, identity))
+        for c in checks
+        if c.name in resolvable and not c.observed_all()
+    }
     counts = report.counts()
+    for check in checks:
+        if check.name not in failed_checks:
+            merge_counts(counts, check.counts())
     counts["findings"] = len(findings)
     if failed_checks:
         counts["check_errors"] = sorted(failed_checks)
@@ -218,10 +253,13 @@ async def run_site_crawl(
         now=clock.now(),
         findings=findings,
         counts=counts,
-        resolution=Resolution(resolvable, cleared) if resolvable else None,
+        resolution=Resolution(resolvable, cleared, cleared_for) if resolvable else None,
         complete=report.complete,
         error=error,
     )
+    if status == "ok" and not failed_checks and ctx.memory.pending:
+        # A baseline moves only after a run in which every check did its whole job.
+        store.put_signatures(site.id, ctx.memory.pending, clock.now())
     return SiteRunResult(
         run_id,
         duty,

@@ -17,8 +17,8 @@ import json
 import os
 import socket
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -143,9 +143,18 @@ def _m3_probes(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m4_signatures(db: sqlite_utils.Database) -> None:
+    """Per-site records kept from run to run (the homepage head signature for defacement checks)."""
+    db["signatures"].create(
+        {"site": str, "kind": str, "json": str, "updated_at": str},
+        pk=("site", "kind"),
+        not_null={"site", "kind", "json", "updated_at"},
+    )
+
+
 # Hand-written on purpose: PRAGMA user_version is all the bookkeeping we need, and the only packaged
 # alternative (sqlite-migrate) is a beta. Append new steps; never edit a released one.
-MIGRATIONS = (_m1_initial, _m2_posts, _m3_probes)
+MIGRATIONS = (_m1_initial, _m2_posts, _m3_probes, _m4_signatures)
 
 
 @dataclass(frozen=True)
@@ -154,10 +163,13 @@ class Resolution:
 
     ``cleared`` narrows it: a partial crawl resolves only findings whose identity it positively re-checked
     as fixed (``cleared(identity)`` is true); without it, every unseen open finding is resolved.
+    ``cleared_for`` narrows it for single duties (a check that could not observe everything this run),
+    whatever ``cleared`` says for the others.
     """
 
     duties: tuple[str, ...]
     cleared: Callable[[str], bool] | None = None
+    cleared_for: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -327,13 +339,14 @@ class Store:
     ) -> int:
         marks = ",".join("?" for _ in resolution.duties)
         rows = self.db.execute(
-            "SELECT fingerprint, identity FROM findings "
+            "SELECT fingerprint, identity, duty FROM findings "
             f"WHERE site = ? AND status = 'open' AND duty IN ({marks})",
             [site, *resolution.duties],
         ).fetchall()
         count = 0
-        for fp, identity in rows:
-            if fp in seen or (resolution.cleared is not None and not resolution.cleared(identity)):
+        for fp, identity, duty in rows:
+            cleared = resolution.cleared_for.get(duty, resolution.cleared)
+            if fp in seen or (cleared is not None and not cleared(identity)):
                 continue
             self.db["findings"].update(fp, {"status": FindingStatus.RESOLVED.value, "resolved_at": stamp})
             self._event(fp, run_id, stamp, "resolved")
@@ -558,6 +571,30 @@ class Store:
         """Insert or replace one target's state (keys as in the ``target_state`` table)."""
         with self._tx():
             self.db["target_state"].upsert(row, pk=("site", "target"))
+
+    # -- signatures -------------------------------------------------------------------------------
+    def signatures(self, site: str) -> dict[str, Any]:
+        """Every record kept for a site, by kind (JSON decoded)."""
+        rows = self.db.execute("SELECT kind, json FROM signatures WHERE site = ?", [site]).fetchall()
+        return {kind: json.loads(data) for kind, data in rows}
+
+    def put_signatures(self, site: str, records: Mapping[str, Any], now: datetime) -> None:
+        """Replace the records of some kinds for a site, in one transaction."""
+        if not records:
+            return
+        with self._tx():
+            self.db["signatures"].upsert_all(
+                [
+                    {
+                        "site": site,
+                        "kind": kind,
+                        "json": json.dumps(data, ensure_ascii=False, default=str),
+                        "updated_at": iso(now),
+                    }
+                    for kind, data in records.items()
+                ],
+                pk=("site", "kind"),
+            )
 
     def integrity_ok(self) -> bool:
         """``PRAGMA integrity_check`` says ok."""

@@ -18,6 +18,9 @@ from monitor.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load((REPO / "monitor" / "demo" / "expected.yaml").read_text(encoding="utf-8"))
+EXPECTED_DARKLINKS = yaml.safe_load(
+    (REPO / "monitor" / "demo" / "expected_darklinks.yaml").read_text(encoding="utf-8")
+)
 KIND_TO_FAILURE = {
     "soft_404": "soft_404",
     "dns": "dns",
@@ -35,8 +38,13 @@ async def test_demo_crawl_reports_exactly_the_planted_dead_links(tmp_path: Path,
         config = config.model_copy(update={"crawl": config.crawl.model_copy(update={"timeout_seconds": 2.5})})
         with Store(tmp_path / "demo.db") as store:
             results = await run_duty("patrol", config, store, clock)
-            found = {f["url"]: f for f in store.findings(status="open", site="portal")}
+            found = {f["url"]: f for f in store.findings(status="open", site="portal", duty="links")}
             elsewhere = [f["url"] for f in store.findings(status="open") if f["site"] != "portal"]
+            others = {
+                (f["duty"], f["identity"])
+                for f in store.findings(status="open", site="portal")
+                if f["duty"] != "links"
+            }
     finally:
         await server.close()
     assert [r.status for r in results] == ["ok"] * len(config.sites)
@@ -44,6 +52,8 @@ async def test_demo_crawl_reports_exactly_the_planted_dead_links(tmp_path: Path,
     assert elsewhere == []  # the other demo sites (identity fixtures) crawl clean
     planted = {d["url"]: d for d in EXPECTED["dead_links"]}
     assert set(found) == set(planted)  # every planted dead link, and no decoy
+    # The only other findings of the patrol are the planted dark links (tests/test_demo_darklinks.py).
+    assert others == {("darklinks", d["identity"]) for d in EXPECTED_DARKLINKS["findings"]}
     for url, spec in planted.items():
         f = found[url]
         assert (f["kind"] == "homepage_dead_link") == spec["homepage"], url
@@ -79,5 +89,6 @@ async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
     out, err = await asyncio.wait_for(proc.communicate(), 180)
     text = out.decode()
     assert proc.returncode == 0, err.decode()[-2000:]
-    assert f"findings: {len(EXPECTED['dead_links'])} new" in text
+    planted = len(EXPECTED["dead_links"]) + len(EXPECTED_DARKLINKS["findings"])
+    assert f"findings: {planted} new" in text
     assert "首页链接“学习教育专题”无法访问：HTTP 404" in text

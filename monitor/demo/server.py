@@ -59,6 +59,10 @@ REFUSED_HOST = "oa.shixian.gov.cn"
 #: identity item is missing exactly once (see ``expected_availability.yaml``).
 EDU_HOST = "jyj.shixian.gov.cn"
 ZWFW_HOST = "www.shixian-zwfw.com"
+#: Fictional gambling site: target of the planted dark links (暗链), answers every path with its page.
+SPAM_HOST = "www.xpj-demo-casino.com"
+#: An expired 友情链接 domain now serving gambling content (outbound link decay): every path, one page.
+DECAYED_HOST = "www.sxnyxx.cn"
 
 SITE_DIR = Path(__file__).resolve().parent / "site"
 SERVED_HOSTS: tuple[str, ...] = (
@@ -71,7 +75,15 @@ SERVED_HOSTS: tuple[str, ...] = (
     RSS_HOST,
     EDU_HOST,
     ZWFW_HOST,
+    SPAM_HOST,
+    DECAYED_HOST,
 )
+#: Cloaking (darklinks): pages that get an extra block only when the User-Agent names a search spider.
+#: Browsers and the monitor's own crawl never see it; the dark-link check's second fetch as Baiduspider
+#: does. Keys are (host, normalised path); values are partial templates inserted before ``</body>``.
+SPIDER_ONLY: dict[tuple[str, str], str] = {(DEMO_PORTAL, "/zjsx/"): "_spider_only_zjsx.html"}
+_SPIDER_UA_RE = re.compile(r"baiduspider|sogou web spider|360spider|bytespider|yisouspider", re.I)
+
 
 #: Seconds the timeout trap sleeps before answering (longer than any sane fetch timeout).
 SLOW_QUERY_DELAY = 30.0
@@ -381,6 +393,9 @@ async def _host_hook(
     if host == FILES_HOST and request.method == "HEAD":
         # The attachment server's WAF refuses HEAD; GET works. A checker must fall back to GET.
         return _plain(405, "405 Method Not Allowed", Allow="GET")
+    if host in (SPAM_HOST, DECAYED_HOST):
+        # The fictional gambling sites answer every path with their one page (so no dead links).
+        return site.render(host, "index.html")
     if host == WEATHER_HOST:
         if path not in site.rate_limited:
             site.rate_limited.add(path)
@@ -403,7 +418,24 @@ async def _dispatch(request: web.Request) -> web.StreamResponse:
         handler = next((h for hh, pre, h in _PREFIX_ROUTES if hh == host and path.startswith(pre)), None)
     if handler is not None:
         return await handler(request, site, _rel_file(path))
-    return _serve_static(request, site, host, path)
+    response = _serve_static(request, site, host, path)
+    spider_block = SPIDER_ONLY.get((host, path))
+    if spider_block and _SPIDER_UA_RE.search(request.headers.get("User-Agent", "")):
+        response = _with_spider_block(response, site, host, spider_block)
+    return response
+
+
+def _with_spider_block(
+    response: web.StreamResponse, site: _DemoSite, host: str, partial: str
+) -> web.StreamResponse:
+    """Cloaking demo hook: the page plus a block of spam links, served to search spiders only."""
+    if not isinstance(response, web.Response) or response.status != 200 or response.body is None:
+        return response
+    block = site.env(host).get_template(partial).render().encode("utf-8")
+    body = bytes(response.body)  # type: ignore[arg-type]
+    at = body.rfind(b"</body>")
+    body = body[:at] + block + body[at:] if at >= 0 else body + block
+    return web.Response(status=200, body=body, headers={"Content-Type": response.headers["Content-Type"]})
 
 
 async def _wake_sleepers(app: web.Application) -> None:

@@ -1,0 +1,566 @@
+"""The dark-link check (暗链/黑链): hidden spam links, cloaking, outbound link decay and defacement.
+
+Runs on the shared site crawl. For every crawled page, while the page is still in memory (the async
+``visit`` hook, awaited by the crawl worker before the page is released), it
+
+1. fetches the page's same-site stylesheets and scripts — once per run each, cached by URL within a byte
+   budget — and hands page, stylesheets and scripts to the pure engine (:mod:`checks.darklinks_engine`);
+2. on the homepage and top-level column pages (configurable), fetches the page again as Baiduspider and
+   compares both versions (cloaking);
+3. remembers the page's external link targets (bounded) for the outbound-decay scan;
+4. on the homepage, computes the head signature and compares it with the one saved by the last run.
+
+Why a hook and not "collect in ``on_page``, analyse in ``finish``": analysing later would mean keeping
+every page body until the crawl ends (memory growing with the site) or fetching every page twice. With
+the hook, memory stays bounded by the number of crawl workers, and each page is parsed while hot.
+
+External link targets are scanned from the crawl's own capped GET (``on_link_checked``) when the link
+check runs; otherwise (``monitor run darklinks``) the check fetches each distinct target once itself.
+
+Decision rule: see the engine. Every finding is W1 (linking to illegal content) and veto-level, except a
+new external domain on the homepage, which is a warning until someone looks at it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import TYPE_CHECKING, Any
+
+from yarl import URL
+
+from checks.base import CheckContext, PageCheck
+from checks.darklinks_engine import (
+    DarkLinkHit,
+    DarkLinkOptions,
+    analyze_page,
+    benign_host,
+    compare_versions,
+    defacement_changes,
+    head_signature,
+    linked_scripts,
+    linked_stylesheets,
+)
+from checks.darklinks_io import (
+    EXTERNAL_PAGE_BYTES,
+    OutboundTarget,
+    ResourceCache,
+    fetch_spider_copy,
+    scan_external,
+)
+from monitor.findings import Finding, Severity
+from monitor.indicators import Indicator, IndicatorStatus, Verdict
+from monitor.urls import InvalidURL, host_of, normalize
+
+if TYPE_CHECKING:
+    from monitor.crawl import CrawlReport
+    from monitor.fetch import Fetcher, FetchResult
+    from monitor.page import Page
+
+#: Key of the homepage baseline in the site memory (store table ``signatures``).
+HOMEPAGE_MEMORY = "darklinks.homepage"
+MAX_SOURCES_PER_TARGET = 20
+EVIDENCE_LINKS = 20
+# Top-level column pages: one directory level, optionally its index file.
+_COLUMN_PATH_RE = re.compile(r"^/[^/]+/(?:index\.(?:s?html?|jsp|php|aspx?)|default\.aspx?)?$", re.I)
+_TECHNIQUE_ZH = {
+    "hidden_link": "暗链",
+    "script_link": "脚本写入的暗链",
+    "iframe": "隐藏iframe",
+    "js_redirect": "脚本跳转劫持",
+    "meta_refresh": "meta刷新跳转",
+    "head_hijack": "标题/关键词劫持",
+}
+
+
+def site_domains(hosts: tuple[str, ...]) -> tuple[str, ...]:
+    """The site's hosts and, for ``www.`` hosts, the domain under them (``shixian.gov.cn``)."""
+    out: list[str] = []
+    for host in hosts:
+        for name in (host, host[4:] if host.startswith("www.") else ""):
+            if name and name not in out:
+                out.append(name)
+    return tuple(out)
+
+
+def _fetchable(url: str) -> str | None:
+    """The URL as the fetcher wants it (normalised, percent-encoded), or None when it is not one."""
+    try:
+        return normalize(url)
+    except InvalidURL:
+        return None
+
+
+class DarkLinksCheck(PageCheck):
+    """Hidden spam links (暗链/黑链), cloaking, outbound link decay and homepage defacement."""
+
+    name = "darklinks"
+
+    def __init__(self, ctx: CheckContext) -> None:
+        super().__init__(ctx)
+        self.opts = ctx.config.darklinks
+        self.options = DarkLinkOptions(
+            site_domains=site_domains(ctx.site.crawl_hosts),
+            extra_vocabulary=self.opts.extra_vocabulary,
+            allow_domains=self.opts.allow_domains,
+        )
+        self.resources = ResourceCache(self.opts.resource_max_bytes, self.opts.resource_cache_bytes)
+        self._findings: dict[str, Finding] = {}
+        self._homepage_findings: list[Finding] = []
+        self.outbound: dict[str, OutboundTarget] = {}
+        self.outbound_over_cap = 0
+        self.outbound_fetched = 0
+        self.pages_analysed = 0
+        self.spider_fetches = 0
+        self._complete_pages: set[str] = set()  # analysed with every same-site stylesheet and script
+        self._spider_failed: set[str] = set()
+        self._double_fetched = 0
+        self._homepage: str | None = None
+        self._counts: dict[str, Any] = {}
+
+    # -- per page ---------------------------------------------------------------------------------
+    async def visit(self, page: Page, fetcher: Fetcher) -> None:
+        """Analyse one page with its stylesheets and scripts; cloaking, outbound links, head signature."""
+        html, page_url = page.html, page.final_url
+        complete = True
+        css_urls = [u for u in linked_stylesheets(html, page_url) if self._same_site(u)]
+        js_urls = [u for u in linked_scripts(html, page_url) if self._same_site(u)]
+        texts = await asyncio.gather(*(self._resource(u, fetcher) for u in (*css_urls, *js_urls)))
+        stylesheets: dict[str, str] = {}
+        scripts: dict[str, str] = {}
+        for i, (url, text) in enumerate(zip((*css_urls, *js_urls), texts, strict=True)):
+            if text is None:
+                complete = False
+            elif text:
+                (stylesheets if i < len(css_urls) else scripts)[url] = text
+        hits = analyze_page(html, page_url, self.options, stylesheets, scripts)
+        self.pages_analysed += 1
+        if complete:
+            self._complete_pages.add(page.url)
+        if page.is_homepage:
+            self._homepage = page.url
+            hits = self._defacement(page, hits)
+        for hit in hits:
+            self._add(self._hit_finding(page, hit, sorted(stylesheets), sorted(scripts)))
+        self._collect_outbound(page)
+        if self._wants_second_fetch(page):
+            await self._cloaking(page, fetcher)
+
+    async def _resource(self, url: str, fetcher: Fetcher) -> str | None:
+        fetch_url = _fetchable(url)
+        if fetch_url is None:
+            return ""
+        return await self.resources.get(fetch_url, fetcher)
+
+    def _same_site(self, url: str) -> bool:
+        host = host_of(url) if url.startswith(("http://", "https://")) else ""
+        return bool(host) and any(host == d or host.endswith("." + d) for d in self.options.site_domains)
+
+    def _unit(self, url: str) -> str | None:
+        return self.ctx.units.unit_for(url)
+
+    def _add(self, finding: Finding) -> None:
+        # One finding per identity: a link reported twice on a page (script and markup) stays one.
+        self._findings.setdefault(finding.fingerprint, finding)
+
+    def _hit_finding(self, page: Page, hit: DarkLinkHit, css: list[str], js: list[str]) -> Finding:
+        where = "首页" if page.is_homepage else "页面"
+        if hit.target is None:
+            kind, identity = "head_hijack", f"{page.url}#head"
+            message = f"{where}标题/关键词被劫持：{hit.message}。所在页面：{page.url}"
+        else:
+            kind, identity = "dark_link", f"{page.url}->{hit.target}"
+            label = _TECHNIQUE_ZH.get(hit.kind, "暗链")
+            message = f"发现{label}：{hit.message}。所在页面：{page.url}"
+        return Finding(
+            duty=self.name,
+            kind=kind,
+            severity=Severity.VETO,
+            site=self.ctx.site.id,
+            identity=identity,
+            url=hit.target or page.url,
+            unit=self._unit(page.url),
+            sources=(page.url,),
+            message=message,
+            evidence={
+                "page": page.url,
+                "target": hit.target,
+                "text": hit.text,
+                "technique_kind": hit.kind,
+                "techniques": list(hit.techniques),
+                "reasons": list(hit.reasons),
+                "snippet": hit.snippet,
+                "stylesheets": css[:10],
+                "scripts": js[:10],
+                "indicator": Indicator.SERIOUS_ERRORS.value,
+            },
+        )
+
+    # -- cloaking ---------------------------------------------------------------------------------
+    def _wants_second_fetch(self, page: Page) -> bool:
+        if not self.opts.spider_user_agents or self._double_fetched >= self.opts.double_fetch_max_pages:
+            return False
+        try:
+            path = URL(page.url).path
+        except ValueError:
+            return False
+        chosen = path in self.opts.double_fetch_paths
+        if self.opts.double_fetch != "none" and page.is_homepage:
+            chosen = True
+        if self.opts.double_fetch == "columns" and page.depth == 1 and _COLUMN_PATH_RE.match(path):
+            chosen = True
+        if chosen:
+            self._double_fetched += 1
+        return chosen
+
+    async def _cloaking(self, page: Page, fetcher: Fetcher) -> None:
+        for user_agent in self.opts.spider_user_agents:
+            self.spider_fetches += 1
+            res, spider_html = await fetch_spider_copy(fetcher, page.url, user_agent)
+            if spider_html is None:
+                self._spider_failed.add(page.url)
+                self.ctx.log.info("spider copy of %s failed: %s", page.url, res.error or res.status)
+                continue
+            hits = compare_versions(page.html, spider_html, page.final_url, self.options)
+            if not hits:
+                continue
+            browser = _version_summary(page.html, page.final_url, self.options)
+            spider = _version_summary(spider_html, page.final_url, self.options)
+            for hit in hits:
+                self._add(self._cloaking_finding(page, hit, user_agent, browser, spider, res.status))
+
+    def _cloaking_finding(
+        self,
+        page: Page,
+        hit: DarkLinkHit,
+        user_agent: str,
+        browser: dict[str, Any],
+        spider: dict[str, Any],
+        status: int | None,
+    ) -> Finding:
+        identity = f"{page.url}->{hit.target}" if hit.target else f"{page.url}#cloaking"
+        spider_name = user_agent.split(";")[1].strip() if ";" in user_agent else user_agent[:40]
+        return Finding(
+            duty=self.name,
+            kind="cloaking",
+            severity=Severity.VETO,
+            site=self.ctx.site.id,
+            identity=identity,
+            url=hit.target or page.url,
+            unit=self._unit(page.url),
+            sources=(page.url,),
+            message=f"发现针对搜索引擎的暗链（以{spider_name}身份访问）：{hit.message}。所在页面：{page.url}",
+            evidence={
+                "page": page.url,
+                "target": hit.target,
+                "text": hit.text,
+                "technique_kind": hit.kind,
+                "techniques": list(hit.techniques),
+                "reasons": list(hit.reasons),
+                "snippet": hit.snippet,
+                "spider_user_agent": user_agent,
+                "spider_status": status,
+                "browser_user_agent": self.ctx.config.crawl.user_agent,
+                "spider_version": spider,
+                "browser_version": browser,
+                "indicator": Indicator.SERIOUS_ERRORS.value,
+            },
+        )
+
+    # -- outbound links ---------------------------------------------------------------------------
+    def _collect_outbound(self, page: Page) -> None:
+        if not self.opts.outbound:
+            return
+        for link in page.links:
+            if link.url is None or link.tag not in ("a", "area"):
+                continue
+            host = host_of(link.url)
+            if not host or benign_host(host, self.options):
+                continue
+            target = self.outbound.get(link.url)
+            if target is None:
+                if len(self.outbound) >= self.opts.outbound_max_targets:
+                    self.outbound_over_cap += 1
+                    continue
+                target = self.outbound[link.url] = OutboundTarget(link.url)
+            target.add_source(page.url, link.text, MAX_SOURCES_PER_TARGET)
+
+    def on_link_checked(self, url: str, result: FetchResult) -> None:
+        """Scan the crawl's own capped GET of an external page (no second request)."""
+        target = self.outbound.get(url)
+        if target is not None and target.verdict is None and result.method == "GET":
+            target.verdict = scan_external(result, self.options)
+
+    async def _scan_remaining(self, fetcher: Fetcher) -> None:
+        """Fetch, once each, the external targets the crawl did not check (link check off)."""
+
+        async def scan(target: OutboundTarget) -> None:
+            res = await fetcher.fetch(target.url, max_bytes=EXTERNAL_PAGE_BYTES, retries=1)
+            self.outbound_fetched += 1
+            target.verdict = scan_external(res, self.options)
+
+        pending = [t for t in self.outbound.values() if t.verdict is None]
+        # The fetcher's per-host slots keep this polite; the batches only bound the tasks in flight.
+        for start in range(0, len(pending), 32):
+            await asyncio.gather(*(scan(t) for t in pending[start : start + 32]))
+
+    def _outbound_finding(self, target: OutboundTarget, homepage: str | None) -> Finding:
+        verdict = target.verdict
+        assert verdict is not None
+        sources = list(target.sources)
+        anchor = next((t for t in target.sources.values() if t), "")
+        on_home = homepage is not None and homepage in target.sources
+        label = f"“{anchor[:40]}”" if anchor else ""
+        where = "首页" if on_home else ""
+        message = (
+            f"外链指向违规内容：{where}外部链接{label}（{target.url}）的目标页面现含违规词"
+            f"“{'、'.join(verdict.terms[:8])}”"
+        )
+        if verdict.title:
+            message += f"（页面标题：“{verdict.title[:60]}”）"
+        message += "，疑为域名过期后被违规网站接管，请立即删除该链接"
+        if target.source_count > 1:
+            message += f"；共{target.source_count}个页面引用该链接，如 {sources[0]}"
+        elif sources:
+            message += f"；所在页面：{sources[0]}"
+        return Finding(
+            duty=self.name,
+            kind="outbound_spam",
+            severity=Severity.VETO,
+            site=self.ctx.site.id,
+            identity=target.url,
+            url=target.url,
+            unit=next(
+                (u for u in (self._unit(s) for s in sources) if u and u != self.ctx.site.unit),
+                self._unit(sources[0]) if sources else self.ctx.site.unit,
+            ),
+            sources=tuple(sources),
+            message=message,
+            evidence={
+                "target": target.url,
+                "final_url": verdict.final_url,
+                "status": verdict.status,
+                "title": verdict.title,
+                "terms": list(verdict.terms),
+                "title_terms": list(verdict.title_terms),
+                "source_count": target.source_count,
+                "sources": [{"url": u, "text": t} for u, t in target.sources.items()],
+                "indicator": Indicator.SERIOUS_ERRORS.value,
+            },
+        )
+
+    # -- defacement -------------------------------------------------------------------------------
+    def _defacement(self, page: Page, hits: list[DarkLinkHit]) -> list[DarkLinkHit]:
+        """Compare the homepage head with the saved baseline; returns ``hits`` minus what it reports."""
+        current = head_signature(page.html, page.final_url, self.options)
+        saved = self.ctx.memory.get(HOMEPAGE_MEMORY)
+        if saved is None:
+            signals = defacement_changes(None, current, self.options)
+            known_domains = set(current["external_domains"])
+            known_terms = [] if current["head_hijacked"] else list(current["head_spam_terms"])
+        else:
+            baseline = {
+                **saved.get("signature", {}),
+                "external_domains": saved.get("known_domains", []),
+                "head_spam_terms": saved.get("known_terms", []),
+            }
+            signals = defacement_changes(baseline, current, self.options)
+            flagged = {d for s in signals for d in s.domains}
+            # New domains stay "new" (and their findings open) until removed or marked 误报.
+            known_domains = set(saved.get("known_domains", [])) | (set(current["external_domains"]) - flagged)
+            known_terms = list(saved.get("known_terms", []))
+        self.ctx.memory.put(
+            HOMEPAGE_MEMORY,
+            {
+                "homepage": page.url,
+                "signature": current,
+                "known_domains": sorted(known_domains),
+                "known_terms": known_terms,
+            },
+        )
+        previous_title = (saved or {}).get("signature", {}).get("title")
+        for signal in signals:
+            if signal.kind == "head_spam":
+                self._add(
+                    self._defacement_finding(
+                        page,
+                        f"{page.url}#head",
+                        Severity.VETO,
+                        signal.message,
+                        current,
+                        previous_title,
+                        terms=signal.terms,
+                    )
+                )
+                # The engine's head-hijack hit says the same thing: one finding, not two.
+                hits = [h for h in hits if h.kind != "head_hijack"]
+            else:
+                for domain in signal.domains:
+                    extra = "（可疑域名）" if domain in signal.suspicious else ""
+                    message = f"首页新增外部链接域名 {domain}{extra}，上次检测时不存在"
+                    links = _links_to(page, domain)
+                    if links:
+                        message += f"，链接：{'、'.join(f'“{t}”' if t else u for u, t in links[:3])}"
+                    message += "；请确认是否为本单位添加（疑似被篡改）"
+                    self._add(
+                        self._defacement_finding(
+                            page,
+                            f"{page.url}#domain:{domain}",
+                            Severity.WARNING,
+                            message,
+                            current,
+                            previous_title,
+                            domain=domain,
+                        )
+                    )
+        return hits
+
+    def _defacement_finding(
+        self,
+        page: Page,
+        identity: str,
+        severity: Severity,
+        message: str,
+        current: dict[str, Any],
+        previous_title: str | None,
+        *,
+        terms: tuple[str, ...] = (),
+        domain: str | None = None,
+    ) -> Finding:
+        if severity == Severity.VETO and not message.startswith("首页"):
+            message = f"首页疑似被篡改：{message}"
+        return Finding(
+            duty=self.name,
+            kind="defacement",
+            severity=severity,
+            site=self.ctx.site.id,
+            identity=identity,
+            url=page.url,
+            unit=self.ctx.site.unit,
+            sources=(page.url,),
+            message=message,
+            evidence={
+                "page": page.url,
+                "title": current.get("title", ""),
+                "previous_title": previous_title,
+                "keywords": current.get("keywords", "")[:300],
+                "description": current.get("description", "")[:300],
+                "terms": list(terms),
+                "domain": domain,
+                "links": [{"url": u, "text": t} for u, t in _links_to(page, domain)[:10]] if domain else [],
+                "indicator": Indicator.SERIOUS_ERRORS.value,
+            },
+        )
+
+    # -- results ----------------------------------------------------------------------------------
+    async def finish(self, report: CrawlReport, fetcher: Fetcher) -> list[Finding]:
+        """Outbound decay (fetching what the crawl did not), then every finding and the W1 figure."""
+        if self.opts.outbound and report.unreachable is None:
+            await self._scan_remaining(fetcher)
+        # A link already reported as hidden / cloaked on a page is not reported again as outbound decay
+        # from that page: one problem, one finding.
+        reported = {
+            (f.evidence["page"], f.evidence["target"])
+            for f in self._findings.values()
+            if f.kind in ("dark_link", "cloaking") and f.evidence.get("target")
+        }
+        for target in self.outbound.values():
+            if target.verdict is None or not target.verdict.is_spam(self.opts.outbound_min_terms):
+                continue
+            hidden_on = [s for s in target.sources if (s, target.url) in reported]
+            if hidden_on:
+                for s in hidden_on:
+                    del target.sources[s]
+                target.source_count -= len(hidden_on)
+                if target.source_count <= 0:
+                    continue
+            self._add(self._outbound_finding(target, self._homepage))
+        findings = sorted(self._findings.values(), key=lambda f: (f.kind, f.identity))
+        self._counts = self._figures(report, findings)
+        return findings
+
+    def _figures(self, report: CrawlReport, findings: list[Finding]) -> dict[str, Any]:
+        veto = [f for f in findings if f.severity == Severity.VETO]
+        pages = {s for f in veto for s in f.sources}
+        site = self.ctx.site
+        if report.unreachable is not None or self.pages_analysed == 0:
+            verdict, figure = Verdict.UNKNOWN, "网站无法访问，未完成暗链检测"
+        elif veto:
+            verdict = Verdict.FAIL
+            figure = (
+                f"发现暗链/违规外链{len(veto)}处（涉及{len(pages)}个页面，共检测{self.pages_analysed}个页面）"
+            )
+        else:
+            verdict, figure = Verdict.PASS, f"未发现暗链（共检测{self.pages_analysed}个页面）"
+        status = IndicatorStatus(
+            indicator=Indicator.SERIOUS_ERRORS,
+            subject=site.id,
+            subject_name=site.name,
+            verdict=verdict,
+            figure=figure,
+            threshold="发现1处暗链或违规外链即单项否决",
+            value=float(len(veto)) if verdict != Verdict.UNKNOWN else None,
+        )
+        by_kind: dict[str, int] = {}
+        for f in findings:
+            by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
+        scanned = sum(1 for t in self.outbound.values() if t.verdict is not None and t.verdict.ok)
+        return {
+            "darklinks": {
+                "pages_analysed": self.pages_analysed,
+                "dark_links": len(veto),
+                "by_kind": by_kind,
+                "stylesheets_and_scripts_fetched": self.resources.fetched,
+                "resources_unavailable": sorted(self.resources.unavailable)[:20],
+                "resources_truncated": sorted(self.resources.truncated)[:20],
+                "spider_fetches": self.spider_fetches,
+                "spider_failed": sorted(self._spider_failed)[:20],
+                "outbound_targets": len(self.outbound),
+                "outbound_scanned": scanned,
+                "outbound_fetched_by_check": self.outbound_fetched,
+                "outbound_over_cap": self.outbound_over_cap,
+            },
+            "indicators": [status.as_dict()],
+        }
+
+    def counts(self) -> dict[str, Any]:
+        """The W1 indicator and the check's own figures (see ``_figures``)."""
+        return self._counts
+
+    def observed_all(self) -> bool:
+        """Every stylesheet, script, spider copy and external page it needed was read."""
+        return (
+            not self.resources.unavailable
+            and not self._spider_failed
+            and not self.outbound_over_cap
+            and all(t.verdict is not None and t.verdict.ok for t in self.outbound.values())
+        )
+
+    def cleared(self, report: CrawlReport, identity: str) -> bool:
+        """Fixed for sure: its page was analysed with every input this run, or its target re-read."""
+        target = self.outbound.get(identity)
+        if target is not None:
+            return target.verdict is not None and target.verdict.ok
+        page = re.split(r"->|#(?=head$|cloaking$|domain:)", identity, maxsplit=1)[0]
+        return page in self._complete_pages and page not in self._spider_failed
+
+
+def _version_summary(html: str, page_url: str, options: DarkLinkOptions) -> dict[str, Any]:
+    """A bounded description of one version of a page, kept as cloaking evidence."""
+    sig = head_signature(html, page_url, options)
+    return {
+        "title": sig["title"][:120],
+        "bytes": len(html.encode("utf-8", "replace")),
+        "external_domains": sig["external_domains"][:EVIDENCE_LINKS],
+        "head_spam_terms": sig["head_spam_terms"],
+    }
+
+
+def _links_to(page: Page, domain: str | None) -> list[tuple[str, str]]:
+    if not domain:
+        return []
+    out: list[tuple[str, str]] = []
+    for link in page.links:
+        if link.url and host_of(link.url) == domain and (link.url, link.text) not in out:
+            out.append((link.url, link.text))
+    return out
