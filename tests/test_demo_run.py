@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 
+import openpyxl
 import yaml
 
 from monitor.clock import FixedClock
@@ -56,7 +58,7 @@ async def test_demo_crawl_reports_exactly_the_planted_dead_links(tmp_path: Path,
 
 
 async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
-    """What the README's first command ends with: a finished demo run and its findings in SQLite."""
+    """What the README's first command ends with: a finished demo run, its findings, and a bulletin."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -69,7 +71,7 @@ async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
         "--port",
         "0",
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": str(REPO), "MONITOR_REPORTS": str(tmp_path / "reports")},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -78,3 +80,14 @@ async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, err.decode()[-2000:]
     assert f"findings: {len(EXPECTED['dead_links'])} new" in text
     assert "首页链接“学习教育专题”无法访问：HTTP 404" in text
+    # The bulletin for the week of the run, which is still running: the path is printed.
+    (folder,) = (tmp_path / "reports").iterdir()
+    assert re.fullmatch(r"\d{4}-W\d{2}", folder.name)
+    assert f"{folder / 'bulletin.html'}" in text
+    html = (folder / "bulletin.html").read_text(encoding="utf-8")
+    assert "首页链接“学习教育专题”无法访问" in html and "本周监测尚未结束" in html
+    assert "http://www.shixian.gov.cn/ztzl/2021/xxjy/index.html" in html
+    assert "学习教育专题" in (folder / "bulletin.txt").read_text(encoding="utf-8")
+    wb = openpyxl.load_workbook(folder / "findings.xlsx")
+    urls = {row[6] for row in wb["问题清单"].iter_rows(min_row=2, values_only=True)}
+    assert urls == {d["url"] for d in EXPECTED["dead_links"]}  # the workbook lists every planted dead link

@@ -1,17 +1,18 @@
 """The bulletin as an email: multipart/mixed [alternative [text, html], findings.xlsx].
 
 Built with the stdlib's EmailMessage and policy SMTP (CRLF line ends, RFC 2047 encoded Chinese subject
-and sender name, RFC 2231 encoded attachment name). The attachment's Content-Type also carries the name
-as an RFC 2047 encoded word: not in the standard, but it is what Outlook writes itself and what older
-Outlook and Foxmail versions read, while Gmail/Thunderbird use the RFC 2231 form. Bodies are base64 so
-no server or relay has to handle 8-bit text or over-long lines of inlined CSS.
+and sender name, RFC 2231 encoded attachment name). The attachment name is kept short enough
+(``2026-W48问题清单.xlsx``) for a single ``filename*=utf-8''…`` parameter: RFC 2231 *continuations*
+(``filename*0*=…; filename*1*=…``), which the stdlib emits for longer names, are where older Outlook and
+Foxmail versions show a garbled name. (Adding an RFC 2047 ``name=`` to Content-Type is not possible with
+this policy: the stdlib refolds that header and breaks the long XLSX media type.) Bodies are base64 so no
+server or relay has to handle 8-bit text or over-long lines of inlined CSS.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from email import policy
-from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
@@ -24,7 +25,7 @@ XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.she
 
 def attachment_name(b: Bulletin) -> str:
     """Chinese file name of the workbook as the office sees it in the mail."""
-    return f"{b.week.year}年第{b.week.week}周监测问题清单.xlsx"
+    return f"{b.week.label}问题清单.xlsx"
 
 
 def build_message(
@@ -52,6 +53,4 @@ def build_message(
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     name = attachment_name(b)
     msg.add_attachment(xlsx, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=name)
-    part = msg.get_payload()[-1]
-    part.set_param("name", Header(name, "utf-8").encode(maxlinelen=10_000))
     return msg

@@ -292,6 +292,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
     # What counts as "before the end": the week's end, or — for the running week — everything recorded
     # up to and including this instant (a run finished "now" belongs to the bulletin rendered now).
     cut = end if now >= end else now + timedelta(microseconds=1)
+    last_day = (cut - timedelta(microseconds=1)).date()  # Sunday for a finished week: days open, 逾期
     opts = config.bulletin
     calendar = WorkdayCalendar(opts.workdays.holidays, opts.workdays.makeup_workdays)
     trend_weeks = [week.shift(-i) for i in reversed(range(opts.trend_weeks))]
@@ -320,8 +321,8 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
         deadline = calendar.add_workdays(first_seen.date(), opts.deadline_working_days)
         fixed_at = None
         if _state_at(events, cut) == "open":
-            status = STATUS_OVERDUE if as_of.date() > deadline else STATUS_OPEN
-            days = (as_of.date() - first_seen.date()).days
+            status = STATUS_OVERDUE if last_day > deadline else STATUS_OPEN
+            days = (last_day - first_seen.date()).days
         else:
             resolutions = [at for at, ev in events if ev == "resolved" and start <= at < cut]
             if not resolutions:
