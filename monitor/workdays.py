@@ -19,6 +19,7 @@ class WorkdayCalendar:
     def __init__(self, holidays: Iterable[date] = (), makeup_workdays: Iterable[date] = ()) -> None:
         self.holidays = frozenset(holidays)
         self.makeup_workdays = frozenset(makeup_workdays)
+        self._memo: dict[tuple[date, int], date] = {}
 
     def is_workday(self, day: date) -> bool:
         """A make-up workday works; a holiday does not; otherwise Monday to Friday."""
@@ -32,7 +33,14 @@ class WorkdayCalendar:
         """The ``count``-th working day after ``start`` (``start`` itself is not counted).
 
         Issued on Friday with 1 working day → the next Monday (or later when Monday is a holiday).
+        Memoised: a bulletin asks for the same few start days thousands of times.
         """
+        key = (start, count)
+        if key not in self._memo:
+            self._memo[key] = self._add(start, count)
+        return self._memo[key]
+
+    def _add(self, start: date, count: int) -> date:
         if count < 0:
             raise ValueError("count must not be negative")
         day = start

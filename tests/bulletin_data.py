@@ -14,6 +14,7 @@ The ``newmedia`` and ``availability`` duties never run.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from monitor.clock import SHANGHAI, FixedClock
 from monitor.config import Config, config_from_mapping
@@ -143,3 +144,13 @@ def fill_store(store: Store) -> FixedClock:
     _run(store, clock, "columns", [F], {"columns_checked": 42, "census": CENSUS})
     _run(store, clock, "darkweb", [G], {})
     return FixedClock(datetime(2026, 11, 30, 0, 10), SHANGHAI)
+
+
+def problem_rows(wb: Any) -> list[tuple[Any, ...]]:
+    """Every problem row of a findings.xlsx workbook: the rows of each per-duty sheet."""
+    rows = []
+    for ws in wb.worksheets:
+        header = [c.value for c in ws[1]]
+        if header and header[-1] == "问题编号":
+            rows.extend(r for r in ws.iter_rows(min_row=2, values_only=True) if r[14])
+    return rows

@@ -15,7 +15,20 @@ from monitor.bulletin.render import inline_css, render_html
 from monitor.clock import SHANGHAI, FixedClock
 from monitor.isoweek import IsoWeek
 from monitor.store import Store
-from tests.bulletin_data import FORMULA, HOSTILE_TITLE, A, B, C, D, E, F, G, bulletin_config, fill_store
+from tests.bulletin_data import (
+    FORMULA,
+    HOSTILE_TITLE,
+    A,
+    B,
+    C,
+    D,
+    E,
+    F,
+    G,
+    bulletin_config,
+    fill_store,
+    problem_rows,
+)
 
 W48 = IsoWeek(2026, 48)
 
@@ -105,7 +118,7 @@ def test_hostile_page_text_stays_inert_everywhere(store: Store, tmp_path: Path) 
     assert HOSTILE_TITLE in text  # plain text shows it as it is …
     assert "\x1b" not in text and "\\x1b[31m" in text  # … but control characters are made inert
     wb = openpyxl.load_workbook(report.xlsx)
-    cells = {c.value: c for row in wb["问题清单"].iter_rows(min_row=2) for c in row}
+    cells = {c.value: c for row in wb["栏目更新检查"].iter_rows(min_row=2) for c in row}
     assert cells[FORMULA].data_type == "s"  # a formula-looking message stays text
 
 
@@ -115,23 +128,22 @@ def test_workbook_holds_every_finding_with_frozen_filtered_headers(store: Store,
     assert report.folder == tmp_path / "reports" / "2026-W48"
     assert {p.name for p in report.folder.iterdir()} == {"bulletin.html", "bulletin.txt", "findings.xlsx"}
     wb = openpyxl.load_workbook(report.xlsx)
-    assert wb.sheetnames[:2] == ["汇总", "问题清单"]
-    assert {
+    # A summary sheet, then one sheet per duty (in the bulletin's duty order), then the tables.
+    assert wb.sheetnames == [
+        "汇总",
         "链接可用性检测（死链）",
         "栏目更新检查",
         "darkweb",
+        "单位排名",
+        "单项否决指标",
         "网站普查信息统计表",
         "新媒体普查信息统计表",
-    } <= set(wb.sheetnames)
-    listed = {row[14] for row in wb["问题清单"].iter_rows(min_row=2, values_only=True)}
-    assert listed == {f.fingerprint for f in (A, B, D, E, F, G)}
-    per_duty = {
-        row[14]
-        for name in ("链接可用性检测（死链）", "栏目更新检查", "darkweb")
-        for row in wb[name].iter_rows(min_row=2, values_only=True)
-    }
-    assert per_duty == listed
-    header = [c.value for c in wb["问题清单"][1]]
+    ]
+    rows = problem_rows(wb)
+    assert sorted(r[14] for r in rows) == sorted(f.fingerprint for f in (A, B, D, E, F, G))
+    assert sorted(r[0] for r in rows) == list(range(1, 7))  # 序号 as in the bulletin's 附件 list
+    assert {r[14] for r in wb["栏目更新检查"].iter_rows(min_row=2, values_only=True)} == {F.fingerprint}
+    header = [c.value for c in wb["链接可用性检测（死链）"][1]]
     assert header[:9] == [
         "序号",
         "单位",
@@ -145,7 +157,7 @@ def test_workbook_holds_every_finding_with_frozen_filtered_headers(store: Store,
     ]
     for ws in wb.worksheets:
         assert ws.freeze_panes is not None and ws.auto_filter.ref, ws.title
-    statuses = {row[14]: row[11] for row in wb["问题清单"].iter_rows(min_row=2, values_only=True)}
+    statuses = {row[14]: row[11] for row in rows}
     assert statuses[A.fingerprint] == "逾期" and statuses[B.fingerprint] == "已整改"
     census = list(wb["网站普查信息统计表"].iter_rows(min_row=2, values_only=True))
     assert census[0][1:6] == ("示例县人民政府门户网站", "部门动态", "县教育局", "动态要闻类", "2026-10-28")

@@ -34,7 +34,7 @@ from monitor.config import Config
 from monitor.isoweek import IsoWeek
 from monitor.outbox import Outbox
 from monitor.store import Store
-from tests.bulletin_data import A, B, D, E, F, G, bulletin_config, fill_store
+from tests.bulletin_data import A, B, D, E, F, G, bulletin_config, fill_store, problem_rows
 
 W48 = IsoWeek(2026, 48)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -119,7 +119,7 @@ def test_bulletin_arrives_as_multipart_with_chinese_names_and_the_full_workbook(
     )  # … without continuations
     assert attachment.get_content_type() == XLSX
     wb = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
-    listed = {row[14] for row in wb["问题清单"].iter_rows(min_row=2, values_only=True)}
+    listed = {row[14] for row in problem_rows(wb)}
     assert listed == {f.fingerprint for f in (A, B, D, E, F, G)}
     assert report.eml.read_bytes() == raw.replace(b"\r\n", b"\r\n")  # the .eml is what was sent
     assert (

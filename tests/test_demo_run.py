@@ -17,6 +17,7 @@ from monitor.demo.runner import demo_config
 from monitor.demo.server import start_demo_server
 from monitor.runner import run_duty
 from monitor.store import Store
+from tests.bulletin_data import problem_rows
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load((REPO / "monitor" / "demo" / "expected.yaml").read_text(encoding="utf-8"))
@@ -89,5 +90,5 @@ async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
     assert "http://www.shixian.gov.cn/ztzl/2021/xxjy/index.html" in html
     assert "学习教育专题" in (folder / "bulletin.txt").read_text(encoding="utf-8")
     wb = openpyxl.load_workbook(folder / "findings.xlsx")
-    urls = {row[6] for row in wb["问题清单"].iter_rows(min_row=2, values_only=True)}
+    urls = {row[6] for row in problem_rows(wb)}
     assert urls == {d["url"] for d in EXPECTED["dead_links"]}  # the workbook lists every planted dead link

@@ -1,5 +1,6 @@
-"""The bulletin's workbook (findings.xlsx): summary, the full problem list, one sheet per duty, rankings,
-veto indicators and the census (网站普查信息统计表). Written with openpyxl in write-only (streaming) mode.
+"""The bulletin's workbook (findings.xlsx): a summary sheet, one sheet per duty holding every problem of
+the 附件 list (same 序号), rankings, veto indicators and the census (网站普查信息统计表). Written with
+openpyxl in write-only (streaming) mode.
 
 Every sheet has a frozen header and an auto-filter. Text from crawled pages is made inert (control
 characters would make the file unreadable) and never becomes a formula: a cell starting with "=" is
@@ -159,21 +160,19 @@ def write_workbook(b: Bulletin, path: Path) -> None:
             summary.append([f"（{c.label}：{c.state_zh}）", c.label, None, None, None, None, None])
     summary.close()
 
-    everything = _Sheet(wb, "问题清单", PROBLEM_HEADER)
-    for p in b.problems:
-        everything.append(_problem_row(p, p.seq))
-    if not b.problems:
-        everything.append(["", "无"])
-    everything.close()
-
+    # One sheet per duty; 序号 is the row's number in the bulletin's 附件 list, so both can be matched.
     by_duty: dict[str, list[Problem]] = {}
     for p in b.problems:
         by_duty.setdefault(p.duty, []).append(p)
     for duty in sorted(by_duty, key=duty_order):
         sheet = _Sheet(wb, duty_label(duty), PROBLEM_HEADER)
-        for i, p in enumerate(by_duty[duty], start=1):
-            sheet.append(_problem_row(p, i))
+        for p in sorted(by_duty[duty], key=lambda p: p.seq):
+            sheet.append(_problem_row(p, p.seq))
         sheet.close()
+    if not b.problems:
+        empty = _Sheet(wb, "问题清单", PROBLEM_HEADER)
+        empty.append(["", "无"])
+        empty.close()
 
     ranking = _Sheet(
         wb,
