@@ -418,3 +418,105 @@ def demo(app: AppContext, port: int, serve: bool) -> None:
     from monitor.demo.runner import run_demo
 
     raise SystemExit(run_demo(app, port=port, serve=serve))
+
+
+# -- the weekly bulletin and its mail -----------------------------------------------------------------
+@main.group("report")
+def report_group() -> None:
+    """Render the weekly bulletin (通报)."""
+
+
+@report_group.command("weekly")
+@click.option("--week", "week_text", help="ISO week, e.g. 2026-W48 (default: the last complete week).")
+@click.option("--send", is_flag=True, help="Queue the bulletin in the outbox and send it to the recipients.")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False),
+    help="Reports folder (default: bulletin.reports_dir, i.e. reports/ next to config.yaml).",
+)
+@click.pass_obj
+def report_weekly(app: AppContext, week_text: str | None, send: bool, output_dir: str | None) -> None:
+    """Render the bulletin for an ISO week into reports/<year>-W<week>/ (and send it with --send)."""
+    from monitor.bulletin.publish import render_report, send_report
+    from monitor.isoweek import IsoWeek, last_complete_week
+
+    config, clock = app.config, app.clock()
+    try:
+        week = IsoWeek.parse(week_text) if week_text else last_complete_week(clock.now())
+    except ValueError as exc:
+        fail_usage(str(exc))
+        return
+    if send and not config.bulletin.recipients:
+        fail_usage("bulletin.recipients is empty: add the addresses the bulletin goes to in config.yaml")
+    with app.store() as store:
+        try:
+            report = render_report(store, config, week, clock, Path(output_dir) if output_dir else None)
+        except ValueError as exc:
+            fail_usage(str(exc))
+            return
+    b = report.bulletin
+    state = "（本周尚未结束）" if b.incomplete else ""
+    click.echo(f"{b.title}{state}")
+    click.echo(
+        f"  {b.totals['open']} open ({b.totals['new']} new, {b.totals['overdue']} overdue), "
+        f"{b.totals['fixed']} fixed this week"
+    )
+    for path in (report.html, report.text, report.xlsx):
+        click.echo(f"  {path}")
+    if not send:
+        return
+    delivery = asyncio.run(send_report(report, config, clock, config.outbox_path(app.database)))
+    entry = delivery.entry
+    click.echo(f"  {report.eml}")
+    if entry.status == "sent" and not delivery.queued_now and entry.attempts and entry.sent_at:
+        click.echo(f"mail {entry.key}: sent {entry.sent_at} to {len(entry.recipients)} recipient(s)")
+    if entry.status != "sent":
+        click.echo(
+            f"mail {entry.key}: {entry.status} after {entry.attempts} attempt(s): {inert(entry.last_error)}; "
+            "it stays in the outbox (monitor mail flush)",
+            err=True,
+        )
+        raise SystemExit(EXIT_FAILED)
+
+
+@main.group("mail")
+def mail_group() -> None:
+    """The outbox of bulletin emails."""
+
+
+def _outbox(app: AppContext) -> Any:
+    from monitor.outbox import Outbox
+
+    return Outbox(app.config.outbox_path(app.database))
+
+
+@mail_group.command("status")
+@click.pass_obj
+def mail_status(app: AppContext) -> None:
+    """Show every message in the outbox: queued, sent or failed, with attempts and the last error."""
+    outbox = _outbox(app)
+    entries = outbox.entries()
+    click.echo(f"outbox: {outbox.folder}")
+    for e in entries:
+        when = f"sent {e.sent_at}" if e.status == "sent" else f"next try {e.next_attempt_at or 'now'}"
+        click.echo(
+            f"  {e.key}  {e.status:<6}  attempts {e.attempts}  {len(e.recipients)} recipient(s)  {when}"
+        )
+        if e.last_error:
+            click.echo(f"      last error: {inert(e.last_error)}")
+    counts = {s: sum(1 for e in entries if e.status == s) for s in ("queued", "failed", "sent")}
+    click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+
+
+@mail_group.command("flush")
+@click.pass_obj
+def mail_flush(app: AppContext) -> None:
+    """Try to send every queued or failed message now (exit 3 if any is still unsent)."""
+    config, clock = app.config, app.clock()
+    outbox = _outbox(app)
+    results = asyncio.run(outbox.flush(config.bulletin.smtp, clock, base_dir=Path(config.base_dir)))
+    for e in results:
+        click.echo(f"  {e.key}: {e.status}" + (f" ({inert(e.last_error)})" if e.last_error else ""))
+    unsent = [e for e in results if e.status != "sent"]
+    click.echo(f"{len(results) - len(unsent)} sent, {len(unsent)} still in the outbox")
+    raise SystemExit(EXIT_FAILED if unsent else EXIT_OK)

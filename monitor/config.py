@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import os
 import re
+import string
 from collections.abc import Mapping
+from datetime import date
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -25,6 +28,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -402,6 +406,120 @@ class DarkLinks(Model):
     )
 
 
+def _email_address(value: str) -> str:
+    _name, addr = parseaddr(value)
+    local, _, domain = addr.rpartition("@")
+    if not local or not domain or " " in addr:
+        raise ValueError(f"not an email address: {value!r}")
+    return value
+
+
+def _placeholders(allowed: frozenset[str]) -> Any:
+    """A validator: a str.format template using only the ``allowed`` placeholders."""
+
+    def check(value: str) -> str:
+        try:
+            names = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+        except ValueError as exc:
+            raise ValueError(f"bad template ({exc})") from exc
+        unknown = names - allowed
+        if unknown:
+            raise ValueError(
+                f"unknown placeholder(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(allowed))}"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+EmailAddress = Annotated[str, AfterValidator(_email_address)]
+TitleTemplate = Annotated[str, _placeholders(frozenset({"issuer", "year", "week"}))]
+RectificationText = Annotated[str, _placeholders(frozenset({"deadline", "days", "issuer"}))]
+
+
+class Smtp(Model):
+    """How bulletins are sent: an SMTP submission server. The password only comes from the environment."""
+
+    host: str = "localhost"
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="starttls (port 587), tls = implicit TLS (port 465), none (port 25)."
+    )
+    username: str | None = None
+    password_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable holding the SMTP password.",
+        validate_default=True,
+    )
+    sender: EmailAddress = "govsite-monitor <monitor@localhost>"
+    ca_file: str | None = Field(
+        default=None, description="PEM bundle trusted for the server's certificate (private CAs)."
+    )
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    retries: int = Field(default=2, ge=0, le=10, description="Immediate retries when sending with --send.")
+    retry_backoff_seconds: float = Field(default=5.0, ge=0)
+    max_backoff_seconds: float = Field(
+        default=3600.0, ge=0, description="Longest wait before the outbox tries a failed message again."
+    )
+
+    @field_validator("password_env")
+    @classmethod
+    def _password_with_username(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("username") and not value:
+            raise ValueError("a username needs password_env (the password only comes from the environment)")
+        return value
+
+
+class WorkCalendar(Model):
+    """Chinese working days: weekends are off, except 调休 make-up workdays; holidays are off.
+
+    The State Council publishes the holiday schedule every December, so the office enters it here.
+    """
+
+    holidays: tuple[date, ...] = ()
+    makeup_workdays: tuple[date, ...] = ()
+
+
+DEFAULT_RECTIFICATION = (
+    "请各单位对照附件问题清单逐项核查整改，于{deadline}前（{days}个工作日内）完成整改，"
+    "并将整改情况报送{issuer}。",
+    "各单位要落实网站内容保障责任，加强日常巡查，确保栏目信息及时更新、链接有效可用，杜绝严重表述错误。",
+    "逾期未整改或同类问题反复出现的，将在下期通报中予以重点通报。",
+)
+
+
+class Bulletin(Model):
+    """The weekly bulletin (通报): who issues it, to whom, the 整改 rules, and how it is delivered."""
+
+    issuer: str = "县人民政府办公室"
+    addressees: tuple[str, ...] = ("各乡镇人民政府", "县直各部门")
+    title: TitleTemplate = "{issuer}关于{year}年第{week}周政府网站与政务新媒体监测情况的通报"
+    basis: str = "《政府网站与政务新媒体检查指标》（国办秘函〔2019〕19号）"
+    rectification: tuple[RectificationText, ...] = DEFAULT_RECTIFICATION
+    deadline_working_days: int = Field(default=10, ge=1, le=60)
+    workdays: WorkCalendar = WorkCalendar()
+    contact: str | None = Field(default=None, description="联系人及电话, printed at the end.")
+    recipients: tuple[EmailAddress, ...] = ()
+    reports_dir: str = Field(default="reports", description="Rendered bulletins (relative to config file).")
+    outbox_dir: str | None = Field(default=None, description="Outbox folder; default: next to the database.")
+    trend_weeks: int = Field(default=8, ge=2, le=52)
+    listed_per_type: int = Field(
+        default=30, ge=1, description="Problems listed per type in section 二 (all are in the 附件)."
+    )
+    mail_list_limit: int = Field(
+        default=300, ge=0, description="Rows of the 附件 problem list in the mail body; the XLSX has all."
+    )
+    smtp: Smtp = Smtp()
+
+    @field_validator("addressees")
+    @classmethod
+    def _some_addressee(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one addressee is needed")
+        return value
+
+
 class Storage(Model):
     """Where the SQLite database lives (relative paths are relative to the config file)."""
 
@@ -573,6 +691,7 @@ class Config(Model):
     units: tuple[Unit, ...] = ()
     newmedia: NewMedia = NewMedia()
     columns: Columns = Columns()
+    bulletin: Bulletin = Bulletin()
     base_dir: str = Field(
         default=".", exclude=True, description="Set by the loader: the config file's folder."
     )
@@ -628,6 +747,19 @@ class Config(Model):
         """Absolute database path (relative paths resolve against the config file's folder)."""
         path = Path(self.storage.database)
         return path if path.is_absolute() else Path(self.base_dir) / path
+
+    @property
+    def reports_path(self) -> Path:
+        """Folder of rendered bulletins (relative paths resolve against the config file's folder)."""
+        path = Path(self.bulletin.reports_dir)
+        return path if path.is_absolute() else Path(self.base_dir) / path
+
+    def outbox_path(self, database: Path | None = None) -> Path:
+        """The mail outbox folder: configured, or ``outbox/`` next to the database actually used."""
+        if self.bulletin.outbox_dir:
+            path = Path(self.bulletin.outbox_dir)
+            return path if path.is_absolute() else Path(self.base_dir) / path
+        return (database or self.database_path).parent / "outbox"
 
     def site_for_url(self, url: str) -> Site | None:
         """The configured site whose crawl hosts include the URL's host, if any."""

@@ -19,7 +19,7 @@ import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -595,6 +595,44 @@ class Store:
                 ],
                 pk=("site", "kind"),
             )
+
+    # -- reading history (the weekly bulletin) ---------------------------------------------------------
+    def runs_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Finished runs (not ``running``) started in ``[start, end)``, oldest first, JSON decoded."""
+        # Stored stamps carry their offset; compare as instants. The SQL range is only a coarse,
+        # index-friendly prefilter (one day of margin covers any offset), the exact test is in Python.
+        rows = self.db.query(
+            "SELECT * FROM runs WHERE started_at >= ? AND started_at < ? AND status != 'running' ORDER BY id",
+            [iso(start - timedelta(days=1)), iso(end + timedelta(days=1))],
+        )
+        out = []
+        for row in rows:
+            if start <= datetime.fromisoformat(row["started_at"]) < end:
+                row = dict(row)
+                row["checks"] = json.loads(row["checks"] or "[]")
+                row["counts"] = json.loads(row["counts"] or "{}")
+                out.append(row)
+        return out
+
+    def history_since(self, since: datetime) -> tuple[list[dict[str, Any]], dict[str, list[tuple[str, str]]]]:
+        """Findings that may have been open at or after ``since``, and their events ``(at, event)``.
+
+        Ignored findings (误报) are left out entirely: a false positive never belongs in a bulletin.
+        """
+        margin = iso(since - timedelta(days=1))
+        where = "{t}status = 'open' OR ({t}status = 'resolved' AND {t}resolved_at >= ?)"
+        findings = [
+            _decode_finding(r)
+            for r in self.db.query(f"SELECT * FROM findings WHERE {where.format(t='')}", [margin])
+        ]
+        events: dict[str, list[tuple[str, str]]] = {}
+        for fp, at, event in self.db.execute(
+            "SELECT e.fingerprint, e.at, e.event FROM events e "
+            f"JOIN findings f ON f.fingerprint = e.fingerprint WHERE {where.format(t='f.')} ORDER BY e.id",
+            [margin],
+        ):
+            events.setdefault(fp, []).append((at, event))
+        return findings, events
 
     def integrity_ok(self) -> bool:
         """``PRAGMA integrity_check`` says ok."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from pathlib import Path
 
+import openpyxl
 import yaml
 
 from monitor.clock import FixedClock
@@ -15,6 +17,7 @@ from monitor.demo.runner import demo_config
 from monitor.demo.server import start_demo_server
 from monitor.runner import run_duty
 from monitor.store import Store
+from tests.bulletin_data import problem_rows
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load((REPO / "monitor" / "demo" / "expected.yaml").read_text(encoding="utf-8"))
@@ -69,7 +72,7 @@ async def test_demo_crawl_reports_exactly_the_planted_dead_links(tmp_path: Path,
 
 
 async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
-    """What the README's first command ends with: a finished demo run and its findings in SQLite."""
+    """What the README's first command ends with: a finished demo run, its findings, and a bulletin."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -82,7 +85,7 @@ async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
         "--port",
         "0",
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        env={**os.environ, "PYTHONPATH": str(REPO), "MONITOR_REPORTS": str(tmp_path / "reports")},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -92,3 +95,26 @@ async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
     planted = len(EXPECTED["dead_links"]) + len(EXPECTED_DARKLINKS["findings"])
     assert f"findings: {planted} new" in text
     assert "首页链接“学习教育专题”无法访问：HTTP 404" in text
+    # The bulletin for the week of the run, which is still running: the path is printed.
+    (folder,) = (tmp_path / "reports").iterdir()
+    assert re.fullmatch(r"\d{4}-W\d{2}", folder.name)
+    assert f"{folder / 'bulletin.html'}" in text
+    html = (folder / "bulletin.html").read_text(encoding="utf-8")
+    assert "首页链接“学习教育专题”无法访问" in html and "本周监测尚未结束" in html
+    assert "http://www.shixian.gov.cn/ztzl/2021/xxjy/index.html" in html
+    assert "学习教育专题" in (folder / "bulletin.txt").read_text(encoding="utf-8")
+    wb = openpyxl.load_workbook(folder / "findings.xlsx")
+    rows = list(problem_rows(wb))
+    urls = {row[6] for row in rows}
+    assert {d["url"] for d in EXPECTED["dead_links"]} <= urls  # every planted dead link is listed …
+    # … and every open finding of every duty, once (the unit inspection's repeats of column findings
+    # are listed under the column audit).
+    with Store(tmp_path / "d.db") as store:
+        open_rows = list(store.findings(status="open"))
+    columns_keys = {(f["site"], f["kind"], f["identity"]) for f in open_rows if f["duty"] == "columns"}
+    expected = [
+        f
+        for f in open_rows
+        if not (f["duty"] == "units" and (f["site"], f["kind"], f["identity"]) in columns_keys)
+    ]
+    assert len(rows) == len(expected)

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+from monitor.bulletin.publish import render_report
 from monitor.config import Config, config_from_mapping
+from monitor.isoweek import current_week
 from monitor.runner import run_duty
 from monitor.store import Store
 
@@ -93,8 +95,11 @@ async def _demo(app: AppContext, port: int, serve: bool) -> int:
                 results += await run_duty(duty, config, store, clock, progress=app.progress_factory())
             if config.newmedia.accounts:  # the demo county's 15 new-media accounts (rss.shixian.gov.cn)
                 results += await run_duty("newmedia", config, store, clock)
+            # The bulletin for the week of this run (an incomplete week, and the bulletin says so).
+            report = render_report(store, config, current_week(clock.now()), clock)
         print_run_summary(results)
         click.echo(f"\nfindings are in {app.database}: monitor --db {app.database} findings list")
+        click.echo(f"weekly bulletin (通报) for {report.bulletin.week}, this week so far: {report.html}")
         if serve:
             click.echo(f"serving the demo site on 127.0.0.1:{server.port}; Ctrl-C to stop")
             await asyncio.Event().wait()

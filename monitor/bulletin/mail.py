@@ -1,0 +1,56 @@
+"""The bulletin as an email: multipart/mixed [alternative [text, html], findings.xlsx].
+
+Built with the stdlib's EmailMessage and policy SMTP (CRLF line ends, RFC 2047 encoded Chinese subject
+and sender name, RFC 2231 encoded attachment name). The attachment name is kept short enough
+(``2026-W48问题清单.xlsx``) for a single ``filename*=utf-8''…`` parameter: RFC 2231 *continuations*
+(``filename*0*=…; filename*1*=…``), which the stdlib emits for longer names, are where older Outlook and
+Foxmail versions show a garbled name. (Adding an RFC 2047 ``name=`` to Content-Type is not possible with
+this policy: the stdlib refolds that header and breaks the long XLSX media type.) Bodies are base64 so no
+server or relay has to handle 8-bit text or over-long lines of inlined CSS.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from monitor.config import Config
+
+from .model import Bulletin
+
+XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+def attachment_name(b: Bulletin) -> str:
+    """Chinese file name of the workbook as the office sees it in the mail."""
+    return f"{b.week.label}问题清单.xlsx"
+
+
+def build_message(
+    b: Bulletin,
+    config: Config,
+    *,
+    text: str,
+    html: str,
+    xlsx: bytes,
+    now: datetime,
+    key: str,
+) -> EmailMessage:
+    """The complete message for ``config.bulletin.recipients``."""
+    opts = config.bulletin
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["Subject"] = b.title
+    msg["From"] = opts.smtp.sender
+    msg["To"] = ", ".join(opts.recipients)
+    msg["Date"] = format_datetime(now)
+    domain = parseaddr(opts.smtp.sender)[1].rpartition("@")[2] or "localhost"
+    msg["Message-ID"] = make_msgid(idstring=b.week.label, domain=domain)
+    msg["X-Monitor-Week"] = b.week.label
+    msg["X-Monitor-Key"] = key
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    name = attachment_name(b)
+    msg.add_attachment(xlsx, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=name)
+    return msg

@@ -1,0 +1,593 @@
+"""What the bulletin says for one ISO week, computed from the store. No rendering happens here.
+
+Everything is read back from what duties recorded — findings with their event history, and run counts
+(figures, the ``"indicators"`` veto statuses, the ``"census"`` tables) — so a bulletin for a past week
+reads the same whenever it is rendered, and no check is ever re-run or re-computed.
+
+Time: the period is ``[Monday 00:00, next Monday 00:00)`` in the configured zone; ``as_of`` is the end of
+the period, or the run clock's "now" when the week is still running (the bulletin then says so).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from monitor.clock import Clock
+from monitor.config import Config
+from monitor.findings import Severity
+from monitor.indicators import Indicator, IndicatorStatus, Verdict
+from monitor.isoweek import IsoWeek
+from monitor.store import Store
+from monitor.workdays import WorkdayCalendar
+
+from .vocabulary import (
+    DUTIES,
+    FIGURES,
+    OTHER_UNITS,
+    STATUS_FIXED,
+    STATUS_OPEN,
+    STATUS_OVERDUE,
+    UNIT_GROUPS,
+    duty_label,
+    duty_order,
+    problem_type,
+    type_order,
+)
+
+#: Indicators every website row of the veto table shows (未检测 when no duty measured it this week).
+SITE_INDICATORS = (
+    Indicator.SITE_UNAVAILABLE,
+    Indicator.HOMEPAGE_STALE,
+    Indicator.COLUMNS_STALE,
+    Indicator.COLUMNS_OVERDUE,
+    Indicator.COLUMNS_BLANK,
+    Indicator.SERIOUS_ERRORS,
+)
+#: Indicators every new-media account row shows.
+ACCOUNT_INDICATORS = (Indicator.NEWMEDIA_STALE,)
+NO_UNIT = "未归属单位"
+
+
+def cn_date(day: date) -> str:
+    """``2026年11月3日``."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def cn_datetime(moment: datetime) -> str:
+    """``2026年11月3日09:30``."""
+    return f"{cn_date(moment.date())}{moment:%H:%M}"
+
+
+@dataclass
+class Problem:
+    """One row of the problem list (a finding as of the bulletin's ``as_of``)."""
+
+    fingerprint: str
+    duty: str
+    kind: str
+    type_label: str
+    severity: Severity
+    site_name: str
+    unit: str
+    unit_group: str
+    message: str
+    url: str
+    sources: list[str]
+    first_seen: datetime
+    days_open: int
+    deadline: date
+    status: str  # 待整改 / 逾期 / 已整改
+    is_new: bool
+    fixed_at: datetime | None = None
+    seq: int = 0
+
+    @property
+    def is_open(self) -> bool:
+        """Still to be fixed (待整改 or 逾期)."""
+        return self.status != STATUS_FIXED
+
+    @property
+    def duty_label(self) -> str:
+        """Chinese name of the duty that found it."""
+        return duty_label(self.duty)
+
+
+@dataclass
+class DutyCoverage:
+    """Whether a duty ran in the period: the bulletin never reads "no problems" into "not checked"."""
+
+    duty: str
+    label: str
+    runs: int
+    ok_runs: int
+    last_run: datetime | None
+    open_problems: int
+
+    @property
+    def state(self) -> str:
+        """``none`` (未开展), ``failed`` (runs, none successful) or ``ok``."""
+        if self.runs == 0:
+            return "none"
+        return "ok" if self.ok_runs else "failed"
+
+    @property
+    def state_zh(self) -> str:
+        """Chinese description of the coverage."""
+        if self.state == "none":
+            return "本周未开展（无数据）"
+        if self.state == "failed":
+            return f"本周开展{self.runs}次，均未成功完成（无有效数据）"
+        assert self.last_run is not None
+        return f"本周开展{self.runs}次，最近一次{cn_datetime(self.last_run)}"
+
+
+@dataclass
+class TypeSummary:
+    """Counts of one problem type (问题类型)."""
+
+    label: str
+    duty: str
+    open: int = 0
+    new: int = 0
+    still_open: int = 0
+    fixed: int = 0
+    overdue: int = 0
+
+
+@dataclass
+class UnitBlock:
+    """The problems of one unit within one problem type (section 二)."""
+
+    unit: str
+    group: str
+    problems: list[Problem]
+    total: int
+
+
+@dataclass
+class TypeSection:
+    """Section 二 for one problem type: open problems grouped by unit, capped at ``listed`` rows."""
+
+    summary: TypeSummary
+    duty_ran: bool
+    units: list[UnitBlock]
+    not_listed: int
+
+
+@dataclass
+class VetoCell:
+    """One indicator for one subject in the veto table."""
+
+    indicator: str  # Chinese name
+    code: str
+    verdict: Verdict
+    figure: str
+    threshold: str
+
+
+@dataclass
+class VetoSubject:
+    """A website or an account with its indicator statuses."""
+
+    name: str
+    kind: str  # 网站 / 政务新媒体
+    cells: list[VetoCell]
+
+    @property
+    def overall(self) -> Verdict:
+        """不合格 if any fails, else 预警 if any warns, 合格 if all measured and pass, else 未检测."""
+        verdicts = {c.verdict for c in self.cells}
+        for v in (Verdict.FAIL, Verdict.WARN):
+            if v in verdicts:
+                return v
+        return Verdict.PASS if verdicts == {Verdict.PASS} else Verdict.UNKNOWN
+
+
+@dataclass
+class UnitRank:
+    """A unit's open problems, for the ranking."""
+
+    unit: str
+    group: str
+    open: int
+    overdue: int
+    new: int
+
+
+@dataclass
+class TrendPoint:
+    """Open problems per type at the end of one week (or at ``as_of`` for the current one)."""
+
+    week: IsoWeek
+    counts: dict[str, int]
+    total: int
+    partial: bool
+
+
+@dataclass
+class Census:
+    """网站普查信息统计表: every column and account as the columns/newmedia duties last measured them."""
+
+    columns: list[dict[str, Any]] | None  # None: 无数据
+    accounts: list[dict[str, Any]] | None
+
+
+@dataclass
+class Bulletin:
+    """Everything the templates and the workbook show."""
+
+    week: IsoWeek
+    title: str
+    issuer: str
+    addressees: str
+    basis: str
+    start: datetime
+    end: datetime
+    as_of: datetime
+    incomplete: bool
+    issued: date
+    deadline: date
+    deadline_days: int
+    rectification: list[str]
+    contact: str | None
+    sites: int
+    units: int
+    figures: list[tuple[str, int, str]]
+    coverage: list[DutyCoverage]
+    types: list[TypeSummary]
+    sections: list[TypeSection]
+    veto: list[VetoSubject]
+    ranking: list[UnitRank]
+    problems: list[Problem]  # the 附件: open ones, then fixed this week
+    trend: list[TrendPoint]
+    trend_types: list[str]
+    census: Census
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def period_zh(self) -> str:
+        """``2026年11月23日至2026年11月29日``."""
+        return f"{cn_date(self.start.date())}至{cn_date(self.week.sunday)}"
+
+    @property
+    def open_problems(self) -> list[Problem]:
+        """Problems still to be fixed."""
+        return [p for p in self.problems if p.is_open]
+
+    @property
+    def quiet_duties(self) -> list[DutyCoverage]:
+        """Duties that ran successfully and have no open problem."""
+        return [c for c in self.coverage if c.state == "ok" and c.open_problems == 0]
+
+    @property
+    def unchecked_duties(self) -> list[DutyCoverage]:
+        """Duties with no successful run in the period (未开展 / 无数据)."""
+        return [c for c in self.coverage if c.state != "ok"]
+
+
+def _state_at(events: list[tuple[datetime, str]], moment: datetime) -> str | None:
+    """``open``/``resolved`` from the last event before ``moment``; None when not yet found."""
+    state = None
+    for at, event in events:
+        if at >= moment:
+            break
+        state = event
+    if state in ("opened", "reopened"):
+        return "open"
+    return state
+
+
+def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) -> Bulletin:
+    """Compute the bulletin for ``week`` from the store, as of the run clock's now."""
+    now = clock.now()
+    tz = config.tz
+    start, end = week.start(tz), week.end(tz)
+    if now < start:
+        raise ValueError(f"{week} has not started yet")
+    as_of = min(end, now)
+    # What counts as "before the end": the week's end, or — for the running week — everything recorded
+    # up to and including this instant (a run finished "now" belongs to the bulletin rendered now).
+    cut = end if now >= end else now + timedelta(microseconds=1)
+    last_day = (cut - timedelta(microseconds=1)).date()  # Sunday for a finished week: days open, 逾期
+    opts = config.bulletin
+    calendar = WorkdayCalendar(opts.workdays.holidays, opts.workdays.makeup_workdays)
+    trend_weeks = [week.shift(-i) for i in reversed(range(opts.trend_weeks))]
+    findings, raw_events = store.history_since(trend_weeks[0].start(tz))
+    runs = store.runs_between(start, cut)
+
+    site_names = {s.id: s.name for s in config.sites}
+    unit_kinds = {u.name: u.kind for u in config.units}
+    trend_points = [(w, min(w.end(tz), cut)) for w in trend_weeks]
+    trend_counts: list[Counter[str]] = [Counter() for _ in trend_points]
+    problems: list[Problem] = []
+
+    # The monthly unit inspection re-reports the weekly column audit's problems unit by unit: list each
+    # problem once, under the column audit, when both duties saw it.
+    audited = {(r["site"], r["kind"], r["identity"]) for r in findings if r["duty"] == "columns"}
+    findings = [
+        r for r in findings if not (r["duty"] == "units" and (r["site"], r["kind"], r["identity"]) in audited)
+    ]
+    for row in findings:
+        first_seen = datetime.fromisoformat(row["first_seen"]).astimezone(tz)
+        events = [(datetime.fromisoformat(at), ev) for at, ev in raw_events.get(row["fingerprint"], [])]
+        if not events:  # a row without history: trust its current state
+            events = [(first_seen, "opened")]
+            if row["status"] == "resolved" and row["resolved_at"]:
+                events.append((datetime.fromisoformat(row["resolved_at"]), "resolved"))
+        label = problem_type(row["duty"], row["kind"])
+        for i, (_, moment) in enumerate(trend_points):
+            if _state_at(events, moment) == "open":
+                trend_counts[i][label] += 1
+        if first_seen >= cut:
+            continue
+        deadline = calendar.add_workdays(first_seen.date(), opts.deadline_working_days)
+        fixed_at = None
+        if _state_at(events, cut) == "open":
+            status = STATUS_OVERDUE if last_day > deadline else STATUS_OPEN
+            days = (last_day - first_seen.date()).days
+        else:
+            resolutions = [at for at, ev in events if ev == "resolved" and start <= at < cut]
+            if not resolutions:
+                continue
+            fixed_at = resolutions[-1].astimezone(tz)
+            status = STATUS_FIXED
+            days = (fixed_at.date() - first_seen.date()).days
+        unit = row["unit"] or NO_UNIT
+        evidence = row["evidence"] or {}
+        problems.append(
+            Problem(
+                fingerprint=row["fingerprint"],
+                duty=row["duty"],
+                kind=row["kind"],
+                type_label=label,
+                severity=Severity(row["severity"]),
+                site_name=site_names.get(row["site"])
+                or str(evidence.get("account_name") or evidence.get("subject_name") or row["site"]),
+                unit=unit,
+                unit_group=UNIT_GROUPS.get(unit_kinds.get(unit, ""), OTHER_UNITS),
+                message=row["message"] or "",
+                url=row["url"] or "",
+                sources=list(row["source_urls"] or []),
+                first_seen=first_seen,
+                days_open=days,
+                deadline=deadline,
+                status=status,
+                is_new=first_seen >= start,
+                fixed_at=fixed_at,
+            )
+        )
+
+    group_order = {g: i for i, g in enumerate(dict.fromkeys(UNIT_GROUPS.values()))}
+    status_order = {STATUS_OVERDUE: 0, STATUS_OPEN: 1, STATUS_FIXED: 2}
+    problems.sort(
+        key=lambda p: (
+            status_order[p.status] == 2,
+            type_order(p.type_label),
+            group_order.get(p.unit_group, 99),
+            p.unit,
+            status_order[p.status],
+            p.severity.rank,
+            p.first_seen,
+            p.url,
+        )
+    )
+    for i, p in enumerate(problems, start=1):
+        p.seq = i
+
+    coverage = _coverage(runs, problems)
+    types = _type_summaries(problems)
+    ran = {c.duty for c in coverage if c.state == "ok"}
+    sections = _sections(problems, types, ran, opts.listed_per_type, group_order)
+    trend_types = sorted({t for c in trend_counts for t in c}, key=type_order)
+    open_now = [p for p in problems if p.is_open]
+    issued = now.date()
+    deadline = calendar.add_workdays(issued, opts.deadline_working_days)
+    values = {"deadline": cn_date(deadline), "days": opts.deadline_working_days, "issuer": opts.issuer}
+    return Bulletin(
+        week=week,
+        title=opts.title.format(issuer=opts.issuer, year=week.year, week=week.week),
+        issuer=opts.issuer,
+        addressees="、".join(opts.addressees),
+        basis=opts.basis,
+        start=start,
+        end=end,
+        as_of=as_of,
+        incomplete=now < end,
+        issued=issued,
+        deadline=deadline,
+        deadline_days=opts.deadline_working_days,
+        rectification=[text.format(**values) for text in opts.rectification],
+        contact=opts.contact,
+        sites=len(config.sites),
+        units=len(config.units),
+        figures=_figures(runs),
+        coverage=coverage,
+        types=types,
+        sections=sections,
+        veto=_veto(runs, config),
+        ranking=_ranking(open_now, config, group_order),
+        problems=problems,
+        trend=[
+            TrendPoint(w, dict(c), sum(c.values()), moment < w.end(tz))
+            for (w, moment), c in zip(trend_points, trend_counts, strict=True)
+        ],
+        trend_types=trend_types,
+        census=_census(runs),
+        totals={
+            "open": len(open_now),
+            "new": sum(1 for p in open_now if p.is_new),
+            "still_open": sum(1 for p in open_now if not p.is_new),
+            "fixed": sum(1 for p in problems if not p.is_open),
+            "overdue": sum(1 for p in open_now if p.status == STATUS_OVERDUE),
+        },
+    )
+
+
+def _run_duties(run: dict[str, Any]) -> set[str]:
+    return set(run["checks"] or [run["duty"]])
+
+
+def _coverage(runs: list[dict[str, Any]], problems: list[Problem]) -> list[DutyCoverage]:
+    duties = set(DUTIES) | {d for r in runs for d in _run_duties(r)} | {p.duty for p in problems}
+    open_by_duty = Counter(p.duty for p in problems if p.is_open)
+    out = []
+    for duty in sorted(duties, key=duty_order):
+        mine = [r for r in runs if duty in _run_duties(r)]
+        ok = [r for r in mine if r["status"] == "ok"]
+        last = datetime.fromisoformat(mine[-1]["started_at"]) if mine else None
+        out.append(DutyCoverage(duty, duty_label(duty), len(mine), len(ok), last, open_by_duty[duty]))
+    return out
+
+
+def _figures(runs: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+    """Measured figures: "latest" keys from each site's latest successful run, "sum" keys added up."""
+    out = []
+    for key, fig in FIGURES.items():
+        latest: dict[str, int] = {}
+        total = 0
+        seen = False
+        for run in runs:
+            value = run["counts"].get(key)
+            if run["status"] != "ok" or not isinstance(value, int | float) or isinstance(value, bool):
+                continue
+            seen = True
+            latest[run["site"]] = int(value)
+            total += int(value)
+        if seen:
+            out.append((fig.label, sum(latest.values()) if fig.how == "latest" else total, fig.unit))
+    return out
+
+
+def _type_summaries(problems: list[Problem]) -> list[TypeSummary]:
+    by_type: dict[str, TypeSummary] = {}
+    for p in problems:
+        s = by_type.setdefault(p.type_label, TypeSummary(p.type_label, p.duty))
+        if p.is_open:
+            s.open += 1
+            s.new += p.is_new
+            s.still_open += not p.is_new
+            s.overdue += p.status == STATUS_OVERDUE
+        else:
+            s.fixed += 1
+    return sorted(by_type.values(), key=lambda s: type_order(s.label))
+
+
+def _sections(
+    problems: list[Problem],
+    types: list[TypeSummary],
+    ran: set[str],
+    listed: int,
+    group_order: dict[str, int],
+) -> list[TypeSection]:
+    sections = []
+    for summary in types:
+        if not summary.open:
+            continue
+        mine = [p for p in problems if p.is_open and p.type_label == summary.label]
+        by_unit: dict[tuple[str, str], list[Problem]] = defaultdict(list)
+        for p in mine:
+            by_unit[(p.unit_group, p.unit)].append(p)
+        budget = listed
+        blocks = []
+        for (group, unit), items in sorted(
+            by_unit.items(), key=lambda kv: (group_order.get(kv[0][0], 99), kv[0][1])
+        ):
+            shown = items[: max(budget, 0)]
+            budget -= len(shown)
+            blocks.append(UnitBlock(unit, group, shown, len(items)))
+        sections.append(TypeSection(summary, summary.duty in ran, blocks, max(len(mine) - listed, 0)))
+    return sections
+
+
+def _latest_indicators(runs: list[dict[str, Any]]) -> dict[tuple[str, str], IndicatorStatus]:
+    latest: dict[tuple[str, str], IndicatorStatus] = {}
+    for run in runs:  # oldest first: later runs overwrite
+        if run["status"] != "ok":
+            continue
+        for record in run["counts"].get("indicators") or []:
+            try:
+                status = IndicatorStatus.from_dict(record)
+            except (KeyError, TypeError, ValueError):
+                continue  # a malformed record from a newer or broken check must not break the bulletin
+            latest[(status.indicator.value, status.subject)] = status
+    return latest
+
+
+def _veto(runs: list[dict[str, Any]], config: Config) -> list[VetoSubject]:
+    latest = _latest_indicators(runs)
+
+    def cells(subject: str, wanted: Iterable[Indicator]) -> list[VetoCell]:
+        codes = list(dict.fromkeys([*(i.value for i in wanted), *(c for c, s in latest if s == subject)]))
+        out = []
+        for code in codes:
+            status = latest.get((code, subject))
+            name = Indicator(code).name_zh
+            if status is None:
+                out.append(VetoCell(name, code, Verdict.UNKNOWN, "本周未检测", "—"))
+            else:
+                out.append(VetoCell(name, code, status.verdict, status.figure, status.threshold))
+        return out
+
+    subjects = [VetoSubject(s.name, "网站", cells(s.id, SITE_INDICATORS)) for s in config.sites]
+    site_ids = {s.id for s in config.sites}
+    accounts: dict[str, str] = {}
+    for (_, subject), status in latest.items():
+        if subject not in site_ids:
+            accounts.setdefault(subject, status.subject_name)
+    for subject, name in sorted(accounts.items(), key=lambda kv: kv[1]):
+        subjects.append(VetoSubject(name, "政务新媒体", cells(subject, ACCOUNT_INDICATORS)))
+    if not accounts:
+        subjects.append(
+            VetoSubject(
+                "政务新媒体（未开展监测）",
+                "政务新媒体",
+                [
+                    VetoCell(i.name_zh, i.value, Verdict.UNKNOWN, "本周未检测", "—")
+                    for i in ACCOUNT_INDICATORS
+                ],
+            )
+        )
+    return subjects
+
+
+def _ranking(open_now: list[Problem], config: Config, group_order: dict[str, int]) -> list[UnitRank]:
+    ranks: dict[str, UnitRank] = {}
+    for unit in config.units:
+        ranks[unit.name] = UnitRank(unit.name, UNIT_GROUPS.get(unit.kind, OTHER_UNITS), 0, 0, 0)
+    for p in open_now:
+        r = ranks.setdefault(p.unit, UnitRank(p.unit, p.unit_group, 0, 0, 0))
+        r.open += 1
+        r.overdue += p.status == STATUS_OVERDUE
+        r.new += p.is_new
+    return sorted(ranks.values(), key=lambda r: (-r.open, -r.overdue, group_order.get(r.group, 99), r.unit))
+
+
+def _census(runs: list[dict[str, Any]]) -> Census:
+    """The latest successful run per (duty, site) that recorded a census; its rows, merged.
+
+    Checks record their census either under ``counts["census"]`` or as top-level ``counts["columns"]``
+    (the column audit) and ``counts["accounts"]`` (new media) lists; both are read.
+    """
+    latest: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    for run in runs:
+        counts = run["counts"]
+        census = counts.get("census") if isinstance(counts.get("census"), dict) else {}
+        for key in ("columns", "accounts"):
+            if key not in census and isinstance(counts.get(key), list):
+                census = {**census, key: counts[key]}
+        if run["status"] == "ok" and census:
+            latest[(run["duty"], run["site"])] = (run["site"], census)
+    columns: list[dict[str, Any]] | None = None
+    accounts: list[dict[str, Any]] | None = None
+    for site, census in latest.values():
+        if isinstance(census.get("columns"), list):
+            rows = [{"site": site, **r} for r in census["columns"] if isinstance(r, dict)]
+            columns = (columns or []) + rows
+        if isinstance(census.get("accounts"), list):
+            rows = [{"url": r.get("last_post_url"), **r} for r in census["accounts"] if isinstance(r, dict)]
+            accounts = (accounts or []) + rows
+    return Census(columns, accounts)

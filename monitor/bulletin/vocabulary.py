@@ -1,0 +1,142 @@
+"""The one table of bulletin wording: duty names, problem types (问题类型), figures and unit groups.
+
+Every duty that stores findings (``Finding.duty`` = the check's name) and every finding kind maps to its
+Chinese label here. A duty or kind missing from the tables still shows: an unknown kind is labelled with
+its duty's name, an unknown duty with its own name, so a new check never disappears from the bulletin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DutyInfo:
+    """How the bulletin names a duty (a check) and what it monitors."""
+
+    label: str  # 死链检测
+    subject: str  # what it looks at: 网站 / 政务新媒体
+
+
+#: Duties in the order the bulletin lists them. Duties not listed here are appended by name.
+DUTIES: dict[str, DutyInfo] = {
+    "availability": DutyInfo("站点可用性监测", "网站"),
+    "identity": DutyInfo("网站标识规范检查", "网站"),
+    "links": DutyInfo("链接可用性检测（死链）", "网站"),
+    "columns": DutyInfo("栏目更新检查", "网站"),
+    "units": DutyInfo("部门和乡镇政务公开检查", "网站"),
+    "darklinks": DutyInfo("暗链检测", "网站"),
+    "text": DutyInfo("错别字与敏感信息检查", "网站"),
+    "newmedia": DutyInfo("政务新媒体更新检查", "政务新媒体"),
+}
+
+#: (duty, kind) → 问题类型, in bulletin order. Several kinds may share one type.
+PROBLEM_TYPES: dict[tuple[str, str], str] = {
+    ("availability", "availability_ratio"): "站点无法访问",
+    ("availability", "target_down"): "站点无法访问",
+    ("links", "site_unreachable"): "站点无法访问",
+    ("columns", "homepage_stale"): "首页不更新",
+    ("columns", "homepage_warning"): "首页不更新（预警）",
+    ("columns", "homepage_undated"): "首页不更新",
+    ("columns", "columns_indicator"): "栏目不更新",
+    ("columns", "column_stale"): "栏目不更新",
+    ("columns", "column_undated"): "栏目不更新",
+    ("columns", "column_warning"): "栏目临近更新期限（预警）",
+    ("columns", "column_blank"): "空白栏目",
+    ("columns", "column_review"): "冗余栏目（建议整合或关闭）",
+    ("columns", "message_unanswered"): "互动回应差",
+    ("columns", "message_slow"): "留言答复不及时",
+    ("columns", "annual_report_inconsistent"): "政府信息公开年报问题",
+    ("columns", "annual_report_late"): "政府信息公开年报问题",
+    ("columns", "annual_report_unreadable"): "监测源异常",
+    ("columns", "source_unreachable"): "监测源异常",
+    ("units", "column_stale"): "栏目不更新",
+    ("units", "column_undated"): "栏目不更新",
+    ("units", "column_warning"): "栏目临近更新期限（预警）",
+    ("units", "column_blank"): "空白栏目",
+    ("units", "column_review"): "冗余栏目（建议整合或关闭）",
+    ("darklinks", "dark_link"): "暗链",
+    ("darklinks", "cloaking"): "暗链",
+    ("darklinks", "head_hijack"): "页面标题或关键词被篡改",
+    ("darklinks", "defacement"): "首页疑似被篡改",
+    ("darklinks", "outbound_spam"): "外链指向违规内容",
+    ("text", "serious_expression"): "严重表述错误",
+    ("text", "typo"): "错别字",
+    ("text", "nonstandard_phrasing"): "不规范表述",
+    ("text", "sensitive_word"): "敏感词",
+    ("text", "privacy_id_number"): "个人隐私信息泄露",
+    ("newmedia", "stale"): "新媒体不更新",
+    ("newmedia", "zombie"): "僵尸账号",
+    ("newmedia", "source_error"): "监测源异常",
+    ("newmedia", "low_original"): "新媒体原创度不高",
+    ("newmedia", "low_policy"): "新媒体政策类信息较少",
+    ("links", "homepage_dead_link"): "首页链接不可用",
+    ("links", "dead_link"): "链接不可用（死链）",
+    ("availability", "tls_cert_expired"): "HTTPS证书问题",
+    ("availability", "tls_cert_expiring"): "HTTPS证书问题",
+    ("availability", "tls_hostname_mismatch"): "HTTPS证书问题",
+    ("availability", "tls_untrusted"): "HTTPS证书问题",
+    ("availability", "tls_cert_not_yet_valid"): "HTTPS证书问题",
+    ("availability", "http_not_redirected"): "HTTPS证书问题",
+    ("availability", "ipv6_missing"): "IPv6支持问题",
+    ("availability", "ipv6_unreachable"): "IPv6支持问题",
+    **{
+        ("identity", f"site_identity_{item}"): "网站标识不规范"
+        for item in ("code", "icp", "police", "dzjg", "domain", "meta", "zhaocuo")
+    },
+    **{
+        ("identity", f"site_identity_{item}_wrong"): "网站标识不规范"
+        for item in ("code", "icp", "police", "dzjg", "domain", "meta", "zhaocuo")
+    },
+}
+
+_TYPE_ORDER = {label: i for i, label in enumerate(dict.fromkeys(PROBLEM_TYPES.values()))}
+
+
+def duty_label(duty: str) -> str:
+    """Chinese name of a duty; an unknown duty shows as its own name."""
+    info = DUTIES.get(duty)
+    return info.label if info else duty
+
+
+def problem_type(duty: str, kind: str) -> str:
+    """问题类型 of a finding; an unknown kind shows with its duty's name (``暗链检测：new_kind``)."""
+    label = PROBLEM_TYPES.get((duty, kind))
+    return label if label is not None else f"{duty_label(duty)}：{kind}"
+
+
+def type_order(label: str) -> tuple[int, str]:
+    """Sort key: known types in table order, then unknown ones by name."""
+    return (_TYPE_ORDER.get(label, len(_TYPE_ORDER)), label)
+
+
+def duty_order(duty: str) -> tuple[int, str]:
+    """Sort key: known duties in table order, then unknown ones by name."""
+    order = list(DUTIES)
+    return (order.index(duty) if duty in order else len(order), duty)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A measured figure a run records in its counts, and how the bulletin adds it up."""
+
+    label: str  # 抓取页面
+    unit: str  # 个
+    how: str  # "latest": the latest run per site in the week; "sum": every run in the week
+
+
+#: Run-count keys the 总体情况 reports. Duties add their own keys here.
+FIGURES: dict[str, Figure] = {
+    "pages_crawled": Figure("抓取页面", "个", "latest"),
+    "links_checked": Figure("检测链接", "条", "latest"),
+    "columns_checked": Figure("检查栏目", "个", "latest"),
+    "accounts_checked": Figure("检查新媒体账号", "个", "latest"),
+    "probes": Figure("可用性探测", "次", "sum"),
+}
+
+#: Unit kinds (config ``units[].kind``) → the bulletin's groups, in order.
+UNIT_GROUPS = {"department": "县直部门", "township": "乡镇", "office": "其他单位"}
+OTHER_UNITS = "其他单位"
+
+#: Status labels of the 附件 problem list.
+STATUS_OPEN, STATUS_FIXED, STATUS_OVERDUE = "待整改", "已整改", "逾期"
