@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from checks.base import CheckContext, CheckOutcome, PageCheck, SiteCheck, UnitResolver
 from checks.links import LinksCheck
+from checks.text import PrivacyCheck, SensitiveCheck, TyposCheck
 
 #: Page checks fed by the shared site crawl, keyed by name (the ``duty`` of their findings).
 PAGE_CHECKS: dict[str, type[PageCheck]] = {
     LinksCheck.name: LinksCheck,
+    TyposCheck.name: TyposCheck,
+    SensitiveCheck.name: SensitiveCheck,
+    PrivacyCheck.name: PrivacyCheck,
+}
+
+#: Crawl duties that switch on several page checks on one crawl (besides ``patrol``, which runs all).
+PAGE_CHECK_GROUPS: dict[str, tuple[str, ...]] = {
+    "text": (TyposCheck.name, SensitiveCheck.name, PrivacyCheck.name),
 }
 
 #: Site-level checks (one run per site, or one per config for scope "global"), keyed by duty name.
@@ -15,6 +24,7 @@ SITE_CHECKS: dict[str, type[SiteCheck]] = {}
 
 __all__ = [
     "PAGE_CHECKS",
+    "PAGE_CHECK_GROUPS",
     "SITE_CHECKS",
     "CheckContext",
     "CheckOutcome",

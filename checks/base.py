@@ -80,6 +80,11 @@ class PageCheck(ABC):
         """Whether an open finding with this identity is known fixed even if the crawl was partial."""
         return False
 
+    def counts(self) -> dict[str, Any]:
+        """Figures this check measured, merged into the run's counts after ``finish`` (``indicators``
+        lists are concatenated across checks, other keys set)."""
+        return {}
+
 
 @dataclass
 class CheckOutcome:

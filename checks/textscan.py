@@ -71,6 +71,8 @@ class TextHit:
     severity: str
     category: str
     message: str
+    #: Sub-category or explanation: the protected term's group (国名…) or the phrasing rule's note.
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -240,7 +242,7 @@ class TextScanner:
     def _hit(text: str, s: int, e: int, entry: Entry, suggestion: str | None) -> TextHit:
         wrong = text[s:e]
         msg = entry.message.replace("{wrong}", wrong).replace("{right}", suggestion or "")
-        return TextHit(s, e, wrong, suggestion, entry.rule, entry.severity, entry.category, msg)
+        return TextHit(s, e, wrong, suggestion, entry.rule, entry.severity, entry.category, msg, entry.note)
 
     def _error_hit(
         self, text: str, folded: str, span: tuple[int, int], klen: int, entry: Entry

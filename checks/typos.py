@@ -331,6 +331,7 @@ def protected_entries(terms: Iterable[ProtectedTerm], on_date: dt.date | None) -
                 suggestion=right,
                 message="“{wrong}”疑为“" + right + f"”的错误写法（{cat}：{pt.category}）",
                 allow_gaps=explicit,
+                note=pt.category,
             )
         )
 

@@ -12,7 +12,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks import PAGE_CHECKS, SITE_CHECKS, CheckContext, PageCheck, SiteCheck, UnitResolver
+from checks import (
+    PAGE_CHECK_GROUPS,
+    PAGE_CHECKS,
+    SITE_CHECKS,
+    CheckContext,
+    PageCheck,
+    SiteCheck,
+    UnitResolver,
+)
 from monitor.clock import Clock
 from monitor.config import Config, Site, adhoc_config
 from monitor.crawl import CrawlReport, SiteCrawler
@@ -26,8 +34,10 @@ log = logging.getLogger(__name__)
 
 
 def crawl_duties() -> dict[str, tuple[str, ...]]:
-    """Crawl duties and the page checks each switches on. ``patrol`` is every page check on one crawl."""
+    """Crawl duties and the page checks each switches on: one per page check, the groups (``text``:
+    typos + sensitive + privacy), and ``patrol``, every page check on one crawl."""
     duties = {name: (name,) for name in PAGE_CHECKS}
+    duties.update(PAGE_CHECK_GROUPS)
     duties["patrol"] = tuple(PAGE_CHECKS)
     return duties
 
@@ -196,11 +206,18 @@ async def run_site_crawl(
         progress.stop()
 
     status = "failed" if report.unreachable is not None else "ok"
+    counts = report.counts()
+    for check in checks:
+        if check.name not in failed_checks:
+            try:
+                merge_counts(counts, check.counts())
+            except Exception:
+                log.exception("check %s failed while counting", check.name)
+                failed_checks.add(check.name)
     resolvable = tuple(c.name for c in checks if c.name not in failed_checks)
     cleared = None
     if not report.complete:
         cleared = lambda identity: any(c.cleared(report, identity) for c in checks)  # noqa: E731
-    counts = report.counts()
     counts["findings"] = len(findings)
     if failed_checks:
         counts["check_errors"] = sorted(failed_checks)
@@ -226,6 +243,15 @@ async def run_site_crawl(
         error=error,
         findings=findings,
     )
+
+
+def merge_counts(counts: dict[str, Any], extra: dict[str, Any]) -> None:
+    """Merge a check's figures into the run's counts: ``indicators`` lists add up, other keys are set."""
+    for key, value in extra.items():
+        if key == "indicators":
+            counts.setdefault("indicators", []).extend(value)
+        else:
+            counts[key] = value
 
 
 async def _collect(

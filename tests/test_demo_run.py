@@ -18,6 +18,8 @@ from monitor.store import Store
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load((REPO / "monitor" / "demo" / "expected.yaml").read_text(encoding="utf-8"))
+# The patrol also runs the text checks: their planted findings are asserted by tests/test_demo_text.py.
+EXPECTED_TEXT = yaml.safe_load((REPO / "monitor" / "demo" / "expected_text.yaml").read_text(encoding="utf-8"))
 KIND_TO_FAILURE = {
     "soft_404": "soft_404",
     "dns": "dns",
@@ -35,7 +37,7 @@ async def test_demo_crawl_reports_exactly_the_planted_dead_links(tmp_path: Path,
         config = config.model_copy(update={"crawl": config.crawl.model_copy(update={"timeout_seconds": 2.5})})
         with Store(tmp_path / "demo.db") as store:
             (result,) = await run_duty("patrol", config, store, clock)
-            found = {f["url"]: f for f in store.findings(status="open")}
+            found = {f["url"]: f for f in store.findings(status="open", duty="links")}
     finally:
         await server.close()
     assert result.status == "ok"
@@ -76,5 +78,5 @@ async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
     out, err = await asyncio.wait_for(proc.communicate(), 180)
     text = out.decode()
     assert proc.returncode == 0, err.decode()[-2000:]
-    assert f"findings: {len(EXPECTED['dead_links'])} new" in text
+    assert f"findings: {len(EXPECTED['dead_links']) + len(EXPECTED_TEXT['findings'])} new" in text
     assert "首页链接“学习教育专题”无法访问：HTTP 404" in text
