@@ -161,9 +161,10 @@ class TextScanner:
         self.options = options or TextScanOptions()
         opts = self.options
         terms: list[ProtectedTerm] = load_protected_terms() if opts.shipped_terms else []
-        for st in opts.site_terms:
-            terms.extend(st.protected_terms())
-        entries: list[Entry] = protected_entries(terms, opts.on_date)
+        local = [pt for st in opts.site_terms for pt in st.protected_terms()]
+        # The shipped terms' expansion is cached per process: another site's scanner pays only for its
+        # own terms and the automaton.
+        entries: list[Entry] = protected_entries(terms, opts.on_date, local)
         if opts.typos:
             entries.extend(load_common_typos())
         if opts.phrasing:

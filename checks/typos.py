@@ -224,6 +224,11 @@ def filter_variants(
 
 def load_protected_terms(path: Path | None = None) -> list[ProtectedTerm]:
     """Load the shipped protected-term list (``data/protected_terms.yaml``)."""
+    return list(_load_protected_terms(path))
+
+
+@lru_cache(maxsize=4)
+def _load_protected_terms(path: Path | None) -> tuple[ProtectedTerm, ...]:
     doc = yaml.safe_load((path or DATA_DIR / "protected_terms.yaml").read_text(encoding="utf-8"))
     terms: list[ProtectedTerm] = []
     for group in doc.get("groups", []):
@@ -252,7 +257,7 @@ def load_protected_terms(path: Path | None = None) -> list[ProtectedTerm]:
                 effective_to=_date(leader.get("effective_to")),
             )
         )
-    return terms
+    return tuple(terms)
 
 
 def leader_terms(
@@ -300,15 +305,37 @@ def leader_terms(
     return out
 
 
-def protected_entries(terms: Iterable[ProtectedTerm], on_date: dt.date | None) -> list[Entry]:
-    """Expand and filter the active protected terms into automaton entries."""
-    active = [t for t in terms if t.active(on_date)]
+def protected_entries(
+    terms: Iterable[ProtectedTerm], on_date: dt.date | None, local: Iterable[ProtectedTerm] = ()
+) -> list[Entry]:
+    """Expand and filter the active protected terms into automaton entries.
+
+    ``terms`` (the shipped list: hundreds of terms, about a second of expansion) are expanded once per
+    process and date range and cached; ``local`` terms (a site's own names) are expanded on every call.
+    The result is the same as expanding both together: variants found inside any correct term of either
+    list are dropped.
+    """
+    terms, local = tuple(terms), tuple(local)
+    base = _expanded(tuple(t for t in terms if t.active(on_date)), frozenset(t.term for t in terms))
+    if not local:
+        return list(base)
+    local_correct = frozenset(t.term for t in local)
+    inside_local = {c[i:j] for c in local_correct for i in range(len(c)) for j in range(i + 1, len(c) + 1)}
+    kept = [e for e in base if e.allow_gaps or e.key not in inside_local]
+    own = _expanded(
+        tuple(t for t in local if t.active(on_date)), frozenset(t.term for t in terms) | local_correct
+    )
+    return kept + list(own)
+
+
+@lru_cache(maxsize=16)
+def _expanded(active: tuple[ProtectedTerm, ...], correct: frozenset[str]) -> tuple[Entry, ...]:
+    """Entries of the ``active`` terms' variants, minus real words and variants inside ``correct``."""
     words = common_words()
     candidates: dict[str, list[tuple[str, ProtectedTerm]]] = {}
     for pt in active:
         for v, how in expand_term(pt, words).items():
             candidates.setdefault(v, []).append((how, pt))
-    correct = [t.term for t in terms]
     drop = filter_variants(candidates, correct)
     entries: list[Entry] = []
     seen: set[tuple[str, str]] = set()
@@ -343,7 +370,7 @@ def protected_entries(terms: Iterable[ProtectedTerm], on_date: dt.date | None) -
     for pt in active:
         for wrong in pt.wrong:
             add(wrong, pt, explicit=True)
-    return entries
+    return tuple(entries)
 
 
 def load_common_typos(path: Path | None = None) -> list[Entry]:
