@@ -150,6 +150,7 @@ def text_scan_options(
         word_lists=tuple(lists),
         allow_phrases=tuple(t.allow_phrases),
         on_date=on_date,
+        fixed_phrases=t.fixed_phrases,
     )
 
 

@@ -30,6 +30,7 @@ from checks.textnorm import (
     splits_words,
 )
 from checks.typos import (
+    FIXED_PHRASE,
     ProtectedTerm,
     leader_terms,
     load_common_typos,
@@ -132,7 +133,9 @@ class TextScanOptions:
     ``site_terms``: local protected terms; ``word_lists``: sensitive-word lists; ``allow_phrases``:
     user 误报加白 phrases (any hit inside one is dropped); ``on_date``: date for dated terms (None: all
     terms active; privacy checks then use today's date). ``shipped_terms`` / ``typos`` / ``phrasing`` /
-    ``privacy`` switch the shipped checks off for callers that do not want them.
+    ``privacy`` switch the shipped checks off for callers that do not want them; ``fixed_phrases`` the
+    常用词语 tier of the shipped terms (about 1.9k frequent four-character phrases: more recall, about
+    a quarter slower matching).
     """
 
     site_terms: tuple[SiteTerm, ...] = ()
@@ -140,6 +143,7 @@ class TextScanOptions:
     allow_phrases: tuple[str, ...] = ()
     on_date: dt.date | None = None
     shipped_terms: bool = True
+    fixed_phrases: bool = True
     typos: bool = True
     phrasing: bool = True
     privacy: bool = True
@@ -161,6 +165,8 @@ class TextScanner:
         self.options = options or TextScanOptions()
         opts = self.options
         terms: list[ProtectedTerm] = load_protected_terms() if opts.shipped_terms else []
+        if not opts.fixed_phrases:
+            terms = [t for t in terms if t.category != FIXED_PHRASE]
         local = [pt for st in opts.site_terms for pt in st.protected_terms()]
         # The shipped terms' expansion is cached per process: another site's scanner pays only for its
         # own terms and the automaton.

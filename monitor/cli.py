@@ -453,7 +453,11 @@ def check_text(
 
     config = with_word_files(app.config, words, words_severity)
     text, _codec = decode_body(file.read(), None)
-    rows = proofread(text, config, app.clock().now().date())
+    try:
+        rows = proofread(text, config, app.clock().now().date())
+    except (OSError, UnicodeDecodeError) as exc:  # a word list that vanished or is not UTF-8
+        fail_usage(f"cannot read a word list: {exc}")
+        return
     if fmt == "jsonl":
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))

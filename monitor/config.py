@@ -234,6 +234,9 @@ class TextChecks(Model):
     names: tuple[TextTerm, ...] = Field(default=(), description="Other local names to protect.")
     leaders: tuple[Leader, ...] = ()
     protect_unit_names: bool = Field(default=True, description="Also protect the names of `units`.")
+    fixed_phrases: bool = Field(
+        default=True, description="Also check ~1.9k frequent four-character phrases (成语, set phrases)."
+    )
     sample_word_list: bool = Field(default=True, description="Use the shipped gambling/porn spam list.")
     word_lists: tuple[WordListFile, ...] = ()
     allow_phrases: tuple[str, ...] = Field(default=(), description="误报加白: hits inside these are dropped.")

@@ -169,7 +169,13 @@ async def run_site_crawl(
     """Crawl one site once with the named page checks, and record the run."""
     run_id = store.start_run(duty, site.id, check_names, clock.now())
     ctx = check_context(duty, site, config, clock)
-    checks = [PAGE_CHECKS[name](ctx) for name in check_names]
+    try:
+        # Checks prepare before the crawl (the text checks build their scanner, reading word lists).
+        checks = [PAGE_CHECKS[name](ctx) for name in check_names]
+    except Exception as exc:
+        log.exception("run %d (%s on %s) could not start its checks", run_id, duty, site.id)
+        store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
+        return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
     failed_checks: set[str] = set()
 
     def on_page(page: Page) -> None:

@@ -194,3 +194,16 @@ def test_bad_text_config_names_the_key(tmp_path: Path, text: dict, path: str, me
         config_from_mapping({"text": text}, base_dir=tmp_path)
     assert [p for p, _ in err.value.problems] == [path]
     assert message in str(err.value)
+
+
+async def test_word_list_gone_after_load_fails_the_run_cleanly(
+    sites: LocalSites, tmp_path: Path, store: Store, clock: FixedClock
+) -> None:
+    serve(sites)
+    cfg = config(sites, tmp_path)
+    (tmp_path / "politics.txt").unlink()  # deleted between config load and the run
+    (result,) = await run_duty("text", cfg, store, clock)
+    assert result.status == "failed" and "politics.txt" in (result.error or "")
+    assert store.count_open() == 0
+    assert [r["status"] for r in store.runs(duty="text")] == ["failed"]
+    assert sites.count(HOST, "/") == 0  # nothing was crawled
