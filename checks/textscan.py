@@ -302,9 +302,12 @@ class TextScanner:
         return kept
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=4)
 def cached_scanner(options: TextScanOptions | None = None) -> TextScanner:
-    """A shared scanner per (hashable, frozen) options value: build once per process."""
+    """A shared scanner per (hashable, frozen) options value: build once per process.
+
+    A scanner holds about 75 MB (its automaton), so only the four most recently used are kept: a
+    daemon's options change with the date (dated terms) and per site (local terms)."""
     return TextScanner(options)
 
 

@@ -148,8 +148,8 @@ def extract_visible_text(tree: etree._Element) -> VisibleText:
             if el.text:
                 b.add(el.text)
         else:
-            skipped = tag in SKIPPED_TAGS or is_hidden(el)
-            if tag in BLOCK_TAGS and not skipped:
+            # A hidden block also ends with a separator: harmless, and it saves judging it again.
+            if tag in BLOCK_TAGS:
                 b.brk()
             if el.tail:
                 b.add(el.tail)
