@@ -41,7 +41,7 @@ def serve(sites: LocalSites) -> None:
         "/zwgk/jyj/b.html",
         page(
             "教育局公示",
-            "<p>经审核，现将工作布署情况公示如下。学生张某某，身份证号410523198507150011。</p>"
+            "<p>经审核，现将工作布署情况公示如下。学生张某某，身份证号410523198507150011，监护人410523196203081522。</p>"
             '<p>网页底部：<img src="/x.gif" alt="澳门赌场 官方网站"></p><p>要坚决反对台独分裂活动。</p>',
         ),
     )
@@ -101,6 +101,8 @@ async def test_text_duty_findings(sites: LocalSites, tmp_path: Path, store: Stor
     leak = found[("zwgk/jyj/b.html", "privacy_id_number", "410523********0011")]
     assert (leak.duty, leak.severity) == ("privacy", "deduction")
     assert "410523198507150011" not in leak.message + leak.evidence["snippet"]
+    # The neighbouring number (wrong check digit: no finding of its own) is not leaked by the snippet.
+    assert "监护人410523******" in leak.evidence["snippet"]
 
     counts = result.counts
     assert counts["text_pages"] == 3

@@ -19,7 +19,7 @@ DRAFT = (
     "\n"
     "自中华人民共合国成立以来，我县安全生产形势总体平稳。\n"
     "请各乡镇认真布署，确保责任落实到位。\r\n"
-    "联系人：张某，身份证号410523198507150011。\n"
+    "联系人：张某，身份证号410523198507150011，备用410523196203081522。\n"
     "除了望远镜等设备外，还要检查消防器材。\n"
 )
 
@@ -46,7 +46,7 @@ def test_check_text_file_prints_json_lines_and_exits_1(cli: CliRunner, tmp_path:
     assert line3[rows[0]["start"] : rows[0]["end"]] == "中华人民共合国"
     assert rows[1]["snippet"] == "请各乡镇认真【布署】，确保责任落实到位。"
     assert rows[0]["kind"] == "serious_expression" and rows[0]["note"] == "国名"
-    assert "410523198507150011" not in res.stdout
+    assert "410523198507150011" not in res.stdout and "410523196203081522" not in res.stdout
 
 
 def test_check_text_stdin_gb18030_table_and_clean_text(cli: CliRunner, tmp_path: Path) -> None:
