@@ -39,6 +39,7 @@ from checks.textnorm import (
 SERIOUS = "严重表述错误"
 TYPO = "错别字"
 PHRASING = "规范表述"
+FIXED_PHRASE = "常用词语"
 
 # Characters never deleted when generating deletion variants: dropping them gives accepted
 # alternative forms (国家发展和改革委员会 / 国家发展改革委员会).
@@ -223,7 +224,13 @@ def filter_variants(
 
 
 def load_protected_terms(path: Path | None = None) -> list[ProtectedTerm]:
-    """Load the shipped protected-term list (``data/protected_terms.yaml``)."""
+    """Load the shipped protected terms: ``data/protected_terms.yaml`` plus, for the default path, the
+    frequent four-character phrases of ``data/fixed_phrases.txt`` (常用词语 tier, deduction)."""
+    return list(_load_protected_terms(path))
+
+
+@lru_cache(maxsize=4)
+def _load_protected_terms(path: Path | None) -> tuple[ProtectedTerm, ...]:
     doc = yaml.safe_load((path or DATA_DIR / "protected_terms.yaml").read_text(encoding="utf-8"))
     terms: list[ProtectedTerm] = []
     for group in doc.get("groups", []):
@@ -252,7 +259,20 @@ def load_protected_terms(path: Path | None = None) -> list[ProtectedTerm]:
                 effective_to=_date(leader.get("effective_to")),
             )
         )
-    return terms
+    if path is None:
+        known = {t.term for t in terms}
+        terms.extend(
+            ProtectedTerm(term=p, category=FIXED_PHRASE, severity="deduction")
+            for p in load_fixed_phrases()
+            if p not in known
+        )
+    return tuple(terms)
+
+
+def load_fixed_phrases(path: Path | None = None) -> list[str]:
+    """Frequent four-character words (``data/fixed_phrases.txt``), protected at the 常用词语 tier."""
+    text = (path or DATA_DIR / "fixed_phrases.txt").read_text(encoding="utf-8")
+    return [fold(w) for w in (line.strip() for line in text.splitlines()) if w and not w.startswith("#")]
 
 
 def leader_terms(
@@ -300,39 +320,62 @@ def leader_terms(
     return out
 
 
-def protected_entries(terms: Iterable[ProtectedTerm], on_date: dt.date | None) -> list[Entry]:
-    """Expand and filter the active protected terms into automaton entries."""
-    active = [t for t in terms if t.active(on_date)]
+def protected_entries(
+    terms: Iterable[ProtectedTerm], on_date: dt.date | None, local: Iterable[ProtectedTerm] = ()
+) -> list[Entry]:
+    """Expand and filter the active protected terms into automaton entries.
+
+    ``terms`` (the shipped list: hundreds of terms, about a second of expansion) are expanded once per
+    process and date range and cached; ``local`` terms (a site's own names) are expanded on every call.
+    The result is the same as expanding both together: variants found inside any correct term of either
+    list are dropped.
+    """
+    terms, local = tuple(terms), tuple(local)
+    base = _expanded(tuple(t for t in terms if t.active(on_date)), frozenset(t.term for t in terms))
+    if not local:
+        return list(base)
+    local_correct = frozenset(t.term for t in local)
+    inside_local = {c[i:j] for c in local_correct for i in range(len(c)) for j in range(i + 1, len(c) + 1)}
+    kept = [e for e in base if e.allow_gaps or e.key not in inside_local]
+    own = _expanded(
+        tuple(t for t in local if t.active(on_date)), frozenset(t.term for t in terms) | local_correct
+    )
+    return kept + list(own)
+
+
+@lru_cache(maxsize=16)
+def _expanded(active: tuple[ProtectedTerm, ...], correct: frozenset[str]) -> tuple[Entry, ...]:
+    """Entries of the ``active`` terms' variants, minus real words and variants inside ``correct``."""
     words = common_words()
     candidates: dict[str, list[tuple[str, ProtectedTerm]]] = {}
     for pt in active:
         for v, how in expand_term(pt, words).items():
             candidates.setdefault(v, []).append((how, pt))
-    correct = [t.term for t in terms]
     drop = filter_variants(candidates, correct)
     entries: list[Entry] = []
     seen: set[tuple[str, str]] = set()
+    fields: dict[ProtectedTerm, dict[str, object]] = {}
 
     def add(variant: str, pt: ProtectedTerm, explicit: bool) -> None:
-        key = strip_interference(variant)
+        key = variant if variant.isalpha() else strip_interference(variant)
         if (key, pt.term) in seen or not key:
             return
         seen.add((key, pt.term))
-        right = pt.display or pt.term
-        serious = pt.severity == "veto"
-        cat = SERIOUS if serious else TYPO
-        entries.append(
-            Entry(
-                key=key,
-                kind=KIND_ERROR,
-                rule="protected_term" if serious else "official_term",
-                severity=pt.severity,
-                category=cat,
-                suggestion=right,
-                message="“{wrong}”疑为“" + right + f"”的错误写法（{cat}：{pt.category}）",
-                allow_gaps=explicit,
-            )
-        )
+        common = fields.get(pt)
+        if common is None:  # built once per term: most terms have dozens of variants
+            right = pt.display or pt.term
+            serious = pt.severity == "veto"
+            cat = SERIOUS if serious else TYPO
+            common = fields[pt] = {
+                "kind": KIND_ERROR,
+                "rule": "protected_term" if serious else "official_term",
+                "severity": pt.severity,
+                "category": cat,
+                "suggestion": right,
+                "message": "“{wrong}”疑为“" + right + f"”的错误写法（{cat}：{pt.category}）",
+                "note": pt.category,
+            }
+        entries.append(Entry(key=key, allow_gaps=explicit, **common))  # type: ignore[arg-type]
 
     for v, sources in candidates.items():
         if v in drop:
@@ -342,7 +385,7 @@ def protected_entries(terms: Iterable[ProtectedTerm], on_date: dt.date | None) -
     for pt in active:
         for wrong in pt.wrong:
             add(wrong, pt, explicit=True)
-    return entries
+    return tuple(entries)
 
 
 def load_common_typos(path: Path | None = None) -> list[Entry]:

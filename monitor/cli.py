@@ -21,7 +21,8 @@ import click
 from checks import SITE_CHECKS
 from monitor import __version__
 from monitor.clock import Clock, clock_from_env
-from monitor.config import DEFAULT_CONFIG_NAME, Config, ConfigError, load_config
+from monitor.config import DEFAULT_CONFIG_NAME, Config, ConfigError, WordListFile, load_config
+from monitor.decode import decode_body
 from monitor.findings import Severity
 from monitor.progress import LogProgress, Progress, RichProgress
 from monitor.runner import DutyError, SiteRunResult, crawl_duties, run_duty
@@ -180,7 +181,55 @@ def run_group() -> None:
     """Run a duty now (the same code the daemon schedules)."""
 
 
-def _make_duty_command(duty: str, help_text: str) -> click.Command:
+def _words_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """``--words FILE`` (repeatable) and ``--words-severity``: ad hoc sensitive-word lists."""
+    func = click.option(
+        "--words-severity",
+        type=click.Choice([s.value for s in Severity]),
+        default="warning",
+        show_default=True,
+        help="Severity of hits from --words lists.",
+    )(func)
+    func = click.option(
+        "--words",
+        "words",
+        multiple=True,
+        type=click.Path(exists=True, dir_okay=False),
+        help="Extra sensitive-word list (one word per line, # comments); repeatable.",
+    )(func)
+    return func
+
+
+def with_word_files(config: Config, words: Iterable[str], severity: str) -> Config:
+    """The config with ad hoc word-list files (``--words``) added to ``text.word_lists``."""
+    words = list(words)
+    if not words:
+        return config
+    extra = tuple(
+        WordListFile(path=str(Path(w).resolve()), category="自定义词表", severity=severity)  # type: ignore[arg-type]
+        for w in words
+    )
+    text = config.text.model_copy(update={"word_lists": (*config.text.word_lists, *extra)})
+    return config.model_copy(update={"text": text})
+
+
+def _make_duty_command(duty: str, help_text: str, checks: tuple[str, ...] = ()) -> click.Command:
+    if "sensitive" in checks:
+
+        @click.command(duty, help=help_text)
+        @click.argument("url", required=False)
+        @_words_options
+        @click.pass_obj
+        def text_command(
+            app: AppContext, url: str | None, words: tuple[str, ...], words_severity: str
+        ) -> None:
+            config = with_word_files(app.config, words, words_severity)
+            results = execute_duty(app, duty, url, config=config)
+            print_run_summary(results)
+            raise SystemExit(exit_status(results))
+
+        return text_command
+
     @click.command(duty, help=help_text)
     @click.argument("url", required=False)
     @click.pass_obj
@@ -193,11 +242,14 @@ def _make_duty_command(duty: str, help_text: str) -> click.Command:
 
 
 for _duty, _checks in crawl_duties().items():
-    _what = (
-        f"every page check ({', '.join(_checks)}) on one crawl" if _duty == "patrol" else f"the {_duty} check"
-    )
+    if _duty == "patrol":
+        _what = f"every page check ({', '.join(_checks)}) on one crawl"
+    elif len(_checks) > 1:
+        _what = f"the {', '.join(_checks)} checks on one crawl"
+    else:
+        _what = f"the {_duty} check"
     run_group.add_command(
-        _make_duty_command(_duty, f"Crawl each configured site (or URL alone) and run {_what}.")
+        _make_duty_command(_duty, f"Crawl each configured site (or URL alone) and run {_what}.", _checks)
     )
 for _duty, _check in SITE_CHECKS.items():
     _doc = (_check.__doc__ or _duty).strip().splitlines()[0].rstrip(".")
@@ -209,9 +261,11 @@ for _duty, _check in SITE_CHECKS.items():
     run_group.add_command(_make_duty_command(_duty, f"{_doc} ({_where})."))
 
 
-def execute_duty(app: AppContext, duty: str, url: str | None) -> list[SiteRunResult]:
-    """Run a duty through the runner with the app's config, store and clock."""
-    config = app.config
+def execute_duty(
+    app: AppContext, duty: str, url: str | None, *, config: Config | None = None
+) -> list[SiteRunResult]:
+    """Run a duty through the runner with the app's config (or ``config``), store and clock."""
+    config = config or app.config
     if url:
         from monitor.urls import InvalidURL, normalize
 
@@ -265,6 +319,19 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
             state = "正常" if t["ok"] else f"失败（{inert(str(t['error'] or t['status']))}）"
             note = "（样本不足，未判定）" if t.get("level") == "unknown" else ""
             click.echo(f"  {inert(t['name'])}: {state} {t['latency_ms']} ms · {inert(t['summary'])}{note}")
+        if "text_pages" in c:
+            parts = [
+                f"{c[kind]} {label}"
+                for kind, label in (
+                    ("serious_expression", "serious expression errors"),
+                    ("typo", "typos"),
+                    ("nonstandard_phrasing", "non-standard phrasings"),
+                    ("sensitive_word", "sensitive words"),
+                    ("privacy_id_number", "ID numbers"),
+                )
+                if kind in c
+            ]
+            click.echo(f"  text of {c['text_pages']} pages checked: " + ", ".join(parts))
         skipped = c.get("skipped") or {}
         if skipped:
             click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
@@ -404,6 +471,66 @@ def columns_discover(app: AppContext, url: str) -> None:
     text, status = asyncio.run(discover_snippet(app.config, url, app.clock()))
     click.echo(inert(text, keep_newlines=True), nl=False)
     raise SystemExit(status)
+
+
+# -- check (proofreading before publishing) -----------------------------------------------------------
+@main.group("check")
+def check_group() -> None:
+    """Check material before publishing (三审三校) with the same rules as the crawl."""
+
+
+@check_group.command("text")
+@click.argument("file", type=click.File("rb"))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
+@_words_options
+@click.pass_obj
+def check_text(
+    app: AppContext, file: io.BufferedReader, fmt: str, words: tuple[str, ...], words_severity: str
+) -> None:
+    """Proofread plain text (FILE, or - for stdin; one sentence or paragraph per line).
+
+    Prints one JSON line per finding (line number, character offsets in the line, wrong text,
+    suggestion, rule, severity), or a table with --format table. Exit status 1 when anything is
+    found, 0 when the text is clean.
+    """
+    from checks.text import proofread
+
+    config = with_word_files(app.config, words, words_severity)
+    text, _codec = decode_body(file.read(), None)
+    try:
+        rows = proofread(text, config, app.clock().now().date())
+    except (OSError, UnicodeDecodeError) as exc:  # a word list that vanished or is not UTF-8
+        fail_usage(f"cannot read a word list: {exc}")
+        return
+    if fmt == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+    else:
+        _print_proofread_table(rows)
+    raise SystemExit(EXIT_FINDINGS if rows else EXIT_OK)
+
+
+def _print_proofread_table(rows: list[dict[str, Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(header_style="bold")
+    for name in ("line", "chars", "severity", "kind", "wrong", "suggestion", "context"):
+        table.add_column(name, overflow="fold")
+    for r in rows:
+        table.add_row(
+            str(r["line"]),
+            f"{r['start'] + 1}-{r['end']}",
+            Severity(r["severity"]).label_zh,
+            Text(r["kind_zh"]),
+            Text(inert(r["wrong"])),
+            Text(inert(r["suggestion"] or "")),
+            Text(inert(r["snippet"])),
+        )
+    console = Console(width=None if sys.stdout.isatty() else 200, markup=False)
+    console.print(table)
+    console.print(f"{len(rows)} finding(s)" if rows else "no findings: the text is clean")
 
 
 # -- demo -------------------------------------------------------------------------------------------

@@ -520,6 +520,77 @@ class Bulletin(Model):
         return value
 
 
+Severity = Literal["veto", "deduction", "warning", "info"]
+
+
+class TextTerm(Model):
+    """A local proper name to protect (严重表述错误 when misspelt): a department, a township, a place."""
+
+    term: str = Field(min_length=2)
+    category: str = "本地名称"
+    wrong: tuple[str, ...] = Field(default=(), description="Known wrong spellings, flagged verbatim.")
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> TextTerm:
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        return self
+
+
+class Leader(Model):
+    """A local leader: the name is protected next to each title (县长张三 / 张三县长) while in office."""
+
+    name: str = Field(min_length=2)
+    titles: tuple[str, ...] = Field(min_length=1)
+    effective_from: date | None = None
+    effective_to: date | None = None
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Leader:
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        return self
+
+
+class WordListFile(Model):
+    """A sensitive-word list file (one word per line, ``#`` comments), relative to the config file."""
+
+    path: str
+    category: str
+    severity: Severity = "warning"
+    allow: tuple[str, ...] = Field(default=(), description="Phrases inside which this list never fires.")
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class TextChecks(Model):
+    """Options of the text checks (错别字/严重表述错误, 敏感词, 隐私泄露)."""
+
+    county: str | None = Field(
+        default=None, description="The county's name (示例县): protected with its organs' names."
+    )
+    townships: tuple[str, ...] = ()
+    departments: tuple[str, ...] = ()
+    names: tuple[TextTerm, ...] = Field(default=(), description="Other local names to protect.")
+    leaders: tuple[Leader, ...] = ()
+    protect_unit_names: bool = Field(default=True, description="Also protect the names of `units`.")
+    fixed_phrases: bool = Field(
+        default=True, description="Also check ~1.9k frequent four-character phrases (成语, set phrases)."
+    )
+    sample_word_list: bool = Field(default=True, description="Use the shipped gambling/porn spam list.")
+    word_lists: tuple[WordListFile, ...] = ()
+    allow_phrases: tuple[str, ...] = Field(default=(), description="误报加白: hits inside these are dropped.")
+
+    @field_validator("names", mode="before")
+    @classmethod
+    def _plain_names(cls, value: Any) -> Any:
+        # A bare string is a name with the default category.
+        if isinstance(value, list | tuple):
+            return [{"term": v} if isinstance(v, str) else v for v in value]
+        return value
+
+
 class Storage(Model):
     """Where the SQLite database lives (relative paths are relative to the config file)."""
 
@@ -687,6 +758,7 @@ class Config(Model):
     availability: Availability = Availability()
     identity: Identity = Identity()
     darklinks: DarkLinks = DarkLinks()
+    text: TextChecks = TextChecks()
     sites: tuple[Site, ...] = ()
     units: tuple[Unit, ...] = ()
     newmedia: NewMedia = NewMedia()
@@ -730,6 +802,9 @@ class Config(Model):
         for site_id in self.identity.site_codes:
             if site_id not in seen:
                 raise _located(f"identity.site_codes.{site_id}", f"no site with id {site_id!r}")
+        for i, wl in enumerate(self.text.word_lists):
+            if not self.resolve_path(wl.path).is_file():
+                raise _located(f"text.word_lists[{i}].path", f"file not found: {self.resolve_path(wl.path)}")
         return self
 
     @property
@@ -737,10 +812,10 @@ class Config(Model):
         """The configured time zone."""
         return ZoneInfo(self.timezone)
 
-    def resolve_path(self, value: str) -> Path:
-        """A path from the config: absolute, or relative to the config file's folder."""
-        path = Path(value)
-        return path if path.is_absolute() else Path(self.base_dir) / path
+    def resolve_path(self, path: str | Path) -> Path:
+        """A path from the config: relative paths resolve against the config file's folder."""
+        p = Path(path)
+        return p if p.is_absolute() else Path(self.base_dir) / p
 
     @property
     def database_path(self) -> Path:

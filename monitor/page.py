@@ -8,14 +8,19 @@ object data and input[type=image] src, honouring ``<base href>``. We use lxml's 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 import lxml.html
 from lxml import etree
 from yarl import URL
 
 from monitor.urls import InvalidURL, resolve, scheme_of
+from monitor.visible_text import VisibleText, extract_visible_text
+
+T = TypeVar("T")
 
 # (tag, attribute) pairs that point at something the browser will load or the user can follow.
 LINK_ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -70,6 +75,7 @@ class Page:
     is_homepage: bool = False
     truncated: bool = False
     _tree: lxml.html.HtmlElement | None = field(default=None, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def tree(self) -> lxml.html.HtmlElement:
@@ -104,10 +110,22 @@ class Page:
         """Body text without scripts and styles, whitespace-collapsed (for short-page heuristics)."""
         return " ".join(" ".join(_VISIBLE_TEXT(self.tree)).split())
 
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """A value derived from the page, computed once and shared by every check (e.g. text scans)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]  # type: ignore[no-any-return]
+
+    @property
+    def text(self) -> VisibleText:
+        """What a visitor reads: title, body text and image alt text, with offsets (computed once)."""
+        return self.memo("visible_text", lambda: extract_visible_text(self.tree))
+
     def release(self) -> None:
-        """Drop the body and tree once every check has seen the page (memory stays flat)."""
+        """Drop the body, tree and derived values once every check has seen the page (memory stays flat)."""
         self.html = ""
         self._tree = None
+        self._memo.clear()
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement:

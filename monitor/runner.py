@@ -12,7 +12,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from checks import PAGE_CHECKS, SITE_CHECKS, CheckContext, PageCheck, SiteCheck, SiteMemory, UnitResolver
+from checks import (
+    PAGE_CHECK_GROUPS,
+    PAGE_CHECKS,
+    SITE_CHECKS,
+    CheckContext,
+    PageCheck,
+    SiteCheck,
+    SiteMemory,
+    UnitResolver,
+)
 from monitor.clock import Clock
 from monitor.config import Config, Site, adhoc_config
 from monitor.crawl import CrawlReport, SiteCrawler, Target
@@ -26,8 +35,10 @@ log = logging.getLogger(__name__)
 
 
 def crawl_duties() -> dict[str, tuple[str, ...]]:
-    """Crawl duties and the page checks each switches on. ``patrol`` is every page check on one crawl."""
+    """Crawl duties and the page checks each switches on: one per page check, the groups (``text``:
+    typos + sensitive + privacy), and ``patrol``, every page check on one crawl."""
     duties = {name: (name,) for name in PAGE_CHECKS}
+    duties.update(PAGE_CHECK_GROUPS)
     duties["patrol"] = tuple(PAGE_CHECKS)
     return duties
 
@@ -179,7 +190,13 @@ async def run_site_crawl(
     """Crawl one site once with the named page checks, and record the run."""
     run_id = store.start_run(duty, site.id, check_names, clock.now())
     ctx = check_context(duty, site, config, clock, store)
-    checks = [PAGE_CHECKS[name](ctx) for name in check_names]
+    try:
+        # Checks prepare before the crawl (the text checks build their scanner, reading word lists).
+        checks = [PAGE_CHECKS[name](ctx) for name in check_names]
+    except Exception as exc:
+        log.exception("run %d (%s on %s) could not start its checks", run_id, duty, site.id)
+        store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
+        return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
     failed_checks: set[str] = set()
 
     def failed(check: PageCheck, where: str) -> None:
@@ -228,6 +245,14 @@ async def run_site_crawl(
         progress.stop()
 
     status = "failed" if report.unreachable is not None else "ok"
+    counts = report.counts()
+    for check in checks:
+        if check.name not in failed_checks:
+            try:
+                merge_counts(counts, check.counts())
+            except Exception:
+                log.exception("check %s failed while counting", check.name)
+                failed_checks.add(check.name)
     resolvable = tuple(c.name for c in checks if c.name not in failed_checks)
     cleared = None
     if not report.complete:
@@ -239,10 +264,6 @@ async def run_site_crawl(
         for c in checks
         if c.name in resolvable and not c.observed_all()
     }
-    counts = report.counts()
-    for check in checks:
-        if check.name not in failed_checks:
-            merge_counts(counts, check.counts())
     counts["findings"] = len(findings)
     if failed_checks:
         counts["check_errors"] = sorted(failed_checks)

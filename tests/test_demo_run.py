@@ -24,6 +24,8 @@ EXPECTED = yaml.safe_load((REPO / "monitor" / "demo" / "expected.yaml").read_tex
 EXPECTED_DARKLINKS = yaml.safe_load(
     (REPO / "monitor" / "demo" / "expected_darklinks.yaml").read_text(encoding="utf-8")
 )
+# The patrol also runs the text checks: their planted findings are asserted by tests/test_demo_text.py.
+EXPECTED_TEXT = yaml.safe_load((REPO / "monitor" / "demo" / "expected_text.yaml").read_text(encoding="utf-8"))
 KIND_TO_FAILURE = {
     "soft_404": "soft_404",
     "dns": "dns",
@@ -55,8 +57,14 @@ async def test_demo_crawl_reports_exactly_the_planted_dead_links(tmp_path: Path,
     assert elsewhere == []  # the other demo sites (identity fixtures) crawl clean
     planted = {d["url"]: d for d in EXPECTED["dead_links"]}
     assert set(found) == set(planted)  # every planted dead link, and no decoy
-    # The only other findings of the patrol are the planted dark links (tests/test_demo_darklinks.py).
-    assert others == {("darklinks", d["identity"]) for d in EXPECTED_DARKLINKS["findings"]}
+    # The only other findings of the patrol are the planted dark links (tests/test_demo_darklinks.py)
+    # and text problems (tests/test_demo_text.py).
+    planted_text = {(d["duty"], d["url"], d["wrong"]) for d in EXPECTED_TEXT["findings"]}
+    assert {o for o in others if o[0] == "darklinks"} == {
+        ("darklinks", d["identity"]) for d in EXPECTED_DARKLINKS["findings"]
+    }
+    text_found = {(d, i.split("#")[0]) for d, i in others if d != "darklinks"}
+    assert text_found == {(duty, url) for duty, url, _ in planted_text}
     for url, spec in planted.items():
         f = found[url]
         assert (f["kind"] == "homepage_dead_link") == spec["homepage"], url
@@ -92,7 +100,9 @@ async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
     out, err = await asyncio.wait_for(proc.communicate(), 180)
     text = out.decode()
     assert proc.returncode == 0, err.decode()[-2000:]
-    planted = len(EXPECTED["dead_links"]) + len(EXPECTED_DARKLINKS["findings"])
+    planted = (
+        len(EXPECTED["dead_links"]) + len(EXPECTED_DARKLINKS["findings"]) + len(EXPECTED_TEXT["findings"])
+    )
     assert f"findings: {planted} new" in text
     assert "首页链接“学习教育专题”无法访问：HTTP 404" in text
     # The bulletin for the week of the run, which is still running: the path is printed.
