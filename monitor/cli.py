@@ -442,11 +442,11 @@ def status(app: AppContext, as_json: bool) -> None:
 
     with app.store() as store:
         runs = store.latest_runs()
+        in_progress = store.running_runs()
         open_counts = store.open_by_severity()
     state = read_state(app.database)
     jobs = (state or {}).get("jobs", {})
-    running = (state or {}).get("running", {})
-    duties = sorted({r["duty"] for r in runs} | set(jobs))
+    duties = sorted({r["duty"] for r in runs} | {r["duty"] for r in in_progress} | set(jobs))
     if as_json:
         click.echo(
             json.dumps(
@@ -459,7 +459,7 @@ def status(app: AppContext, as_json: bool) -> None:
                             "runs": [_run_json(r) for r in runs if r["duty"] == d],
                             "next_run": jobs.get(d, {}).get("next_run"),
                             "schedule": jobs.get(d, {}).get("schedule"),
-                            "running_since": running.get(d),
+                            "running": [_run_json(r) for r in in_progress if r["duty"] == d],
                         }
                         for d in duties
                     },
@@ -481,12 +481,14 @@ def status(app: AppContext, as_json: bool) -> None:
         line = f"\n{duty}"
         if job:
             line += f" — {job.get('schedule')}, next {job.get('next_run') or 'paused'}"
-        if duty in running:
-            line += f" — running since {running[duty]}"
         click.echo(line)
+        for r in in_progress:
+            if r["duty"] == duty:
+                where = "" if r["site"] == duty else f"{inert(r['site'])}: "
+                click.echo(f"  {where}running now: run #{r['id']} since {r['started_at']} (pid {r['pid']})")
         duty_runs = [r for r in runs if r["duty"] == duty]
         if not duty_runs:
-            click.echo("  never run")
+            click.echo("  no finished run yet")
         for r in duty_runs:
             where = "" if r["site"] == duty else f"{inert(r['site'])}: "
             click.echo(f"  {where}last run #{r['id']} {r['started_at']} {r['status']}{_counts_text(r)}")

@@ -328,9 +328,15 @@ class Store:
         return max(times) if times else None
 
     def latest_runs(self) -> list[dict[str, Any]]:
-        """The latest run of every (duty, site), by duty then site."""
-        rows = self.db.query("SELECT max(id) AS id FROM runs GROUP BY duty, site ORDER BY duty, site")
+        """The latest finished run of every (duty, site), by duty then site."""
+        rows = self.db.query(
+            "SELECT max(id) AS id FROM runs WHERE status != 'running' GROUP BY duty, site ORDER BY duty, site"
+        )
         return [self.get_run(r["id"]) for r in rows]
+
+    def running_runs(self) -> list[dict[str, Any]]:
+        """Runs in progress (as far as the store knows), oldest first."""
+        return [self.get_run(r["id"]) for r in self.db.query("SELECT id FROM runs WHERE status = 'running'")]
 
     # -- findings ---------------------------------------------------------------------------------
     def _finding_row(self, fp: str) -> dict[str, Any] | None:
