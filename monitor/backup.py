@@ -112,6 +112,12 @@ def _free_name(directory: Path, stem: str) -> Path:
     return path
 
 
+def backup_directory(config: Config, database: Path) -> Path:
+    """``backup.directory``; a relative one lives next to the database (systemd's StateDirectory)."""
+    path = Path(config.backup.directory)
+    return path if path.is_absolute() else database.parent / path
+
+
 def run_backup(config: Config, database: Path, store: Store, clock: Clock) -> BackupResult:
     """The ``backup`` duty: make a copy and record it as a run (so catch-up and status see it).
 
@@ -119,7 +125,7 @@ def run_backup(config: Config, database: Path, store: Store, clock: Clock) -> Ba
     """
     started = clock.now()
     try:
-        result = backup_database(database, config.backup_directory, config.backup.keep, started)
+        result = backup_database(database, backup_directory(config, database), config.backup.keep, started)
     except BackupError as exc:
         run_id = store.start_run("backup", "backup", ("backup",), started)
         store.finish_run(run_id, status="failed", now=clock.now(), error=str(exc))

@@ -268,7 +268,7 @@ class Backup(Model):
     """Online copies of the database (``monitor backup``; the daemon's monthly ``backup`` duty)."""
 
     directory: str = Field(
-        default="var/backups", description="Folder of the copies (relative: to the config file)."
+        default="backups", description="Folder of the copies (relative: to the database's folder)."
     )
     keep: int = Field(default=12, ge=1, description="Copies kept; older ones are deleted.")
 
@@ -318,12 +318,6 @@ class Config(Model):
     def database_path(self) -> Path:
         """Absolute database path (relative paths resolve against the config file's folder)."""
         path = Path(self.storage.database)
-        return path if path.is_absolute() else Path(self.base_dir) / path
-
-    @property
-    def backup_directory(self) -> Path:
-        """Absolute backup folder (relative paths resolve against the config file's folder)."""
-        path = Path(self.backup.directory)
         return path if path.is_absolute() else Path(self.base_dir) / path
 
     def site_for_url(self, url: str) -> Site | None:

@@ -262,15 +262,16 @@ async def test_catch_up_after_downtime_runs_only_overdue_duties_once(
 
 async def test_backup_cli_copies_verifies_and_rotates(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
-    config.write_text("storage: {database: monitor.db}\nbackup: {directory: backups, keep: 2}\n")
+    # A relative backup folder lives next to the database (under systemd: in its StateDirectory).
+    config.write_text("storage: {database: var/monitor.db}\nbackup: {directory: backups, keep: 2}\n")
     code, _, err = await monitor_cli("--config", str(config), "backup", cwd=tmp_path)
     assert code == 2 and "no database at" in err
-    with Store(tmp_path / "monitor.db") as store:
+    with Store(tmp_path / "var" / "monitor.db") as store:
         when = datetime(2026, 11, 1, tzinfo=SHANGHAI)
         run_id = store.start_run("links", "t", ["links"], when)
         store.finish_run(run_id, status="ok", now=when, counts={"broken": 7})
-    (tmp_path / "backups").mkdir()
-    (tmp_path / "backups" / "notes.txt").write_text("not ours")
+    (tmp_path / "var" / "backups").mkdir(parents=True)
+    (tmp_path / "var" / "backups" / "notes.txt").write_text("not ours")
     outs = []
     for day in (2, 3, 4):
         code, out, err = await monitor_cli(
@@ -284,16 +285,16 @@ async def test_backup_cli_copies_verifies_and_rotates(tmp_path: Path) -> None:
         outs.append(out)
     assert re.match(r"backup: \S+monitor-20261204-033000\.db \(\d+ bytes, integrity ok\); 2 kept", outs[2])
     assert "removed monitor-20261202-033000.db" in outs[2]
-    names = sorted(p.name for p in (tmp_path / "backups").iterdir())
+    names = sorted(p.name for p in (tmp_path / "var" / "backups").iterdir())
     assert names == ["monitor-20261203-033000.db", "monitor-20261204-033000.db", "notes.txt"]
-    copy = sqlite3.connect(tmp_path / "backups" / "monitor-20261204-033000.db")
+    copy = sqlite3.connect(tmp_path / "var" / "backups" / "monitor-20261204-033000.db")
     try:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert copy.execute("SELECT counts FROM runs WHERE duty = 'links'").fetchone()[0] == '{"broken": 7}'
     finally:
         copy.close()
-    with Store(tmp_path / "monitor.db") as store:
+    with Store(tmp_path / "var" / "monitor.db") as store:
         backups = store.runs("backup")
         assert [r["status"] for r in backups] == ["ok"] * 3
         assert backups[0]["counts"]["removed"] == ["monitor-20261202-033000.db"]
