@@ -180,7 +180,11 @@ def check_config(app: AppContext) -> None:
 
 @main.group("run")
 def run_group() -> None:
-    """Run a duty now (the same code the daemon schedules)."""
+    """Run a duty now (the same code the daemon schedules).
+
+    Exit status: 0 no open findings, 1 open findings, 2 usage or config error, 3 a run failed,
+    4 the duty is already running (started by the daemon or another monitor run).
+    """
 
 
 def _make_duty_command(duty: str, help_text: str) -> click.Command:

@@ -10,6 +10,9 @@ import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from monitor.cli import main
 from monitor.clock import SHANGHAI
 from monitor.locks import DutyLock
 from monitor.store import Store
@@ -260,12 +263,13 @@ async def test_catch_up_after_downtime_runs_only_overdue_duties_once(
         await daemon.close()
 
 
-async def test_backup_cli_copies_verifies_and_rotates(tmp_path: Path) -> None:
+def test_backup_cli_copies_verifies_and_rotates(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     # A relative backup folder lives next to the database (under systemd: in its StateDirectory).
     config.write_text("storage: {database: var/monitor.db}\nbackup: {directory: backups, keep: 2}\n")
-    code, _, err = await monitor_cli("--config", str(config), "backup", cwd=tmp_path)
-    assert code == 2 and "no database at" in err
+    runner = CliRunner()
+    result = runner.invoke(main, ["--config", str(config), "backup"], env={"MONITOR_DB": None})
+    assert result.exit_code == 2 and "no database at" in result.output
     with Store(tmp_path / "var" / "monitor.db") as store:
         when = datetime(2026, 11, 1, tzinfo=SHANGHAI)
         run_id = store.start_run("links", "t", ["links"], when)
@@ -274,15 +278,10 @@ async def test_backup_cli_copies_verifies_and_rotates(tmp_path: Path) -> None:
     (tmp_path / "var" / "backups" / "notes.txt").write_text("not ours")
     outs = []
     for day in (2, 3, 4):
-        code, out, err = await monitor_cli(
-            "--config",
-            str(config),
-            "backup",
-            cwd=tmp_path,
-            env={"MONITOR_NOW": f"2026-12-0{day}T03:30:00+08:00"},
-        )
-        assert code == 0, err
-        outs.append(out)
+        env = {"MONITOR_NOW": f"2026-12-0{day}T03:30:00+08:00", "MONITOR_DB": None}
+        result = runner.invoke(main, ["--config", str(config), "backup"], env=env)
+        assert result.exit_code == 0, result.output
+        outs.append(result.output)
     assert re.match(r"backup: \S+monitor-20261204-033000\.db \(\d+ bytes, integrity ok\); 2 kept", outs[2])
     assert "removed monitor-20261202-033000.db" in outs[2]
     names = sorted(p.name for p in (tmp_path / "var" / "backups").iterdir())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import socket
@@ -19,7 +20,7 @@ from click.testing import CliRunner
 from monitor.cli import main
 from monitor.clock import SHANGHAI, FixedClock
 from monitor.config import ConfigError, DutySchedule, config_from_mapping, load_config
-from monitor.daemon import run_report
+from monitor.daemon import Daemon, run_report
 from monitor.findings import Finding, Severity
 from monitor.schedule import catch_up, cron_trigger, effective_schedule, parse_duration
 from monitor.sdnotify import Notifier
@@ -124,6 +125,30 @@ T = datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
 )
 def test_catch_up_decision(entry: DutySchedule, last_ok: datetime | None, due: bool) -> None:
     assert catch_up(entry, last_ok, T, SHANGHAI).due is due
+
+
+# -- what the daemon schedules ----------------------------------------------------------------------
+class _Installation(Daemon):
+    """A daemon whose installation lacks some duties (others are being built in parallel)."""
+
+    def runnable(self) -> set[str]:
+        return {"links", "patrol", "report", "backup"}
+
+
+async def test_daemon_schedules_only_duties_that_exist_and_says_so(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_from_mapping({"schedule": {"duties": {"links": "every 2s"}}}, base_dir=tmp_path)
+    daemon = _Installation(tmp_path / "config.yaml", config, tmp_path / "m.db", notifier=Notifier({}))
+    with caplog.at_level(logging.INFO, logger="monitor.daemon"):
+        daemon._sync_jobs()
+    assert sorted(job.id for job in daemon.scheduler.get_jobs()) == ["backup", "links", "patrol", "report"]
+    skipped = sorted(r.getMessage() for r in caplog.records if r.getMessage().startswith("not scheduling"))
+    assert skipped == [
+        f"not scheduling {d}: this installation has no such duty yet"
+        for d in ("availability", "columns", "newmedia", "units")
+    ]
+    assert all(r.levelno == logging.INFO for r in caplog.records)
 
 
 # -- sd_notify ---------------------------------------------------------------------------------------
