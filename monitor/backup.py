@@ -52,7 +52,7 @@ def backup_database(database: Path, directory: Path, keep: int, now: datetime) -
     if not database.exists():
         raise BackupError(f"no database at {database}")
     directory.mkdir(parents=True, exist_ok=True)
-    final = _free_name(directory, f"{PREFIX}{now:%Y%m%d-%H%M%S}")
+    final = _free_name(directory, f"{now:%Y%m%d-%H%M%S}")
     partial = final.with_name(final.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
@@ -75,8 +75,9 @@ def backup_database(database: Path, directory: Path, keep: int, now: datetime) -
         partial.unlink(missing_ok=True)
         raise BackupError(f"the copy of {database} failed integrity_check: {'; '.join(verdict[:5])}")
     os.replace(partial, final)
+    size = final.stat().st_size
     removed = rotate(directory, keep)
-    return BackupResult(final, final.stat().st_size, len(list_backups(directory)), removed)
+    return BackupResult(final, size, len(list_backups(directory)), removed)
 
 
 def list_backups(directory: Path) -> list[Path]:
@@ -103,13 +104,15 @@ def rotate(directory: Path, keep: int) -> tuple[Path, ...]:
     return doomed
 
 
-def _free_name(directory: Path, stem: str) -> Path:
-    path = directory / f"{stem}{SUFFIX}"
-    n = 1
-    while path.exists():
-        n += 1
-        path = directory / f"{stem}-{n}{SUFFIX}"
-    return path
+def _free_name(directory: Path, stamp: str) -> Path:
+    """``monitor-<stamp>.db``, or ``-N`` numbered after every copy of that second, so it sorts newest."""
+    counters = [
+        int(m.group(2) or 1)
+        for p in directory.iterdir()
+        if (m := _NAME.fullmatch(p.name)) and m.group(1) == stamp
+    ]
+    suffix = f"-{max(counters) + 1}" if counters else ""
+    return directory / f"{PREFIX}{stamp}{suffix}{SUFFIX}"
 
 
 def backup_directory(config: Config, database: Path) -> Path:

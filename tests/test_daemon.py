@@ -12,6 +12,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from monitor.backup import backup_database, list_backups
 from monitor.cli import main
 from monitor.clock import SHANGHAI
 from monitor.locks import DutyLock
@@ -297,3 +298,17 @@ def test_backup_cli_copies_verifies_and_rotates(tmp_path: Path) -> None:
         backups = store.runs("backup")
         assert [r["status"] for r in backups] == ["ok"] * 3
         assert backups[0]["counts"]["removed"] == ["monitor-20261202-033000.db"]
+
+
+def test_backups_within_one_second_keep_the_newest(tmp_path: Path) -> None:
+    db = tmp_path / "monitor.db"
+    Store(db).close()
+    when = datetime(2026, 12, 1, 3, 30, tzinfo=SHANGHAI)
+    made = [backup_database(db, tmp_path / "b", keep=2, now=when).path for _ in range(4)]
+    assert [p.name for p in made] == [
+        "monitor-20261201-033000.db",
+        "monitor-20261201-033000-2.db",
+        "monitor-20261201-033000-3.db",
+        "monitor-20261201-033000-4.db",
+    ]
+    assert [p.name for p in list_backups(tmp_path / "b")] == [made[2].name, made[3].name]
