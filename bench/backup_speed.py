@@ -1,7 +1,12 @@
 """How fast ``monitor backup`` copies a database, beside its peers: ``sqlite3 .backup`` and a plain file copy.
 
 Reproduce:
-    PYTHONPATH=$PWD /work/main/.venv/bin/python bench/backup_speed.py --findings 200000
+    PYTHONPATH=$PWD /work/main/.venv/bin/python bench/backup_speed.py --findings 50000
+
+Measured on the dev machine (2 CPUs, shared): 50 000 findings, 25.5 MB — monitor backup 0.26 s
+(98 MB/s, integrity_check included), sqlite3 .backup 0.14 s (1.9x faster, no verification),
+shutil.copyfile 0.02 s (not a consistent copy of a live WAL database). Building the test database takes
+longer than any backup: Store.finish_run inserts about 2 500 new findings per second.
 
 The database is a real monitor store filled with ``--findings`` open findings (one event each) — a
 county portal with many years of history has a few tens of thousands. Each tool runs ``--repeat`` times;
