@@ -1,6 +1,8 @@
 """The ``monitor`` command: a thin click layer over the same functions the daemon calls.
 
-Exit status: 0 no open findings, 1 open findings, 2 usage or configuration error, 3 a run failed.
+Exit status: 0 no open findings, 1 open findings, 2 usage or configuration error, 3 a run failed,
+4 busy: the duty is already running (its lock is held by the daemon or another ``monitor run``), or
+another daemon already uses the database.
 """
 
 from __future__ import annotations
@@ -24,12 +26,13 @@ from monitor.clock import Clock, clock_from_env
 from monitor.config import DEFAULT_CONFIG_NAME, Config, ConfigError, WordListFile, load_config
 from monitor.decode import decode_body
 from monitor.findings import Severity
+from monitor.locks import Busy, DutyLock
 from monitor.progress import LogProgress, Progress, RichProgress
 from monitor.runner import DutyError, SiteRunResult, crawl_duties, run_duty
 from monitor.store import Store
 from monitor.textsafe import inert
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED, EXIT_BUSY = 0, 1, 2, 3, 4
 EXPORT_FIELDS = (
     "fingerprint",
     "duty",
@@ -178,7 +181,11 @@ def check_config(app: AppContext) -> None:
 
 @main.group("run")
 def run_group() -> None:
-    """Run a duty now (the same code the daemon schedules)."""
+    """Run a duty now (the same code the daemon schedules).
+
+    Exit status: 0 no open findings, 1 open findings, 2 usage or config error, 3 a run failed,
+    4 the duty is already running (started by the daemon or another monitor run).
+    """
 
 
 def _words_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -273,7 +280,12 @@ def execute_duty(
             normalize(url)
         except InvalidURL:
             fail_usage(f"not an http(s) URL: {url}")
-    with app.store() as store:
+    try:
+        lock = DutyLock(app.database, duty).acquire(app.clock().now())
+    except Busy as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(EXIT_BUSY) from None
+    with lock, app.store() as store:
         try:
             return asyncio.run(
                 run_duty(duty, config, store, app.clock(), url=url, progress=app.progress_factory())
@@ -647,3 +659,139 @@ def mail_flush(app: AppContext) -> None:
     unsent = [e for e in results if e.status != "sent"]
     click.echo(f"{len(results) - len(unsent)} sent, {len(unsent)} still in the outbox")
     raise SystemExit(EXIT_FAILED if unsent else EXIT_OK)
+
+
+# -- daemon, backup, status -------------------------------------------------------------------------
+@main.command("daemon")
+@click.pass_obj
+def daemon(app: AppContext) -> None:
+    """Run every duty on the config's schedule until SIGTERM (SIGHUP reloads the config).
+
+    Meant for systemd (deploy/monitor.service): it reports readiness, status and watchdog pings over
+    $NOTIFY_SOCKET. Exits 0 after a clean stop, 2 on a bad config, 4 when another daemon uses the database.
+    """
+    from monitor.daemon import Daemon
+
+    path = app.config_path or (DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() else None)
+    if path is None or not Path(path).is_file():
+        fail_usage(f"the daemon needs a config file: {path or '--config FILE or ./config.yaml'} not found")
+    config = app.config
+    raise SystemExit(asyncio.run(Daemon(Path(path).resolve(), config, app.database.resolve()).main()))
+
+
+@main.command("backup")
+@click.option("--directory", type=click.Path(file_okay=False), help="Folder of the copies (default: config).")
+@click.option("--keep", type=click.IntRange(min=1), help="Copies to keep (default: config backup.keep).")
+@click.pass_obj
+def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
+    """Copy the database online (consistent while duties run), verify it, and rotate old copies."""
+    from monitor.backup import BackupError, run_backup
+
+    config = app.config
+    if directory or keep:
+        changes = {**({"directory": str(Path(directory).resolve())} if directory else {})}
+        changes.update({"keep": keep} if keep else {})
+        config = config.model_copy(update={"backup": config.backup.model_copy(update=changes)})
+    if not app.database.exists():
+        fail_usage(f"no database at {app.database}")
+    try:
+        lock = DutyLock(app.database, "backup").acquire(app.clock().now())
+    except Busy as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(EXIT_BUSY) from None
+    with lock, app.store() as store:
+        try:
+            result = run_backup(config, app.database, store, app.clock())
+        except BackupError as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(EXIT_FAILED) from None
+    click.echo(f"backup: {result.path} ({result.bytes} bytes, integrity ok); {result.kept} kept")
+    for path in result.removed:
+        click.echo(f"  removed {path.name}")
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def status(app: AppContext, as_json: bool) -> None:
+    """Each duty's last run and next scheduled time, and open findings by severity."""
+    from monitor.daemon import read_state
+
+    with app.store() as store:
+        runs = store.latest_runs()
+        in_progress = store.running_runs()
+        open_counts = store.open_by_severity()
+    state = read_state(app.database)
+    jobs = (state or {}).get("jobs", {})
+    duties = sorted({r["duty"] for r in runs} | {r["duty"] for r in in_progress} | set(jobs))
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "daemon": (
+                        {"pid": state.get("pid"), "started_at": state.get("started_at")} if state else None
+                    ),
+                    "duties": {
+                        d: {
+                            "runs": [_run_json(r) for r in runs if r["duty"] == d],
+                            "next_run": jobs.get(d, {}).get("next_run"),
+                            "schedule": jobs.get(d, {}).get("schedule"),
+                            "running": [_run_json(r) for r in in_progress if r["duty"] == d],
+                        }
+                        for d in duties
+                    },
+                    "open_findings": {s.value: open_counts.get(s.value, 0) for s in Severity},
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return
+    if state:
+        click.echo(f"daemon: running (pid {state.get('pid')}, since {state.get('started_at', '?')})")
+    else:
+        click.echo("daemon: not running")
+    if not duties:
+        click.echo("no runs recorded yet")
+    for duty in duties:
+        job = jobs.get(duty, {})
+        line = f"\n{duty}"
+        if job:
+            line += f" — {job.get('schedule')}, next {job.get('next_run') or 'paused'}"
+        click.echo(line)
+        for r in in_progress:
+            if r["duty"] == duty:
+                where = "" if r["site"] == duty else f"{inert(r['site'])}: "
+                click.echo(f"  {where}running now: run #{r['id']} since {r['started_at']} (pid {r['pid']})")
+        duty_runs = [r for r in runs if r["duty"] == duty]
+        if not duty_runs:
+            click.echo("  no finished run yet")
+        for r in duty_runs:
+            where = "" if r["site"] == duty else f"{inert(r['site'])}: "
+            click.echo(f"  {where}last run #{r['id']} {r['started_at']} {r['status']}{_counts_text(r)}")
+    click.echo(
+        "\nopen findings: "
+        + ", ".join(f"{s.label_zh} {open_counts.get(s.value, 0)}" for s in Severity)
+        + f" (total {sum(open_counts.values())})"
+    )
+
+
+def _run_json(run: dict[str, Any]) -> dict[str, Any]:
+    keys = ("id", "site", "started_at", "finished_at", "status", "counts", "error")
+    return {k: run[k] for k in keys}
+
+
+def _counts_text(run: dict[str, Any]) -> str:
+    c = run["counts"]
+    bits = []
+    if "pages_crawled" in c:
+        bits.append(
+            f"{c['pages_crawled']} pages, {c.get('links_checked', 0)} links, {c.get('broken', 0)} broken"
+        )
+    if "findings" in c:
+        bits.append(f"{c['findings']} findings")
+    if run["duty"] == "backup" and "bytes" in c:
+        bits.append(f"{c['bytes']} bytes")
+    if run.get("error"):
+        bits.append(f"error: {inert(str(run['error']))}")
+    return f" ({'; '.join(bits)})" if bits else ""

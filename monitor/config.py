@@ -748,6 +748,95 @@ class NewMedia(Model):
         return account.threshold_days or self.threshold_days
 
 
+class DutySchedule(Model):
+    """When one duty runs: a cron expression or an interval (``every``), or ``enabled: false``.
+
+    A plain string is accepted too: ``"0 2 * * *"`` (cron), ``"every 15m"`` (interval) or ``"off"``.
+    """
+
+    cron: str | None = Field(
+        default=None,
+        description="Crontab expression (minute hour day month weekday; 0/7 = Sunday), "
+        "or 6 fields with seconds first.",
+    )
+    every: float | None = Field(default=None, description="Interval: 15m, 2h, 1d, 30s or seconds.")
+    enabled: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if text.lower() in ("off", "disabled", "never"):
+            return {"enabled": False}
+        if text.lower().startswith("every"):
+            return {"every": text[len("every") :].strip()}
+        return {"cron": text}
+
+    @field_validator("every", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        from monitor.schedule import parse_duration
+
+        return None if value is None else parse_duration(value)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str | None) -> str | None:
+        from monitor.schedule import cron_trigger
+
+        if value is not None:
+            try:
+                cron_trigger(value, ZoneInfo("UTC"))
+            except ValueError as exc:
+                raise ValueError(f"bad cron expression {value!r}: {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> DutySchedule:
+        if self.enabled and (self.cron is None) == (self.every is None):
+            raise ValueError("give exactly one of 'cron' or 'every' (or enabled: false)")
+        return self
+
+
+class Schedule(Model):
+    """The daemon's schedule: built-in national-rule defaults overlaid with per-duty entries."""
+
+    defaults: bool = Field(
+        default=True, description="Start from the built-in schedule; false: only the duties listed here."
+    )
+    duties: Mapping[str, DutySchedule] = Field(default_factory=dict)
+    catch_up: bool = Field(
+        default=True,
+        description="At start, run once every duty whose last successful run is older than its period.",
+    )
+    grace_seconds: float = Field(
+        default=30.0, ge=0, description="On SIGTERM, how long running duties may finish before cancelling."
+    )
+
+    @field_validator("duties")
+    @classmethod
+    def _known_duties(cls, value: Mapping[str, DutySchedule]) -> Mapping[str, DutySchedule]:
+        from monitor.runner import duty_names
+        from monitor.schedule import known_duties
+
+        known = known_duties(duty_names())
+        for name in value:
+            if name not in known:
+                raise _located(f"schedule.duties.{name}", f"unknown duty {name!r}; known: {', '.join(known)}")
+        return value
+
+
+class Backup(Model):
+    """Online copies of the database (``monitor backup``; the daemon's monthly ``backup`` duty)."""
+
+    directory: str = Field(
+        default="backups", description="Folder of the copies (relative: to the database's folder)."
+    )
+    keep: int = Field(default=12, ge=1, description="Copies kept; older ones are deleted.")
+
+
 class Config(Model):
     """The whole validated configuration."""
 
@@ -764,6 +853,8 @@ class Config(Model):
     newmedia: NewMedia = NewMedia()
     columns: Columns = Columns()
     bulletin: Bulletin = Bulletin()
+    schedule: Schedule = Schedule()
+    backup: Backup = Backup()
     base_dir: str = Field(
         default=".", exclude=True, description="Set by the loader: the config file's folder."
     )

@@ -393,6 +393,23 @@ class Store:
         rows = self.db.query(f"SELECT id FROM runs {where} ORDER BY id DESC LIMIT ?", [*args, limit])
         return [self.get_run(r["id"]) for r in rows]
 
+    def last_success(self, duty: str) -> datetime | None:
+        """Start time of the latest ``ok`` run of a duty (any site), or None."""
+        rows = self.db.execute("SELECT started_at FROM runs WHERE duty = ? AND status = 'ok'", [duty])
+        times = [datetime.fromisoformat(r[0]) for r in rows.fetchall() if r[0]]
+        return max(times) if times else None
+
+    def latest_runs(self) -> list[dict[str, Any]]:
+        """The latest finished run of every (duty, site), by duty then site."""
+        rows = self.db.query(
+            "SELECT max(id) AS id FROM runs WHERE status != 'running' GROUP BY duty, site ORDER BY duty, site"
+        )
+        return [self.get_run(r["id"]) for r in rows]
+
+    def running_runs(self) -> list[dict[str, Any]]:
+        """Runs in progress (as far as the store knows), oldest first."""
+        return [self.get_run(r["id"]) for r in self.db.query("SELECT id FROM runs WHERE status = 'running'")]
+
     # -- findings ---------------------------------------------------------------------------------
     def _finding_row(self, fp: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM findings WHERE fingerprint = ?", [fp]))
@@ -633,6 +650,13 @@ class Store:
         ):
             events.setdefault(fp, []).append((at, event))
         return findings, events
+
+    def open_by_severity(self) -> dict[str, int]:
+        """Open findings counted per severity value."""
+        rows = self.db.execute(
+            "SELECT severity, count(*) FROM findings WHERE status = 'open' GROUP BY severity"
+        )
+        return {severity: int(n) for severity, n in rows.fetchall()}
 
     def integrity_ok(self) -> bool:
         """``PRAGMA integrity_check`` says ok."""

@@ -342,3 +342,30 @@ def test_cli_report_send_status_and_flush(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "2026-W99" in result.output
     result = runner.invoke(main, [*args, "report", "weekly", "--week", "2026-W50"], env=env)
     assert result.exit_code == 2 and "not started" in result.output
+
+
+def test_daemon_report_duty_renders_last_week_and_mails_it_once(tmp_path: Path) -> None:
+    """The daemon's `report` duty (monitor.daemon.run_report → monitor.bulletin.weekly_job), for real."""
+    from monitor.clock import FixedClock
+    from monitor.daemon import run_report
+
+    port = free_port()
+    controller, inbox = smtp_server(port)
+    try:
+        config = mail_config(port)
+        config = config.model_copy(
+            update={"bulletin": config.bulletin.model_copy(update={"reports_dir": str(tmp_path / "reports")})}
+        )
+        db = tmp_path / "monitor.db"
+        with Store(db) as store:
+            filled = fill_store(store)
+        monday = FixedClock(dt.datetime(2026, 11, 30, 8, 30), filled.tz)  # Monday morning: W48 is complete
+        assert asyncio.run(run_report(config, db, monday)) is True
+        assert asyncio.run(run_report(config, db, monday)) is True  # a re-run never mails twice
+    finally:
+        controller.stop()
+    assert len(inbox.messages) == 1
+    assert (tmp_path / "reports" / "2026-W48" / "bulletin.html").is_file()
+    with Store(db) as store:
+        (run,) = [r for r in store.runs(duty="report") if r["status"] == "ok"][:1]
+        assert run["counts"]["week"] == "2026-W48" and run["counts"]["mail"] == "sent"

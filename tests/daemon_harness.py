@@ -1,0 +1,176 @@
+"""A real ``python -m monitor daemon`` subprocess with a real $NOTIFY_SOCKET, for the daemon tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write_config(path: Path, port: int, *, duties: dict[str, Any], **schedule: Any) -> Path:
+    """A config for host www.t.cn on the local server, with only ``duties`` scheduled."""
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "sites": [{"id": "t", "name": "测试县政府网站", "homepage": "http://www.t.cn/"}],
+                "crawl": {
+                    "host_overrides": {"www.t.cn": f"127.0.0.1:{port}"},
+                    "timeout_seconds": 6,
+                    "retries": 0,
+                    "confirm_delay_seconds": 0.05,
+                },
+                "storage": {"database": "monitor.db"},
+                "schedule": {"defaults": False, "duties": duties, **schedule},
+                "backup": {"directory": "backups", "keep": 3},
+            },
+            allow_unicode=True,
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+class Daemon:
+    """The daemon as systemd runs it: a subprocess, a notify socket, stderr collected as it comes."""
+
+    def __init__(self, config: Path, *, abstract: bool = False, watchdog_usec: int | None = None) -> None:
+        self.config = config
+        self.database = config.parent / "monitor.db"
+        self.notifications: list[dict[str, str]] = []
+        self.stderr = ""
+        self._abstract = abstract
+        self._watchdog_usec = watchdog_usec
+        self.proc: asyncio.subprocess.Process | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> Daemon:
+        """Start the process with a notify socket of our own."""
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        if self._abstract:
+            name = f"govsite-test-{os.getpid()}-{time.monotonic_ns()}"
+            self.sock.bind("\0" + name)
+            address = "@" + name
+        else:
+            address = str(self.config.parent / "notify.sock")
+            Path(address).unlink(missing_ok=True)  # left by an earlier daemon of the same test
+            self.sock.bind(address)
+        self.sock.setblocking(False)
+        env = {**os.environ, "PYTHONPATH": str(REPO), "NOTIFY_SOCKET": address}
+        env.pop("MONITOR_NOW", None)
+        env.pop("MONITOR_DB", None)
+        if self._watchdog_usec:
+            env["WATCHDOG_USEC"] = str(self._watchdog_usec)
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "monitor",
+            "--config",
+            str(self.config),
+            "daemon",
+            cwd=self.config.parent,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        self._tasks = [asyncio.create_task(self._read_notify()), asyncio.create_task(self._read_stderr())]
+        return self
+
+    async def _read_notify(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            data = await loop.sock_recv(self.sock, 65536)
+            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
+            fields["_at"] = str(time.monotonic())
+            self.notifications.append(fields)
+
+    async def _read_stderr(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        while line := await self.proc.stderr.readline():
+            self.stderr += line.decode()
+
+    @property
+    def pid(self) -> int:
+        """The daemon's pid."""
+        assert self.proc is not None
+        return self.proc.pid
+
+    def sent(self, key: str, value: str | None = None) -> list[dict[str, str]]:
+        """Notifications carrying ``key`` (with ``value``, when given)."""
+        return [n for n in self.notifications if key in n and (value is None or n[key] == value)]
+
+    async def until(self, predicate: Callable[[], Any], timeout: float = 6.0, what: str = "") -> Any:
+        """Poll until ``predicate()`` is truthy; fail with the daemon's stderr otherwise."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            if self.proc is not None and self.proc.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"timed out waiting for {what or predicate}\n--- stderr ---\n{self.stderr}")
+
+    async def until_log(self, pattern: str, timeout: float = 6.0) -> re.Match[str]:
+        """Wait for a stderr line matching ``pattern``."""
+        return await self.until(lambda: re.search(pattern, self.stderr), timeout, f"log {pattern!r}")
+
+    def signal(self, sig: signal.Signals) -> None:
+        """Send a signal."""
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    async def wait(self, timeout: float = 6.0) -> int:
+        """Wait for exit; return the exit status."""
+        assert self.proc is not None
+        code = await asyncio.wait_for(self.proc.wait(), timeout)
+        await asyncio.sleep(0.05)  # let the readers drain
+        return code
+
+    async def close(self) -> None:
+        """Kill if still running; stop the readers; close the socket."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            await self.proc.wait()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.sock.close()
+
+
+def runs(database: Path, duty: str | None = None) -> list[dict[str, Any]]:
+    """Runs recorded in the database, oldest first (a fresh connection each time)."""
+    if not database.exists():
+        return []
+    with Store(database) as store:
+        return list(reversed(store.runs(duty=duty, limit=1000)))
+
+
+async def monitor_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """``python -m monitor …`` as a subprocess."""
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
+    full_env.pop("MONITOR_DB", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        *args,
+        cwd=cwd,
+        env=full_env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 30)
+    return proc.returncode or 0, out.decode(), err.decode()
