@@ -67,7 +67,7 @@ def test_counts_statuses_and_sections_follow_the_store(store: Store, tmp_path: P
     assert "各乡镇人民政府、县直各部门：" in text and "国办秘函〔2019〕19号" in text
     assert "政务新媒体更新检查" in text and "本周未开展（无数据）" in text
     assert (
-        "站点可用性监测、网站标识规范检查、部门和乡镇政务公开检查、暗链检测、错别字与敏感信息检查、政务新媒体更新检查未开展或未成功完成，无监测数据"
+        "站点可用性监测、网站标识规范检查、部门和乡镇政务公开检查、暗链检测、错别字与严重表述错误检查、敏感词检查、个人隐私信息检查、政务新媒体更新检查未开展或未成功完成，无监测数据"
         in text
     )
     assert "本周未检测" in text  # the veto table says 未检测 for unmeasured indicators
@@ -195,3 +195,39 @@ def test_deadline_skips_weekends_and_configured_holidays(store: Store) -> None:
     config = bulletin_config(deadline_working_days=1, workdays={"makeup_workdays": ["2026-11-28"]})
     b = build_bulletin(store, config, W48, FixedClock(datetime(2026, 11, 27, 17, 0), SHANGHAI))
     assert b.deadline.isoformat() == "2026-11-28"
+
+
+def test_one_indicator_measured_by_two_checks_shows_the_worst_with_both_figures() -> None:
+    """W1 comes from the text checks and from the dark-link check: a later text-only run must not hide
+    the dark links the patrol found."""
+    from monitor.bulletin.model import _latest_indicators
+    from monitor.indicators import Indicator, IndicatorStatus, Verdict
+
+    def w1(verdict: Verdict, figure: str, rule: str) -> dict:
+        return IndicatorStatus(Indicator.SERIOUS_ERRORS, "portal", "门户", verdict, figure, rule).as_dict()
+
+    patrol = {
+        "status": "ok",
+        "counts": {
+            "indicators": [
+                w1(Verdict.PASS, "未发现严重表述错误", "出现1处严重表述错误即单项否决"),
+                w1(Verdict.FAIL, "发现暗链18处", "链接违法违规内容即单项否决"),
+            ]
+        },
+    }
+    text_only = {
+        "status": "ok",
+        "counts": {
+            "indicators": [
+                w1(Verdict.PASS, "仍未发现严重表述错误", "出现1处严重表述错误即单项否决"),
+            ]
+        },
+    }
+    failed_run = {
+        "status": "failed",
+        "counts": {"indicators": [w1(Verdict.PASS, "x", "链接违法违规内容即单项否决")]},
+    }
+    (cell,) = _latest_indicators([patrol, text_only, failed_run]).values()
+    assert cell.verdict == Verdict.FAIL
+    assert "发现暗链18处" in cell.figure and "仍未发现严重表述错误" in cell.figure
+    assert cell.figure.count("未发现严重表述错误") == 1  # the older text record was replaced, not repeated

@@ -503,8 +503,17 @@ def _sections(
     return sections
 
 
+_VERDICT_WEIGHT = {Verdict.FAIL: 3, Verdict.WARN: 2, Verdict.PASS: 1, Verdict.UNKNOWN: 0}
+
+
 def _latest_indicators(runs: list[dict[str, Any]]) -> dict[tuple[str, str], IndicatorStatus]:
-    latest: dict[tuple[str, str], IndicatorStatus] = {}
+    """The latest status per (indicator, subject), combining the checks that measure the same indicator.
+
+    W1 (严重表述错误/暗链) is measured by the text checks and by the dark-link check, each with its own
+    rule (threshold text): the latest record of each rule is kept, and the cell shows the worst verdict
+    with every figure, so a later run of one check never hides the other's failure.
+    """
+    latest: dict[tuple[str, str, str], IndicatorStatus] = {}
     for run in runs:  # oldest first: later runs overwrite
         if run["status"] != "ok":
             continue
@@ -513,8 +522,24 @@ def _latest_indicators(runs: list[dict[str, Any]]) -> dict[tuple[str, str], Indi
                 status = IndicatorStatus.from_dict(record)
             except (KeyError, TypeError, ValueError):
                 continue  # a malformed record from a newer or broken check must not break the bulletin
-            latest[(status.indicator.value, status.subject)] = status
-    return latest
+            latest[(status.indicator.value, status.subject, status.threshold)] = status
+    combined: dict[tuple[str, str], IndicatorStatus] = {}
+    for (code, subject, _), status in latest.items():
+        before = combined.get((code, subject))
+        if before is None:
+            combined[(code, subject)] = status
+            continue
+        worst = max(before.verdict, status.verdict, key=lambda v: _VERDICT_WEIGHT[v])
+        combined[(code, subject)] = IndicatorStatus(
+            indicator=status.indicator,
+            subject=subject,
+            subject_name=status.subject_name,
+            verdict=worst,
+            figure=f"{before.figure}；{status.figure}",
+            threshold=f"{before.threshold}；{status.threshold}",
+            value=None,
+        )
+    return combined
 
 
 def _veto(runs: list[dict[str, Any]], config: Config) -> list[VetoSubject]:
