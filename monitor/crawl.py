@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sys
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,7 +48,7 @@ CONNECTION_ERRORS = frozenset(
 )
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a big site keeps tens of thousands of these queued at once
 class Target:
     """A distinct URL found during the crawl, with where it was found."""
 
@@ -66,7 +67,8 @@ class Target:
         """Remember a page that links here (first anchor text per page)."""
         if page_url not in self.sources:
             self.source_count += 1
-            self.sources[page_url] = text if len(self.sources) < MAX_SOURCES_WITH_TEXT else ""
+            # Interned: the same link text repeats on every page that links here; keep one copy.
+            self.sources[page_url] = sys.intern(text) if len(self.sources) < MAX_SOURCES_WITH_TEXT else ""
 
 
 _CHECKED_OK = object()  # replaces a Target once it checked fine: its source list is no longer needed
@@ -152,6 +154,8 @@ class SiteCrawler:
         self.queue: asyncio.Queue[Target] = asyncio.Queue()
         self.pages_queued = 0
         self.report: CrawlReport | None = None
+        # Failures already being re-checked while the crawl goes on: id(target) -> (failure, task).
+        self._early: dict[int, tuple[ErrorKind | None, asyncio.Task[bool]]] = {}
 
     # -- public -----------------------------------------------------------------------------------
     async def run(self) -> CrawlReport:
@@ -188,9 +192,10 @@ class SiteCrawler:
                 await self.queue.join()
             await self._confirm(report, home)
         finally:
-            for w in workers:
-                w.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+            pending = [*workers, *(task for _, task in self._early.values())]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     # -- registration -----------------------------------------------------------------------------
     def _skip(self, reason: str, url: str) -> None:
@@ -387,6 +392,14 @@ class SiteCrawler:
             target.sources.clear()
         else:
             report.failures.append(target)
+            if target.depth > 0:
+                # Confirm it while the crawl goes on, once the pause since it was first seen has passed,
+                # instead of all at the end: the crawl's tail is not a pause plus a re-check round.
+                loop = asyncio.get_running_loop()
+                elapsed = res.elapsed if res is not None else 0.0
+                due = loop.time() - elapsed + self.opts.confirm_delay_seconds
+                task = asyncio.create_task(self._recheck_at(target, due))
+                self._early[id(target)] = (target.failure, task)
 
     def _soft_404_external(self, res: FetchResult) -> str:
         assert res.body is not None
@@ -398,18 +411,30 @@ class SiteCrawler:
             page.release()
 
     async def _confirm(self, report: CrawlReport, home: Target) -> None:
-        """Fetch every failure again after a pause; keep only failures seen twice."""
+        """Fetch every failure again after a pause; keep only failures seen twice.
+
+        Failures found during the crawl are already being re-checked (``_recheck_at``); the rest (the
+        homepage) get the pause now.
+        """
         suspects = [t for t in report.failures if t.failure != ErrorKind.INVALID_URL]
         if not suspects:
             return
-        await asyncio.sleep(self.opts.confirm_delay_seconds)
+        kinds = {id(t): self._early[id(t)][0] if id(t) in self._early else t.failure for t in suspects}
+        late = [t for t in suspects if id(t) not in self._early]
+        if late:
+            await asyncio.sleep(self.opts.confirm_delay_seconds)
         home_down = home.failure is not None
-        if not home_down and any(t.internal and t.failure in CONNECTION_ERRORS for t in suspects):
+        if not home_down and any(t.internal and kinds[id(t)] in CONNECTION_ERRORS for t in suspects):
             # Internal connection failures: is the whole site down now? Then say so once.
             probe = await self.fetcher.fetch(home.url)
             if not probe.ok:
                 report.unreachable = probe
-        results = await asyncio.gather(*(self._recheck(t) for t in suspects))
+        late_results = dict(
+            zip(map(id, late), await asyncio.gather(*(self._recheck(t) for t in late)), strict=True)
+        )
+        results = [
+            late_results[id(t)] if id(t) in late_results else await self._early[id(t)][1] for t in suspects
+        ]
         confirmed: list[Target] = [t for t in report.failures if t.failure == ErrorKind.INVALID_URL]
         for target, still_failing in zip(suspects, results, strict=True):
             if still_failing:
@@ -430,6 +455,17 @@ class SiteCrawler:
                 for t in report.failures
                 if not (t.internal and t.failure in CONNECTION_ERRORS) and t is not home
             ]
+
+    async def _recheck_at(self, target: Target, due: float) -> bool:
+        """Re-check a failure at loop time ``due`` (at least the confirmation pause after it was seen)."""
+        wait = due - asyncio.get_running_loop().time()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        try:
+            return await self._recheck(target)
+        except Exception:  # a re-check must never kill the crawl; keep the failure as seen
+            log.exception("error while re-checking %s", target.url)
+            return True
 
     async def _recheck(self, target: Target) -> bool:
         before = target.failure

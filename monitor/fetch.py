@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
-import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -170,7 +169,9 @@ class Fetcher:
             limit_per_host=0,
             resolver=OverrideResolver(self.options.host_overrides),
             ttl_dns_cache=300,
-            ssl=ssl.create_default_context(),
+            # True: aiohttp's verified default context (ssl.create_default_context(), loaded once at
+            # import). Building our own here read the CA store again on every site, blocking the loop.
+            ssl=True,
         )
         timeout = aiohttp.ClientTimeout(total=self.options.timeout_seconds)
         self._session = aiohttp.ClientSession(
