@@ -40,7 +40,7 @@ def _app() -> web.Application:
     return app
 
 
-def quirky_app() -> web.Application:
+def quirky_app(slow_seconds: float = SLOW_SECONDS) -> web.Application:
     """The external server with always-broken, slow and rate-limited URLs."""
     asked: set[str] = set()
 
@@ -53,7 +53,7 @@ def quirky_app() -> web.Application:
         if kind == "500":
             return web.Response(status=500, text="<html><body>Error</body></html>", content_type="text/html")
         if kind == "slow":
-            await asyncio.sleep(SLOW_SECONDS)
+            await asyncio.sleep(slow_seconds)
         elif kind == "429":
             if request.path not in asked:
                 asked.add(request.path)
