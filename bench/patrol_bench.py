@@ -62,6 +62,7 @@ class Result:
 
     tool: str
     wall: float | None = None
+    cpu: float | None = None
     peak_rss_mb: float | None = None
     reported: set[str] = field(default_factory=set)
     note: str = ""
@@ -121,8 +122,11 @@ def run_measured(
     cwd: Path | None = None,
     timeout: float,
     stdout_path: Path | None = None,
-) -> tuple[float, float, int, bool]:
-    """Run ``cmd``; return (wall seconds, peak tree RSS MB, exit code, timed out)."""
+) -> tuple[float, float, int, bool, float]:
+    """Run ``cmd``; return (wall seconds, peak tree RSS MB, exit code, timed out, CPU seconds).
+
+    CPU is user + system time of the process and the children it waited for (``os.wait4``).
+    """
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
     peak = 0
     start = time.monotonic()
@@ -140,18 +144,23 @@ def run_measured(
     t = threading.Thread(target=poll, daemon=True)
     t.start()
     timed_out = False
-    try:
-        code = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        os.killpg(proc.pid, signal.SIGKILL)
-        code = proc.wait()
+    deadline = start + timeout
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline and not timed_out:
+            timed_out = True
+            os.killpg(proc.pid, signal.SIGKILL)
+        time.sleep(0.01)
     wall = time.monotonic() - start
+    code = os.waitstatus_to_exitcode(status)
+    proc.returncode = code
     stop.set()
     t.join()
     if stdout_path:
         out.close()  # type: ignore[union-attr]
-    return wall, peak / 1024, code, timed_out
+    return wall, peak / 1024, code, timed_out, usage.ru_utime + usage.ru_stime
 
 
 def reset_quirky(base: str) -> None:
@@ -175,10 +184,10 @@ def run_monitor(
         p.unlink(missing_ok=True)
     env = {**os.environ, "PYTHONPATH": str(REPO), "MONITOR_LOOP_LAG_FILE": str(lag)}
     cmd = [PY, "-m", "monitor", "--config", str(cfg), "--db", str(db), "-q", "run", duty, site_url]
-    wall, rss, code, timed_out = run_measured(
+    wall, rss, code, timed_out, cpu = run_measured(
         cmd, env=env, cwd=work, timeout=timeout, stdout_path=work / f"monitor-{duty}.out"
     )
-    res.wall, res.peak_rss_mb = wall, rss
+    res.wall, res.peak_rss_mb, res.cpu = wall, rss, cpu
     if timed_out:
         res.note = f"timed out after {timeout:.0f}s"
         return res
@@ -226,8 +235,8 @@ def run_linkchecker(site_url: str, work: Path, timeout: float) -> Result:
         f"csv/utf-8/{out}",
         site_url,
     ]
-    wall, rss, _code, timed_out = run_measured(cmd, cwd=work, timeout=timeout)
-    res.wall, res.peak_rss_mb = wall, rss
+    wall, rss, _code, timed_out, cpu = run_measured(cmd, cwd=work, timeout=timeout)
+    res.wall, res.peak_rss_mb, res.cpu = wall, rss, cpu
     if timed_out:
         res.note = f"timed out after {timeout:.0f}s"
         return res
@@ -267,8 +276,8 @@ def run_lychee(page_urls: list[str], work: Path, timeout: float) -> Result:
         "--cache-exclude-status",
         "100..=599",
     ]
-    wall, rss, _code, timed_out = run_measured(cmd, cwd=work, timeout=timeout)
-    res.wall, res.peak_rss_mb = wall, rss
+    wall, rss, _code, timed_out, cpu = run_measured(cmd, cwd=work, timeout=timeout)
+    res.wall, res.peak_rss_mb, res.cpu = wall, rss, cpu
     if timed_out:
         res.note = f"timed out after {timeout:.0f}s"
         return res
@@ -303,8 +312,8 @@ def run_linkinator(site_url: str, work: Path, timeout: float) -> Result:
         "--timeout",
         "20000",
     ]
-    wall, rss, _code, timed_out = run_measured(cmd, cwd=work, timeout=timeout, stdout_path=out)
-    res.wall, res.peak_rss_mb = wall, rss
+    wall, rss, _code, timed_out, cpu = run_measured(cmd, cwd=work, timeout=timeout, stdout_path=out)
+    res.wall, res.peak_rss_mb, res.cpu = wall, rss, cpu
     if timed_out:
         res.note = f"timed out after {timeout:.0f}s"
         return res
@@ -387,13 +396,13 @@ def bench_site(args: argparse.Namespace) -> int:
             p.wait()
     print()
     print(
-        f"{'tool':<16}{'wall s':>9}{'pages/s':>9}{'peak RSS MB':>13}{'  broken set':<26}"
+        f"{'tool':<16}{'wall s':>9}{'CPU s':>8}{'pages/s':>9}{'peak RSS MB':>13}{'  broken set':<26}"
         f"{'ours/peer':>10}  note"
     )
     ours = next((r for r in results if r.tool == "monitor links" and r.wall), None)
     for r in results:
         if r.wall is None:
-            print(f"{r.tool:<16}{'-':>9}{'-':>9}{'-':>13}  {'-':<24}{'-':>10}  {r.note}")
+            print(f"{r.tool:<16}{'-':>9}{'-':>8}{'-':>9}{'-':>13}  {'-':<24}{'-':>10}  {r.note}")
             continue
         ratio = (
             f"{ours.wall / r.wall:.2f}"
@@ -409,7 +418,7 @@ def bench_site(args: argparse.Namespace) -> int:
         if "findings_by_duty" in r.extra:
             note += f" findings {r.extra['findings_by_duty']}"
         print(
-            f"{r.tool:<16}{r.wall:>9.1f}{args.pages / r.wall:>9.0f}{r.peak_rss_mb:>13.1f}  "
+            f"{r.tool:<16}{r.wall:>9.1f}{r.cpu or 0:>8.1f}{args.pages / r.wall:>9.0f}{r.peak_rss_mb:>13.1f}  "
             f"{verdict(r, planted):<24}{ratio:>10}  {note.strip()}"
         )
         if args.verbose and verdict(r, planted) not in ("exact", "-"):
@@ -427,6 +436,7 @@ def bench_site(args: argparse.Namespace) -> int:
                     {
                         "tool": r.tool,
                         "wall_s": r.wall,
+                        "cpu_s": r.cpu,
                         "peak_rss_mb": r.peak_rss_mb,
                         "broken_set": verdict(r, planted),
                         "note": r.note,
