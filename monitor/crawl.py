@@ -148,6 +148,7 @@ class SiteCrawler:
         )
         self.ignore = tuple(re.compile(p) for p in config.links.ignore)
         self.soft404 = tuple(re.compile(p, re.IGNORECASE) for p in config.links.soft_404_patterns)
+        self._soft404_any = _any_of(config.links.soft_404_patterns)
         self.traps = TrapDetector(
             self.opts.max_url_length, self.opts.max_query_variants_per_path, self.opts.max_path_repeats
         )
@@ -364,11 +365,13 @@ class SiteCrawler:
 
     def soft_404(self, page: Page) -> str:
         """Why an HTTP 200 page is really a "not found" page ('' when it is not)."""
-        for pattern in self.soft404:
-            if pattern.search(page.title):
-                return f"标题为“{page.title[:60]}”"
+        any_of = self._soft404_any
+        if any_of is None or any_of.search(page.title):
+            for pattern in self.soft404:
+                if pattern.search(page.title):
+                    return f"标题为“{page.title[:60]}”"
         text = page.visible_text()
-        if len(text) > 1200:
+        if len(text) > 1200 or (any_of is not None and not any_of.search(text)):
             return ""
         for pattern in self.soft404:
             m = pattern.search(text)
@@ -500,6 +503,16 @@ class SiteCrawler:
             checked=report.targets_checked,
             broken=len(report.failures),
         )
+
+
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One alternation of all patterns: a quick "none of them matches" test (None if they cannot merge)."""
+    if not patterns:
+        return None
+    try:
+        return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    except re.error:  # e.g. a pattern with inline global flags
+        return None
 
 
 def _sitemap_locs(body: bytes) -> list[tuple[str, bool]]:

@@ -16,7 +16,7 @@ import lxml.html
 from lxml import etree
 from yarl import URL
 
-from monitor.urls import InvalidURL, resolve, scheme_of
+from monitor.urls import InvalidURL, resolve, resolver, scheme_of
 
 # (tag, attribute) pairs that point at something the browser will load or the user can follow.
 LINK_ATTRIBUTES: dict[str, tuple[str, ...]] = {
@@ -151,6 +151,7 @@ def extract_links(tree: lxml.html.HtmlElement, base: URL) -> list[Link]:
     """All references in a document, resolved against ``base``."""
     out: list[Link] = []
     append = out.append
+    resolve_href = resolver(base)
     for node in tree.iter(*LINK_ATTRIBUTES):
         tag = node.tag
         if tag == "link" and _ORIGIN_ONLY_RELS & set((node.get("rel") or "").lower().split()):
@@ -173,7 +174,7 @@ def extract_links(tree: lxml.html.HtmlElement, base: URL) -> list[Link]:
                 append(Link(None, raw, tag, text, skipped_scheme=scheme))
                 continue
             try:
-                append(Link(resolve(base, raw), raw, tag, text))
+                append(Link(resolve_href(raw), raw, tag, text))
             except InvalidURL as exc:
                 append(Link(None, raw, tag, text, error=str(exc)))
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -76,13 +77,19 @@ def _plain_path(path: str) -> bool:
 
 def _fast_resolve(base: URL, href: str) -> str | None:
     """The normalised URL for a plain href, or None when yarl must decide."""
+    return _fast_join(_origin(base), href)
+
+
+def _fast_join(origin: str | None, href: str) -> str | None:
+    """:func:`_fast_resolve` with the base's origin already worked out (None: not a plain base)."""
     first = href[:1]
     if first == "/":
+        if origin is None:
+            return None
         m = _FAST_PATH.fullmatch(href)
         if m is None or not _plain_path(m.group(1)):
             return None
-        origin = _origin(base)
-        return None if origin is None else origin + m.group(1) + (m.group(2) or "")
+        return origin + m.group(1) + (m.group(2) or "")
     if first == "h":
         m = _FAST_ABSOLUTE.fullmatch(href)
         if m is None:
@@ -114,12 +121,26 @@ def _origin(base: URL) -> str | None:
     return origin
 
 
+def resolver(base: URL) -> Callable[[str], str]:
+    """``resolve`` bound to one base (a page's links share it: its origin is worked out once)."""
+    origin = _origin(base)
+
+    def resolve_href(href: str) -> str:
+        href = href.strip()
+        fast = _fast_join(origin, href)
+        return fast if fast is not None else _slow_resolve(base, href)
+
+    return resolve_href
+
+
 def resolve(base: URL, href: str) -> str:
     """Resolve an href against a base URL and normalise it. Raises :class:`InvalidURL`."""
     href = href.strip()
     fast = _fast_resolve(base, href)
-    if fast is not None:
-        return fast
+    return fast if fast is not None else _slow_resolve(base, href)
+
+
+def _slow_resolve(base: URL, href: str) -> str:
     try:
         ref = URL(href)
         joined = base.join(ref)
