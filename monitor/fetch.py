@@ -213,10 +213,13 @@ class Fetcher:
         max_bytes: int | None = None,
         head_fallback: bool = True,
         retries: int | None = None,
+        retry_server_errors: bool = True,
     ) -> FetchResult:
         """Fetch with retries (timeouts, connection errors, 5xx, 429 + Retry-After) and backoff.
 
         With ``method="HEAD"`` a refused or failed HEAD falls back to GET without reading the body.
+        ``retry_server_errors=False`` answers a 5xx at once (429 and connection errors are still
+        retried): for callers that confirm failures later anyway.
         """
         retries = self.options.retries if retries is None else retries
         started = time.monotonic()
@@ -227,7 +230,7 @@ class Fetcher:
             if method == "HEAD" and head_fallback and _needs_get(result):
                 result = await self._fetch_following(url, "GET", False, max_bytes)
             result.attempts = attempt
-            if attempt > retries or not _retryable(result):
+            if attempt > retries or not _retryable(result, retry_server_errors):
                 break
             await asyncio.sleep(self._backoff(attempt, result))
         result.elapsed = time.monotonic() - started
@@ -364,10 +367,12 @@ def _needs_get(result: FetchResult) -> bool:
     return result.status in HEAD_FALLBACK_STATUSES
 
 
-def _retryable(result: FetchResult) -> bool:
+def _retryable(result: FetchResult, server_errors: bool = True) -> bool:
     if result.error in RETRYABLE:
         return True
-    return result.error == ErrorKind.HTTP and result.status in RETRY_STATUSES
+    if result.error != ErrorKind.HTTP or result.status not in RETRY_STATUSES:
+        return False
+    return server_errors or result.status == 429
 
 
 def _retry_after(value: str | None) -> float | None:
