@@ -459,8 +459,12 @@ def bench_politeness(args: argparse.Namespace) -> int:
     site = generate(work / "site", args.pages, f"http://127.0.0.2:{ext_port}", seed=args.seed)
     # Only the site's own pages and resources: the broken/slow external links would add fixed waits.
     base = f"http://127.0.0.1:{port}"
+    # The server stamps request arrivals; as root, raise its priority so that the other processes on
+    # the machine do not delay its stamps (scheduling jitter would read as a too-short gap).
+    nice = ["nice", "-n", "-10"] if os.geteuid() == 0 else []
     server = subprocess.Popen(
         [
+            *nice,
             PY,
             str(BENCH / "servers.py"),
             "static",
@@ -496,9 +500,16 @@ def bench_politeness(args: argparse.Namespace) -> int:
                 f"min gap between starts {stats['min_gap_s'].get(host, 0) * 1000:.1f} ms"
                 + (f" (delay {delay * 1000:.0f} ms)" if delay else "")
             )
-            if stats["max_active"].get(host, 0) > 4 or (
-                delay and stats["min_gap_s"].get(host, 0) < delay * 0.99
-            ):
+            if delay:
+                print(f"  smallest gaps between request starts (ms): {stats['smallest_gaps_ms'].get(host)}")
+            print(
+                f"  mean requests in flight {stats['handler_s'] / busy:.2f} of 4 "
+                f"(mean server time per request {stats['handler_s'] / n * 1000:.1f} ms)"
+            )
+            # 2 ms tolerance: the server stamps arrivals when its handler starts, which the other
+            # processes on the machine can delay (the client spaces the socket writes themselves).
+            too_close = delay and stats["min_gap_s"].get(host, 0) < delay - 0.002
+            if stats["max_active"].get(host, 0) > 4 or too_close:
                 print("  POLITENESS VIOLATED")
                 rc = 1
             if busy > ideal * 1.10:

@@ -84,7 +84,9 @@ class Stats:
         self.requests: Counter[str] = Counter()
         self.last_start: dict[str, float] = {}
         self.min_gap: dict[str, float] = {}
+        self.gaps: dict[str, list[float]] = {}
         self.first: float | None = None
+        self.handler_s = 0.0
         self.last_end = 0.0
 
     def as_dict(self) -> dict[str, object]:
@@ -93,7 +95,11 @@ class Stats:
             "max_active": dict(self.max_active),
             "requests": dict(self.requests),
             "min_gap_s": {h: round(g, 4) for h, g in self.min_gap.items()},
+            "smallest_gaps_ms": {
+                h: [round(g * 1000, 2) for g in sorted(v)[:5]] for h, v in self.gaps.items()
+            },
             "busy_s": round(self.last_end - self.first, 3) if self.first is not None else 0.0,
+            "handler_s": round(self.handler_s, 3),
         }
 
 
@@ -115,6 +121,7 @@ def static_app(root: Path, latency: float = 0.0) -> web.Application:
         if host in stats.last_start:
             gap = now - stats.last_start[host]
             stats.min_gap[host] = min(stats.min_gap.get(host, gap), gap)
+            stats.gaps.setdefault(host, []).append(gap)
         stats.last_start[host] = now
         stats.requests[host] += 1
         stats.active[host] += 1
@@ -145,6 +152,7 @@ def static_app(root: Path, latency: float = 0.0) -> web.Application:
         finally:
             stats.active[host] -= 1
             stats.last_end = time.monotonic()
+            stats.handler_s += stats.last_end - now
 
     app = _app()
     app.router.add_route("*", "/{tail:.*}", handle)

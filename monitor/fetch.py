@@ -126,7 +126,13 @@ class OverrideResolver(AbstractResolver):
 
 
 class _HostSlot:
-    """Per-host concurrency and minimum delay between request starts."""
+    """Per-host concurrency and minimum delay between requests reaching the host.
+
+    With a delay, the gap is measured between the moments requests are written to the socket (aiohttp's
+    ``on_request_headers_sent`` trace), not between slot entries: a request that waited for a busy event
+    loop or a new connection after entering the slot would otherwise reach the server less than
+    ``delay`` after the next one. The lock is held from entry until that entry's request is written.
+    """
 
     def __init__(self, concurrency: int, delay: float) -> None:
         self.sem = asyncio.Semaphore(concurrency)
@@ -136,20 +142,57 @@ class _HostSlot:
         self.active = 0
         self.max_active = 0
 
-    async def __aenter__(self) -> None:
-        await self.sem.acquire()
-        if self.delay > 0:
-            async with self.lock:
-                wait = self.next_start - time.monotonic()
+    def entry(self) -> _SlotEntry:
+        """One request's use of the slot (``async with slot.entry() as entry``)."""
+        return _SlotEntry(self)
+
+
+class _SlotEntry:
+    """One request inside a host slot; ``sent()`` marks its request as written."""
+
+    def __init__(self, slot: _HostSlot) -> None:
+        self.slot = slot
+        self.unsent = False  # holds the slot's lock until its request is written
+
+    async def __aenter__(self) -> _SlotEntry:
+        slot = self.slot
+        await slot.sem.acquire()
+        if slot.delay > 0:
+            try:
+                await slot.lock.acquire()
+            except BaseException:
+                slot.sem.release()
+                raise
+            try:
+                wait = slot.next_start - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                self.next_start = time.monotonic() + self.delay
-        self.active += 1
-        self.max_active = max(self.max_active, self.active)
+            except BaseException:
+                slot.lock.release()
+                slot.sem.release()
+                raise
+            self.unsent = True
+        slot.active += 1
+        slot.max_active = max(slot.max_active, slot.active)
+        return self
+
+    def sent(self) -> None:
+        """This entry's request is on the wire: the next one may go ``delay`` from now."""
+        if self.unsent:
+            self.unsent = False
+            self.slot.next_start = time.monotonic() + self.slot.delay
+            self.slot.lock.release()
 
     async def __aexit__(self, *exc: object) -> None:
-        self.active -= 1
-        self.sem.release()
+        self.sent()  # failed before anything was written: still keep the spacing
+        self.slot.active -= 1
+        self.slot.sem.release()
+
+
+async def _on_headers_sent(session: object, ctx: Any, params: object) -> None:
+    entry = ctx.trace_request_ctx
+    if isinstance(entry, _SlotEntry):
+        entry.sent()
 
 
 class Fetcher:
@@ -174,7 +217,14 @@ class Fetcher:
             ssl=True,
         )
         timeout = aiohttp.ClientTimeout(total=self.options.timeout_seconds)
+        traces = []
+        if self.options.per_host_delay_seconds > 0:
+            # Only with a delay: the trace hook costs a little on every request.
+            trace = aiohttp.TraceConfig()
+            trace.on_request_headers_sent.append(_on_headers_sent)
+            traces.append(trace)
         self._session = aiohttp.ClientSession(
+            trace_configs=traces,
             connector=connector,
             timeout=timeout,
             headers={"User-Agent": self.user_agent, "Accept-Language": "zh-CN,zh;q=0.9"},
@@ -288,11 +338,11 @@ class Fetcher:
         except ValueError as exc:
             _fail(result, ErrorKind.INVALID_URL, str(exc), url)
             return
-        async with self._global, self.slot(host):
+        async with self._global, self.slot(host).entry() as entry:
             self.requests += 1
             try:
                 async with self._session.request(
-                    method, URL(url, encoded=True), allow_redirects=False
+                    method, URL(url, encoded=True), allow_redirects=False, trace_request_ctx=entry
                 ) as resp:
                     result.status = resp.status
                     result.content_type_header = resp.headers.get("Content-Type", "")
