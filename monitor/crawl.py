@@ -314,7 +314,10 @@ class SiteCrawler:
             res = await self.fetcher.fetch(target.url)
             target.result = res
             if res.ok and res.is_html and res.body is not None:
-                final = normalize(res.final_url) if res.final_url else target.url
+                # Not redirected (the usual case): the URL is already normalised, no need to parse it.
+                final = (
+                    normalize(res.final_url) if res.final_url and res.final_url != target.url else target.url
+                )
                 if target.depth == 0:
                     report.homepage_urls = report.homepage_urls | {final}
                 if self.scope.in_scope(final):

@@ -89,16 +89,20 @@ class Page:
     @cached_property
     def title(self) -> str:
         """Text of ``<title>``, whitespace-collapsed."""
-        node = self.tree.find(".//title")
+        # iter() filters by tag in C; find(".//title") walks the tree in Python (ElementPath).
+        node = next(self.tree.iter("title"), None)
         return " ".join((node.text_content() if node is not None else "").split())
 
     @cached_property
     def base_url(self) -> URL:
         """Base for relative links: ``<base href>`` when present and valid, else the final URL."""
         base = URL(self.final_url)
-        for node in self.tree.iterfind(".//base[@href]"):
+        for node in self.tree.iter("base"):
+            href = node.get("href")
+            if href is None:
+                continue
             try:
-                return URL(resolve(base, node.get("href", "")))
+                return URL(resolve(base, href))
             except InvalidURL:
                 break
         return base
