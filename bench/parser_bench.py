@@ -139,7 +139,7 @@ def main() -> None:
         print("selectolax: not installed (bash bench/setup.sh)")
     reference = lxml_tree(pages[0])
     print(
-        f"{len(pages)} pages, {sum(map(len, pages)) / len(pages) / 1024:.1f} KB and "
+        f"{len(pages)} pages, {sum(map(len, pages)) / len(pages) / 1000:.1f}k characters and "
         f"{len(reference)} link attributes each; best of {args.repeat}"
     )
     for name, fn in variants.items():
