@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import socket
 import ssl
 import time
@@ -100,6 +101,18 @@ def override_for(overrides: Mapping[str, str], host: str, port: int) -> str | No
     return overrides.get(f"{host}:{port}") or overrides.get(host)
 
 
+_SSL_CONTEXTS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}
+
+
+def verified_context() -> ssl.SSLContext:
+    """The default verified TLS context for the current ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` (cached)."""
+    key = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    context = _SSL_CONTEXTS.get(key)
+    if context is None:
+        context = _SSL_CONTEXTS[key] = ssl.create_default_context()
+    return context
+
+
 class OverrideResolver(AbstractResolver):
     """``curl --resolve`` for aiohttp: host → ``IP:PORT`` or ``nxdomain``; other hosts use real DNS."""
 
@@ -138,7 +151,13 @@ class OverrideResolver(AbstractResolver):
 
 
 class _HostSlot:
-    """Per-host concurrency and minimum delay between request starts."""
+    """Per-host concurrency and minimum delay between requests reaching the host.
+
+    With a delay, the gap is measured between the moments requests are written to the socket (aiohttp's
+    ``on_request_headers_sent`` trace), not between slot entries: a request that waited for a busy event
+    loop or a new connection after entering the slot would otherwise reach the server less than
+    ``delay`` after the next one. The lock is held from entry until that entry's request is written.
+    """
 
     def __init__(self, concurrency: int, delay: float) -> None:
         self.sem = asyncio.Semaphore(concurrency)
@@ -148,20 +167,57 @@ class _HostSlot:
         self.active = 0
         self.max_active = 0
 
-    async def __aenter__(self) -> None:
-        await self.sem.acquire()
-        if self.delay > 0:
-            async with self.lock:
-                wait = self.next_start - time.monotonic()
+    def entry(self) -> _SlotEntry:
+        """One request's use of the slot (``async with slot.entry() as entry``)."""
+        return _SlotEntry(self)
+
+
+class _SlotEntry:
+    """One request inside a host slot; ``sent()`` marks its request as written."""
+
+    def __init__(self, slot: _HostSlot) -> None:
+        self.slot = slot
+        self.unsent = False  # holds the slot's lock until its request is written
+
+    async def __aenter__(self) -> _SlotEntry:
+        slot = self.slot
+        await slot.sem.acquire()
+        if slot.delay > 0:
+            try:
+                await slot.lock.acquire()
+            except BaseException:
+                slot.sem.release()
+                raise
+            try:
+                wait = slot.next_start - time.monotonic()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                self.next_start = time.monotonic() + self.delay
-        self.active += 1
-        self.max_active = max(self.max_active, self.active)
+            except BaseException:
+                slot.lock.release()
+                slot.sem.release()
+                raise
+            self.unsent = True
+        slot.active += 1
+        slot.max_active = max(slot.max_active, slot.active)
+        return self
+
+    def sent(self) -> None:
+        """This entry's request is on the wire: the next one may go ``delay`` from now."""
+        if self.unsent:
+            self.unsent = False
+            self.slot.next_start = time.monotonic() + self.slot.delay
+            self.slot.lock.release()
 
     async def __aexit__(self, *exc: object) -> None:
-        self.active -= 1
-        self.sem.release()
+        self.sent()  # failed before anything was written: still keep the spacing
+        self.slot.active -= 1
+        self.slot.sem.release()
+
+
+async def _on_headers_sent(session: object, ctx: Any, params: object) -> None:
+    entry = ctx.trace_request_ctx
+    if isinstance(entry, _SlotEntry):
+        entry.sent()
 
 
 class Fetcher:
@@ -186,10 +242,19 @@ class Fetcher:
             resolver=OverrideResolver(self.options.host_overrides),
             family=self.family,
             ttl_dns_cache=300,
-            ssl=ssl.create_default_context(),
+            # One verified context per CA configuration, built once: reading the CA store again for every
+            # site blocked the loop; keying on SSL_CERT_FILE/SSL_CERT_DIR keeps a private CA working.
+            ssl=verified_context(),
         )
         timeout = aiohttp.ClientTimeout(total=self.options.timeout_seconds)
+        traces = []
+        if self.options.per_host_delay_seconds > 0:
+            # Only with a delay: the trace hook costs a little on every request.
+            trace = aiohttp.TraceConfig()
+            trace.on_request_headers_sent.append(_on_headers_sent)
+            traces.append(trace)
         self._session = aiohttp.ClientSession(
+            trace_configs=traces,
             connector=connector,
             timeout=timeout,
             headers={"User-Agent": self.user_agent, "Accept-Language": "zh-CN,zh;q=0.9"},
@@ -230,6 +295,7 @@ class Fetcher:
         retries: int | None = None,
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
+        retry_server_errors: bool = True,
     ) -> FetchResult:
         """Fetch with retries (timeouts, connection errors, 5xx, 429 + Retry-After) and backoff.
 
@@ -238,6 +304,8 @@ class Fetcher:
         answer to a POST is followed with a GET without the body, as browsers do; 307/308 keep both.
         ``headers`` override the session's for this request only (e.g. a spider ``User-Agent`` for the
         cloaking check): the request still goes through the host's politeness slot.
+        ``retry_server_errors=False`` answers a 5xx at once (429 and connection errors are still
+        retried): for callers that confirm failures later anyway.
         """
         retries = self.options.retries if retries is None else retries
         started = time.monotonic()
@@ -246,9 +314,9 @@ class Fetcher:
             attempt += 1
             result = await self._fetch_following(url, method, read_body, max_bytes, data, headers)
             if method == "HEAD" and head_fallback and _needs_get(result):
-                result = await self._fetch_following(url, "GET", False, max_bytes, headers)
+                result = await self._fetch_following(url, "GET", False, max_bytes, None, headers)
             result.attempts = attempt
-            if attempt > retries or not _retryable(result):
+            if attempt > retries or not _retryable(result, retry_server_errors):
                 break
             await asyncio.sleep(self._backoff(attempt, result))
         result.elapsed = time.monotonic() - started
@@ -337,11 +405,16 @@ class Fetcher:
         except ValueError as exc:
             _fail(result, ErrorKind.INVALID_URL, str(exc), url)
             return
-        async with self._global, self.slot(host):
+        async with self._global, self.slot(host).entry() as entry:
             self.requests += 1
             try:
                 async with self._session.request(
-                    method, URL(url, encoded=True), allow_redirects=False, data=data, headers=headers
+                    method,
+                    URL(url, encoded=True),
+                    allow_redirects=False,
+                    data=data,
+                    headers=headers,
+                    trace_request_ctx=entry,
                 ) as resp:
                     result.status = resp.status
                     result.content_type_header = resp.headers.get("Content-Type", "")
@@ -416,10 +489,12 @@ def _needs_get(result: FetchResult) -> bool:
     return result.status in HEAD_FALLBACK_STATUSES
 
 
-def _retryable(result: FetchResult) -> bool:
+def _retryable(result: FetchResult, server_errors: bool = True) -> bool:
     if result.error in RETRYABLE:
         return True
-    return result.error == ErrorKind.HTTP and result.status in RETRY_STATUSES
+    if result.error != ErrorKind.HTTP or result.status not in RETRY_STATUSES:
+        return False
+    return server_errors or result.status == 429
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import lxml.html
 from lxml import etree
 from yarl import URL
 
-from monitor.urls import InvalidURL, resolve, scheme_of
+from monitor.urls import InvalidURL, resolve, resolver, scheme_of
 from monitor.visible_text import VisibleText, extract_visible_text
 
 T = TypeVar("T")
@@ -42,12 +42,18 @@ LINK_ATTRIBUTES: dict[str, tuple[str, ...]] = {
 NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame"})
 # <link rel=…> values that name an origin, not a resource: never checked.
 _ORIGIN_ONLY_RELS = frozenset({"dns-prefetch", "preconnect"})
-_VISIBLE_TEXT = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+# smart_strings=False: plain str results, without the back-reference to the tree lxml would attach.
+_VISIBLE_TEXT = etree.XPath(
+    "//body//text()[not(ancestor::script) and not(ancestor::style)]", smart_strings=False
+)
 
 
-@dataclass(frozen=True)
-class Link:
-    """One reference found on a page. ``url`` is absolute and normalised, or None when invalid."""
+class Link(NamedTuple):
+    """One reference found on a page. ``url`` is absolute and normalised, or None when invalid.
+
+    A named tuple, not a frozen dataclass: a crawl creates one per link (millions on a big site) and a
+    tuple is built several times faster.
+    """
 
     url: str | None
     raw: str
@@ -76,27 +82,34 @@ class Page:
     truncated: bool = False
     _tree: lxml.html.HtmlElement | None = field(default=None, repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    #: The body when it is valid UTF-8 (libxml2 parses bytes ~35 % faster than a str; same tree).
+    utf8_body: bytes | None = field(default=None, repr=False)
+    _visible_text: str | None = field(default=None, repr=False)
 
     @property
     def tree(self) -> lxml.html.HtmlElement:
         """The parsed document (parsed on first use, shared by every check)."""
         if self._tree is None:
-            self._tree = parse_html(self.html)
+            self._tree = parse_html(self.html) if self.utf8_body is None else parse_utf8(self.utf8_body)
         return self._tree
 
     @cached_property
     def title(self) -> str:
         """Text of ``<title>``, whitespace-collapsed."""
-        node = self.tree.find(".//title")
+        # iter() filters by tag in C; find(".//title") walks the tree in Python (ElementPath).
+        node = next(self.tree.iter("title"), None)
         return " ".join((node.text_content() if node is not None else "").split())
 
     @cached_property
     def base_url(self) -> URL:
         """Base for relative links: ``<base href>`` when present and valid, else the final URL."""
         base = URL(self.final_url)
-        for node in self.tree.iterfind(".//base[@href]"):
+        for node in self.tree.iter("base"):
+            href = node.get("href")
+            if href is None:
+                continue
             try:
-                return URL(resolve(base, node.get("href", "")))
+                return URL(resolve(base, href))
             except InvalidURL:
                 break
         return base
@@ -107,8 +120,10 @@ class Page:
         return extract_links(self.tree, self.base_url)
 
     def visible_text(self) -> str:
-        """Body text without scripts and styles, whitespace-collapsed (for short-page heuristics)."""
-        return " ".join(" ".join(_VISIBLE_TEXT(self.tree)).split())
+        """Body text without scripts and styles, whitespace-collapsed (computed once per page)."""
+        if self._visible_text is None:
+            self._visible_text = " ".join(" ".join(_VISIBLE_TEXT(self.tree)).split())
+        return self._visible_text
 
     def memo(self, key: str, compute: Callable[[], T]) -> T:
         """A value derived from the page, computed once and shared by every check (e.g. text scans)."""
@@ -126,6 +141,8 @@ class Page:
         self.html = ""
         self._tree = None
         self._memo.clear()
+        self.utf8_body = None
+        self._visible_text = None
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement:
@@ -141,8 +158,23 @@ def parse_html(html: str) -> lxml.html.HtmlElement:
     return doc
 
 
+# lxml.html's parser class (HtmlElement lookup) with the encoding forced: <meta charset> is not obeyed,
+# the bytes are known to be UTF-8 (see tests/test_page_parse.py).
+_UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+
+
+def parse_utf8(body: bytes) -> lxml.html.HtmlElement:
+    """Parse a body known to be valid UTF-8: the same tree as ``parse_html(body.decode())``, faster."""
+    try:
+        return lxml.html.document_fromstring(body, parser=_UTF8_PARSER)
+    except (etree.ParserError, ValueError):
+        return parse_html(body.decode("utf-8", "replace"))
+
+
 def _anchor_text(node: lxml.html.HtmlElement) -> str:
-    text = " ".join(node.text_content().split())
+    # A link without child elements (the usual case) has its text in .text: no XPath needed.
+    raw = node.text_content() if len(node) else node.text
+    text = " ".join(raw.split()) if raw else ""
     if not text:
         text = node.get("title") or node.get("alt") or ""
         if not text:
@@ -155,6 +187,8 @@ def _anchor_text(node: lxml.html.HtmlElement) -> str:
 def extract_links(tree: lxml.html.HtmlElement, base: URL) -> list[Link]:
     """All references in a document, resolved against ``base``."""
     out: list[Link] = []
+    append = out.append
+    resolve_href = resolver(base)
     for node in tree.iter(*LINK_ATTRIBUTES):
         tag = node.tag
         if tag == "link" and _ORIGIN_ONLY_RELS & set((node.get("rel") or "").lower().split()):
@@ -166,17 +200,18 @@ def extract_links(tree: lxml.html.HtmlElement, base: URL) -> list[Link]:
             if raw is None:
                 continue
             raw = raw.strip()
-            if not raw or raw.startswith("#"):
+            if not raw or raw[0] == "#":
                 continue
             text = (
                 _anchor_text(node) if tag in ("a", "area") else (node.get("alt") or node.get("title") or "")
             )
-            scheme = scheme_of(raw)
+            # A path-absolute href ("/…", the common case) has no scheme: skip the regex.
+            scheme = "" if raw[0] == "/" else scheme_of(raw)
             if scheme and scheme not in ("http", "https"):
-                out.append(Link(None, raw, tag, text, skipped_scheme=scheme))
+                append(Link(None, raw, tag, text, skipped_scheme=scheme))
                 continue
             try:
-                out.append(Link(resolve(base, raw), raw, tag, text))
+                append(Link(resolve_href(raw), raw, tag, text))
             except InvalidURL as exc:
-                out.append(Link(None, raw, tag, text, error=str(exc)))
+                append(Link(None, raw, tag, text, error=str(exc)))
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
@@ -59,9 +60,89 @@ def normalize(url: str | URL) -> str:
     return text
 
 
+# Hrefs made only of characters yarl leaves as they are (unreserved, "/", and "=&" in the query; no "%",
+# no dot segments, no "//"): for these, resolving is string concatenation. A CMS page is almost all such
+# links, and yarl's general join + normalise is the hottest part of link extraction (bench/README.md).
+# tests/test_urls_fast.py checks the fast path against yarl on a corpus of awkward hrefs.
+_FAST_PATH = re.compile(r"(/[A-Za-z0-9_~/.-]*)(\?[A-Za-z0-9_~/.=&-]+)?(?:#[A-Za-z0-9_~/.=&-]*)?")
+_FAST_ABSOLUTE = re.compile(
+    r"(https?)://([a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(:[1-9][0-9]{0,4})?"
+    r"((?:/[A-Za-z0-9_~/.-]*)?)(\?[A-Za-z0-9_~/.=&-]+)?(?:#[A-Za-z0-9_~/.=&-]*)?"
+)
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def _plain_path(path: str) -> bool:
+    """No dot segments and no empty segments: yarl would not change it."""
+    return "//" not in path and "/." not in path
+
+
+def _fast_resolve(base: URL, href: str) -> str | None:
+    """The normalised URL for a plain href, or None when yarl must decide."""
+    return _fast_join(_origin(base), href)
+
+
+def _fast_join(origin: str | None, href: str) -> str | None:
+    """:func:`_fast_resolve` with the base's origin already worked out (None: not a plain base)."""
+    first = href[:1]
+    if first == "/":
+        if origin is None:
+            return None
+        m = _FAST_PATH.fullmatch(href)
+        if m is None or not _plain_path(m.group(1)):
+            return None
+        return origin + m.group(1) + (m.group(2) or "")
+    if first == "h":
+        m = _FAST_ABSOLUTE.fullmatch(href)
+        if m is None:
+            return None
+        scheme, host, port, path, query = m.groups()
+        if ".." in host or not path or not _plain_path(path):
+            return None
+        if port and (port == _DEFAULT_PORTS[scheme] or int(port[1:]) > 65535):
+            return None
+        return f"{scheme}://{host}{port or ''}{path}{query or ''}"
+    return None
+
+
+_ORIGINS: dict[URL, str | None] = {}
+
+
+def _origin(base: URL) -> str | None:
+    """``scheme://host[:port]`` of a plain http(s) base as yarl prints it; None for anything unusual."""
+    try:
+        return _ORIGINS[base]
+    except KeyError:
+        pass
+    if len(_ORIGINS) > 256:
+        _ORIGINS.clear()
+    plain = (
+        base.scheme in FETCHABLE_SCHEMES and bool(base.host) and base.user is None and base.password is None
+    )
+    origin = _ORIGINS[base] = str(base.origin()) if plain else None
+    return origin
+
+
+def resolver(base: URL) -> Callable[[str], str]:
+    """``resolve`` bound to one base (a page's links share it: its origin is worked out once)."""
+    origin = _origin(base)
+
+    def resolve_href(href: str) -> str:
+        href = href.strip()
+        fast = _fast_join(origin, href)
+        return fast if fast is not None else _slow_resolve(base, href)
+
+    return resolve_href
+
+
 def resolve(base: URL, href: str) -> str:
     """Resolve an href against a base URL and normalise it. Raises :class:`InvalidURL`."""
     href = href.strip()
+    fast = _fast_resolve(base, href)
+    return fast if fast is not None else _slow_resolve(base, href)
+
+
+def _slow_resolve(base: URL, href: str) -> str:
     try:
         ref = URL(href)
         joined = base.join(ref)

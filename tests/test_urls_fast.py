@@ -1,0 +1,83 @@
+"""The fast path of link resolution gives exactly what yarl's join + normalise gives."""
+
+from __future__ import annotations
+
+import pytest
+from yarl import URL
+
+from monitor.urls import InvalidURL, _fast_resolve, normalize, resolve
+
+BASES = [
+    "http://www.test.gov.cn/",
+    "http://www.test.gov.cn/zwgk/index.html",
+    "https://www.test.gov.cn:8443/a/b/c.html?x=1",
+    "http://127.0.0.1:18080/content/5.html",
+    "http://user:pw@www.test.gov.cn/a/",
+    "http://WWW.Test.gov.cn/%E6%96%B0%E9%97%BB/",
+]
+HREFS = [
+    "/",
+    "/content/1.html",
+    "/content/1.html#top",
+    "/a/b/",
+    "/a?x=1&y=2",
+    "/a?",
+    "/a?x=1#f",
+    "/a//b",
+    "/a/./b",
+    "/a/../b",
+    "/.hidden",
+    "/a/..",
+    "/X%41",
+    "/a b",
+    "/新闻/1.html",
+    "/a?q=a+b",
+    "/a?q=中",
+    "/a;p=1",
+    "/~user/",
+    "//other.gov.cn/x",
+    "http://other.gov.cn",
+    "http://other.gov.cn/",
+    "http://other.gov.cn/a/b.html?x=1#f",
+    "http://other.gov.cn:80/a",
+    "https://other.gov.cn:443/a",
+    "http://other.gov.cn:8080/a",
+    "http://other.gov.cn:99999/a",
+    "http://other.gov.cn:0/a",
+    "http://OTHER.gov.cn/a",
+    "http://other.gov.cn./a",
+    "http://127.1/a",
+    "http://0x7f.0.0.1/a",
+    "http://a-b.c/a/./b",
+    "http://a..b/a",
+    "https://-a.b/",
+    "http://xn--fiqs8s.cn/",
+    "http://other.gov.cn?x=1",
+    "http://other.gov.cn#f",
+    "x.html",
+    "../x.html",
+    "?page=2",
+    "#top",
+]
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_fast_path_matches_yarl(base: str) -> None:
+    b = URL(base)
+    for href in HREFS:
+        fast = _fast_resolve(b, href)
+        if fast is None:
+            continue
+        try:
+            slow = normalize(b.join(URL(href)))
+        except (ValueError, InvalidURL):
+            slow = None
+        assert fast == slow, (base, href)
+        assert resolve(b, href) == slow
+
+
+def test_fast_path_is_taken_for_plain_cms_links() -> None:
+    b = URL("http://www.test.gov.cn/zwgk/index.html")
+    assert _fast_resolve(b, "/content/1.html") == "http://www.test.gov.cn/content/1.html"
+    assert _fast_resolve(b, "http://other.gov.cn/a?x=1") == "http://other.gov.cn/a?x=1"
+    assert _fast_resolve(b, "/a/../b") is None
