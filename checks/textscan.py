@@ -143,7 +143,7 @@ class TextScanOptions:
     allow_phrases: tuple[str, ...] = ()
     on_date: dt.date | None = None
     shipped_terms: bool = True
-    fixed_phrases: bool = True
+    fixed_phrases: bool = False
     typos: bool = True
     phrasing: bool = True
     privacy: bool = True
