@@ -26,7 +26,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 @pytest.fixture(scope="module")
 def seed_text() -> str:
     if not SEED.exists():
-        pytest.skip(f"seed report not found at {SEED}")
+        raise AssertionError(f"seed report not found at {SEED}: the repo runs with ../shared beside it")
     return SEED.read_text(encoding="utf-8")
 
 

@@ -455,7 +455,6 @@ def _seed_page(text: str) -> str:
     return f"<html><head><meta charset='utf-8'></head><body><pre>{text}</pre></body></html>"
 
 
-@pytest.mark.skipif(not SEED.exists(), reason="seed report not available")
 async def test_seed_report_passes_and_one_wrong_number_does_not(sites: LocalSites, store: Store) -> None:
     seed = SEED.read_text(encoding="utf-8")
     sites.html(HOST, "/", homepage(ago(1)))
