@@ -99,6 +99,8 @@ def test_trend_shows_open_problems_per_week_as_table_bars(store: Store) -> None:
     assert b.trend[-1].counts["链接不可用（死链）"] == 1
     html = inline_css(render_html(b, xlsx_name="x.xlsx"))
     assert "<svg" not in html and "<img" not in html
+    # The legend wraps inside one cell: a cell per type made the mail as wide as all types together.
+    assert html.count('class="legend"') == 1 and html.count('class="legend-item"') == len(b.trend_types)
     # Bars are table cells with a bgcolor: what Outlook's Word engine draws.
     bars = re.findall(r'<td height="16" width="([\d.]+)%" bgcolor="#[0-9a-f]{6}"', html)
     assert len(bars) == 3 + 5  # weeks 45–47: one type each; week 48: five types
