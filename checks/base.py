@@ -12,8 +12,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from yarl import URL
 
@@ -53,14 +52,6 @@ class UnitResolver:
         return self.site_unit
 
 
-class PostHistory(Protocol):
-    """Read-only view of posts stored by earlier runs (the :class:`~monitor.store.Store` provides it)."""
-
-    def posts_since(self, accounts: Any, since: datetime) -> dict[str, list[Post]]:
-        """Stored posts published since ``since`` per account, newest first."""
-        ...
-
-
 class SiteMemory:
     """Small JSON records a check keeps per site from run to run (e.g. the homepage's head signature).
 
@@ -83,16 +74,15 @@ class SiteMemory:
 
 @dataclass(frozen=True)
 class CheckContext:
-    """Everything a check may use. ``history`` is None when the check runs without a store."""
+    """Everything a check may use."""
 
     site: Site
     config: Config
     clock: Clock
     units: UnitResolver
     log: logging.Logger
-    history: PostHistory | None = None
-    #: The run's store, for duties that keep history of their own (availability probes); through its
-    #: methods only, never SQL. None when a check runs without a store (unit tests of pure parts).
+    #: The run's store, for duties that keep history of their own (availability probes, new-media posts);
+    #: read through its methods only, never SQL. None when a check runs without a store (pure-part tests).
     store: Store | None = None
     memory: SiteMemory = field(default_factory=SiteMemory)
 

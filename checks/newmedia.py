@@ -53,8 +53,8 @@ class NewMediaCheck(SiteCheck):
             *(observe(a, self.ctx.config, fetcher, now, ledgers) for a in accounts)
         )
         history: dict[str, list[Post]] = {}
-        if self.ctx.history is not None:
-            history = self.ctx.history.posts_since([a.id for a in accounts], history_start(now, tz))
+        if self.ctx.store is not None:
+            history = self.ctx.store.posts_since([a.id for a in accounts], history_start(now, tz))
 
         findings: list[Finding] = []
         rows: list[dict[str, Any]] = []

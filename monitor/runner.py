@@ -115,7 +115,6 @@ def check_context(
         clock=clock,
         units=UnitResolver(site, config.units_of(site.id)),
         log=logging.getLogger(f"checks.{duty}"),
-        history=store,
         store=store,
         memory=SiteMemory(store.signatures(site.id) if store is not None else None),
     )
