@@ -106,7 +106,6 @@ class DarkLinksCheck(PageCheck):
         )
         self.resources = ResourceCache(self.opts.resource_max_bytes, self.opts.resource_cache_bytes)
         self._findings: dict[str, Finding] = {}
-        self._homepage_findings: list[Finding] = []
         self.outbound: dict[str, OutboundTarget] = {}
         self.outbound_over_cap = 0
         self.outbound_fetched = 0

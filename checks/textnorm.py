@@ -76,16 +76,6 @@ def fold(text: str) -> str:
     return _fold_re().sub(lambda m: table[m.group()], text)
 
 
-def fold_char(ch: str) -> str:
-    """Fold one character (see :func:`fold`)."""
-    return fold_map().get(ch, ch)
-
-
-def is_interference(ch: str) -> bool:
-    """True when ``ch`` is removed by :func:`compact`."""
-    return _INTERFERENCE_RE.fullmatch(ch) is not None
-
-
 def strip_interference(text: str) -> str:
     """Remove interference characters (used when compiling word lists)."""
     return _INTERFERENCE_RE.sub("", text)

@@ -12,7 +12,6 @@ code points), one regex pass for ID numbers. Offsets are mapped back only for ma
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -319,11 +318,3 @@ def scan_text(text: str, options: TextScanOptions | None = None) -> list[TextHit
 def sample_word_list(category: str = "赌博色情", severity: str = "veto") -> WordList:
     """The shipped sample sensitive list (gambling / porn spam vocabulary)."""
     return WordList(category=category, path=SAMPLE_LIST, severity=severity, name="sample")
-
-
-def iter_hits(scanner: TextScanner, texts: Iterable[str]) -> Iterable[tuple[int, list[TextHit]]]:
-    """Scan many texts, yielding ``(index, hits)`` for texts with findings."""
-    for i, t in enumerate(texts):
-        hits = scanner.scan(t)
-        if hits:
-            yield i, hits
