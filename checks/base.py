@@ -22,6 +22,7 @@ from monitor.findings import Finding
 from monitor.posts import Post
 
 if TYPE_CHECKING:
+    from monitor.analysis import AnalysisRequest
     from monitor.crawl import CrawlReport
     from monitor.fetch import Fetcher, FetchResult
     from monitor.page import Page
@@ -100,10 +101,18 @@ class PageCheck(ABC):
     def on_page(self, page: Page) -> None:  # noqa: B027 - optional hook
         """See one crawled page (its body is released right after every check has seen it)."""
 
-    async def visit(self, page: Page, fetcher: Fetcher) -> None:  # noqa: B027 - optional hook
+    #: ``visit`` may hand back an :class:`~monitor.analysis.AnalysisRequest` (the runner then starts
+    #: analysis workers for the run, see ``crawl.analysis_workers``).
+    analyses_pages: ClassVar[bool] = False
+
+    async def visit(self, page: Page, fetcher: Fetcher) -> AnalysisRequest | None:
         """Optional async companion of ``on_page``: fetch what the page needs (stylesheets, a second copy)
         while it is still in memory. Awaited by the crawl worker before the page is released, so memory
-        stays bounded by the number of workers instead of growing with the site."""
+        stays bounded by the number of workers instead of growing with the site.
+
+        May return the CPU-heavy, pure part of the check as an analysis request: the runner has it run
+        off the event loop (in a worker process) and hands the result to the request's callback."""
+        return None
 
     def on_link_checked(self, url: str, result: FetchResult) -> None:  # noqa: B027 - optional hook
         """See the crawl's fetch of a link target it checked but did not crawl (external pages…)."""

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
@@ -48,6 +50,7 @@ from checks.darklinks_io import (
     fetch_spider_copy,
     scan_external,
 )
+from monitor.analysis import AnalysisRequest, PageAnalyzer
 from monitor.findings import Finding, Severity
 from monitor.indicators import Indicator, IndicatorStatus, Verdict
 from monitor.urls import InvalidURL, host_of, normalize
@@ -91,10 +94,31 @@ def _fetchable(url: str) -> str | None:
         return None
 
 
+@dataclass(frozen=True)
+class DarkLinksAnalyzer(PageAnalyzer):
+    """The engine's analysis of one page with its same-site stylesheets and scripts (picklable).
+
+    ``inputs``: the stylesheet and script URLs read for the page; ``shared``: their texts.
+    """
+
+    options: DarkLinkOptions
+    key: str = "darklinks"
+
+    def analyze(
+        self, page: Page, inputs: tuple[list[str], list[str]], shared: Mapping[str, str]
+    ) -> list[DarkLinkHit]:
+        """Every dark link, hidden iframe, redirect and head hijack of the page."""
+        css, js = inputs
+        stylesheets = {u: shared[u] for u in css if u in shared}
+        scripts = {u: shared[u] for u in js if u in shared}
+        return analyze_page(page.html, page.final_url, self.options, stylesheets, scripts)
+
+
 class DarkLinksCheck(PageCheck):
     """Hidden spam links (暗链/黑链), cloaking, outbound link decay and homepage defacement."""
 
     name = "darklinks"
+    analyses_pages = True
 
     def __init__(self, ctx: CheckContext) -> None:
         super().__init__(ctx)
@@ -104,6 +128,7 @@ class DarkLinksCheck(PageCheck):
             extra_vocabulary=self.opts.extra_vocabulary,
             allow_domains=self.opts.allow_domains,
         )
+        self.analyzer = DarkLinksAnalyzer(self.options)
         self.resources = ResourceCache(self.opts.resource_max_bytes, self.opts.resource_cache_bytes)
         self._findings: dict[str, Finding] = {}
         self.outbound: dict[str, OutboundTarget] = {}
@@ -118,32 +143,39 @@ class DarkLinksCheck(PageCheck):
         self._counts: dict[str, Any] = {}
 
     # -- per page ---------------------------------------------------------------------------------
-    async def visit(self, page: Page, fetcher: Fetcher) -> None:
-        """Analyse one page with its stylesheets and scripts; cloaking, outbound links, head signature."""
+    async def visit(self, page: Page, fetcher: Fetcher) -> AnalysisRequest | None:
+        """Fetch the page's stylesheets and scripts; analyse it (off the loop, except the homepage,
+        whose defacement check needs the page); outbound links, cloaking and head signature."""
         html, page_url = page.html, page.final_url
-        complete = True
         css_urls = [u for u in linked_stylesheets(html, page_url) if self._same_site(u)]
         js_urls = [u for u in linked_scripts(html, page_url) if self._same_site(u)]
         texts = await asyncio.gather(*(self._resource(u, fetcher) for u in (*css_urls, *js_urls)))
-        stylesheets: dict[str, str] = {}
-        scripts: dict[str, str] = {}
-        for i, (url, text) in enumerate(zip((*css_urls, *js_urls), texts, strict=True)):
-            if text is None:
-                complete = False
-            elif text:
-                (stylesheets if i < len(css_urls) else scripts)[url] = text
-        hits = analyze_page(html, page_url, self.options, stylesheets, scripts)
-        self.pages_analysed += 1
-        if complete:
+        shared = {u: t for u, t in zip((*css_urls, *js_urls), texts, strict=True) if t}
+        if all(t is not None for t in texts):
             self._complete_pages.add(page.url)
+        css = sorted(u for u in css_urls if u in shared)
+        js = sorted(u for u in js_urls if u in shared)
+        request: AnalysisRequest | None = None
         if page.is_homepage:
             self._homepage = page.url
-            hits = self._defacement(page, hits)
-        for hit in hits:
-            self._add(self._hit_finding(page, hit, sorted(stylesheets), sorted(scripts)))
+            hits = self.analyzer.analyze(page, (css, js), shared)
+            self._accept(page.url, True, self._defacement(page, hits), css, js)
+        else:
+            url = page.url  # the callback must not keep the page: it is released before the result comes
+            request = AnalysisRequest(
+                self.analyzer, lambda hits: self._accept(url, False, hits, css, js), (css, js), shared
+            )
         self._collect_outbound(page)
         if self._wants_second_fetch(page):
             await self._cloaking(page, fetcher)
+        return request
+
+    def _accept(
+        self, page_url: str, homepage: bool, hits: list[DarkLinkHit], css: list[str], js: list[str]
+    ) -> None:
+        self.pages_analysed += 1
+        for hit in hits:
+            self._add(self._hit_finding(page_url, homepage, hit, css, js))
 
     async def _resource(self, url: str, fetcher: Fetcher) -> str | None:
         fetch_url = _fetchable(url)
@@ -162,27 +194,29 @@ class DarkLinksCheck(PageCheck):
         # One finding per identity: a link reported twice on a page (script and markup) stays one.
         self._findings.setdefault(finding.fingerprint, finding)
 
-    def _hit_finding(self, page: Page, hit: DarkLinkHit, css: list[str], js: list[str]) -> Finding:
-        where = "首页" if page.is_homepage else "页面"
+    def _hit_finding(
+        self, page_url: str, homepage: bool, hit: DarkLinkHit, css: list[str], js: list[str]
+    ) -> Finding:
+        where = "首页" if homepage else "页面"
         if hit.target is None:
-            kind, identity = "head_hijack", f"{page.url}#head"
-            message = f"{where}标题/关键词被劫持：{hit.message}。所在页面：{page.url}"
+            kind, identity = "head_hijack", f"{page_url}#head"
+            message = f"{where}标题/关键词被劫持：{hit.message}。所在页面：{page_url}"
         else:
-            kind, identity = "dark_link", f"{page.url}->{hit.target}"
+            kind, identity = "dark_link", f"{page_url}->{hit.target}"
             label = _TECHNIQUE_ZH.get(hit.kind, "暗链")
-            message = f"发现{label}：{hit.message}。所在页面：{page.url}"
+            message = f"发现{label}：{hit.message}。所在页面：{page_url}"
         return Finding(
             duty=self.name,
             kind=kind,
             severity=Severity.VETO,
             site=self.ctx.site.id,
             identity=identity,
-            url=hit.target or page.url,
-            unit=self._unit(page.url),
-            sources=(page.url,),
+            url=hit.target or page_url,
+            unit=self._unit(page_url),
+            sources=(page_url,),
             message=message,
             evidence={
-                "page": page.url,
+                "page": page_url,
                 "target": hit.target,
                 "text": hit.text,
                 "technique_kind": hit.kind,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -29,6 +29,7 @@ from checks.textscan import (
     sample_word_list,
     snippet,
 )
+from monitor.analysis import AnalysisRequest, PageAnalyzer
 from monitor.config import Config, TextChecks
 from monitor.findings import Finding, Severity
 from monitor.indicators import Indicator, IndicatorStatus, Verdict
@@ -169,6 +170,49 @@ def page_hits(page: Page, scanner: TextScanner) -> list[TextHit]:
     return page.memo(f"text_hits:{id(scanner)}", lambda: scan_line(scanner, page.text.text))
 
 
+@dataclass(frozen=True)
+class PageTextHit:
+    """A hit with what the checks report about it: where on the page, and the text around it."""
+
+    hit: TextHit
+    where: str
+    snippet: str
+
+
+@dataclass(frozen=True)
+class PageTextResult:
+    """The text analysis of one page (what crosses back from an analysis worker)."""
+
+    title: str
+    chars: int
+    hits: tuple[PageTextHit, ...]
+
+
+@dataclass(frozen=True)
+class TextAnalyzer(PageAnalyzer):
+    """Visible text and the scan of one page: the pure, CPU-heavy part of the three text checks.
+
+    Picklable (options only); the scanner is built once per process on first use.
+    """
+
+    options: TextScanOptions
+    key: str = "text"
+
+    def scanner(self) -> TextScanner:
+        """This process's scanner for the options (about 2 s to build the first time)."""
+        return cached_scanner(self.options)
+
+    def analyze(self, page: Page, inputs: Any, shared: Mapping[str, str]) -> PageTextResult:
+        """Scan the page's visible text."""
+        vt = page.text
+        hits = page_hits(page, self.scanner())
+        return PageTextResult(
+            page.title,
+            len(vt.text),
+            tuple(PageTextHit(h, vt.where(h.start), snippet(vt.text, h)) for h in hits),
+        )
+
+
 # -- the page checks ---------------------------------------------------------------------------------
 
 
@@ -223,39 +267,41 @@ class TextPageCheck(PageCheck):
     """Base of the text page checks: scan each page once, keep this check's kinds."""
 
     kinds: ClassVar[tuple[str, ...]] = ()
+    analyses_pages = True
     MAX_OFFSETS: ClassVar[int] = 50
 
     def __init__(self, ctx: CheckContext) -> None:
         super().__init__(ctx)
-        self.scanner = scanner_for(ctx.config, ctx.clock.now().date())
+        self.analyzer = TextAnalyzer(text_scan_options(ctx.config, ctx.clock.now().date()))
+        if ctx.config.crawl.analysis_workers == 0:
+            # Analysed in this process: build the scanner now, not on the first page (a 2 s loop stall).
+            self.analyzer.scanner()
         self._seen: dict[str, _Seen] = {}
         self.pages = 0
         self.chars = 0
         self.unreachable = False
 
-    def on_page(self, page: Page) -> None:
-        """Scan the page's visible text (once for all text checks) and remember this check's hits."""
-        hits = page_hits(page, self.scanner)
-        vt = page.text
+    async def visit(self, page: Page, fetcher: Fetcher) -> AnalysisRequest:
+        """Hand the page's text scan over (one scan for all text checks, off the event loop)."""
+        url = page.url
+        return AnalysisRequest(self.analyzer, lambda result: self.accept(url, result))
+
+    def accept(self, page_url: str, result: PageTextResult) -> None:
+        """Remember this check's hits on one page."""
         self.pages += 1
-        self.chars += len(vt.text)
-        for hit in hits:
+        self.chars += result.chars
+        title = result.title
+        for found in result.hits:
+            hit = found.hit
             kind = finding_kind(hit.rule)
             if kind not in self.kinds:
                 continue
-            identity = f"{page.url}#{hit.rule}:{hit.wrong}"
+            identity = f"{page_url}#{hit.rule}:{hit.wrong}"
             seen = self._seen.get(identity)
             if seen is None:
-                title = page.title
-                snip = snippet(vt.text, hit)
-                if kind == PRIVACY:
-                    snip = _mask_digit_runs(snip)
+                snip = _mask_digit_runs(found.snippet) if kind == PRIVACY else found.snippet
                 seen = self._seen[identity] = _Seen(
-                    page.url,
-                    title[:60] + ("…" if len(title) > 60 else ""),
-                    hit,
-                    snip,
-                    vt.where(hit.start),
+                    page_url, title[:60] + ("…" if len(title) > 60 else ""), hit, snip, found.where
                 )
             if len(seen.offsets) < self.MAX_OFFSETS:
                 seen.offsets.append((hit.start, hit.end))

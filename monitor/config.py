@@ -175,6 +175,15 @@ class Crawl(Model):
     max_redirects: int = Field(default=10, ge=0, le=50)
     max_query_variants_per_path: int = Field(default=50, ge=1)
     max_path_repeats: int = Field(default=3, ge=1)
+    analysis_workers: int = Field(
+        default=1,
+        ge=0,
+        le=16,
+        description=(
+            "Worker processes for the page checks' CPU-heavy analysis (dark links, text), so the crawl "
+            "and the analysis use two cores; 0 analyses in the crawl's own process."
+        ),
+    )
     user_agent: str = "Mozilla/5.0 (compatible; govsite-monitor/0.1; +https://github.com/govsite-monitor)"
     host_overrides: Mapping[str, HostAddress] = Field(
         default_factory=dict,

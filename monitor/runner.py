@@ -22,6 +22,7 @@ from checks import (
     SiteMemory,
     UnitResolver,
 )
+from monitor.analysis import AnalysisPool, AnalysisRequest
 from monitor.clock import Clock
 from monitor.config import Config, Site, adhoc_config
 from monitor.crawl import CrawlReport, SiteCrawler, Target
@@ -198,18 +199,28 @@ async def run_site_crawl(
         return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
     failed_checks: set[str] = set()
 
-    def failed(check: PageCheck, where: str) -> None:
+    def failed(check: PageCheck, where: str, why: str | None = None) -> None:
         if check.name not in failed_checks:
-            log.exception("check %s failed on %s", check.name, where)
+            if why is None:
+                log.exception("check %s failed on %s", check.name, where)
+            else:
+                log.error("check %s failed on %s: %s", check.name, where, why)
         failed_checks.add(check.name)
 
     async def on_page(page: Page) -> None:
+        # Requests with the same analyzer key are one analysis whose result goes to every check asking.
+        requests: dict[str, list[tuple[PageCheck, AnalysisRequest]]] = {}
         for check in checks:
             try:
                 check.on_page(page)
-                await check.visit(page, fetcher)
+                request = await check.visit(page, fetcher)
             except Exception:
                 failed(check, page.url)
+                continue
+            if request is not None:
+                requests.setdefault(request.analyzer.key, []).append((check, request))
+        for asking in requests.values():
+            await pool.submit(_fan_out(asking, page.url, failed), page, _fail_all(asking, page.url, failed))
 
     def on_checked(target: Target, result: FetchResult) -> None:
         for check in checks:
@@ -219,8 +230,9 @@ async def run_site_crawl(
                 failed(check, target.url)
 
     progress.start(f"{duty} · {site.name}")
+    workers = config.crawl.analysis_workers if any(c.analyses_pages for c in checks) else 0
     try:
-        async with Fetcher(config.crawl) as fetcher:
+        async with Fetcher(config.crawl) as fetcher, AnalysisPool(workers) as pool:
             crawler = SiteCrawler(
                 site,
                 config,
@@ -232,6 +244,7 @@ async def run_site_crawl(
                 progress=progress,
             )
             report = await crawler.run()
+            await pool.drain()  # every page's analysis is in before the checks conclude
             findings = await _collect(checks, report, fetcher, failed_checks)
     except (asyncio.CancelledError, KeyboardInterrupt):
         store.mark_interrupted(run_id, clock.now())
@@ -291,6 +304,32 @@ async def run_site_crawl(
         error=error,
         findings=findings,
     )
+
+
+def _fan_out(
+    asking: list[tuple[PageCheck, AnalysisRequest]], where: str, failed: Callable[..., None]
+) -> AnalysisRequest:
+    """One request for the checks sharing an analysis: its result goes to each of their callbacks."""
+
+    def deliver(result: Any) -> None:
+        for check, request in asking:
+            try:
+                request.on_result(result)
+            except Exception:
+                failed(check, where)
+
+    first = asking[0][1]
+    return AnalysisRequest(first.analyzer, deliver, first.inputs, first.shared)
+
+
+def _fail_all(
+    asking: list[tuple[PageCheck, AnalysisRequest]], where: str, failed: Callable[..., None]
+) -> Callable[[str], None]:
+    def fail(why: str) -> None:
+        for check, _ in asking:
+            failed(check, where, why)
+
+    return fail
 
 
 async def _collect(

@@ -168,6 +168,9 @@ def fast_config(
                 "retry_backoff_seconds": 0.05,
                 "max_retry_after_seconds": 2,
                 "confirm_delay_seconds": 0.05,
+                # In-process analysis: a worker per run would rebuild the text scanner (~2 s) in every
+                # test; tests/test_analysis_pool.py runs the crawls with real worker processes.
+                "analysis_workers": 0,
                 "host_overrides": sites.overrides(*hosts, **(special or {})),
                 **(crawl or {}),
             },

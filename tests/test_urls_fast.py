@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from yarl import URL
 
-from monitor.urls import InvalidURL, _fast_resolve, normalize, resolve
+from monitor.urls import InvalidURL, _fast_resolve, host_of, normalize, resolve
 
 BASES = [
     "http://www.test.gov.cn/",
@@ -81,3 +81,27 @@ def test_fast_path_is_taken_for_plain_cms_links() -> None:
     assert _fast_resolve(b, "/content/1.html") == "http://www.test.gov.cn/content/1.html"
     assert _fast_resolve(b, "http://other.gov.cn/a?x=1") == "http://other.gov.cn/a?x=1"
     assert _fast_resolve(b, "/a/../b") is None
+
+
+HOST_URLS = [
+    *BASES,
+    *(h for h in HREFS if h.startswith("http")),
+    "http://[::1]:8080/a",
+    "http://user@host.gov.cn/a",
+    "https://a.b.gov.cn:8443?x=1",
+    "http://a.gov.cn#frag",
+    "http://a.gov.cn:/a",
+    "ftp://a.gov.cn/a",
+]
+
+
+def _yarl_host(url: str) -> str | None:
+    try:
+        return URL(url).host or ""
+    except ValueError:
+        return None  # yarl rejects it (port 99999): never a normalised URL, so never given to host_of
+
+
+@pytest.mark.parametrize("url", [u for u in HOST_URLS if _yarl_host(u) is not None])
+def test_host_of_matches_yarl(url: str) -> None:
+    assert host_of(url) == _yarl_host(url)

@@ -1,0 +1,306 @@
+"""Page analysis off the event loop: the CPU-heavy, pure part of the page checks in worker processes.
+
+The crawl's event loop fetches pages and registers their links; the page checks' heavy part (dark-link
+analysis of every element, visible text and the text scan) is a pure function of the page. A check
+hands that part over as an :class:`AnalysisRequest`; the :class:`AnalysisPool` runs it
+
+* in ``crawl.analysis_workers`` worker processes (``python -m monitor.analysis_worker``), so the crawl
+  and the analysis use two cores and the loop never stalls on a page, or
+* inline, in the crawl's own process, when ``analysis_workers`` is 0 (or no worker could be started).
+
+Either way the same analyzer code runs on the same page and the result comes back to the check's
+callback on the event loop, so findings do not depend on where the work ran.
+
+The protocol is length-prefixed pickle frames over the worker's stdin / stdout pipes: the worker is our
+own child process, so nothing untrusted is unpickled. Backpressure: the pipe's write buffer is capped
+(``buffer_bytes``); when a worker falls behind, ``submit`` waits, which slows the crawl to the
+analysis rate instead of letting page bodies pile up in memory.
+
+A worker that dies loses only the pages it had not answered: their checks are marked failed for the run
+(so they resolve nothing), and later pages go to the remaining workers, or are analysed inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pickle
+import struct
+import sys
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.page import Page
+
+log = logging.getLogger(__name__)
+
+_HEADER = struct.Struct(">I")
+#: Shared resources (stylesheets, scripts) a worker keeps per run before the pool asks it to forget them.
+SHARED_BYTES_PER_WORKER = 64 * 1024 * 1024
+DEFAULT_BUFFER_BYTES = 32 * 1024 * 1024
+
+
+class PageAnalyzer(ABC):
+    """The pure part of a page check: picklable, run in a worker process or inline.
+
+    Analyzers with the same ``key`` compute the same thing, so a page is analysed once for all of them
+    (the three text checks share one scan).
+    """
+
+    key: str
+
+    @abstractmethod
+    def analyze(self, page: Page, inputs: Any, shared: Mapping[str, str]) -> Any:
+        """The analysis of one page. ``shared``: the request's shared resources (stylesheets…)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PageSnapshot:
+    """What a worker needs to rebuild a :class:`Page`: the decoded HTML and where it came from."""
+
+    url: str
+    final_url: str
+    status: int
+    depth: int
+    html: str
+    encoding: str
+    is_homepage: bool
+    truncated: bool
+    utf8: bool  # the body was clean UTF-8: parse the encoded bytes (faster, the same tree)
+
+    @classmethod
+    def of(cls, page: Page) -> PageSnapshot:
+        """The snapshot of a crawled page."""
+        return cls(
+            page.url,
+            page.final_url,
+            page.status,
+            page.depth,
+            page.html,
+            page.encoding,
+            page.is_homepage,
+            page.truncated,
+            page.utf8_body is not None,
+        )
+
+    def to_page(self) -> Page:
+        """A fresh page with the same content."""
+        return Page(
+            url=self.url,
+            final_url=self.final_url,
+            status=self.status,
+            depth=self.depth,
+            html=self.html,
+            encoding=self.encoding,
+            is_homepage=self.is_homepage,
+            truncated=self.truncated,
+            utf8_body=self.html.encode("utf-8") if self.utf8 else None,
+        )
+
+
+@dataclass
+class AnalysisRequest:
+    """A check's request to analyse one page; ``on_result`` gets the analyzer's result on the loop.
+
+    ``on_result`` must not hold on to the page (it is released before the result may arrive): capture
+    the URL and whatever else the check needs.
+    """
+
+    analyzer: PageAnalyzer
+    on_result: Callable[[Any], None]
+    inputs: Any = None
+    shared: Mapping[str, str] = field(default_factory=dict)
+
+
+class AnalysisFailed(Exception):
+    """A page's analysis raised, or its worker died before answering."""
+
+
+def encode_frame(message: object) -> bytes:
+    """One protocol frame: 4-byte big-endian length, then the pickle."""
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _HEADER.pack(len(body)) + body
+
+
+@dataclass
+class _Job:
+    on_result: Callable[[Any], None]
+    on_error: Callable[[str], None]
+
+
+class _Worker:
+    """One worker process and the jobs it has not answered yet."""
+
+    def __init__(self, proc: asyncio.subprocess.Process, buffer_bytes: int) -> None:
+        self.proc = proc
+        assert proc.stdin is not None and proc.stdout is not None
+        self.writer = proc.stdin
+        self.reader = proc.stdout
+        self.writer.transport.set_write_buffer_limits(high=buffer_bytes)
+        self.pending: dict[int, _Job] = {}
+        self.analyzers: set[str] = set()
+        self.shared: set[str] = set()
+        self.shared_bytes = 0
+        self.alive = True
+        self.reader_task: asyncio.Task[None] | None = None
+
+
+class AnalysisPool:
+    """Runs :class:`AnalysisRequest` s in worker processes, or inline when ``workers`` is 0."""
+
+    def __init__(self, workers: int, buffer_bytes: int = DEFAULT_BUFFER_BYTES) -> None:
+        self.size = max(0, workers)
+        self.buffer_bytes = buffer_bytes
+        self._workers: list[_Worker] = []
+        self._next_id = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self.inline_pages = 0
+        self.worker_pages = 0
+        self.worker_deaths = 0
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    async def __aenter__(self) -> AnalysisPool:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
+        await self.close(kill=exc_type is not None)
+
+    async def start(self) -> None:
+        """Start the worker processes (they import and get ready while the crawl begins)."""
+        for _ in range(self.size):
+            try:
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "monitor.analysis_worker",
+                    stdin=asyncio.subprocess.PIPE,
+                    stdout=asyncio.subprocess.PIPE,
+                )
+            except OSError as exc:
+                log.warning("could not start an analysis worker (%s); analysing pages inline", exc)
+                break
+            worker = _Worker(proc, self.buffer_bytes)
+            worker.reader_task = asyncio.create_task(self._read(worker))
+            self._workers.append(worker)
+
+    async def drain(self) -> None:
+        """Wait until every submitted page has been answered (or its worker died)."""
+        await self._idle.wait()
+
+    async def close(self, *, kill: bool = False) -> None:
+        """Stop the workers: let them finish (``drain`` first) or, with ``kill``, stop them now."""
+        for worker in self._workers:
+            if kill and worker.proc.returncode is None:
+                worker.proc.kill()
+            elif worker.alive:
+                worker.writer.close()
+        for worker in self._workers:
+            try:
+                await asyncio.wait_for(worker.proc.wait(), timeout=10)
+            except TimeoutError:
+                worker.proc.kill()
+                await worker.proc.wait()
+            if worker.reader_task is not None:
+                worker.reader_task.cancel()
+                await asyncio.gather(worker.reader_task, return_exceptions=True)
+            self._fail_pending(worker, "analysis worker stopped")
+        self._workers.clear()
+
+    # -- work -------------------------------------------------------------------------------------
+    async def submit(self, request: AnalysisRequest, page: Page, on_error: Callable[[str], None]) -> None:
+        """Analyse ``page``; the result goes to ``request.on_result``, a failure to ``on_error``.
+
+        Inline, this returns after the callback ran; with workers, once the page is handed over (it may
+        wait while the workers are behind).
+        """
+        worker = self._pick()
+        if worker is None:
+            self.inline_pages += 1
+            try:
+                result = request.analyzer.analyze(page, request.inputs, request.shared)
+            except Exception as exc:  # a page must never stop the crawl; the check is marked failed
+                log.debug("analysis of %s failed", page.url, exc_info=True)
+                on_error(f"{type(exc).__name__}: {exc}")
+                return
+            request.on_result(result)
+            return
+        frames: list[bytes] = []
+        key = request.analyzer.key
+        if key not in worker.analyzers:
+            frames.append(encode_frame(("analyzer", key, request.analyzer)))
+            worker.analyzers.add(key)
+        new_shared = {k: v for k, v in request.shared.items() if k not in worker.shared}
+        if worker.shared_bytes + sum(len(v) for v in new_shared.values()) > SHARED_BYTES_PER_WORKER:
+            frames.append(encode_frame(("forget",)))
+            worker.shared.clear()
+            worker.shared_bytes = 0
+            new_shared = dict(request.shared)
+        worker.shared.update(new_shared)
+        worker.shared_bytes += sum(len(v) for v in new_shared.values())
+        self._next_id += 1
+        job_id = self._next_id
+        frames.append(
+            encode_frame(
+                ("job", job_id, key, PageSnapshot.of(page), request.inputs, new_shared, tuple(request.shared))
+            )
+        )
+        worker.pending[job_id] = _Job(request.on_result, on_error)
+        self._idle.clear()
+        self.worker_pages += 1
+        try:
+            worker.writer.write(b"".join(frames))
+            await worker.writer.drain()
+        except (ConnectionError, RuntimeError) as exc:
+            self._died(worker, f"analysis worker died ({exc})")
+
+    def _pick(self) -> _Worker | None:
+        alive = [w for w in self._workers if w.alive]
+        return min(alive, key=lambda w: len(w.pending)) if alive else None
+
+    async def _read(self, worker: _Worker) -> None:
+        try:
+            while True:
+                header = await worker.reader.readexactly(_HEADER.size)
+                (size,) = _HEADER.unpack(header)
+                kind, job_id, payload = pickle.loads(await worker.reader.readexactly(size))
+                job = worker.pending.pop(job_id, None)
+                if job is not None:
+                    if kind == "ok":
+                        try:
+                            job.on_result(payload)
+                        except Exception as exc:  # the check's own bookkeeping failed on this page
+                            log.debug("analysis callback failed", exc_info=True)
+                            job.on_error(f"{type(exc).__name__}: {exc}")
+                    else:
+                        job.on_error(str(payload))
+                self._check_idle()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            self._died(worker, f"analysis worker exited (code {worker.proc.returncode})")
+        except asyncio.CancelledError:
+            raise
+
+    def _died(self, worker: _Worker, why: str) -> None:
+        if worker.alive:
+            worker.alive = False
+            if worker.pending:
+                self.worker_deaths += 1
+                log.error(
+                    "%s with %d pages unanswered; their checks resolve nothing this run",
+                    why,
+                    len(worker.pending),
+                )
+        self._fail_pending(worker, why)
+
+    def _fail_pending(self, worker: _Worker, why: str) -> None:
+        pending, worker.pending = worker.pending, {}
+        for job in pending.values():
+            job.on_error(why)
+        self._check_idle()
+
+    def _check_idle(self) -> None:
+        if not any(w.pending for w in self._workers):
+            self._idle.set()

@@ -1,0 +1,70 @@
+"""An analysis worker process: ``python -m monitor.analysis_worker`` (started by :mod:`monitor.analysis`).
+
+Reads frames from stdin — ``("analyzer", key, analyzer)``, ``("job", id, key, snapshot, inputs,
+new_shared, shared_keys)``, ``("forget",)`` — and answers each job on stdout with ``("ok", id, result)``
+or ``("error", id, message)``, in order. Ends at end of input. The real stdout is kept for the frames and
+fd 1 is pointed at stderr, so a stray print from a library cannot corrupt the protocol.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import sys
+from typing import Any, BinaryIO
+
+from monitor.analysis import _HEADER, PageAnalyzer, PageSnapshot, encode_frame
+
+
+def _read_frame(stream: BinaryIO) -> Any | None:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(header)
+    body = stream.read(size)
+    if len(body) < size:
+        return None
+    return pickle.loads(body)
+
+
+def serve(inp: BinaryIO, out: BinaryIO) -> None:
+    """Answer jobs until the input ends."""
+    analyzers: dict[str, PageAnalyzer] = {}
+    shared: dict[str, str] = {}
+    while True:
+        message = _read_frame(inp)
+        if message is None:
+            return
+        if message[0] == "analyzer":
+            analyzers[message[1]] = message[2]
+            continue
+        if message[0] == "forget":
+            shared.clear()
+            continue
+        _, job_id, key, snapshot, inputs, new_shared, shared_keys = message
+        shared.update(new_shared)
+        assert isinstance(snapshot, PageSnapshot)
+        try:
+            page = snapshot.to_page()
+            result = analyzers[key].analyze(page, inputs, {k: shared[k] for k in shared_keys if k in shared})
+            frame = encode_frame(("ok", job_id, result))
+        except Exception as exc:  # one page's failure is reported, the worker goes on
+            frame = encode_frame(("error", job_id, f"{type(exc).__name__}: {exc}"))
+        out.write(frame)
+        out.flush()
+
+
+def main() -> None:
+    """Entry point of the worker process."""
+    # The parent handles Ctrl-C and SIGTERM and closes our input; do not die halfway through a frame.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    with contextlib.suppress(BrokenPipeError):  # the parent went away
+        serve(sys.stdin.buffer, out)
+
+
+if __name__ == "__main__":
+    main()
