@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import ahocorasick
 import yaml
@@ -35,6 +36,7 @@ from checks.textnorm import (
     fold,
     strip_interference,
 )
+from monitor import diskcache
 
 SERIOUS = "严重表述错误"
 TYPO = "错别字"
@@ -343,9 +345,56 @@ def protected_entries(
     return kept + list(own)
 
 
+# Fields an expanded entry carries (everything else keeps Entry's default).
+_EXPANDED_FIELDS = ("kind", "rule", "severity", "category", "suggestion", "message", "note")
+
+
 @lru_cache(maxsize=16)
 def _expanded(active: tuple[ProtectedTerm, ...], correct: frozenset[str]) -> tuple[Entry, ...]:
-    """Entries of the ``active`` terms' variants, minus real words and variants inside ``correct``."""
+    """Entries of the ``active`` terms' variants, minus real words and variants inside ``correct``.
+
+    Cached in the process and on disk (:mod:`monitor.diskcache`): expanding the shipped terms takes
+    about 1.4 s, which every crawl's analysis worker would pay; loading the result takes ~0.1 s. The
+    key covers the terms, this code and the data files, so any change recomputes.
+    """
+    key = diskcache.content_key(
+        repr(active),
+        repr(sorted(correct)),
+        Path(__file__).read_bytes(),
+        (Path(__file__).parent / "textnorm.py").read_bytes(),
+        *(p.read_bytes() for p in sorted(DATA_DIR.iterdir()) if p.is_file()),
+    )
+    cached = diskcache.load("expanded-terms", key)
+    if cached is not None:
+        try:
+            return _entries_from_columns(cached)
+        except (TypeError, ValueError, IndexError):
+            pass  # an entry written by something else: recompute
+    entries = _expand(active, correct)
+    diskcache.store("expanded-terms", key, _entries_to_columns(entries))
+    return entries
+
+
+def _entries_to_columns(entries: tuple[Entry, ...]) -> tuple[list[str], list[int], list[tuple[Any, ...]]]:
+    """Keys, an index into the shared field tuples (low bit: allow_gaps), the field tuples."""
+    commons: dict[tuple[Any, ...], int] = {}
+    index: list[int] = []
+    for e in entries:
+        fields = tuple(getattr(e, name) for name in _EXPANDED_FIELDS)
+        i = commons.setdefault(fields, len(commons))
+        index.append(i * 2 + int(e.allow_gaps))
+    return [e.key for e in entries], index, list(commons)
+
+
+def _entries_from_columns(data: tuple[list[str], list[int], list[tuple[Any, ...]]]) -> tuple[Entry, ...]:
+    keys, index, commons = data
+    shared = [dict(zip(_EXPANDED_FIELDS, fields, strict=True)) for fields in commons]
+    return tuple(
+        Entry(key=k, allow_gaps=bool(i & 1), **shared[i >> 1]) for k, i in zip(keys, index, strict=True)
+    )
+
+
+def _expand(active: tuple[ProtectedTerm, ...], correct: frozenset[str]) -> tuple[Entry, ...]:
     words = common_words()
     candidates: dict[str, list[tuple[str, ProtectedTerm]]] = {}
     for pt in active:

@@ -15,6 +15,16 @@ from tests.sites import LocalSites
 REPO = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Derived-data cache (monitor.diskcache) in a per-session folder, never the user's ~/.cache;
+    inherited by the subprocesses the tests start (CLI, daemon, analysis workers)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("MONITOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture
 async def sites() -> AsyncIterator[LocalSites]:
     """Virtual hosts on a real aiohttp server on 127.0.0.1."""
