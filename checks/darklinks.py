@@ -4,7 +4,9 @@ Runs on the shared site crawl. For every crawled page, while the page is still i
 ``visit`` hook, awaited by the crawl worker before the page is released), it
 
 1. fetches the page's same-site stylesheets and scripts — once per run each, cached by URL within a byte
-   budget — and hands page, stylesheets and scripts to the pure engine (:mod:`checks.darklinks_engine`);
+   budget — and hands page, stylesheets and scripts to the pure engine (:mod:`checks.darklinks_engine`)
+   as an analysis request, which the runner runs in an analysis worker process (:mod:`monitor.analysis`;
+   the homepage is analysed in place, its defacement check needs the page);
 2. on the homepage and top-level column pages (configurable), fetches the page again as Baiduspider and
    compares both versions (cloaking);
 3. remembers the page's external link targets (bounded) for the outbound-decay scan;

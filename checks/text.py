@@ -1,11 +1,12 @@
 """The text checks on crawled pages: 严重表述错误 / 错别字 / 规范表述 (``typos``), 敏感词 (``sensitive``) and
 隐私泄露 (``privacy``).
 
-The three page checks share one :class:`~checks.textscan.TextScanner` per process (built from the
-config by :func:`text_scan_options`, the same function ``monitor check text`` uses) and one scan per
-page: whichever check sees a page first scans its visible text (:attr:`monitor.page.Page.text`) and
-leaves the hits in the page's memo for the others. Each check keeps the hits of its own kinds and makes
-one finding per (page, rule, wrong text), with the number of occurrences and a snippet of the first.
+The three page checks share one analysis per page: each hands the runner the same
+:class:`TextAnalyzer` (visible text with offsets, then one scan with the
+:class:`~checks.textscan.TextScanner` built from the config by :func:`text_scan_options`, the same
+function ``monitor check text`` uses), which runs it once, in an analysis worker process
+(:mod:`monitor.analysis`), and gives the result to each. Each check keeps the hits of its own kinds and
+makes one finding per (page, rule, wrong text), with the number of occurrences and a snippet of the first.
 """
 
 from __future__ import annotations
