@@ -23,6 +23,7 @@ A worker that dies loses only the pages it had not answered: their checks are ma
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import pickle
 import struct
@@ -279,9 +280,18 @@ class AnalysisPool:
                         job.on_error(str(payload))
                 self._check_idle()
         except (asyncio.IncompleteReadError, ConnectionError):
+            # The end of its output comes before the child is reaped: wait briefly for the exit code,
+            # which says why it died (-9: killed, e.g. by the OOM killer; 1: a crash with a traceback).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker.proc.wait(), timeout=2)
             self._died(worker, f"analysis worker exited (code {worker.proc.returncode})")
         except asyncio.CancelledError:
             raise
+        except Exception as exc:  # an unreadable answer: stop using this worker, never leave drain() hanging
+            log.exception("unreadable answer from an analysis worker")
+            if worker.proc.returncode is None:
+                worker.proc.kill()
+            self._died(worker, f"analysis worker answered garbage ({type(exc).__name__})")
 
     def _died(self, worker: _Worker, why: str) -> None:
         if worker.alive:

@@ -17,6 +17,9 @@ from typing import Any, BinaryIO
 
 from monitor.analysis import _HEADER, PageAnalyzer, PageSnapshot, encode_frame
 
+#: The messages the parent sends, and their lengths.
+_ARITY = {"analyzer": 3, "forget": 1, "job": 7}
+
 
 def _read_frame(stream: BinaryIO) -> Any | None:
     header = stream.read(_HEADER.size)
@@ -26,7 +29,17 @@ def _read_frame(stream: BinaryIO) -> Any | None:
     body = stream.read(size)
     if len(body) < size:
         return None
-    return pickle.loads(body)
+    try:
+        message = pickle.loads(body)
+    except Exception as exc:  # not our parent's frame: the stream is out of step, nothing after it is either
+        print(f"analysis worker: unreadable frame ({type(exc).__name__}: {exc}); stopping", file=sys.stderr)
+        return None
+    if not (
+        isinstance(message, tuple) and message and message[0] in _ARITY and len(message) == _ARITY[message[0]]
+    ):
+        print(f"analysis worker: unknown message {str(message)[:80]!r}; stopping", file=sys.stderr)
+        return None
+    return message
 
 
 def serve(inp: BinaryIO, out: BinaryIO) -> None:
