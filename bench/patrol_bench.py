@@ -352,6 +352,9 @@ def bench_site(args: argparse.Namespace) -> int:
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     work = Path(args.workdir or tempfile.mkdtemp(prefix="patrol-bench-")).resolve()
     work.mkdir(parents=True, exist_ok=True)
+    # LinkChecker started as root drops to user nobody, which must reach its output file in here
+    # (mkdtemp makes the folder 0700: LinkChecker then silently reported nothing).
+    work.chmod(0o755)
     site_port, ext_port = free_port("127.0.0.1"), free_port("127.0.0.2")
     ext_base = f"http://127.0.0.2:{ext_port}"
     site_url = f"http://127.0.0.1:{site_port}/"
