@@ -57,6 +57,8 @@ ALL_TOOLS = ("links", "patrol", "linkchecker", "lychee", "linkinator")
 # "links-lifted": the links duty with the per-host limit lifted to the global 16, as the peers' throttles
 # are lifted; not in the default list (the headline figure uses the product defaults).
 LIFTED = "  per_host_concurrency: 16\n"
+# crawl.analysis_workers for the monitor runs (None: the product default); set by --analysis-workers.
+ANALYSIS_WORKERS: int | None = None
 
 
 @dataclass
@@ -185,7 +187,8 @@ def run_monitor(
     label = label or duty
     res = Result(f"monitor {label}")
     cfg = work / f"monitor-{label}.yaml"
-    cfg.write_text(f"crawl:\n  max_pages: {pages * 2 + 100}\n{extra_crawl}", encoding="utf-8")
+    workers = f"  analysis_workers: {ANALYSIS_WORKERS}\n" if ANALYSIS_WORKERS is not None else ""
+    cfg.write_text(f"crawl:\n  max_pages: {pages * 2 + 100}\n{workers}{extra_crawl}", encoding="utf-8")
     db = work / f"monitor-{label}.db"
     lag = work / f"monitor-{label}.lag.jsonl"
     for p in (db, lag):
@@ -557,7 +560,12 @@ def main() -> int:
     ap.add_argument("--politeness", action="store_true", help="the latency/politeness run instead")
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--delay", type=float, default=0.02, help="per-host delay for the second politeness run")
+    ap.add_argument(
+        "--analysis-workers", type=int, help="crawl.analysis_workers of the monitor runs (default: product)"
+    )
     args = ap.parse_args()
+    global ANALYSIS_WORKERS
+    ANALYSIS_WORKERS = args.analysis_workers
     # A SIGTERM still stops the servers (the finally blocks run).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     return bench_politeness(args) if args.politeness else bench_site(args)

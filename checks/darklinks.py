@@ -143,6 +143,7 @@ class DarkLinksCheck(PageCheck):
         self._double_fetched = 0
         self._homepage: str | None = None
         self._counts: dict[str, Any] = {}
+        self._benign_origins: dict[str, bool] = {}
 
     # -- per page ---------------------------------------------------------------------------------
     async def visit(self, page: Page, fetcher: Fetcher) -> AnalysisRequest | None:
@@ -306,18 +307,30 @@ class DarkLinksCheck(PageCheck):
     def _collect_outbound(self, page: Page) -> None:
         if not self.opts.outbound:
             return
+        benign = self._benign_origins
         for link in page.links:
-            if link.url is None or link.tag not in ("a", "area"):
+            url = link.url
+            if url is None or link.tag not in ("a", "area"):
                 continue
-            host = host_of(link.url)
-            if not host or benign_host(host, self.options):
+            # A site links to few distinct origins: judge each once, not once per link of every page
+            # (bounded: a page inventing a host per link must not grow this without limit). A normalised
+            # URL always has a path, so its origin ends at the first "/" after "//".
+            end = url.find("/", url.find("//") + 2)
+            origin = url if end == -1 else url[:end]
+            known = benign.get(origin)
+            if known is None:
+                host = host_of(url)
+                known = not host or benign_host(host, self.options)
+                if len(benign) < 10_000:
+                    benign[origin] = known
+            if known:
                 continue
-            target = self.outbound.get(link.url)
+            target = self.outbound.get(url)
             if target is None:
                 if len(self.outbound) >= self.opts.outbound_max_targets:
                     self.outbound_over_cap += 1
                     continue
-                target = self.outbound[link.url] = OutboundTarget(link.url)
+                target = self.outbound[url] = OutboundTarget(url)
             target.add_source(page.url, link.text, MAX_SOURCES_PER_TARGET)
 
     def on_link_checked(self, url: str, result: FetchResult) -> None:
