@@ -1,7 +1,7 @@
 """How fast ``monitor backup`` copies a database, beside its peers: ``sqlite3 .backup`` and a plain file copy.
 
 Reproduce:
-    PYTHONPATH=$PWD /work/main/.venv/bin/python bench/backup_speed.py --findings 50000
+    PYTHONPATH=$PWD .venv/bin/python bench/backup_speed.py --findings 50000
 
 Measured on the dev machine (2 CPUs, shared): 50 000 findings, 25.5 MB — monitor backup 0.26 s
 (98 MB/s, integrity_check included), sqlite3 .backup 0.14 s (1.9x faster, no verification),

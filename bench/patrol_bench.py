@@ -20,9 +20,9 @@ concurrent requests per host; crawls with ``per_host_concurrency`` 4 and compare
 request starts.
 
 Usage (from the repository root):
-  /work/main/.venv/bin/python bench/patrol_bench.py --pages 2000
-  /work/main/.venv/bin/python bench/patrol_bench.py --pages 100000 --tools links,patrol
-  /work/main/.venv/bin/python bench/patrol_bench.py --politeness --pages 400
+  .venv/bin/python bench/patrol_bench.py --pages 2000
+  .venv/bin/python bench/patrol_bench.py --pages 100000 --tools links,patrol
+  .venv/bin/python bench/patrol_bench.py --politeness --pages 400
 """
 
 from __future__ import annotations

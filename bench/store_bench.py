@@ -3,7 +3,7 @@
 Findings are written in one transaction at the end of a run; this checks that the per-finding cost
 stays small for the thousands of findings a big site can have.
 
-Usage: ``PYTHONPATH=$PWD /work/main/.venv/bin/python bench/store_bench.py [--n 1000 5000 20000]``.
+Usage: ``PYTHONPATH=$PWD .venv/bin/python bench/store_bench.py [--n 1000 5000 20000]``.
 """
 
 from __future__ import annotations

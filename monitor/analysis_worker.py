@@ -9,7 +9,6 @@ fd 1 is pointed at stderr, so a stray print from a library cannot corrupt the pr
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import pickle
 import signal
@@ -47,7 +46,6 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
     """Answer jobs until the input ends."""
     analyzers: dict[str, PageAnalyzer] = {}
     shared: dict[str, str] = {}
-    frozen = False
     while True:
         message = _read_frame(inp)
         if message is None:
@@ -69,12 +67,6 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
             frame = encode_frame(("error", job_id, f"{type(exc).__name__}: {exc}"))
         out.write(frame)
         out.flush()
-        if not frozen:
-            # The first job built the analyzers' big, permanent structures (the text scanner: ~10^6
-            # objects); keep them out of the garbage collector's full passes, which would otherwise walk
-            # them again and again while pages come and go.
-            gc.freeze()
-            frozen = True
 
 
 def main() -> None:
