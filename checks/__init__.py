@@ -1,59 +1,70 @@
 """The checks, one module each, and the registry the runner picks them from.
 
-The registries are built on first use (PEP 562 module ``__getattr__``): importing one check module —
-as an analysis worker process does to run the text or dark-link analysis — does not import every other
-check and its dependencies.
+The registries name each check's class by module and import it on first use, so ``monitor run links``
+does not import the new-media, columns or availability checks and their dependencies, and an analysis
+worker process imports only the analyzers it runs. ``tests/test_check_registry.py`` keeps the names
+here in step with the classes' own ``name``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import Generic, TypeVar
 
 from checks.base import CheckContext, CheckOutcome, PageCheck, SiteCheck, SiteMemory, UnitResolver
 
-if TYPE_CHECKING:
-    PAGE_CHECKS: dict[str, type[PageCheck]]
-    PAGE_CHECK_GROUPS: dict[str, tuple[str, ...]]
-    SITE_CHECKS: dict[str, type[SiteCheck]]
+C = TypeVar("C")
 
 
-def _registries() -> dict[str, Any]:
-    from checks.availability import AvailabilityCheck
-    from checks.columns import ColumnsCheck, UnitsCheck
-    from checks.darklinks import DarkLinksCheck
-    from checks.identity import IdentityCheck
-    from checks.links import LinksCheck
-    from checks.newmedia import NewMediaCheck
-    from checks.text import PrivacyCheck, SensitiveCheck, TyposCheck
+class LazyRegistry(Mapping[str, type[C]], Generic[C]):
+    """Check name -> class, importing ``module:Class`` only when a class is looked up."""
 
-    return {
-        # Page checks fed by the shared site crawl, keyed by name (the ``duty`` of their findings).
-        "PAGE_CHECKS": {
-            LinksCheck.name: LinksCheck,
-            DarkLinksCheck.name: DarkLinksCheck,
-            TyposCheck.name: TyposCheck,
-            SensitiveCheck.name: SensitiveCheck,
-            PrivacyCheck.name: PrivacyCheck,
-        },
-        # Crawl duties that switch on several page checks on one crawl (besides ``patrol``, which runs all).
-        "PAGE_CHECK_GROUPS": {"text": (TyposCheck.name, SensitiveCheck.name, PrivacyCheck.name)},
-        # Site-level checks (one run per site, or one per config for scope "global"), keyed by duty name.
-        "SITE_CHECKS": {
-            NewMediaCheck.name: NewMediaCheck,
-            ColumnsCheck.name: ColumnsCheck,
-            UnitsCheck.name: UnitsCheck,
-            AvailabilityCheck.name: AvailabilityCheck,
-            IdentityCheck.name: IdentityCheck,
-        },
+    def __init__(self, paths: dict[str, str]) -> None:
+        self._paths = paths
+        self._loaded: dict[str, type[C]] = {}
+
+    def __getitem__(self, name: str) -> type[C]:
+        cls = self._loaded.get(name)
+        if cls is None:
+            module, _, attr = self._paths[name].partition(":")  # KeyError for an unknown name
+            cls = self._loaded[name] = getattr(importlib.import_module(module), attr)
+        return cls
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._paths
+
+
+#: Page checks fed by the shared site crawl, keyed by name (the ``duty`` of their findings).
+PAGE_CHECKS: LazyRegistry[PageCheck] = LazyRegistry(
+    {
+        "links": "checks.links:LinksCheck",
+        "darklinks": "checks.darklinks:DarkLinksCheck",
+        "typos": "checks.text:TyposCheck",
+        "sensitive": "checks.text:SensitiveCheck",
+        "privacy": "checks.text:PrivacyCheck",
     }
+)
 
+#: Crawl duties that switch on several page checks on one crawl (besides ``patrol``, which runs all).
+PAGE_CHECK_GROUPS: dict[str, tuple[str, ...]] = {"text": ("typos", "sensitive", "privacy")}
 
-def __getattr__(name: str) -> Any:
-    if name in ("PAGE_CHECKS", "PAGE_CHECK_GROUPS", "SITE_CHECKS"):
-        globals().update(_registries())  # built once; later lookups find the module globals
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+#: Site-level checks (one run per site, or one per config for scope "global"), keyed by duty name.
+SITE_CHECKS: LazyRegistry[SiteCheck] = LazyRegistry(
+    {
+        "newmedia": "checks.newmedia:NewMediaCheck",
+        "columns": "checks.columns:ColumnsCheck",
+        "units": "checks.columns:UnitsCheck",
+        "availability": "checks.availability:AvailabilityCheck",
+        "identity": "checks.identity:IdentityCheck",
+    }
+)
 
 __all__ = [
     "PAGE_CHECKS",
@@ -61,6 +72,7 @@ __all__ = [
     "SITE_CHECKS",
     "CheckContext",
     "CheckOutcome",
+    "LazyRegistry",
     "PageCheck",
     "SiteCheck",
     "SiteMemory",

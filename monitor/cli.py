@@ -179,7 +179,24 @@ def check_config(app: AppContext) -> None:
     )
 
 
-@main.group("run")
+class _DutyGroup(click.Group):
+    """``monitor run``: a site check's command is made when it is asked for, so running one duty does not
+    import every other check (their help text comes from the check classes)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every duty, crawl duties and site checks, sorted."""
+        return sorted({*self.commands, *SITE_CHECKS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The duty's command (a site check's is made on first use)."""
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in SITE_CHECKS:
+            command = _site_check_command(cmd_name)
+            self.add_command(command)
+        return command
+
+
+@main.group("run", cls=_DutyGroup)
 def run_group() -> None:
     """Run a duty now (the same code the daemon schedules).
 
@@ -258,14 +275,15 @@ for _duty, _checks in crawl_duties().items():
     run_group.add_command(
         _make_duty_command(_duty, f"Crawl each configured site (or URL alone) and run {_what}.", _checks)
     )
-for _duty, _check in SITE_CHECKS.items():
-    _doc = (_check.__doc__ or _duty).strip().splitlines()[0].rstrip(".")
-    _where = (
-        "once for the whole config"
-        if _check.scope == "global"
-        else "on each configured site, or on URL alone"
+
+
+def _site_check_command(duty: str) -> click.Command:
+    check = SITE_CHECKS[duty]  # imports that check's module only now
+    doc = (check.__doc__ or duty).strip().splitlines()[0].rstrip(".")
+    where = (
+        "once for the whole config" if check.scope == "global" else "on each configured site, or on URL alone"
     )
-    run_group.add_command(_make_duty_command(_duty, f"{_doc} ({_where})."))
+    return _make_duty_command(duty, f"{doc} ({where}).")
 
 
 def execute_duty(

@@ -1,0 +1,35 @@
+"""The check registries: names in step with the classes, and classes imported only when looked up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from checks import PAGE_CHECK_GROUPS, PAGE_CHECKS, SITE_CHECKS, PageCheck, SiteCheck
+from tests.conftest import REPO
+
+
+def test_every_registered_name_is_its_class_name() -> None:
+    for name in PAGE_CHECKS:
+        assert PAGE_CHECKS[name].name == name
+        assert issubclass(PAGE_CHECKS[name], PageCheck)
+    for name in SITE_CHECKS:
+        assert SITE_CHECKS[name].name == name
+        assert issubclass(SITE_CHECKS[name], SiteCheck)
+    for members in PAGE_CHECK_GROUPS.values():
+        assert all(m in PAGE_CHECKS for m in members)
+    assert "nonsense" not in PAGE_CHECKS and len(SITE_CHECKS) == 5
+
+
+def test_running_the_links_duty_imports_no_site_check() -> None:
+    # A fresh interpreter: what the CLI loads for `monitor run links` (and an analysis worker for text).
+    code = (
+        "import sys; import monitor.cli; from checks import PAGE_CHECKS; PAGE_CHECKS['links'];"
+        "import checks.text;"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'checks'))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    loaded = out.stdout
+    assert "checks.links" in loaded and "checks.text" in loaded
+    for heavy in ("checks.availability", "checks.columns", "checks.newmedia", "checks.identity"):
+        assert f"'{heavy}'" not in loaded, loaded
