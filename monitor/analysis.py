@@ -116,10 +116,6 @@ class AnalysisRequest:
     shared: Mapping[str, str] = field(default_factory=dict)
 
 
-class AnalysisFailed(Exception):
-    """A page's analysis raised, or its worker died before answering."""
-
-
 def encode_frame(message: object) -> bytes:
     """One protocol frame: 4-byte big-endian length, then the pickle."""
     body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
@@ -247,13 +243,15 @@ class AnalysisPool:
             frames.append(encode_frame(("analyzer", key, request.analyzer)))
             worker.analyzers.add(key)
         new_shared = {k: v for k, v in request.shared.items() if k not in worker.shared}
-        if worker.shared_bytes + sum(len(v) for v in new_shared.values()) > SHARED_BYTES_PER_WORKER:
+        new_bytes = sum(len(v) for v in new_shared.values())
+        if worker.shared_bytes + new_bytes > SHARED_BYTES_PER_WORKER:
             frames.append(encode_frame(("forget",)))
             worker.shared.clear()
             worker.shared_bytes = 0
             new_shared = dict(request.shared)
+            new_bytes = sum(len(v) for v in new_shared.values())
         worker.shared.update(new_shared)
-        worker.shared_bytes += sum(len(v) for v in new_shared.values())
+        worker.shared_bytes += new_bytes
         self._next_id += 1
         job_id = self._next_id
         frames.append(
