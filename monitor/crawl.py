@@ -3,7 +3,9 @@
 The data flow, in order:
 
 1. The homepage (and the URLs of ``/sitemap.xml`` when present) are queued as pages.
-2. Workers fetch queued targets through the shared :class:`~monitor.fetch.Fetcher`. An in-scope HTML page
+2. Queued targets wait in one lane per host (:class:`~monitor.hostqueue.HostQueue`) and start when their host
+   has room, so a slow host never holds up the others; each is fetched through the shared
+   :class:`~monitor.fetch.Fetcher`. An in-scope HTML page
    is decoded, parsed once, handed to every page check (``on_page``, awaited when it is a coroutine: a
    check may fetch what the page needs — its stylesheets — while the page is still in memory), and its
    links are registered. Only then is the page released, so memory stays bounded by the worker count.
@@ -40,10 +42,11 @@ from monitor.clock import Clock
 from monitor.config import Config, Site
 from monitor.decode import decode_body
 from monitor.fetch import ErrorKind, Fetcher, FetchResult
+from monitor.hostqueue import HostDone, HostQueue
 from monitor.looplag import LoopLag
 from monitor.page import Link, Page
 from monitor.progress import Progress
-from monitor.urls import InvalidURL, ScopeRules, TrapDetector, looks_like_resource, normalize
+from monitor.urls import InvalidURL, ScopeRules, TrapDetector, host_of, looks_like_resource, normalize
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +168,10 @@ class SiteCrawler:
         self.traps = TrapDetector(
             self.opts.max_url_length, self.opts.max_query_variants_per_path, self.opts.max_path_repeats
         )
-        self.queue: asyncio.Queue[Target] = asyncio.Queue()
+        # One lane per host (monitor.hostqueue): a busy or slow host never holds up the others.
+        self.queue: HostQueue[Target] = HostQueue(
+            self._work, total=self.opts.concurrency, per_host=self.opts.per_host_concurrency
+        )
         self.pages_queued = 0
         self.report: CrawlReport | None = None
         # Failures already being re-checked while the crawl goes on: id(target) -> (failure, task).
@@ -182,7 +188,7 @@ class SiteCrawler:
         home = Target(homepage, internal=True, crawl=True, depth=0, tag="a")
         report._seen[homepage] = home
         self.pages_queued = 1
-        self.queue.put_nowait(home)
+        self._enqueue(home)
         async with LoopLag():  # a no-op unless a benchmark asks for loop-lag samples
             await self._crawl(report, home, homepage)
         report.requests = self.fetcher.requests
@@ -192,7 +198,6 @@ class SiteCrawler:
         return report
 
     async def _crawl(self, report: CrawlReport, home: Target, homepage: str) -> None:
-        workers = [asyncio.create_task(self._worker()) for _ in range(self.opts.concurrency)]
         try:
             if self.site.sitemap:
                 await self._read_sitemap(homepage)
@@ -202,11 +207,12 @@ class SiteCrawler:
                 await asyncio.sleep(self.opts.confirm_delay_seconds)
                 report.failures.remove(home)
                 home.failure, home.result = None, None
-                self.queue.put_nowait(home)
+                self._enqueue(home)
                 await self.queue.join()
             await self._confirm(report, home)
         finally:
-            pending = [*workers, *(task for _, task in self._early.values())]
+            await self.queue.close()
+            pending = [task for _, task in self._early.values()]
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -279,7 +285,10 @@ class SiteCrawler:
         report._seen[url] = target
         if crawl:
             self.pages_queued += 1
-        self.queue.put_nowait(target)
+        self._enqueue(target)
+
+    def _enqueue(self, target: Target) -> None:
+        self.queue.put(host_of(target.url), target)
 
     async def _read_sitemap(self, homepage: str) -> None:
         """Queue the in-scope page URLs of /sitemap.xml (and its child sitemaps, one level)."""
@@ -305,27 +314,25 @@ class SiteCrawler:
                     self.register(Link(url, loc, "a", "sitemap.xml"), sitemap_url, 0)
 
     # -- work -------------------------------------------------------------------------------------
-    async def _worker(self) -> None:
-        while True:
-            target = await self.queue.get()
-            try:
-                await self._process(target)
-            except Exception:  # a check or a page must never kill the crawl
-                log.exception("error while processing %s", target.url)
-            finally:
-                self.queue.task_done()
-                self._publish()
+    async def _work(self, target: Target, host_done: HostDone) -> None:
+        try:
+            await self._process(target, host_done)
+        except Exception:  # a check or a page must never kill the crawl
+            log.exception("error while processing %s", target.url)
+        finally:
+            self._publish()
 
-    async def _process(self, target: Target) -> None:
+    async def _process(self, target: Target, host_done: HostDone) -> None:
         report = self.report
         assert report is not None
         if target.crawl:
             res = await self.fetcher.fetch(target.url)
+            host_done()
             target.result = res
             if res.ok and res.is_html and res.body is not None:
-                # Let the worker that was waiting for this host slot send its request before this page
-                # is parsed: the server works on the next page while we parse this one, instead of the
-                # slot standing idle for the parse (measured in bench/patrol_bench.py --politeness).
+                # Let the item the lane just started send its request before this page is parsed: the
+                # server works on the next page while we parse this one, instead of the slot standing
+                # idle for the parse (measured in bench/patrol_bench.py --politeness).
                 await asyncio.sleep(0)
                 # Not redirected (the usual case): the URL is already normalised, no need to parse it.
                 final = (
@@ -337,6 +344,7 @@ class SiteCrawler:
                     await self._crawl_page(target, res, final)
         else:
             res = await self._check(target)
+            host_done()
             target.result = res
             self.on_checked(target, res)
         report.targets_checked += 1

@@ -468,6 +468,46 @@ async def test_per_host_concurrency_is_never_exceeded(
     assert sites.max_active[GOV] == 3
 
 
+async def test_a_stuck_external_host_does_not_hold_up_the_crawl(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    # Ten links to a partner site that answers nothing until the test lets it, listed before the
+    # site's own pages; 4 requests in flight at most, 2 per host. The site must be crawled to the end
+    # while the partner still holds its two requests (no worker may sit waiting for the partner's slot).
+    external = [f"http://{EXT}/stuck{i}.html" for i in range(10)]
+    articles = [f"/art{i}.html" for i in range(10)]
+    sites.html(GOV, "/", page("首页", links=[*external, *articles]))
+    for path in articles:
+        sites.html(GOV, path, page("文章", links=["/"]))
+    release = asyncio.Event()
+
+    async def stuck(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(text=page("合作单位"), content_type="text/html")
+
+    for url in external:
+        sites.route(EXT, url.removeprefix(f"http://{EXT}"), stuck)
+    crawled_while_stuck: list[bool] = []
+
+    async def watch() -> None:
+        for _ in range(400):  # up to 4 s
+            if all(sites.count(GOV, p) for p in articles):
+                break
+            await asyncio.sleep(0.01)
+        crawled_while_stuck.append(all(sites.count(GOV, p) for p in articles))
+        release.set()
+
+    config = fast_config(
+        sites, [GOV, EXT], HOME, crawl={"concurrency": 4, "per_host_concurrency": 2, "timeout_seconds": 10}
+    )
+    watcher = asyncio.create_task(watch())
+    result = await run_links(config, store, clock)
+    await watcher
+    assert crawled_while_stuck == [True]
+    assert sites.max_active[EXT] == 2
+    assert result.counts["pages_crawled"] == 11 and result.open_findings == 0
+
+
 async def test_per_host_delay_spaces_requests(sites: LocalSites, store: Store, clock: FixedClock) -> None:
     links = [f"/p{i}.html" for i in range(5)]
     sites.html(GOV, "/", page("首页", links=links))
