@@ -396,11 +396,20 @@ class SiteCrawler:
             return
         report.pages_crawled += 1
         try:
-            seen = self.on_page(page)
-            if inspect.isawaitable(seen):
-                await seen
+            checked = self.on_page(page)
+            if inspect.isawaitable(checked):
+                await checked
+            # Most links of a page were seen before (navigation, related articles): deal with those here,
+            # without a call per link (register() is the hottest function of a crawl).
+            seen, page_url = report._seen, target.url
             for link in page.links:
-                self.register(link, target.url, target.depth)
+                known = seen.get(link.url) if link.url is not None else None
+                if known is _CHECKED_OK:
+                    continue
+                if known is not None:
+                    known.add_source(page_url, link.text)  # type: ignore[attr-defined]
+                    continue
+                self.register(link, page_url, target.depth)
         finally:
             page.release()
 

