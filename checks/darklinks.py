@@ -26,6 +26,7 @@ new external domain on the homepage, which is a warning until someone looks at i
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ from checks.base import CheckContext, PageCheck
 from checks.darklinks_engine import (
     DarkLinkHit,
     DarkLinkOptions,
-    analyze_page,
+    analyze_document,
     benign_host,
     compare_versions,
     defacement_changes,
@@ -88,6 +89,7 @@ def site_domains(hosts: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=1024)  # every page of a site names the same few stylesheets and scripts
 def _fetchable(url: str) -> str | None:
     """The URL as the fetcher wants it (normalised, percent-encoded), or None when it is not one."""
     try:
@@ -113,7 +115,8 @@ class DarkLinksAnalyzer(PageAnalyzer):
         css, js = inputs
         stylesheets = {u: shared[u] for u in css if u in shared}
         scripts = {u: shared[u] for u in js if u in shared}
-        return analyze_page(page.html, page.final_url, self.options, stylesheets, scripts)
+        # The page's shared plain parse: in a worker, the text analysis of the page walks the same tree.
+        return analyze_document(page.plain_tree, page.final_url, self.options, stylesheets, scripts)
 
 
 class DarkLinksCheck(PageCheck):
@@ -152,7 +155,9 @@ class DarkLinksCheck(PageCheck):
         html, page_url = page.html, page.final_url
         css_urls = [u for u in linked_stylesheets(html, page_url) if self._same_site(u)]
         js_urls = [u for u in linked_scripts(html, page_url) if self._same_site(u)]
-        texts = await asyncio.gather(*(self._resource(u, fetcher) for u in (*css_urls, *js_urls)))
+        texts = self._known_resources((*css_urls, *js_urls))
+        if texts is None:  # some are not read yet: fetch them (once per run, shared by every page)
+            texts = await asyncio.gather(*(self._resource(u, fetcher) for u in (*css_urls, *js_urls)))
         shared = {u: t for u, t in zip((*css_urls, *js_urls), texts, strict=True) if t}
         if all(t is not None for t in texts):
             self._complete_pages.add(page.url)
@@ -179,6 +184,21 @@ class DarkLinksCheck(PageCheck):
         self.pages_analysed += 1
         for hit in hits:
             self._add(self._hit_finding(page_url, homepage, hit, css, js))
+
+    def _known_resources(self, urls: tuple[str, ...]) -> list[str | None] | None:
+        """The texts of resources already read, without a task per page (every page of a site links the
+        same few stylesheets); None when any of them still has to be fetched."""
+        texts: list[str | None] = []
+        for url in urls:
+            fetch_url = _fetchable(url)
+            if fetch_url is None:
+                texts.append("")
+                continue
+            known, text = self.resources.known(fetch_url)
+            if not known:
+                return None
+            texts.append(text)
+        return texts
 
     async def _resource(self, url: str, fetcher: Fetcher) -> str | None:
         fetch_url = _fetchable(url)

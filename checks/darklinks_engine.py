@@ -62,11 +62,13 @@ from checks.darklinks_css import (
     same_color,
 )
 from checks.darklinks_js import Payload, expand_script, find_redirects
+from monitor.page import parse_plain
 
 __all__ = [
     "DarkLinkHit",
     "DarkLinkOptions",
     "DefacementSignal",
+    "analyze_document",
     "analyze_page",
     "benign_host",
     "compare_versions",
@@ -305,22 +307,10 @@ def _verdict(url: str, text: str, options: DarkLinkOptions) -> _Verdict:
 # ==================================================================================================
 # Parsing helpers
 
-# The plain libxml2 HTML parser, not lxml.html's: lxml.html looks up a Python element class for every
-# element proxy, which costs more than all of our own per-element work.  Comments are kept.
-_PARSER = etree.HTMLParser(remove_comments=False, remove_pis=True, no_network=True)
-_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
-
 
 def _parse(html: str) -> etree._Element | None:
-    if not html or not html.strip():
-        return None
-    if html.lstrip().startswith("<?xml"):
-        html = _XML_DECL_RE.sub("", html, count=1)
-    try:
-        root = etree.fromstring(html, _PARSER)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-        return None
-    return root if root is not None and isinstance(root.tag, str) else None
+    # The plain (not lxml.html) parser, shared with the visible-text extraction: see monitor.page.
+    return parse_plain(html)
 
 
 def _fragment(html: str) -> etree._Element | None:
@@ -404,6 +394,7 @@ _BASE_TAG_RE = re.compile(r"<base\b[^>]*>", re.I)
 _STYLE_BLOCK_RE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.I | re.S)
 
 
+@lru_cache(maxsize=4096)  # the same <link>/<script> tags stand on every page of a site; callers only read
 def _tag_attrs(tag: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for name, value in _TAG_ATTR_RE.findall(tag):
@@ -1363,7 +1354,18 @@ def analyze_page(
     ``stylesheets`` / ``scripts``: already-fetched same-site CSS / JS keyed by the absolute URLs that
     :func:`linked_stylesheets` / :func:`linked_scripts` return.  Never raises on malformed HTML.
     """
-    root = _parse(html)
+    return analyze_document(_parse(html), page_url, options, stylesheets, scripts)
+
+
+def analyze_document(
+    root: etree._Element | None,
+    page_url: str,
+    options: DarkLinkOptions,
+    stylesheets: Mapping[str, str] | None = None,
+    scripts: Mapping[str, str] | None = None,
+) -> list[DarkLinkHit]:
+    """:func:`analyze_page` on a document already parsed with :func:`monitor.page.parse_plain` (the tree
+    is only read, so other analyses of the page can share it)."""
     if root is None:
         return []
     return _PageAnalysis(root, page_url, options, stylesheets or {}, scripts or {}).run()

@@ -39,6 +39,14 @@ class ResourceCache:
         self.truncated: set[str] = set()
         self._entries: dict[str, asyncio.Future[str | None]] = {}
 
+    def known(self, url: str) -> tuple[bool, str | None]:
+        """``(True, text)`` when ``url`` has already been read (``get`` would answer at once), else
+        ``(False, None)``: a page whose resources are all known needs no awaiting."""
+        entry = self._entries.get(url)
+        if entry is not None and entry.done():
+            return True, entry.result()
+        return False, None
+
     async def get(self, url: str, fetcher: Fetcher) -> str | None:
         """The resource's text (fetched on first use)."""
         entry = self._entries.get(url)

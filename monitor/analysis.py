@@ -30,7 +30,7 @@ import struct
 import sys
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,6 +128,10 @@ class _Job:
     on_error: Callable[[str], None]
 
 
+#: One page's analyses: each request with the callback for its failure.
+PageJobs = Sequence[tuple[AnalysisRequest, Callable[[str], None]]]
+
+
 class _Worker:
     """One worker process and the jobs it has not answered yet."""
 
@@ -136,7 +140,7 @@ class _Worker:
         assert proc.stdin is not None and proc.stdout is not None
         self.writer = proc.stdin
         self.reader = proc.stdout
-        self.pending: dict[int, _Job] = {}
+        self.pending: dict[int, list[_Job]] = {}
         self.analyzers: set[str] = set()
         self.shared: set[str] = set()
         self.shared_bytes = 0
@@ -226,40 +230,50 @@ class AnalysisPool:
         Inline, this returns after the callback ran; with workers, once the page is handed over (it may
         wait while the workers are behind).
         """
+        await self.submit_page(page, [(request, on_error)])
+
+    async def submit_page(self, page: Page, jobs: PageJobs) -> None:
+        """Every analysis ``page`` needs, handed over together: the page crosses to a worker once and is
+        parsed there once for all of them. Each result goes to its request's ``on_result``, each failure
+        to its own ``on_error`` (one analyzer failing does not fail the others).
+        """
+        if not jobs:
+            return
         worker = self._pick()
         if worker is None:
             self.inline_pages += 1
-            try:
-                result = request.analyzer.analyze(page, request.inputs, request.shared)
-            except Exception as exc:  # a page must never stop the crawl; the check is marked failed
-                log.debug("analysis of %s failed", page.url, exc_info=True)
-                on_error(f"{type(exc).__name__}: {exc}")
-                return
-            request.on_result(result)
+            for request, on_error in jobs:
+                try:
+                    result = request.analyzer.analyze(page, request.inputs, request.shared)
+                except Exception as exc:  # a page must never stop the crawl; the check is marked failed
+                    log.debug("analysis of %s failed", page.url, exc_info=True)
+                    on_error(f"{type(exc).__name__}: {exc}")
+                    continue
+                request.on_result(result)
             return
         frames: list[bytes] = []
-        key = request.analyzer.key
-        if key not in worker.analyzers:
-            frames.append(encode_frame(("analyzer", key, request.analyzer)))
-            worker.analyzers.add(key)
-        new_shared = {k: v for k, v in request.shared.items() if k not in worker.shared}
+        shared: dict[str, str] = {}
+        for request, _ in jobs:
+            key = request.analyzer.key
+            if key not in worker.analyzers:
+                frames.append(encode_frame(("analyzer", key, request.analyzer)))
+                worker.analyzers.add(key)
+            shared.update(request.shared)
+        new_shared = {k: v for k, v in shared.items() if k not in worker.shared}
         new_bytes = sum(len(v) for v in new_shared.values())
         if worker.shared_bytes + new_bytes > SHARED_BYTES_PER_WORKER:
             frames.append(encode_frame(("forget",)))
             worker.shared.clear()
             worker.shared_bytes = 0
-            new_shared = dict(request.shared)
+            new_shared = shared
             new_bytes = sum(len(v) for v in new_shared.values())
         worker.shared.update(new_shared)
         worker.shared_bytes += new_bytes
         self._next_id += 1
         job_id = self._next_id
-        frames.append(
-            encode_frame(
-                ("job", job_id, key, PageSnapshot.of(page), request.inputs, new_shared, tuple(request.shared))
-            )
-        )
-        worker.pending[job_id] = _Job(request.on_result, on_error)
+        analyses = tuple((r.analyzer.key, r.inputs, tuple(r.shared)) for r, _ in jobs)
+        frames.append(encode_frame(("job", job_id, PageSnapshot.of(page), analyses, new_shared)))
+        worker.pending[job_id] = [_Job(r.on_result, on_error) for r, on_error in jobs]
         self._idle.clear()
         self.worker_pages += 1
         for frame in frames:
@@ -299,16 +313,14 @@ class AnalysisPool:
                 header = await worker.reader.readexactly(_HEADER.size)
                 (size,) = _HEADER.unpack(header)
                 kind, job_id, payload = pickle.loads(await worker.reader.readexactly(size))
-                job = worker.pending.pop(job_id, None)
-                if job is not None:
-                    if kind == "ok":
-                        try:
-                            job.on_result(payload)
-                        except Exception as exc:  # the check's own bookkeeping failed on this page
-                            log.debug("analysis callback failed", exc_info=True)
-                            job.on_error(f"{type(exc).__name__}: {exc}")
-                    else:
-                        job.on_error(str(payload))
+                jobs = worker.pending.pop(job_id, None)
+                if jobs is not None:
+                    if kind == "done":
+                        for job, (ok, value) in zip(jobs, payload, strict=True):
+                            _deliver(job, ok, value)
+                    else:  # the page itself could not be analysed: every analysis of it failed
+                        for job in jobs:
+                            job.on_error(str(payload))
                 self._check_idle()
         except (asyncio.IncompleteReadError, ConnectionError):
             # The end of its output comes before the child is reaped: wait briefly for the exit code,
@@ -341,10 +353,22 @@ class AnalysisPool:
 
     def _fail_pending(self, worker: _Worker, why: str) -> None:
         pending, worker.pending = worker.pending, {}
-        for job in pending.values():
-            job.on_error(why)
+        for jobs in pending.values():
+            for job in jobs:
+                job.on_error(why)
         self._check_idle()
 
     def _check_idle(self) -> None:
         if not any(w.pending for w in self._workers):
             self._idle.set()
+
+
+def _deliver(job: _Job, ok: bool, value: Any) -> None:
+    if not ok:
+        job.on_error(str(value))
+        return
+    try:
+        job.on_result(value)
+    except Exception as exc:  # the check's own bookkeeping failed on this page
+        log.debug("analysis callback failed", exc_info=True)
+        job.on_error(f"{type(exc).__name__}: {exc}")

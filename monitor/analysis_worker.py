@@ -1,8 +1,10 @@
 """An analysis worker process: ``python -m monitor.analysis_worker`` (started by :mod:`monitor.analysis`).
 
-Reads frames from stdin — ``("analyzer", key, analyzer)``, ``("job", id, key, snapshot, inputs,
-new_shared, shared_keys)``, ``("forget",)`` — and answers each job on stdout with ``("ok", id, result)``
-or ``("error", id, message)``, in order. Ends at end of input. The real stdout is kept for the frames and
+Reads frames from stdin — ``("analyzer", key, analyzer)``, ``("job", id, snapshot, analyses, new_shared)``
+with ``analyses`` a tuple of ``(key, inputs, shared_keys)``, ``("forget",)`` — and answers each job on
+stdout, in order, with ``("done", id, outcomes)``: one ``(True, result)`` or ``(False, message)`` per
+analysis, all run on one rebuilt page (parsed once for all of them); or ``("error", id, message)`` when
+the page itself could not be rebuilt. Ends at end of input. The real stdout is kept for the frames and
 fd 1 is pointed at stderr, so a stray print from a library cannot corrupt the protocol.
 """
 
@@ -18,7 +20,7 @@ from typing import Any, BinaryIO
 from monitor.analysis import _HEADER, PageAnalyzer, PageSnapshot, encode_frame
 
 #: The messages the parent sends, and their lengths.
-_ARITY = {"analyzer": 3, "forget": 1, "job": 7}
+_ARITY = {"analyzer": 3, "forget": 1, "job": 5}
 
 
 def _read_frame(stream: BinaryIO) -> Any | None:
@@ -56,15 +58,22 @@ def serve(inp: BinaryIO, out: BinaryIO) -> None:
         if message[0] == "forget":
             shared.clear()
             continue
-        _, job_id, key, snapshot, inputs, new_shared, shared_keys = message
+        _, job_id, snapshot, analyses, new_shared = message
         shared.update(new_shared)
         assert isinstance(snapshot, PageSnapshot)
         try:
             page = snapshot.to_page()
-            result = analyzers[key].analyze(page, inputs, {k: shared[k] for k in shared_keys if k in shared})
-            frame = encode_frame(("ok", job_id, result))
-        except Exception as exc:  # one page's failure is reported, the worker goes on
+        except Exception as exc:
             frame = encode_frame(("error", job_id, f"{type(exc).__name__}: {exc}"))
+        else:
+            outcomes: list[tuple[bool, Any]] = []
+            for key, inputs, shared_keys in analyses:
+                try:
+                    used = {k: shared[k] for k in shared_keys if k in shared}
+                    outcomes.append((True, analyzers[key].analyze(page, inputs, used)))
+                except Exception as exc:  # one analysis failing is reported, the others and the worker go on
+                    outcomes.append((False, f"{type(exc).__name__}: {exc}"))
+            frame = encode_frame(("done", job_id, tuple(outcomes)))
         out.write(frame)
         out.flush()
 

@@ -8,6 +8,7 @@ object data and input[type=image] src, honouring ``<base href>``. We use lxml's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -18,7 +19,7 @@ from lxml import etree
 from yarl import URL
 
 from monitor.urls import InvalidURL, resolve, resolver, scheme_of
-from monitor.visible_text import VisibleText, extract_visible_text
+from monitor.visible_text import BODY, VisibleText, extract_visible_text
 
 T = TypeVar("T")
 
@@ -93,12 +94,20 @@ class Page:
             self._tree = parse_html(self.html) if self.utf8_body is None else parse_utf8(self.utf8_body)
         return self._tree
 
+    @property
+    def plain_tree(self) -> etree._Element | None:
+        """The document parsed with plain lxml elements (:func:`parse_plain`; None when empty), parsed
+        once for the analyses that walk every element: the dark-link engine and the visible text."""
+        return self.memo("plain_tree", lambda: parse_plain(self.html))
+
     @cached_property
     def title(self) -> str:
         """Text of ``<title>``, whitespace-collapsed."""
-        # iter() filters by tag in C; find(".//title") walks the tree in Python (ElementPath).
-        node = next(self.tree.iter("title"), None)
-        return " ".join((node.text_content() if node is not None else "").split())
+        # Whichever parse the page already has (an analysis worker's plain one, else the crawl's tree): the
+        # same libxml2 parse, so the same title. iter() filters by tag in C (find() walks in Python).
+        tree = self._memo["plain_tree"] if self._tree is None and "plain_tree" in self._memo else self.tree
+        node = next(tree.iter("title"), None) if tree is not None else None
+        return " ".join(("".join(node.itertext()) if node is not None else "").split())
 
     @cached_property
     def base_url(self) -> URL:
@@ -134,7 +143,11 @@ class Page:
     @property
     def text(self) -> VisibleText:
         """What a visitor reads: title, body text and image alt text, with offsets (computed once)."""
-        return self.memo("visible_text", lambda: extract_visible_text(self.tree))
+        return self.memo("visible_text", self._extract_text)
+
+    def _extract_text(self) -> VisibleText:
+        root = self.plain_tree
+        return extract_visible_text(root) if root is not None else VisibleText("", ((0, BODY),))
 
     def release(self) -> None:
         """Drop the body, tree and derived values once every check has seen the page (memory stays flat)."""
@@ -143,6 +156,25 @@ class Page:
         self._memo.clear()
         self.utf8_body = None
         self._visible_text = None
+
+
+# The plain libxml2 HTML parser, not lxml.html's: lxml.html looks up a Python element class for every
+# element proxy, which costs more than a whole-tree walk's own per-element work. Comments are kept.
+_PLAIN_PARSER = etree.HTMLParser(remove_comments=False, remove_pis=True, no_network=True)
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
+
+
+def parse_plain(html: str) -> etree._Element | None:
+    """Parse HTML leniently into plain lxml elements; None for an empty or unparsable document."""
+    if not html or not html.strip():
+        return None
+    if html.lstrip().startswith("<?xml"):
+        html = _XML_DECL_RE.sub("", html, count=1)
+    try:
+        root = etree.fromstring(html, _PLAIN_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+        return None
+    return root if root is not None and isinstance(root.tag, str) else None
 
 
 def parse_html(html: str) -> lxml.html.HtmlElement:

@@ -219,8 +219,13 @@ async def run_site_crawl(
                 continue
             if request is not None:
                 requests.setdefault(request.analyzer.key, []).append((check, request))
-        for asking in requests.values():
-            await pool.submit(_fan_out(asking, page.url, failed), page, _fail_all(asking, page.url, failed))
+        await pool.submit_page(
+            page,
+            [
+                (_fan_out(asking, page.url, failed), _fail_all(asking, page.url, failed))
+                for asking in requests.values()
+            ],
+        )
 
     def on_checked(target: Target, result: FetchResult) -> None:
         for check in checks:

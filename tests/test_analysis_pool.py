@@ -540,24 +540,28 @@ def test_worker_ends_quietly_at_the_end_of_truncated_or_garbage_input(data: byte
 
 def test_worker_answers_whole_jobs_then_ends_quietly_at_a_cut_frame() -> None:
     p = make_page(1)
-    job = ("job", 1, "probe", PageSnapshot.of(p), "in", {"s": "css"}, ("s",))
-    unknown = ("job", 2, "nope", PageSnapshot.of(p), None, {}, ())
+    job = ("job", 1, PageSnapshot.of(p), (("probe", "in", ("s",)),), {"s": "css"})
+    # Two analyses of one page, one for an analyzer it was never sent: that one fails, the other is
+    # answered all the same, and the worker goes on.
+    mixed = ("job", 2, PageSnapshot.of(p), (("nope", None, ()), ("probe", "again", ())), {})
     data = b"".join(
         [
             encode_frame(("analyzer", "probe", ProbeAnalyzer())),
             encode_frame(job),
-            encode_frame(unknown),  # a job for an analyzer it was never sent: an error answer, not a crash
+            encode_frame(mixed),
             encode_frame(job)[:-5],  # the parent died while writing this one
         ]
     )
     done = run_worker(data)
     assert (done.returncode, done.stderr) == (0, b"")
     answers = read_frames(done.stdout)
-    assert [a[:2] for a in answers] == [("ok", 1), ("error", 2)]
-    seen = answers[0][2]
-    assert (seen.url, seen.inputs, seen.shared) == (p.url, "in", {"s": "css"})
+    assert [a[:2] for a in answers] == [("done", 1), ("done", 2)]
+    ((ok, seen),) = answers[0][2]
+    assert ok and (seen.url, seen.inputs, seen.shared) == (p.url, "in", {"s": "css"})
     assert seen.digest == digest(p.html)
-    assert answers[1][2] == "KeyError: 'nope'"
+    (failed, why), (ok2, again) = answers[1][2]
+    assert (failed, why) == (False, "KeyError: 'nope'")
+    assert ok2 and again.inputs == "again" and again.digest == digest(p.html)
 
 
 def read_frames(data: bytes) -> list[Any]:
