@@ -42,7 +42,7 @@ from monitor.clock import Clock
 from monitor.config import Config, Site
 from monitor.decode import decode_body
 from monitor.fetch import ErrorKind, Fetcher, FetchResult
-from monitor.hostqueue import HostDone, HostQueue
+from monitor.hostqueue import HostQueue, HostTurn
 from monitor.looplag import LoopLag
 from monitor.page import Link, Page
 from monitor.progress import Progress
@@ -314,20 +314,21 @@ class SiteCrawler:
                     self.register(Link(url, loc, "a", "sitemap.xml"), sitemap_url, 0)
 
     # -- work -------------------------------------------------------------------------------------
-    async def _work(self, target: Target, host_done: HostDone) -> None:
+    async def _work(self, target: Target, turn: HostTurn) -> None:
         try:
-            await self._process(target, host_done)
+            await self._process(target, turn)
         except Exception:  # a check or a page must never kill the crawl
             log.exception("error while processing %s", target.url)
         finally:
             self._publish()
 
-    async def _process(self, target: Target, host_done: HostDone) -> None:
+    async def _process(self, target: Target, turn: HostTurn) -> None:
         report = self.report
         assert report is not None
         if target.crawl:
-            res = await self.fetcher.fetch(target.url)
-            host_done()
+            # A retry's backoff (a 429's Retry-After) is waited out without holding the host's lane.
+            res = await self.fetcher.fetch(target.url, backoff_sleep=turn.away)
+            turn.done()
             target.result = res
             if res.ok and res.is_html and res.body is not None:
                 # Let the item the lane just started send its request before this page is parsed: the
@@ -343,18 +344,20 @@ class SiteCrawler:
                 if self.scope.in_scope(final):
                     await self._crawl_page(target, res, final)
         else:
-            res = await self._check(target)
-            host_done()
+            res = await self._check(target, turn)
+            turn.done()
             target.result = res
             self.on_checked(target, res)
         report.targets_checked += 1
         self._judge(target)
 
-    async def _check(self, target: Target) -> FetchResult:
+    async def _check(self, target: Target, turn: HostTurn) -> FetchResult:
         # A link that is only checked (not crawled) gets no in-line retries for a 5xx: every failure is
         # re-checked by the confirmation pass anyway, so they only cost the failing server requests and
         # the crawl seconds (a dead 500 link: 2 requests instead of 5, the same verdict).
-        fetch = functools.partial(self.fetcher.fetch, target.url, retry_server_errors=False)
+        fetch = functools.partial(
+            self.fetcher.fetch, target.url, retry_server_errors=False, backoff_sleep=turn.away
+        )
         if (
             not target.internal
             and not looks_like_resource(target.url)

@@ -17,7 +17,7 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
@@ -296,6 +296,7 @@ class Fetcher:
         data: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         retry_server_errors: bool = True,
+        backoff_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> FetchResult:
         """Fetch with retries (timeouts, connection errors, 5xx, 429 + Retry-After) and backoff.
 
@@ -305,7 +306,8 @@ class Fetcher:
         ``headers`` override the session's for this request only (e.g. a spider ``User-Agent`` for the
         cloaking check): the request still goes through the host's politeness slot.
         ``retry_server_errors=False`` answers a 5xx at once (429 and connection errors are still
-        retried): for callers that confirm failures later anyway.
+        retried): for callers that confirm failures later anyway. ``backoff_sleep`` waits out each backoff
+        (the crawl's lets other requests to the host go meanwhile); no politeness slot is held during it.
         """
         retries = self.options.retries if retries is None else retries
         started = time.monotonic()
@@ -318,7 +320,7 @@ class Fetcher:
             result.attempts = attempt
             if attempt > retries or not _retryable(result, retry_server_errors):
                 break
-            await asyncio.sleep(self._backoff(attempt, result))
+            await backoff_sleep(self._backoff(attempt, result))
         result.elapsed = time.monotonic() - started
         return result
 

@@ -18,14 +18,11 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: Called by a running item when its host phase is over (idempotent): its lane may start the next item.
-HostDone = Callable[[], None]
 
 
 class _Lane(Generic[T]):
@@ -40,15 +37,46 @@ class _Lane(Generic[T]):
         self.ready = False  # in HostQueue._ready
 
 
-class HostQueue(Generic[T]):
-    """Items keyed by host, each run by ``run(item, host_done)`` in a task of its own.
+class HostTurn:
+    """A running item's hold on its host's lane (see :class:`HostQueue`)."""
 
-    ``run`` calls ``host_done()`` once it no longer uses the host (after the fetch; before parsing a page):
-    the lane may then start its next item while this one goes on. ``join()`` waits until every item put so
-    far (and every item those put) has finished.
+    __slots__ = ("_holding", "_lane", "_queue")
+
+    def __init__(self, queue: HostQueue[Any], lane: _Lane[Any]) -> None:
+        self._queue = queue
+        self._lane = lane
+        self._holding = True
+
+    def done(self) -> None:
+        """The item no longer uses its host (idempotent): the lane may start its next item."""
+        if self._holding:
+            self._holding = False
+            self._queue._leave(self._lane)
+
+    async def away(self, seconds: float) -> None:
+        """Wait ``seconds`` without holding the lane — a retry's backoff (a 429's Retry-After): the
+        host's other items may go meanwhile; the politeness slots still space the retry itself."""
+        if not self._holding:
+            await asyncio.sleep(seconds)
+            return
+        self.done()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            self._holding = True
+            self._lane.active += 1
+
+
+class HostQueue(Generic[T]):
+    """Items keyed by host, each run by ``run(item, turn)`` in a task of its own.
+
+    ``run`` calls ``turn.done()`` once it no longer uses the host (after the fetch; before parsing a
+    page): the lane may then start its next item while this one goes on; ``turn.away(seconds)`` waits out
+    a backoff without holding the lane. ``join()`` waits until every item put so far (and every item those
+    put) has finished.
     """
 
-    def __init__(self, run: Callable[[T, HostDone], Awaitable[None]], *, total: int, per_host: int) -> None:
+    def __init__(self, run: Callable[[T, HostTurn], Awaitable[None]], *, total: int, per_host: int) -> None:
         if total < 1 or per_host < 1:
             raise ValueError("total and per_host must be at least 1")
         self._run = run
@@ -109,23 +137,19 @@ class HostQueue(Generic[T]):
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
+    def _leave(self, lane: _Lane[T]) -> None:
+        lane.active -= 1
+        self._mark_ready(lane)
+        self._dispatch()
+
     async def _go(self, lane: _Lane[T], item: T) -> None:
-        in_host_phase = True
-
-        def host_done() -> None:
-            nonlocal in_host_phase
-            if in_host_phase:
-                in_host_phase = False
-                lane.active -= 1
-                self._mark_ready(lane)
-                self._dispatch()
-
+        turn = HostTurn(self, lane)
         try:
-            await self._run(item, host_done)
+            await self._run(item, turn)
         except Exception:  # one item must never stop the queue; the caller logs its own failures
             log.exception("unhandled error in a queued item")
         finally:
-            host_done()
+            turn.done()
             self._free += 1
             self._unfinished -= 1
             if not lane.items and not lane.active and self._lanes.get(lane.host) is lane:

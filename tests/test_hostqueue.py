@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from monitor.hostqueue import HostDone, HostQueue
+from monitor.hostqueue import HostQueue, HostTurn
 
 
 class Recorder:
@@ -25,7 +25,7 @@ class Recorder:
     def gate(self, name: str) -> asyncio.Event:
         return self.gates.setdefault(name, asyncio.Event())
 
-    async def run(self, item: tuple[str, str], host_done: HostDone) -> None:
+    async def run(self, item: tuple[str, str], turn: HostTurn) -> None:
         host, name = item
         self.started.append(name)
         self.running += 1
@@ -35,7 +35,7 @@ class Recorder:
         try:
             await self.gate(name).wait()
             self.in_host[host] -= 1
-            host_done()
+            turn.done()
             await asyncio.sleep(0)
         finally:
             self.running -= 1
@@ -70,13 +70,13 @@ async def test_a_full_host_never_holds_up_another_host() -> None:
     assert rec.max_in_host["slow.example"] == 2 and rec.max_running <= 4
 
 
-async def test_host_done_lets_the_next_item_of_the_host_start_while_this_one_goes_on() -> None:
+async def test_done_lets_the_next_item_of_the_host_start_while_this_one_goes_on() -> None:
     started: list[int] = []
     release = asyncio.Event()
 
-    async def run(item: int, host_done: HostDone) -> None:
+    async def run(item: int, turn: HostTurn) -> None:
         started.append(item)
-        host_done()
+        turn.done()
         await release.wait()  # e.g. parsing and checking the page: no longer uses the host
 
     q: HostQueue[int] = HostQueue(run, total=3, per_host=1)
@@ -89,11 +89,29 @@ async def test_host_done_lets_the_next_item_of_the_host_start_while_this_one_goe
     assert started == [0, 1, 2, 3, 4] and q.qsize() == 0
 
 
+async def test_an_item_away_on_a_backoff_leaves_room_for_its_host() -> None:
+    events: list[str] = []
+
+    async def run(item: str, turn: HostTurn) -> None:
+        events.append(f"start {item}")
+        if item == "limited":
+            await turn.away(0.05)  # e.g. a 429's Retry-After
+            events.append("retry limited")
+        turn.done()
+
+    q: HostQueue[str] = HostQueue(run, total=4, per_host=1)
+    for item in ("limited", "a", "b"):
+        q.put("h", item)
+    await asyncio.wait_for(q.join(), 5)
+    # With one request per host, a and b still went while "limited" waited out its backoff.
+    assert events == ["start limited", "start a", "start b", "retry limited"]
+
+
 async def test_hosts_take_turns() -> None:
     order: list[str] = []
     gate = asyncio.Event()
 
-    async def run(item: str, host_done: HostDone) -> None:
+    async def run(item: str, turn: HostTurn) -> None:
         if item == "a0":
             await gate.wait()  # holds the only permit while both lanes fill
         order.append(item)
@@ -113,7 +131,7 @@ async def test_hosts_take_turns() -> None:
 async def test_items_put_by_running_items_are_joined_and_a_failure_stops_nothing() -> None:
     done: list[int] = []
 
-    async def run(item: int, host_done: HostDone) -> None:
+    async def run(item: int, turn: HostTurn) -> None:
         if item == 3:
             raise RuntimeError("a broken page")
         if item < 6:
@@ -131,7 +149,7 @@ async def test_items_put_by_running_items_are_joined_and_a_failure_stops_nothing
 async def test_close_cancels_what_runs_and_starts_nothing_more() -> None:
     cancelled: list[int] = []
 
-    async def run(item: int, host_done: HostDone) -> None:
+    async def run(item: int, turn: HostTurn) -> None:
         try:
             await asyncio.sleep(30)
         except asyncio.CancelledError:
@@ -147,7 +165,7 @@ async def test_close_cancels_what_runs_and_starts_nothing_more() -> None:
 
 
 def test_limits_must_be_positive() -> None:
-    async def run(item: int, host_done: HostDone) -> None:
+    async def run(item: int, turn: HostTurn) -> None:
         return None
 
     with pytest.raises(ValueError):

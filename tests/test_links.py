@@ -508,6 +508,42 @@ async def test_a_stuck_external_host_does_not_hold_up_the_crawl(
     assert result.counts["pages_crawled"] == 11 and result.open_findings == 0
 
 
+async def test_a_host_waiting_out_retry_after_keeps_checking_its_other_links(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    # One request at a time to the partner site. Its first link answers 429 with Retry-After: 1 once;
+    # while that wait runs, the partner's other links are checked, and the 429 link passes on its retry.
+    others = [f"http://{EXT}/ok{i}.html" for i in range(3)]
+    sites.html(GOV, "/", page("首页", links=[f"http://{EXT}/busy.html", *others]))
+    order: list[str] = []
+
+    async def busy(request: web.Request) -> web.Response:
+        order.append("/busy.html")
+        if order.count("/busy.html") == 1:
+            return web.Response(status=429, headers={"Retry-After": "1"}, text="稍后再试")
+        return web.Response(text=page("合作单位"), content_type="text/html")
+
+    sites.route(EXT, "/busy.html", busy)
+    for url in others:
+        path = url.removeprefix(f"http://{EXT}")
+
+        async def ok(request: web.Request, path: str = path) -> web.Response:
+            order.append(path)
+            return web.Response(text=page("合作单位"), content_type="text/html")
+
+        sites.route(EXT, path, ok)
+    config = fast_config(
+        sites, [GOV, EXT], HOME, crawl={"per_host_concurrency": 1, "max_retry_after_seconds": 5}
+    )
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    result = await run_links(config, store, clock)
+    assert result.open_findings == 0
+    # The 429, the other links while it waits, then its retry.
+    assert order == ["/busy.html", "/ok0.html", "/ok1.html", "/ok2.html", "/busy.html"]
+    assert loop.time() - started >= 1.0  # Retry-After was honoured
+
+
 async def test_per_host_delay_spaces_requests(sites: LocalSites, store: Store, clock: FixedClock) -> None:
     links = [f"/p{i}.html" for i in range(5)]
     sites.html(GOV, "/", page("首页", links=links))
