@@ -15,9 +15,10 @@ The data flow, in order:
    checked target's result is shown to ``on_checked`` (the dark-link check scans external pages there,
    so it never fetches them a second time).
 4. A target that checks fine forgets its source pages; a failing one keeps them all (父页面).
-5. Every failure is fetched again once ``confirm_delay_seconds`` have passed since it was first seen (the
-   confirmation pass; it runs alongside the crawl, so the crawl's tail is not one long pause): only
-   failures seen twice are reported, so a transient error never becomes a finding. Checked-only links
+5. Every failure is fetched again (the confirmation pass; it runs alongside the crawl, so the crawl's tail
+   is not one long pause): a 404/410 at once, anything that may be passing (timeouts, resets, 5xx, 429,
+   403, soft 404) once ``confirm_delay_seconds`` have passed since it was first seen. Only failures seen
+   twice are reported, so a transient error never becomes a finding. Checked-only links
    get no in-line retries for a 5xx, since this pass re-checks them anyway.
 """
 
@@ -59,6 +60,10 @@ CONFIRM_RETRIES = 1
 CONNECTION_ERRORS = frozenset(
     {ErrorKind.TIMEOUT, ErrorKind.DNS, ErrorKind.REFUSED, ErrorKind.CONNECTION, ErrorKind.TLS}
 )
+# The server's own answer that the resource does not exist: not a passing condition, so its second
+# opinion is asked at once. Everything else (timeouts, resets, 5xx, 429, 403 from a firewall, soft
+# 404s) is asked again only after confirm_delay_seconds, when a transient condition has had time to pass.
+NOT_FOUND_STATUSES = frozenset({404, 410})
 
 
 @dataclass(slots=True)  # slots: a big site keeps tens of thousands of these queued at once
@@ -451,9 +456,16 @@ class SiteCrawler:
                 # instead of all at the end: the crawl's tail is not a pause plus a re-check round.
                 loop = asyncio.get_running_loop()
                 elapsed = res.elapsed if res is not None else 0.0
-                due = loop.time() - elapsed + self.opts.confirm_delay_seconds
+                due = loop.time() - elapsed + self._confirm_pause(target)
                 task = asyncio.create_task(self._recheck_at(target, due))
                 self._early[id(target)] = (target.failure, task)
+
+    def _confirm_pause(self, target: Target) -> float:
+        """How long after it was first seen a failure is fetched again (see NOT_FOUND_STATUSES)."""
+        res = target.result
+        if target.failure == ErrorKind.HTTP and res is not None and res.status in NOT_FOUND_STATUSES:
+            return 0.0
+        return self.opts.confirm_delay_seconds
 
     def _soft_404_external(self, res: FetchResult) -> str:
         assert res.body is not None

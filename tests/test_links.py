@@ -225,6 +225,40 @@ async def test_failure_that_clears_before_confirmation_is_not_reported(
     assert result.counts["recovered_on_recheck"] == 1
 
 
+async def test_not_found_is_asked_again_at_once_and_passing_errors_after_the_pause(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    # A 404 is the server's own answer: its second opinion is asked at once. A 503 may pass: it is asked
+    # again only after confirm_delay_seconds. Both are reported, each after two answers; a 404 that
+    # clears on the second request is not.
+    sites.html(GOV, "/", page("首页", links=["/gone.html", "/down.html", "/republished.html"]))
+    hits: dict[str, list[float]] = {}
+    loop = asyncio.get_running_loop()
+
+    def answer(path: str, statuses: list[int]) -> None:
+        async def handler(request: web.Request) -> web.Response:
+            seen = hits.setdefault(path, [])
+            seen.append(loop.time())
+            status = statuses[min(len(seen), len(statuses)) - 1]
+            return web.Response(status=status, text=page("页面"), content_type="text/html")
+
+        sites.route(GOV, path, handler)
+
+    answer("/gone.html", [404])
+    answer("/down.html", [503])
+    answer("/republished.html", [404, 200])
+    config = fast_config(sites, [GOV], HOME, crawl={"confirm_delay_seconds": 2.0, "retries": 0})
+    result = await run_links(config, store, clock)
+    found = open_urls(store)
+    assert set(found) == {f"http://{GOV}/gone.html", f"http://{GOV}/down.html"}
+    assert result.counts["recovered_on_recheck"] == 1
+    gone, down = hits["/gone.html"], hits["/down.html"]
+    assert len(gone) == 2 and len(hits["/republished.html"]) == 2
+    assert len(down) >= 2  # the confirmation of a page may retry a 5xx once more
+    assert gone[1] - gone[0] < 1.0
+    assert down[1] - down[0] >= 2.0
+
+
 async def test_redirect_chain_is_followed_and_loop_detected(
     sites: LocalSites, store: Store, clock: FixedClock
 ) -> None:
