@@ -8,7 +8,8 @@ The data flow, in order:
    :class:`~monitor.fetch.Fetcher`. An in-scope HTML page
    is decoded, parsed once, handed to every page check (``on_page``, awaited when it is a coroutine: a
    check may fetch what the page needs — its stylesheets — while the page is still in memory), and its
-   links are registered. Only then is the page released, so memory stays bounded by the worker count.
+   links are registered. Only then is the page released, so memory stays bounded by the number of targets
+   in progress (``crawl.concurrency``).
 3. Registering a link dedupes it by normalised URL. New in-scope navigational links become pages to crawl
    (subject to depth, page and trap limits); everything else becomes a target to check only (HEAD for
    resources, a capped GET for external pages so soft 404s show) — when the link check is on. Every

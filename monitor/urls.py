@@ -127,7 +127,7 @@ def _origin(base: URL) -> str | None:
 # article linked from many lists): at 20,000 pages, 96 % of the hrefs met were met before. Only hrefs
 # whose result depends on the origin alone are kept ("/path", "http(s)://…"); relative paths depend on
 # the page's own path. Bounded: cleared when full (an entry is an href and the shared URL string).
-_RESOLVED: dict[str | None, dict[str, str]] = {}
+_RESOLVED: dict[str, dict[str, str]] = {}
 RESOLVED_CACHE_ENTRIES = 32768
 
 
