@@ -308,14 +308,9 @@ def _verdict(url: str, text: str, options: DarkLinkOptions) -> _Verdict:
 # Parsing helpers
 
 
-def _parse(html: str) -> etree._Element | None:
-    # The plain (not lxml.html) parser, shared with the visible-text extraction: see monitor.page.
-    return parse_plain(html)
-
-
 def _fragment(html: str) -> etree._Element | None:
     """Parse script-written or commented-out HTML; returns its <body> (or the root)."""
-    root = _parse(f"<html><body>{html}</body></html>")
+    root = parse_plain(f"<html><body>{html}</body></html>")
     if root is None:
         return None
     body = root.find("body")
@@ -1354,7 +1349,7 @@ def analyze_page(
     ``stylesheets`` / ``scripts``: already-fetched same-site CSS / JS keyed by the absolute URLs that
     :func:`linked_stylesheets` / :func:`linked_scripts` return.  Never raises on malformed HTML.
     """
-    return analyze_document(_parse(html), page_url, options, stylesheets, scripts)
+    return analyze_document(parse_plain(html), page_url, options, stylesheets, scripts)
 
 
 def analyze_document(
@@ -1389,7 +1384,7 @@ def compare_versions(
     Spider-only links count as strongly concealed (external or spam → hit); spam words that only the
     spider sees give one text hit.  Internal links that differ (rotating news lists) stay silent.
     """
-    b_root, s_root = _parse(browser_html), _parse(spider_html)
+    b_root, s_root = parse_plain(browser_html), parse_plain(spider_html)
     if s_root is None:
         return []
     base = _base_url(s_root, page_url)
@@ -1453,7 +1448,7 @@ def head_signature(html: str, page_url: str, options: DarkLinkOptions) -> dict:
     Keys: ``title``, ``keywords``, ``description``, ``external_domains`` (sorted hosts of external
     links and iframes), ``head_spam_terms``, ``head_hijacked`` (the :func:`analyze_page` head rule).
     """
-    root = _parse(html)
+    root = parse_plain(html)
     if root is None:
         return {
             "title": "",
