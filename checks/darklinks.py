@@ -36,6 +36,8 @@ from yarl import URL
 
 from checks.base import CheckContext, PageCheck
 from checks.darklinks_engine import (
+    EVIDENCE_LABELS,
+    KIND_LABELS,
     DarkLinkHit,
     DarkLinkOptions,
     analyze_document,
@@ -147,6 +149,10 @@ class DarkLinksCheck(PageCheck):
         self._homepage: str | None = None
         self._counts: dict[str, Any] = {}
         self._benign_origins: dict[str, bool] = {}
+        # Concealed links to outside sites without spam evidence: (page, target) -> the engine's hit.
+        # Not findings; counted, and reported only if the target page carries spam content.
+        self._candidates: dict[tuple[str, str], DarkLinkHit] = {}
+        self._candidates_total = 0
 
     # -- per page ---------------------------------------------------------------------------------
     async def visit(self, page: Page, fetcher: Fetcher) -> AnalysisRequest | None:
@@ -183,7 +189,19 @@ class DarkLinksCheck(PageCheck):
     ) -> None:
         self.pages_analysed += 1
         for hit in hits:
-            self._add(self._hit_finding(page_url, homepage, hit, css, js))
+            if hit.kind == "hidden_external" and hit.target:
+                self._candidate(page_url, hit)
+            else:
+                self._add(self._hit_finding(page_url, homepage, hit, css, js))
+
+    def _candidate(self, page_url: str, hit: DarkLinkHit) -> None:
+        """Remember a concealed outside link (bounded) and have its target page read for spam content."""
+        assert hit.target is not None
+        self._candidates_total += 1
+        if len(self._candidates) < self.opts.outbound_max_targets:
+            self._candidates[(page_url, hit.target)] = hit
+        if self.opts.outbound:
+            self._outbound_target(hit.target, page_url, hit.text)
 
     def _known_resources(self, urls: tuple[str, ...]) -> list[str | None] | None:
         """The texts of resources already read, without a task per page (every page of a site links the
@@ -218,7 +236,13 @@ class DarkLinksCheck(PageCheck):
         self._findings.setdefault(finding.fingerprint, finding)
 
     def _hit_finding(
-        self, page_url: str, homepage: bool, hit: DarkLinkHit, css: list[str], js: list[str]
+        self,
+        page_url: str,
+        homepage: bool,
+        hit: DarkLinkHit,
+        css: list[str],
+        js: list[str],
+        extra: Mapping[str, Any] | None = None,
     ) -> Finding:
         where = "首页" if homepage else "页面"
         if hit.target is None:
@@ -228,6 +252,7 @@ class DarkLinksCheck(PageCheck):
             kind, identity = "dark_link", f"{page_url}->{hit.target}"
             label = _TECHNIQUE_ZH.get(hit.kind, "暗链")
             message = f"发现{label}：{hit.message}。所在页面：{page_url}"
+        message += f"（证据：{evidence_phrase(hit.evidence)}）"
         return Finding(
             duty=self.name,
             kind=kind,
@@ -246,9 +271,11 @@ class DarkLinksCheck(PageCheck):
                 "techniques": list(hit.techniques),
                 "reasons": list(hit.reasons),
                 "snippet": hit.snippet,
+                "evidence": list(hit.evidence),
                 "stylesheets": css[:10],
                 "scripts": js[:10],
                 "indicator": Indicator.SERIOUS_ERRORS.value,
+                **(extra or {}),
             },
         )
 
@@ -305,7 +332,10 @@ class DarkLinksCheck(PageCheck):
             url=hit.target or page.url,
             unit=self._unit(page.url),
             sources=(page.url,),
-            message=f"发现针对搜索引擎的暗链（以{spider_name}身份访问）：{hit.message}。所在页面：{page.url}",
+            message=(
+                f"发现针对搜索引擎的暗链（以{spider_name}身份访问）：{hit.message}。所在页面：{page.url}"
+                f"（证据：{evidence_phrase(hit.evidence)}）"
+            ),
             evidence={
                 "page": page.url,
                 "target": hit.target,
@@ -314,6 +344,7 @@ class DarkLinksCheck(PageCheck):
                 "techniques": list(hit.techniques),
                 "reasons": list(hit.reasons),
                 "snippet": hit.snippet,
+                "evidence": list(hit.evidence),
                 "spider_user_agent": user_agent,
                 "spider_status": status,
                 "browser_user_agent": self.ctx.config.crawl.user_agent,
@@ -345,13 +376,17 @@ class DarkLinksCheck(PageCheck):
                     benign[origin] = known
             if known:
                 continue
-            target = self.outbound.get(url)
-            if target is None:
-                if len(self.outbound) >= self.opts.outbound_max_targets:
-                    self.outbound_over_cap += 1
-                    continue
-                target = self.outbound[url] = OutboundTarget(url)
-            target.add_source(page.url, link.text, MAX_SOURCES_PER_TARGET)
+            self._outbound_target(url, page.url, link.text)
+
+    def _outbound_target(self, url: str, source: str, text: str) -> None:
+        """Remember an external link target and the page linking it (bounded)."""
+        target = self.outbound.get(url)
+        if target is None:
+            if len(self.outbound) >= self.opts.outbound_max_targets:
+                self.outbound_over_cap += 1
+                return
+            target = self.outbound[url] = OutboundTarget(url)
+        target.add_source(source, text, MAX_SOURCES_PER_TARGET)
 
     def on_link_checked(self, url: str, result: FetchResult) -> None:
         """Scan the crawl's own capped GET of an external page (no second request)."""
@@ -371,6 +406,29 @@ class DarkLinksCheck(PageCheck):
         # The fetcher's per-host slots keep this polite; the batches only bound the tasks in flight.
         for start in range(0, len(pending), 32):
             await asyncio.gather(*(scan(t) for t in pending[start : start + 32]))
+
+    def _confirmed_candidate(self, page_url: str, hit: DarkLinkHit, target: OutboundTarget) -> Finding:
+        """A concealed outside link whose target page now carries spam vocabulary."""
+        verdict = target.verdict
+        assert verdict is not None
+        terms = "、".join(verdict.terms[:8])
+        message = hit.message.replace(KIND_LABELS["hidden_external"], KIND_LABELS["hidden_link"], 1)
+        message += f"，目标页面含违规词“{terms}”"
+        if verdict.title:
+            message += f"（页面标题：“{verdict.title[:60]}”）"
+        confirmed = DarkLinkHit(
+            hit.page_url,
+            hit.target,
+            hit.text,
+            hit.techniques,
+            (*hit.reasons, f"target page carries spam vocabulary: {terms}"),
+            hit.snippet,
+            "hidden_link",
+            message,
+            ("target_content",),
+        )
+        extra = {"target_title": verdict.title, "target_terms": list(verdict.terms)}
+        return self._hit_finding(page_url, page_url == self._homepage, confirmed, [], [], extra)
 
     def _outbound_finding(self, target: OutboundTarget, homepage: str | None) -> Finding:
         verdict = target.verdict
@@ -535,6 +593,13 @@ class DarkLinksCheck(PageCheck):
         for target in self.outbound.values():
             if target.verdict is None or not target.verdict.is_spam(self.opts.outbound_min_terms):
                 continue
+            # A concealed link whose target page carries spam content: that is the dark link.
+            for source in list(target.sources):
+                hit = self._candidates.get((source, target.url))
+                if hit is None or (source, target.url) in reported:
+                    continue
+                self._add(self._confirmed_candidate(source, hit, target))
+                reported.add((source, target.url))
             hidden_on = [s for s in target.sources if (s, target.url) in reported]
             if hidden_on:
                 for s in hidden_on:
@@ -587,6 +652,12 @@ class DarkLinksCheck(PageCheck):
                 "outbound_scanned": scanned,
                 "outbound_fetched_by_check": self.outbound_fetched,
                 "outbound_over_cap": self.outbound_over_cap,
+                # Concealed links to outside sites without spam evidence: information, not findings.
+                "hidden_external_links": self._candidates_total,
+                "hidden_external_examples": [
+                    {"page": page, "target": target, "text": hit.text[:40]}
+                    for (page, target), hit in list(self._candidates.items())[:10]
+                ],
             },
             "indicators": [status.as_dict()],
         }
@@ -611,6 +682,11 @@ class DarkLinksCheck(PageCheck):
             return target.verdict is not None and target.verdict.ok
         page = re.split(r"->|#(?=head$|cloaking$|domain:)", identity, maxsplit=1)[0]
         return page in self._complete_pages and page not in self._spider_failed
+
+
+def evidence_phrase(codes: tuple[str, ...] | list[str]) -> str:
+    """The evidence of a dark link in Chinese, e.g. "锚文本或链接地址含违规词、域名符合违规网站特征"."""
+    return "、".join(EVIDENCE_LABELS.get(c, c) for c in codes) or "无"
 
 
 def _version_summary(html: str, page_url: str, options: DarkLinkOptions) -> dict[str, Any]:

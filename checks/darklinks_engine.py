@@ -94,6 +94,18 @@ KIND_LABELS = {
     "head_hijack": "标题/关键词/描述劫持",
     "iframe": "隐藏iframe",
     "cloaking": "针对搜索引擎爬虫的差异内容",
+    "hidden_external": "隐藏的外部链接",
+}
+
+#: The evidence that makes a concealed link a dark link (暗链), as stored in a finding's ``evidence``.
+EVIDENCE_LABELS = {
+    "spam_words": "锚文本或链接地址含违规词",
+    "spam_nearby": "链接所在隐藏区块含违规词",
+    "spam_domain": "域名符合违规网站特征",
+    "target_content": "目标页面含违规内容",
+    "spider_only": "仅对搜索引擎爬虫呈现或跳转",
+    "head_hijack": "标题/关键词/描述含违规词",
+    "browser_confirmed": "浏览器渲染确认不可见",
 }
 
 
@@ -121,8 +133,9 @@ class DarkLinkHit:
     techniques: tuple[str, ...]  # how it is concealed, e.g. "css:display:none via .c1 in <style>"
     reasons: tuple[str, ...]  # why it is spam: "external domain x", "spam vocabulary: 百家乐", …
     snippet: str  # offending HTML / script, at most ~500 characters
-    kind: str  # see KIND_LABELS
+    kind: str  # see KIND_LABELS; "hidden_external" is a candidate, not a finding (see the module doc)
     message: str  # Chinese, specific, for the bulletin
+    evidence: tuple[str, ...] = ()  # why it is spam, as EVIDENCE_LABELS codes; empty for a candidate
 
 
 # ==================================================================================================
@@ -267,11 +280,18 @@ class _Verdict(NamedTuple):
             out.append(f"suspicious domain {self.host}")
         return out
 
-    def qualifies(self, strong: bool) -> bool:
-        """The decision rule: strong concealment needs any reason, weak needs spam words / domain."""
-        if self.terms or self.suspicious:
-            return True
-        return strong and not self.benign
+    def evidence(self) -> list[str]:
+        """Spam evidence in the link itself: vocabulary in its text or URL, a spam-domain pattern."""
+        out = []
+        if self.terms:
+            out.append("spam_words")
+        if self.suspicious:
+            out.append("spam_domain")
+        return out
+
+    def outside(self) -> bool:
+        """External and neither allow-listed nor a government host."""
+        return not self.benign
 
     def target_phrase(self, url: str) -> str:
         if self.suspicious:
@@ -938,6 +958,7 @@ class _PageAnalysis:
         message: str,
         extra_reasons: Iterable[str] = (),
         seq: int | None = None,
+        evidence: Iterable[str] = (),
     ) -> None:
         key = (kind, target, text)
         if key in self._seen:
@@ -958,6 +979,7 @@ class _PageAnalysis:
                 _trim(snippet),
                 kind,
                 message,
+                tuple(dict.fromkeys(evidence)),
             )
         )
 
@@ -1010,12 +1032,20 @@ class _PageAnalysis:
         )
         verdict = _verdict(target, f"{raw_text} {alts} {title}", self.options)
         strong = any(c.strong for c in conceals)
-        if not verdict.qualifies(strong):
+        evidence = verdict.evidence()
+        container = next((c.container for c in conceals if c.container is not None), None)
+        nearby: list[str] = []
+        if not evidence and container is not None and container is not el:
+            nearby = spam_terms_in(_text_beside_links(container), self.options)
+            if nearby:
+                evidence.append("spam_nearby")
+        if not evidence:
+            if strong and verdict.outside():
+                self._candidate(p, verdict)
             return
         text = _clean_text(raw_text)
         label_text = text or _clean_text(alts) or _clean_text(title)
         techniques = [c.technique for c in conceals]
-        container = next((c.container for c in conceals if c.container is not None), None)
         wrapped = _comment_wrapper(container if container is not None else el)
         if wrapped and not any(t.startswith("comment-wrapped") for t in techniques):
             techniques.append(wrapped)
@@ -1033,7 +1063,33 @@ class _PageAnalysis:
         )
         if verdict.terms:
             message += f"，含违规词“{'、'.join(verdict.terms)}”"
-        self._report(kind, target, label_text, techniques, verdict, snippet, message, seq=p.seq)
+        if nearby:
+            message += f"，所在隐藏区块含违规词“{'、'.join(nearby)}”"
+        extra = [f"spam vocabulary nearby: {'、'.join(nearby)}"] if nearby else []
+        self._report(
+            kind, target, label_text, techniques, verdict, snippet, message, extra, p.seq, evidence
+        )
+
+    def _candidate(self, p: _PendingLink, verdict: _Verdict) -> None:
+        """A strongly concealed link to an outside site without spam evidence: not a dark link by itself
+        (real portals hide 友情链接 drop-downs, share menus, vendor credits). Kept as a candidate: the
+        check counts it, and reports it only if the target page turns out to carry spam content."""
+        text = _clean_text(p.raw_text) or _clean_text(p.alts) or _clean_text(p.title)
+        labels = "、".join(dict.fromkeys(c.label for c in p.conceals))
+        message = (
+            f"页面存在{KIND_LABELS[p.kind]}（{labels}），指向{verdict.target_phrase(p.target)}，"
+            f"锚文本“{text or '（无可见文字）'}”"
+        )
+        self._report(
+            "hidden_external",
+            p.target,
+            text,
+            [c.technique for c in p.conceals],
+            verdict,
+            _outer_html(p.el),
+            message,
+            seq=p.seq,
+        )
 
     def _camouflage(self, el: etree._Element, st: _State, decls: _Decls | None) -> _Conceal | None:
         color = st.color if decls is not None and decls.get("color") is not None else None
@@ -1087,16 +1143,16 @@ class _PageAnalysis:
                 )
                 break
         verdict = _verdict(target, el.get("title") or "", self.options)
-        strong = any(c.strong for c in conceals)
-        if not verdict.qualifies(strong):
-            return  # a visible iframe qualifies only on spam words / a suspicious domain (weak rule)
+        evidence = verdict.evidence()
+        if not evidence:
+            return  # hidden iframes of statistics and share services are common: spam evidence decides
         labels = "、".join(dict.fromkeys(c.label for c in conceals)) or "可见iframe"
         kind_label = "隐藏iframe" if conceals else "iframe"
         message = f"页面嵌入{kind_label}（{labels}），加载{verdict.target_phrase(target)}的页面 {target}"
         if verdict.terms:
             message += f"，含违规词“{'、'.join(verdict.terms)}”"
         techniques = [c.technique for c in conceals] or ["iframe"]
-        self._report("iframe", target, "", techniques, verdict, _outer_html(el), message)
+        self._report("iframe", target, "", techniques, verdict, _outer_html(el), message, evidence=evidence)
 
     def _comment(self, node: etree._Element, st: _State) -> None:
         text = node.text or ""
@@ -1138,6 +1194,7 @@ class _PageAnalysis:
                     verdict,
                     _outer_html(el),
                     f"页面引用了来自{verdict.target_phrase(url)}的脚本 {url}",
+                    evidence=verdict.evidence(),
                 )
             code = self.scripts.get(url)
             origin_label = url
@@ -1163,7 +1220,7 @@ class _PageAnalysis:
         """
         text = payload.text
         for redirect in find_redirects(payload):
-            self._redirect(el, payload, redirect.target, redirect.keyed_on, origin_label)
+            self._redirect(el, payload, redirect.target, redirect.keyed_on, origin_label, redirect.code)
         if "title" in text:
             for m in _TITLE_SET_RE.finditer(text):
                 terms = spam_terms_in(m.group(2), self.options)
@@ -1177,6 +1234,7 @@ class _PageAnalysis:
                         text,
                         f"页面标题被脚本改写为“{_clean_text(m.group(2))}”，含违规词“{'、'.join(terms)}”",
                         [f"spam vocabulary: {'、'.join(terms)}"],
+                        evidence=("head_hijack",),
                     )
         if not as_written and _HTML_IN_TEXT_RE.search(text):
             frag = _fragment(text)
@@ -1195,15 +1253,24 @@ class _PageAnalysis:
             self.walk(frag, st._replace(sticky=(*st.sticky, conceal), origin="script"), None)
 
     def _redirect(
-        self, el: etree._Element, payload: Payload, raw_target: str, keyed_on: str | None, origin_label: str
+        self,
+        el: etree._Element,
+        payload: Payload,
+        raw_target: str,
+        keyed_on: str | None,
+        origin_label: str,
+        code: str,
     ) -> None:
         target = _resolve(self.base, raw_target)
         if target is None:
             return
         verdict = _verdict(target, "", self.options)
-        strong = keyed_on is not None or payload.obfuscated
-        if not verdict.qualifies(strong):
-            return
+        evidence = verdict.evidence()
+        if keyed_on is not None and not verdict.internal:
+            # Sending only spiders or search-engine visitors elsewhere is cloaking: evidence by itself.
+            evidence.append("spider_only")
+        if not evidence:
+            return  # mobile-site switches, moved sites, obfuscated-but-clean redirects: not dark links
         techniques = []
         if keyed_on == "referrer":
             techniques.append("redirect keyed on document.referrer (search-engine visitors)")
@@ -1222,8 +1289,8 @@ class _PageAnalysis:
         )
         if verdict.terms:
             message += f"，含违规词“{'、'.join(verdict.terms)}”"
-        snippet = payload.text if payload.obfuscated else (el.text or payload.text)
-        self._report("js_redirect", target, "", techniques, verdict, snippet, message)
+        snippet = code if payload.obfuscated or not el.text else (el.text or payload.text)
+        self._report("js_redirect", target, "", techniques, verdict, snippet, message, evidence=evidence)
 
     # ---------------------------------------------------------------- head
     def _meta_refresh(self) -> None:
@@ -1234,8 +1301,9 @@ class _PageAnalysis:
             if target is None:
                 continue
             verdict = _verdict(target, "", self.options)
-            if not verdict.qualifies(True):
-                continue
+            evidence = verdict.evidence()
+            if not evidence:
+                continue  # a moved site's refresh stub is not spam
             message = (
                 f"页面存在{KIND_LABELS['meta_refresh']}（{delay}秒后），跳转至"
                 f"{verdict.target_phrase(target)} {target}"
@@ -1250,6 +1318,7 @@ class _PageAnalysis:
                 verdict,
                 _outer_html(meta),
                 message,
+                evidence=evidence,
             )
 
     def _head_hijack(self) -> None:
@@ -1278,7 +1347,26 @@ class _PageAnalysis:
             snippet,
             message,
             [f"spam vocabulary: {'、'.join(terms)}"],
+            evidence=("head_hijack",),
         )
+
+
+_TEXT_BESIDE_LINKS = etree.XPath(
+    "descendant-or-self::text()[not(ancestor::a) and not(ancestor::script) and not(ancestor::style)]"
+)
+
+
+def _text_beside_links(container: etree._Element, limit: int = 2000) -> str:
+    """The text of a concealing block outside its links (``<div hidden>澳门赌场 <a>点击进入</a></div>``):
+    spam words there make every link of the block suspect; the other links' own anchors do not."""
+    parts: list[str] = []
+    size = 0
+    for text in _TEXT_BESIDE_LINKS(container):
+        parts.append(str(text))
+        size += len(text)
+        if size >= limit:
+            break
+    return " ".join(parts)[:limit]
 
 
 def _comment_wrapper(el: etree._Element) -> str | None:
@@ -1394,7 +1482,7 @@ def compare_versions(
         if url in b_links:
             continue
         verdict = _verdict(url, text, options)
-        if not verdict.qualifies(True):
+        if not verdict.outside() and not verdict.evidence():
             continue
         message = "搜索引擎爬虫访问时页面出现浏览器访问时没有的链接，"
         message += f"指向{verdict.target_phrase(url)}，锚文本“{text}”"
@@ -1413,6 +1501,7 @@ def compare_versions(
                 _trim(snippet),
                 "cloaking",
                 message,
+                ("spider_only", *verdict.evidence()),
             )
         )
 
@@ -1437,6 +1526,7 @@ def compare_versions(
                     _trim(title),
                     "cloaking",
                     f"搜索引擎爬虫访问时页面出现违规词“{'、'.join(only)}”，浏览器访问时不存在（疑似针对爬虫的劫持）",
+                    ("spider_only", "spam_words"),
                 )
             )
     return hits

@@ -4,8 +4,9 @@ No JavaScript is executed.  :func:`expand_script` peels the layers seen in real 
 ``unescape('%3Ca…')`` / ``%uXXXX``, ``\\x3c`` / ``\\u003c`` string escapes, ``atob('…')``,
 ``String.fromCharCode(…)``, ``decodeURIComponent`` and Dean Edwards' ``eval(function(p,a,c,k,e,d)…)``
 packer — recursively (bounded), and returns every decoded text with the layers that produced it.
-:func:`find_redirects` then looks for ``location`` changes, and whether they are keyed on
-``document.referrer`` (search-engine visitors) or ``navigator.userAgent`` (spiders).
+:func:`find_redirects` then parses each text as JavaScript (tree-sitter) and reports the ``location``
+changes whose target is a literal or decoded literal, and whether a ``document.referrer`` test for search
+engines or a ``navigator.userAgent`` test for spiders guards them in the same function or statement.
 """
 
 from __future__ import annotations
@@ -13,8 +14,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
+
+import tree_sitter_javascript
+from tree_sitter import Language, Node, Parser
 
 MAX_DEPTH = 5
 MAX_PAYLOADS = 200
@@ -238,56 +244,382 @@ def expand_script(code: str) -> list[Payload]:
     return out
 
 
-_REFERRER_RE = re.compile(r"document\s*\.\s*referrer|document\[\s*['\"]referrer", re.I)
-_ENGINE_RE = re.compile(r"baidu|sogou|so\.com|sm\.cn|soso|haosou|google|bing|youdao|yisou|360|toutiao", re.I)
-_UA_RE = re.compile(r"navigator\s*\.\s*userAgent|navigator\[\s*['\"]userAgent", re.I)
-_SPIDER_RE = re.compile(r"spider|bot|slurp|yisou|sogou|baidu", re.I)
-_LOCATION_RE = re.compile(
-    r"""(?:(?:window|top|self|parent|document)\s*\.\s*)?location(?:\s*\.\s*href)?\s*=\s*(?:(['"])(?P<u>[^'"]+)\1|(?P<var>[A-Za-z_$][\w$]*))"""
-    r"""|location\s*\.\s*(?:replace|assign)\s*\(\s*(?:(['"])(?P<u2>[^'"]+)\4|(?P<var2>[A-Za-z_$][\w$]*))"""
-    r"""|window\s*\.\s*open\s*\(\s*(['"])(?P<u3>[^'"]+)\7""",
+# ==================================================================================================
+# Redirects, read as code
+#
+# Why a parser: matching ``location`` and ``navigator.userAgent`` anywhere in a script's text made every
+# 无障碍 toolbar (aria.js: ``location.href = url`` next to ``navigator.userAgent`` sniffing) and every
+# bundled library a "spider-keyed redirect" with whatever URL strings the file held (licence links,
+# ``http://a``, test hosts). A location change counts only when a user-agent or referrer test guards it
+# in the same function or statement, and its target is a literal (or a decoded literal) — questions about
+# the syntax tree, not the text. tree-sitter's JavaScript grammar is a maintained C parser with wheels:
+# fast on 500 KB bundles, and error-tolerant, which real pages' broken or truncated scripts need.
+
+_JS_LANGUAGE = Language(tree_sitter_javascript.language())
+_PARSER_LOCAL = threading.local()
+
+#: Spider names in a user-agent test, as whole words: ``bot`` is not in ``bottom``, ``robot`` not in
+#: ``robotics``.
+_SPIDER_WORD_RE = re.compile(
+    r"(?<![a-z])(?:[a-z]*spider|[a-z]*bot|slurp|crawler|baidu|sogou|yisou|bytespider|haosou|yandex|bingpreview)"
+    r"(?![a-z])",
+    re.I,
 )
-_URL_LITERAL_RE = re.compile(r"""https?://[^\s'"<>()\\]+""")
+#: Search engines in a referrer test, as whole words (``bing`` is not in ``combing``, ``so.com`` not in
+#: ``also.com``).
+_ENGINE_WORD_RE = re.compile(
+    r"(?<![a-z0-9.])(?:baidu|sogou|so\.com|sm\.cn|soso|haosou|google|bing|youdao|yisou|360|toutiao|yahoo|"
+    r"yandex|shenma|sousuo)(?![a-z])",
+    re.I,
+)
+_FUNCTION_TYPES = frozenset(
+    {
+        "function_declaration",
+        "function_expression",
+        "function",
+        "arrow_function",
+        "method_definition",
+        "generator_function",
+        "generator_function_declaration",
+        "class_body",
+    }
+)
+_DECODERS = {"atob", "unescape", "decodeURIComponent", "decodeURI"}
+#: Scripts at least this large that look like a bundled library are not searched for redirects.
+BUNDLE_MIN_CHARS = 30_000
+_BUNDLE_SIGNS_RE = re.compile(
+    r"__webpack_require__|webpackJsonp|webpackChunk|typeof exports\s*={2,3}\s*['\"]object['\"]|"
+    r"define\.amd|/\*!\s*jQuery|core-js|\bSystem\.register\(|\(function\s*\(\s*global\s*,\s*factory\s*\)",
+)
+
+
+def is_library_bundle(code: str) -> bool:
+    """A large bundled library (UMD / webpack / core-js / jQuery, or minified): not scanned for redirects.
+
+    An injected redirect is a few lines; a 30 KB+ minified bundle is the site's vendor code, whose URL
+    strings (licences, test hosts, CDN fallbacks) are not redirect targets.
+    """
+    if len(code) < BUNDLE_MIN_CHARS:
+        return False
+    if _BUNDLE_SIGNS_RE.search(code):
+        return True
+    lines = code.count("\n") + 1
+    return len(code) / lines > 300  # minified
+
+
+def _parser() -> Parser:
+    parser = getattr(_PARSER_LOCAL, "parser", None)
+    if parser is None:
+        parser = _PARSER_LOCAL.parser = Parser(_JS_LANGUAGE)
+    return parser
 
 
 @dataclass(frozen=True, slots=True)
 class Redirect:
-    """A ``location`` change found in script text."""
+    """A ``location`` change found in script code."""
 
     target: str
-    keyed_on: str | None  # "referrer" | "useragent" | None (unconditional)
-    layers: tuple[str, ...]
-    code: str  # the payload text that contains it
+    keyed_on: str | None  # "referrer" | "useragent" (search engines / spiders only) | None
+    layers: tuple[str, ...]  # decoding layers of the payload, then of the target itself
+    code: str  # the statement that changes the location
+
+
+class _Source:
+    """A parsed script with text access by node (tree-sitter offsets are UTF-8 byte offsets)."""
+
+    def __init__(self, text: str) -> None:
+        self.raw = text.encode("utf-8", "surrogatepass")
+        self.tree = _parser().parse(self.raw)
+
+    def text(self, node: Node) -> str:
+        return self.raw[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+
+def _is_location(node: Node | None, src: _Source) -> bool:
+    """``location``, ``x.location``, ``location.href``, ``x.location.href`` (or ``['href']``)."""
+    if node is None:
+        return False
+    if node.type == "identifier":
+        return src.text(node) == "location"
+    if node.type == "member_expression":
+        prop = node.child_by_field_name("property")
+        obj = node.child_by_field_name("object")
+        name = src.text(prop) if prop is not None else ""
+        if name == "location":
+            return True
+        if name == "href":
+            return _is_location(obj, src) and not _ends_with_href(obj, src)
+        return False
+    if node.type == "subscript_expression":
+        index = node.child_by_field_name("index")
+        obj = node.child_by_field_name("object")
+        key = _constant(index, src, node, 0) if index is not None else None
+        if key is not None and key[0] in ("location", "href"):
+            return key[0] == "location" or _is_location(obj, src)
+    return False
+
+
+def _ends_with_href(node: Node | None, src: _Source) -> bool:
+    if node is None or node.type != "member_expression":
+        return False
+    prop = node.child_by_field_name("property")
+    return prop is not None and src.text(prop) == "href"
+
+
+def _location_changes(src: _Source) -> list[tuple[Node, Node]]:
+    """(statement-level node, target expression) of every location assignment or replace/assign call."""
+    out: list[tuple[Node, Node]] = []
+    stack = [src.tree.root_node]
+    while stack:
+        node = stack.pop()
+        if node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            if right is not None and _is_location(left, src):
+                out.append((node, right))
+        elif node.type == "call_expression":
+            fn = node.child_by_field_name("function")
+            args = node.child_by_field_name("arguments")
+            if fn is not None and fn.type == "member_expression" and args is not None:
+                prop = fn.child_by_field_name("property")
+                if (
+                    prop is not None
+                    and src.text(prop) in ("replace", "assign")
+                    and _is_location(fn.child_by_field_name("object"), src)
+                    and args.named_child_count
+                ):
+                    out.append((node, args.named_children[0]))
+        stack.extend(reversed(node.children))
+    return out
+
+
+def _scopes(node: Node) -> list[Node]:
+    """The enclosing function bodies of ``node``, innermost first, then the program."""
+    out = []
+    cur = node.parent
+    while cur is not None:
+        if cur.type in _FUNCTION_TYPES or cur.type == "program":
+            out.append(cur)
+        cur = cur.parent
+    return out
+
+
+def _declared_values(name: str, scope: Node, src: _Source) -> list[Node]:
+    """Values given to ``name`` in ``scope`` (``var name = v``, ``name = v``), nested functions excluded."""
+    out: list[Node] = []
+    stack = list(scope.children)
+    while stack:
+        node = stack.pop()
+        if node.type in _FUNCTION_TYPES:
+            continue
+        if node.type == "variable_declarator":
+            ident = node.child_by_field_name("name")
+            value = node.child_by_field_name("value")
+            if ident is not None and value is not None and src.text(ident) == name:
+                out.append(value)
+        elif node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            right = node.child_by_field_name("right")
+            named = left is not None and left.type == "identifier" and src.text(left) == name
+            if named and right is not None:
+                out.append(right)
+        stack.extend(node.children)
+    return out
+
+
+def _string_body(node: Node, src: _Source) -> str:
+    return js_unescape(src.text(node)[1:-1])
+
+
+def _constant(node: Node | None, src: _Source, at: Node, depth: int) -> tuple[str, tuple[str, ...]] | None:
+    """Fold ``node`` to a string when it is built only from literals and the decoders an injection uses
+    (``atob``, ``unescape``, ``decodeURI(Component)``, ``String.fromCharCode``, ``+``, a variable holding
+    such a value). Returns the value and the decoding layers used, or None."""
+    if node is None or depth > 8:
+        return None
+    kind = node.type
+    if kind == "string":
+        return _string_body(node, src), ()
+    if kind == "template_string":
+        if any(c.type == "template_substitution" for c in node.children):
+            return None
+        return js_unescape(src.text(node)[1:-1]), ()
+    if kind == "parenthesized_expression" and node.named_child_count == 1:
+        return _constant(node.named_children[0], src, at, depth + 1)
+    if kind == "binary_expression":
+        op = node.child_by_field_name("operator")
+        if op is None or src.text(op) != "+":
+            return None
+        left = _constant(node.child_by_field_name("left"), src, at, depth + 1)
+        right = _constant(node.child_by_field_name("right"), src, at, depth + 1)
+        if left is None or right is None:
+            return None
+        return left[0] + right[0], (*left[1], *right[1])
+    if kind == "call_expression":
+        return _decoded_call(node, src, at, depth)
+    if kind == "identifier":
+        name = src.text(node)
+        for scope in _scopes(at):
+            values = _declared_values(name, scope, src)
+            if values:
+                # One value: the variable is a constant. Several: undecidable statically, not a literal.
+                return _constant(values[0], src, values[0], depth + 1) if len(values) == 1 else None
+    return None
+
+
+def _decoded_call(node: Node, src: _Source, at: Node, depth: int) -> tuple[str, tuple[str, ...]] | None:
+    fn = node.child_by_field_name("function")
+    args = node.child_by_field_name("arguments")
+    if fn is None or args is None:
+        return None
+    name = src.text(fn).replace(" ", "")
+    if name.startswith("window."):
+        name = name[7:]
+    values = [_constant(a, src, at, depth + 1) for a in args.named_children]
+    if name == "String.fromCharCode":
+        codes = []
+        for a in args.named_children:
+            if a.type != "number":
+                return None
+            try:
+                codes.append(int(src.text(a), 0))
+            except ValueError:
+                return None
+        if not codes or not all(0 <= c <= 0x10FFFF for c in codes):
+            return None
+        return "".join(map(chr, codes)), ("fromCharCode",)
+    if name not in _DECODERS or len(values) != 1 or values[0] is None:
+        return None
+    value, layers = values[0]
+    decoded = b64_decode(value) if name == "atob" else percent_unescape(value)
+    if decoded is None:
+        return None
+    return decoded, (*layers, name)
+
+
+def _guards(change: Node) -> list[Node]:
+    """Conditions that decide whether ``change`` runs, within its own function: enclosing ``if`` and
+    ternary tests, the left side of ``&&`` / ``||``, and earlier ``if (…) return`` statements."""
+    out: list[Node] = []
+    child, cur = change, change.parent
+    while cur is not None and cur.type not in _FUNCTION_TYPES and cur.type != "program":
+        if cur.type in ("if_statement", "ternary_expression", "while_statement"):
+            cond = cur.child_by_field_name("condition")
+            if cond is not None and cond.id != child.id:
+                out.append(cond)
+        elif cur.type == "binary_expression":
+            op = cur.child_by_field_name("operator")
+            right = cur.child_by_field_name("right")
+            left = cur.child_by_field_name("left")
+            is_logical = op is not None and op.type in ("&&", "||")
+            if is_logical and right is not None and right.id == child.id and left is not None:
+                out.append(left)
+        elif cur.type in ("statement_block", "program"):
+            for sibling in cur.named_children:
+                if sibling.start_byte >= child.start_byte:
+                    break
+                if sibling.type == "if_statement" and _returns(sibling):
+                    cond = sibling.child_by_field_name("condition")
+                    if cond is not None:
+                        out.append(cond)
+        child, cur = cur, cur.parent
+    if cur is not None and cur.type != "program":  # the function's own body: its early returns
+        body = cur.child_by_field_name("body")
+        if body is not None and body.type == "statement_block":
+            for sibling in body.named_children:
+                if sibling.start_byte >= child.start_byte:
+                    break
+                if sibling.type == "if_statement" and _returns(sibling):
+                    cond = sibling.child_by_field_name("condition")
+                    if cond is not None:
+                        out.append(cond)
+    return out
+
+
+def _returns(if_node: Node) -> bool:
+    consequence = if_node.child_by_field_name("consequence")
+    if consequence is None:
+        return False
+    if consequence.type == "return_statement":
+        return True
+    return any(c.type == "return_statement" for c in consequence.named_children)
+
+
+def _literals_and_names(node: Node, src: _Source) -> tuple[list[str], set[str]]:
+    """The string / regex literal texts and the identifiers under ``node``."""
+    literals: list[str] = []
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if n.type == "string":
+            literals.append(_string_body(n, src))
+        elif n.type == "regex":
+            pattern = n.child_by_field_name("pattern")
+            literals.append(src.text(pattern) if pattern is not None else src.text(n))
+        elif n.type in ("identifier", "property_identifier"):
+            names.add(src.text(n))
+        stack.extend(n.children)
+    return literals, names
+
+
+def _guard_kind(cond: Node, src: _Source) -> str | None:
+    """"useragent" when ``cond`` tests the user agent against spider names, "referrer" when it tests the
+    referrer against search engines; variables the condition reads are followed one step (``var ua =
+    navigator.userAgent.toLowerCase(); var bots = ["baiduspider", …]``)."""
+    literals, names = _literals_and_names(cond, src)
+    reads_ua = "userAgent" in names
+    reads_ref = "referrer" in names
+    for name in names - {"userAgent", "referrer", "navigator", "document", "test", "indexOf", "match"}:
+        for scope in _scopes(cond):
+            for value in _declared_values(name, scope, src)[:3]:
+                more_literals, more_names = _literals_and_names(value, src)
+                literals.extend(more_literals)
+                reads_ua = reads_ua or "userAgent" in more_names
+                reads_ref = reads_ref or "referrer" in more_names
+    words = " ".join(literals)
+    if reads_ua and _SPIDER_WORD_RE.search(words):
+        return "useragent"
+    if reads_ref and _ENGINE_WORD_RE.search(words):
+        return "referrer"
+    return None
+
+
+@lru_cache(maxsize=512)  # a site's shared scripts come with every page
+def _redirects_in(code: str) -> tuple[tuple[str, str | None, tuple[str, ...], str], ...]:
+    if "location" not in code or is_library_bundle(code):
+        return ()
+    src = _Source(code)
+    out: list[tuple[str, str | None, tuple[str, ...], str]] = []
+    for change, target_node in _location_changes(src):
+        folded = _constant(target_node, src, target_node, 0)
+        if folded is None:
+            continue  # a computed target (``location.href = url``): not a literal, not evidence
+        target, layers = folded
+        target = target.strip()
+        if not target or target.startswith(("#", "javascript:")):
+            continue
+        keyed = None
+        for cond in _guards(change):
+            keyed = _guard_kind(cond, src)
+            if keyed:
+                break
+        out.append((target, keyed, layers, _trim_code(src.text(change))))
+    return tuple(out)
+
+
+def _trim_code(code: str, limit: int = 300) -> str:
+    return code if len(code) <= limit else code[: limit - 1] + "…"
 
 
 def find_redirects(payload: Payload) -> list[Redirect]:
-    """``location`` changes in one payload, and whether a referrer / user-agent test guards them."""
-    text = payload.text
-    if "location" not in text and "open" not in text:
-        return []
-    matches = list(_LOCATION_RE.finditer(text))
-    if not matches:
-        return []
-    keyed: str | None = None
-    if _REFERRER_RE.search(text) and _ENGINE_RE.search(text):
-        keyed = "referrer"
-    elif _UA_RE.search(text) and _SPIDER_RE.search(text):
-        keyed = "useragent"
-    targets: list[str] = []
-    uses_variable = False
-    for m in matches:
-        url = m.group("u") or m.group("u2") or m.group("u3")
-        if url:
-            targets.append(url)
-        elif m.group("var") or m.group("var2"):
-            uses_variable = True
-    if uses_variable and keyed:
-        # ``location.href = u`` with ``var u = "http://…"`` elsewhere: take the URL literals.
-        targets.extend(_URL_LITERAL_RE.findall(text))
+    """``location`` changes in one payload whose target is a (decoded) literal, and whether a user-agent
+    test for spiders or a referrer test for search engines guards them in the same function or statement.
+    Large library bundles are not searched (see :func:`is_library_bundle`)."""
     seen: set[str] = set()
     out: list[Redirect] = []
-    for url in targets:
-        if url not in seen:
-            seen.add(url)
-            out.append(Redirect(url, keyed, payload.layers, text))
+    for target, keyed, layers, code in _redirects_in(payload.text):
+        if target not in seen:
+            seen.add(target)
+            out.append(Redirect(target, keyed, (*payload.layers, *layers), code))
     return out

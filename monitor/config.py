@@ -188,7 +188,8 @@ class Crawl(Model):
     host_overrides: Mapping[str, HostAddress] = Field(
         default_factory=dict,
         description=(
-            "Like curl --resolve: host (or host:port) -> 'IP:PORT' or 'nxdomain'. For the demo and tests."
+            "Like curl --resolve: host (or host:port) -> 'IP:PORT' or 'nxdomain'; the key '*' answers for "
+            "every other host. For the demo and tests."
         ),
     )
 

@@ -95,10 +95,11 @@ def override_for(overrides: Mapping[str, str], host: str, port: int) -> str | No
     """The override for ``host`` reached on ``port``: a ``host:port`` key wins over a bare ``host`` key.
 
     Like curl --resolve, which is keyed by host and port, so one name can send http (80) and https (443)
-    to two different local servers.
+    to two different local servers. A ``*`` key answers for every other host: tests and the real-page
+    measurements use ``{"*": "nxdomain"}`` so nothing but loopback is ever reached.
     """
     host = host.lower()
-    return overrides.get(f"{host}:{port}") or overrides.get(host)
+    return overrides.get(f"{host}:{port}") or overrides.get(host) or overrides.get("*")
 
 
 _SSL_CONTEXTS: dict[tuple[str | None, str | None], ssl.SSLContext] = {}

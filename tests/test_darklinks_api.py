@@ -118,12 +118,16 @@ def test_weak_contexts_need_spam_evidence() -> None:
     ]
 
 
-def test_obfuscated_unconditional_redirect_to_external_site() -> None:
-    code = (
-        "eval(unescape('%6C%6F%63%61%74%69%6F%6E%2E%68%72%65%66%3D"
-        "%27%68%74%74%70%3A%2F%2Fwww.example.org%2F%27'))"
-    )
-    assert targets(page(f"<script>{code}</script>")) == [("js_redirect", "http://www.example.org/")]
+def test_obfuscated_unconditional_redirect_needs_spam_evidence() -> None:
+    """An obfuscated redirect to a spam domain is found through the decoding; to a clean site it is not
+    evidence of anything (moved sites and mobile switches redirect too)."""
+
+    def encoded(url: str) -> str:
+        body = "".join(f"%{b:02X}" for b in f"location.href='{url}'".encode())
+        return f"<script>eval(unescape('{body}'))</script>"
+
+    assert targets(page(encoded("http://www.xpj8888.com/"))) == [("js_redirect", "http://www.xpj8888.com/")]
+    assert targets(page(encoded("http://www.example.org/"))) == []
 
 
 def test_script_sets_spam_title() -> None:
@@ -160,14 +164,15 @@ def test_important_beats_inline_style() -> None:
     html = page(
         '<div class="x" style="display:block"><a href="http://www.example.com/">合作</a></div>', head=css
     )
-    assert targets(html) == [("hidden_link", "http://www.example.com/")]
+    # Hidden and external, without spam evidence: a candidate, not a dark link (issue 15's rule).
+    assert targets(html) == [("hidden_external", "http://www.example.com/")]
 
 
 def test_visibility_can_be_undone_by_a_descendant_but_display_cannot() -> None:
     vis = '<div style="visibility:hidden"><p style="visibility:visible"><a href="http://www.example.com/">合作</a></p></div>'
     assert targets(page(vis)) == []
     disp = '<div style="display:none"><p style="display:block"><a href="http://www.example.com/">合作</a></p></div>'
-    assert targets(page(disp)) == [("hidden_link", "http://www.example.com/")]
+    assert targets(page(disp)) == [("hidden_external", "http://www.example.com/")]
 
 
 def test_font_size_zero_layout_trick_is_undone_by_children() -> None:
