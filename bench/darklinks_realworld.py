@@ -23,9 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.clock import FixedClock  # noqa: E402
-from monitor.store import Store  # noqa: E402
-from tests.realworld import findings_by_page, run_on_realworld  # noqa: E402
+from monitor.clock import FixedClock
+from monitor.store import Store
+from tests.realworld import findings_by_page, run_on_realworld
 
 
 async def main() -> int:
@@ -46,7 +46,8 @@ async def main() -> int:
         for site_id, finding in findings_by_page(store, "darklinks"):
             per_page[site_id] += 1
             severities[finding["severity"]] += 1
-            details.append(f"  {site_id} {finding['severity']:8} {finding['kind']}: {finding['message'][:200]}")
+            message = finding["message"][:200]
+            details.append(f"  {site_id} {finding['severity']:8} {finding['kind']}: {message}")
         failed = [r.site.id for r in results if r.status != "ok"]
         host = {p.site_id: p.host for p in pages}
         for site_id, n in sorted(per_page.items()):

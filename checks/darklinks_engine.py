@@ -600,6 +600,7 @@ class _PageAnalysis:
         # Concealed links to this site, judged together at the end: one vocabulary scan of all of them
         # usually clears a page full of hidden tab panes and dropdown menus at once.
         self._pending_internal: list[_PendingLink] = []
+        self._nearby: dict[etree._Element, list[str]] = {}
         self._seen: set[tuple[str, str | None, str]] = set()
         self._uncommenter: bool | None = None
         self._script_nesting = 0
@@ -1036,7 +1037,7 @@ class _PageAnalysis:
         container = next((c.container for c in conceals if c.container is not None), None)
         nearby: list[str] = []
         if not evidence and container is not None and container is not el:
-            nearby = spam_terms_in(_text_beside_links(container), self.options)
+            nearby = self._nearby_terms(container)
             if nearby:
                 evidence.append("spam_nearby")
         if not evidence:
@@ -1069,6 +1070,13 @@ class _PageAnalysis:
         self._report(
             kind, target, label_text, techniques, verdict, snippet, message, extra, p.seq, evidence
         )
+
+    def _nearby_terms(self, container: etree._Element) -> list[str]:
+        """Spam words in a concealing block's own text (once per block: its links share it)."""
+        terms = self._nearby.get(container)
+        if terms is None:
+            terms = self._nearby[container] = spam_terms_in(_text_beside_links(container), self.options)
+        return terms
 
     def _candidate(self, p: _PendingLink, verdict: _Verdict) -> None:
         """A strongly concealed link to an outside site without spam evidence: not a dark link by itself

@@ -20,7 +20,7 @@ from functools import lru_cache
 from urllib.parse import unquote
 
 import tree_sitter_javascript
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 MAX_DEPTH = 5
 MAX_PAYLOADS = 200
@@ -198,6 +198,11 @@ def unpack_packer(code: str) -> str | None:
 
 def expand_script(code: str) -> list[Payload]:
     """The script as written plus every text its obfuscation layers decode to (bounded)."""
+    return list(_expand_script(code))
+
+
+@lru_cache(maxsize=256)  # every page of a site links the same few scripts
+def _expand_script(code: str) -> tuple[Payload, ...]:
     out: list[Payload] = []
     seen: set[str] = set()
     budget = [MAX_DECODED_CHARS]
@@ -241,7 +246,7 @@ def expand_script(code: str) -> list[Payload]:
                     add(literal, layers)
 
     walk(code, (), 0)
-    return out
+    return tuple(out)
 
 
 # ==================================================================================================
@@ -330,9 +335,33 @@ class _Source:
     def __init__(self, text: str) -> None:
         self.raw = text.encode("utf-8", "surrogatepass")
         self.tree = _parser().parse(self.raw)
+        self._declarations: dict[int, dict[str, list[Node]]] = {}
 
     def text(self, node: Node) -> str:
         return self.raw[node.start_byte : node.end_byte].decode("utf-8", "replace")
+
+    def declarations(self, scope: Node) -> dict[str, list[Node]]:
+        """Values given to each variable in ``scope`` (``var x = v``, ``x = v``), nested functions
+        excluded; computed once per scope."""
+        known = self._declarations.get(scope.id)
+        if known is not None:
+            return known
+        found: dict[str, list[Node]] = {}
+        stack = list(scope.children)
+        while stack:
+            node = stack.pop()
+            if node.type in _FUNCTION_TYPES:
+                continue
+            name_node = value = None
+            if node.type == "variable_declarator":
+                name_node, value = node.child_by_field_name("name"), node.child_by_field_name("value")
+            elif node.type == "assignment_expression":
+                name_node, value = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if name_node is not None and value is not None and name_node.type == "identifier":
+                found.setdefault(self.text(name_node), []).append(value)
+            stack.extend(node.children)
+        self._declarations[scope.id] = found
+        return found
 
 
 def _is_location(node: Node | None, src: _Source) -> bool:
@@ -366,30 +395,32 @@ def _ends_with_href(node: Node | None, src: _Source) -> bool:
     return prop is not None and src.text(prop) == "href"
 
 
+_CHANGES_QUERY = Query(
+    _JS_LANGUAGE,
+    "(assignment_expression) @assign "
+    "(call_expression function: (member_expression property: (property_identifier) @method)) @call",
+)
+
+
 def _location_changes(src: _Source) -> list[tuple[Node, Node]]:
     """(statement-level node, target expression) of every location assignment or replace/assign call."""
     out: list[tuple[Node, Node]] = []
-    stack = [src.tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.type == "assignment_expression":
-            left = node.child_by_field_name("left")
-            right = node.child_by_field_name("right")
-            if right is not None and _is_location(left, src):
-                out.append((node, right))
-        elif node.type == "call_expression":
-            fn = node.child_by_field_name("function")
-            args = node.child_by_field_name("arguments")
-            if fn is not None and fn.type == "member_expression" and args is not None:
-                prop = fn.child_by_field_name("property")
-                if (
-                    prop is not None
-                    and src.text(prop) in ("replace", "assign")
-                    and _is_location(fn.child_by_field_name("object"), src)
-                    and args.named_child_count
-                ):
-                    out.append((node, args.named_children[0]))
-        stack.extend(reversed(node.children))
+    captures = QueryCursor(_CHANGES_QUERY).captures(src.tree.root_node)
+    for node in captures.get("assign", ()):
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        if right is not None and _is_location(left, src):
+            out.append((node, right))
+    for node in captures.get("call", ()):
+        fn = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if fn is None or args is None or not args.named_child_count:
+            continue
+        prop = fn.child_by_field_name("property")
+        is_method = prop is not None and src.text(prop) in ("replace", "assign")
+        if is_method and _is_location(fn.child_by_field_name("object"), src):
+            out.append((node, args.named_children[0]))
+    out.sort(key=lambda pair: pair[0].start_byte)
     return out
 
 
@@ -405,26 +436,8 @@ def _scopes(node: Node) -> list[Node]:
 
 
 def _declared_values(name: str, scope: Node, src: _Source) -> list[Node]:
-    """Values given to ``name`` in ``scope`` (``var name = v``, ``name = v``), nested functions excluded."""
-    out: list[Node] = []
-    stack = list(scope.children)
-    while stack:
-        node = stack.pop()
-        if node.type in _FUNCTION_TYPES:
-            continue
-        if node.type == "variable_declarator":
-            ident = node.child_by_field_name("name")
-            value = node.child_by_field_name("value")
-            if ident is not None and value is not None and src.text(ident) == name:
-                out.append(value)
-        elif node.type == "assignment_expression":
-            left = node.child_by_field_name("left")
-            right = node.child_by_field_name("right")
-            named = left is not None and left.type == "identifier" and src.text(left) == name
-            if named and right is not None:
-                out.append(right)
-        stack.extend(node.children)
-    return out
+    """Values given to ``name`` in ``scope``, nested functions excluded."""
+    return src.declarations(scope).get(name, [])
 
 
 def _string_body(node: Node, src: _Source) -> str:
@@ -556,7 +569,8 @@ def _literals_and_names(node: Node, src: _Source) -> tuple[list[str], set[str]]:
             literals.append(_string_body(n, src))
         elif n.type == "regex":
             pattern = n.child_by_field_name("pattern")
-            literals.append(src.text(pattern) if pattern is not None else src.text(n))
+            # A regex's escapes (``so\\.com``) are not part of the words it tests for.
+            literals.append((src.text(pattern) if pattern is not None else src.text(n)).replace("\\", ""))
         elif n.type in ("identifier", "property_identifier"):
             names.add(src.text(n))
         stack.extend(n.children)

@@ -42,7 +42,9 @@ class RealPage:
 def real_pages(root: Path = REALWORLD) -> list[RealPage]:
     """Every page of the corpus manifest, in manifest order."""
     manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-    return [RealPage(f"rw{i:02d}", rec["site"].lower(), rec["original_url"]) for i, rec in enumerate(manifest)]
+    return [
+        RealPage(f"rw{i:02d}", rec["site"].lower(), rec["original_url"]) for i, rec in enumerate(manifest)
+    ]
 
 
 def _app(root: Path) -> web.Application:
@@ -56,7 +58,8 @@ def _app(root: Path) -> web.Application:
         if not target.is_relative_to(base) or not target.is_file():
             return web.Response(status=404, text="404 Not Found")
         ext = target.suffix.lower()
-        ctype = "text/html" if ext in _HTML else (mimetypes.guess_type(target.name)[0] or "application/octet-stream")
+        guessed = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        ctype = "text/html" if ext in _HTML else guessed
         return web.Response(body=target.read_bytes(), headers={"Content-Type": ctype})
 
     app = web.Application()
