@@ -17,7 +17,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+import tinycss2
 from lxml import etree
+from tinycss2 import color4
 
 # Properties that can hide an element or camouflage its text.  Declarations of other properties are
 # dropped while parsing, which keeps the per-page rule index small.
@@ -537,72 +539,34 @@ def length_px(value: str | None, unitless_px: bool = False) -> float | None:
 
 Color = tuple[int, int, int, float]
 
-_NAMED = {
-    "white": (255, 255, 255),
-    "black": (0, 0, 0),
-    "red": (255, 0, 0),
-    "green": (0, 128, 0),
-    "blue": (0, 0, 255),
-    "yellow": (255, 255, 0),
-    "gray": (128, 128, 128),
-    "grey": (128, 128, 128),
-    "silver": (192, 192, 192),
-    "navy": (0, 0, 128),
-    "maroon": (128, 0, 0),
-    "orange": (255, 165, 0),
-    "purple": (128, 0, 128),
-    "whitesmoke": (245, 245, 245),
-    "snow": (255, 250, 250),
-    "ivory": (255, 255, 240),
-    "lightgray": (211, 211, 211),
-    "lightgrey": (211, 211, 211),
-    "darkred": (139, 0, 0),
-    "aqua": (0, 255, 255),
-    "fuchsia": (255, 0, 255),
-    "lime": (0, 255, 0),
-    "teal": (0, 128, 128),
-    "olive": (128, 128, 0),
-    "beige": (245, 245, 220),
-}
-_HEX_RE = re.compile(r"#([0-9a-f]{3,8})\b")
-_RGB_RE = re.compile(
-    r"rgba?\(\s*([\d.]+)%?\s*[, ]\s*([\d.]+)%?\s*[, ]\s*([\d.]+)%?\s*(?:[,/]\s*([\d.]+%?)\s*)?\)"
-)
-_WORD_RE = re.compile(r"[a-z]+")
-_URL_RE = re.compile(r"url\([^)]*\)")
+_LEGACY_HEX_RE = re.compile(r"[0-9a-f]{6}|[0-9a-f]{3}")
 
 
 def parse_color(value: str | None) -> Color | None:
-    """First colour in a value (hex, ``rgb()``/``rgba()``, common names, ``transparent``)."""
+    """First colour in a CSS value, in sRGB 0–255 with alpha: every CSS Color 4 syntax tinycss2 reads
+    (hex with alpha, all named colours, ``rgb()``/``rgba()`` with numbers or percentages, ``hsl()``/
+    ``hwb()``, space and slash syntax, ``transparent``); ``url(white.png)`` names a file, not a colour.
+    ``currentcolor`` and colour spaces without an sRGB conversion give None (unknown, never a guess).
+    A bare ``ffffff`` is read as legacy HTML attributes (``bgcolor``, ``<font color>``) write it."""
     if not value:
         return None
-    value = value.strip().lower()
-    if "url(" in value:
-        value = _URL_RE.sub(" ", value)  # "url(white.png)" names a file, not a colour
-    m = _HEX_RE.search(value)
-    if m:
-        h = m.group(1)
-        if len(h) in (3, 4):
-            rgb = tuple(int(c * 2, 16) for c in h[:3])
-            alpha = int(h[3] * 2, 16) / 255 if len(h) == 4 else 1.0
-            return (rgb[0], rgb[1], rgb[2], alpha)
-        if len(h) in (6, 8):
-            alpha = int(h[6:8], 16) / 255 if len(h) == 8 else 1.0
-            return (int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16), alpha)
-        return None
-    m = _RGB_RE.search(value)
-    if m:
-        alpha_txt = m.group(4)
-        alpha = 1.0
-        if alpha_txt:
-            alpha = float(alpha_txt[:-1]) / 100 if alpha_txt.endswith("%") else float(alpha_txt)
-        return (int(float(m.group(1))), int(float(m.group(2))), int(float(m.group(3))), alpha)
-    for word in _WORD_RE.findall(value):
-        if word == "transparent":
-            return (0, 0, 0, 0.0)
-        if word in _NAMED:
-            r, g, b = _NAMED[word]
-            return (r, g, b, 1.0)
+    text = value.strip()
+    if _LEGACY_HEX_RE.fullmatch(text.lower()):
+        text = "#" + text
+    for token in tinycss2.parse_component_value_list(text):
+        if token.type in ("whitespace", "comment", "url") or (
+            token.type == "function" and token.lower_name == "url"
+        ):
+            continue
+        color = color4.parse_color(token)
+        if color is None or isinstance(color, str):
+            continue
+        try:
+            srgb = color.to("srgb")
+        except NotImplementedError:
+            return None
+        r, g, b = (round(min(max(c or 0.0, 0.0), 1.0) * 255) for c in srgb.coordinates)
+        return (r, g, b, float(srgb.alpha))
     return None
 
 

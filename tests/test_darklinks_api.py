@@ -294,3 +294,17 @@ def test_visible_seo_comment_block_counts_only_with_spam_evidence() -> None:
     spam = page('<!--seo--><div><a href="http://www.example.com/">百家乐</a></div><!--/seo-->')
     (hit,) = analyze_page(spam, URL, OPTS)
     assert hit.techniques == ("comment-wrapped SEO block (<!--seo-->)",)
+
+
+def test_camouflage_in_any_colour_syntax() -> None:
+    """Text colour equal to the background, written in two different CSS syntaxes (tinycss2 reads both)."""
+    html = page(
+        '<div style="background:hsl(0 0% 100%)"><a style="color:rgb(100%,100%,100%)" '
+        'href="http://www.xpj888.com/">澳门新葡京</a></div>'
+    )
+    (hit,) = analyze_page(html, URL, OPTS)
+    assert hit.kind == "hidden_link"
+    assert "文字颜色与背景色同为#ffffff" in hit.message
+    # a readable colour pair is not camouflage
+    readable = html.replace("rgb(100%,100%,100%)", "hsl(0 0% 20%)")
+    assert analyze_page(readable, URL, OPTS) == []

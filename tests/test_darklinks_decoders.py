@@ -137,5 +137,32 @@ def test_values() -> None:
     assert parse_color("transparent")[3] == 0.0
 
 
+@pytest.mark.parametrize(
+    ("value", "rgba"),
+    [
+        ("rgb(100%, 100%, 100%)", (255, 255, 255, 1.0)),
+        ("hsl(0, 0%, 100%)", (255, 255, 255, 1.0)),
+        ("hsl(120deg 100% 25% / 50%)", (0, 128, 0, 0.5)),
+        ("rgb(255 255 255 / 0)", (255, 255, 255, 0.0)),
+        ("ghostwhite", (248, 248, 255, 1.0)),
+        ("RebeccaPurple", (102, 51, 153, 1.0)),
+        ("#ffffff80", (255, 255, 255, 128 / 255)),
+        ("ffffff", (255, 255, 255, 1.0)),  # a legacy bgcolor attribute
+        ("1px solid #f00", (255, 0, 0, 1.0)),
+    ],
+)
+def test_every_css_colour_syntax(value: str, rgba: tuple[int, int, int, float]) -> None:
+    got = parse_color(value)
+    assert got is not None
+    assert got[:3] == rgba[:3]
+    assert abs(got[3] - rgba[3]) < 0.01
+
+
+def test_unknown_colours_are_not_guessed() -> None:
+    assert parse_color("currentcolor") is None
+    assert parse_color("inherit") is None
+    assert parse_color("var(--bg)") is None
+
+
 def test_colour_words_inside_urls_are_not_colours() -> None:
     assert parse_color("url(../images/white.png) no-repeat") is None
