@@ -16,7 +16,8 @@ from tests.realworld import REALWORLD, findings_by_page, run_on_realworld
 
 
 async def test_real_government_pages_raise_no_dark_link(tmp_path: Path) -> None:
-    assert (REALWORLD / "manifest.json").is_file(), f"{REALWORLD} missing: the repo runs with ../shared beside it"
+    manifest = REALWORLD / "manifest.json"
+    assert manifest.is_file(), f"{REALWORLD} missing: the repo runs with ../shared beside it"
     store = Store(tmp_path / "rw.db")
     pages, results = await run_on_realworld("darklinks", store, FixedClock(datetime(2026, 12, 4, 2, 0)))
     assert len(pages) >= 34
