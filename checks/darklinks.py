@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -146,6 +147,10 @@ class DarkLinksCheck(PageCheck):
         self._complete_pages: set[str] = set()  # analysed with every same-site stylesheet and script
         self._spider_failed: set[str] = set()
         self._double_fetched = 0
+        self._spider_over_budget = 0
+        self._today = ctx.clock.now().date().toordinal()  # the rotation's day, from the run's clock
+        self._spider_compared: set[str] = set()  # pages whose spider copy was read and compared
+        self._open_cloaking: set[str] | None = None  # identities of cloaking findings open before the run
         self._homepage: str | None = None
         self._counts: dict[str, Any] = {}
         self._benign_origins: dict[str, bool] = {}
@@ -281,20 +286,44 @@ class DarkLinksCheck(PageCheck):
 
     # -- cloaking ---------------------------------------------------------------------------------
     def _wants_second_fetch(self, page: Page) -> bool:
-        if not self.opts.spider_user_agents or self._double_fetched >= self.opts.double_fetch_max_pages:
+        """Is this page fetched again as a spider this run?
+
+        The homepage, top-level column pages and ``double_fetch_paths`` always are (within the budget);
+        with ``double_fetch: every_page`` every other page is too, in rotation: a page is compared on
+        the runs whose day falls in its bucket (a stable hash of its URL modulo
+        ``spider_rotation_days``), so a daily patrol compares each page once a week while fetching only
+        a seventh of the site twice. A share of the budget is kept for the always-compared pages.
+        """
+        if not self.opts.spider_user_agents or self.opts.double_fetch == "none":
             return False
         try:
             path = URL(page.url).path
         except ValueError:
             return False
-        chosen = path in self.opts.double_fetch_paths
-        if self.opts.double_fetch != "none" and page.is_homepage:
-            chosen = True
-        if self.opts.double_fetch == "columns" and page.depth == 1 and _COLUMN_PATH_RE.match(path):
-            chosen = True
+        budget = self.opts.spider_budget
+        always = path in self.opts.double_fetch_paths or page.is_homepage
+        column = page.depth == 1 and _COLUMN_PATH_RE.match(path) is not None
+        if column and self.opts.double_fetch in ("columns", "every_page"):
+            always = True
+        if always:
+            chosen = self._double_fetched < budget
+        elif self.opts.double_fetch == "every_page" and self._rotation_due(page.url):
+            reserve = min(50, budget // 10)
+            chosen = self._double_fetched < budget - reserve
+        else:
+            return False
         if chosen:
             self._double_fetched += 1
+        else:
+            self._spider_over_budget += 1
         return chosen
+
+    def _rotation_due(self, url: str) -> bool:
+        days = self.opts.spider_rotation_days
+        if days <= 1:
+            return True
+        bucket = int.from_bytes(hashlib.blake2b(url.encode("utf-8"), digest_size=4).digest(), "big") % days
+        return bucket == self._today % days
 
     async def _cloaking(self, page: Page, fetcher: Fetcher) -> None:
         for user_agent in self.opts.spider_user_agents:
@@ -304,6 +333,7 @@ class DarkLinksCheck(PageCheck):
                 self._spider_failed.add(page.url)
                 self.ctx.log.info("spider copy of %s failed: %s", page.url, res.error or res.status)
                 continue
+            self._spider_compared.add(page.url)
             hits = compare_versions(page.html, spider_html, page.final_url, self.options)
             if not hits:
                 continue
@@ -647,6 +677,8 @@ class DarkLinksCheck(PageCheck):
                 "resources_unavailable": sorted(self.resources.unavailable)[:20],
                 "resources_truncated": sorted(self.resources.truncated)[:20],
                 "spider_fetches": self.spider_fetches,
+                "spider_pages_compared": len(self._spider_compared),
+                "spider_over_budget": self._spider_over_budget,
                 "spider_failed": sorted(self._spider_failed)[:20],
                 "outbound_targets": len(self.outbound),
                 "outbound_scanned": scanned,
@@ -666,22 +698,44 @@ class DarkLinksCheck(PageCheck):
         """The W1 indicator and the check's own figures (see ``_figures``)."""
         return self._counts
 
+    def _cloaking_open(self) -> set[str]:
+        """Identities of this site's cloaking findings that were open before the run (read once)."""
+        if self._open_cloaking is None:
+            store = self.ctx.store
+            found = (
+                store.findings(duty=self.name, status="open", site=self.ctx.site.id, kind="cloaking")
+                if store is not None
+                else ()
+            )
+            self._open_cloaking = {f["identity"] for f in found}
+        return self._open_cloaking
+
     def observed_all(self) -> bool:
-        """Every stylesheet, script, spider copy and external page it needed was read."""
+        """Every stylesheet, script, spider copy and external page it needed was read, and every page
+        with an open cloaking finding was compared again this run (the rotation may have skipped it)."""
         return (
             not self.resources.unavailable
             and not self._spider_failed
             and not self.outbound_over_cap
             and all(t.verdict is not None and t.verdict.ok for t in self.outbound.values())
+            and all(_page_of(i) in self._spider_compared for i in self._cloaking_open())
         )
 
     def cleared(self, report: CrawlReport, identity: str) -> bool:
-        """Fixed for sure: its page was analysed with every input this run, or its target re-read."""
+        """Fixed for sure: its page was analysed with every input this run (and, for cloaking, compared
+        again as a spider), or its target re-read."""
         target = self.outbound.get(identity)
         if target is not None:
             return target.verdict is not None and target.verdict.ok
-        page = re.split(r"->|#(?=head$|cloaking$|domain:)", identity, maxsplit=1)[0]
+        page = _page_of(identity)
+        if identity in self._cloaking_open() and page not in self._spider_compared:
+            return False
         return page in self._complete_pages and page not in self._spider_failed
+
+
+def _page_of(identity: str) -> str:
+    """The page of a dark-link identity (``{page}->{target}``, ``{page}#head`` …)."""
+    return re.split(r"->|#(?=head$|cloaking$|domain:)", identity, maxsplit=1)[0]
 
 
 def evidence_phrase(codes: tuple[str, ...] | list[str]) -> str:

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -399,14 +400,32 @@ class DarkLinks(Model):
     allow_domains: tuple[Domain, ...] = Field(
         default=(), description="External domains never reported for being external (spam words still count)."
     )
-    double_fetch: Literal["none", "homepage", "columns"] = Field(
-        default="columns",
-        description="Pages fetched again as a spider: none, homepage, or homepage and top-level columns.",
+    double_fetch: Literal["none", "homepage", "columns", "every_page"] = Field(
+        default="every_page",
+        description=(
+            "Pages fetched again as a spider (cloaking): none, the homepage, the homepage and top-level "
+            "columns, or every page — homepage and columns each run, the other pages in rotation."
+        ),
     )
     double_fetch_paths: tuple[AbsPath, ...] = Field(
         default=(), description="Paths (on the site's hosts) always fetched again as a spider."
     )
-    double_fetch_max_pages: int = Field(default=20, ge=0, le=1000)
+    spider_budget: int = Field(
+        default=3000,
+        ge=0,
+        le=1_000_000,
+        validation_alias=AliasChoices("spider_budget", "double_fetch_max_pages"),
+        description=(
+            "Pages per site and run fetched again as a spider (double_fetch_max_pages is the old name); "
+            "the homepage, top-level columns and double_fetch_paths come first."
+        ),
+    )
+    spider_rotation_days: int = Field(
+        default=7,
+        ge=1,
+        le=31,
+        description="With every_page: each page is compared once in this many daily runs (by URL hash).",
+    )
     outbound: bool = Field(default=True, description="Scan every external link target for spam vocabulary.")
     outbound_max_targets: int = Field(default=500, ge=0)
     outbound_min_terms: int = Field(default=2, ge=1, le=20)

@@ -17,7 +17,10 @@ REPO = Path(__file__).resolve().parents[1]
 def test_defaults_keep_old_configs_working() -> None:
     opts = config_from_mapping({}).darklinks
     assert opts.spider_user_agents == (BAIDUSPIDER_USER_AGENT,)
-    assert (opts.double_fetch, opts.double_fetch_max_pages, opts.outbound_min_terms) == ("columns", 20, 2)
+    assert (opts.double_fetch, opts.spider_budget, opts.outbound_min_terms) == ("every_page", 3000, 2)
+    assert opts.spider_rotation_days == 7
+    # the old name of the budget still loads
+    assert config_from_mapping({"darklinks": {"double_fetch_max_pages": 20}}).darklinks.spider_budget == 20
 
 
 def test_example_config_documents_the_section() -> None:
@@ -34,7 +37,7 @@ def test_bad_values_name_their_key_path() -> None:
                     "allow_domains": ["partner.cn", "http://x.cn/"],
                     "double_fetch_paths": ["zjsx/"],
                     "extra_vocabulary": ["私服", " "],
-                    "double_fetch": "all",
+                    "double_fetch": "everything",
                     "outbound_min_terms": 0,
                     "spider_agents": [],
                 }

@@ -162,13 +162,16 @@ async def test_cloaking_spider_only_links_are_found_with_both_versions_as_eviden
     spam_link = f'<div><a href="http://{SPAM}/bet.html">澳门新葡京 百家乐</a></div>'
     sites.route(GOV, "/", cloaked("", spam_link, "Baiduspider"))
     sites.route(GOV, "/xwzx/", cloaked("", f'<a href="http://{SPAM}/col.html">时时彩平台</a>', "Sogou"))
-    # A deep article cloaks too, but is not double-fetched (politeness: homepage and columns only).
+    # A deep article cloaks too, but is not double-fetched ("columns" mode: homepage and columns only).
     sites.route(
         GOV, "/xwzx/2026/art_1.html", cloaked("", f'<a href="http://{SPAM}/deep.html">真人娱乐</a>', "spider")
     )
     sites.html(SPAM, "/bet.html", GAMBLING)
     config = fast_config(
-        sites, [GOV, SPAM], HOME, darklinks={"spider_user_agents": [BAIDUSPIDER_USER_AGENT, SOGOU_UA]}
+        sites,
+        [GOV, SPAM],
+        HOME,
+        darklinks={"spider_user_agents": [BAIDUSPIDER_USER_AGENT, SOGOU_UA], "double_fetch": "columns"},
     )
     result = await run("darklinks", config, store, clock)
 
@@ -215,6 +218,61 @@ async def test_cloaking_max_pages_and_explicit_paths(
         f"{HOME}xwzx/2026/art_1.html#cloaking",
     }
     assert sites.count(GOV, "/xwzx/") == 1  # "homepage" mode: columns are not double-fetched
+
+
+async def test_every_page_is_compared_as_a_spider_once_a_week(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    """Default ``every_page``: homepage and columns each run, every other page on its rotation day, so
+    a cloaked deep article is found within a week; a cloaking finding on a page not compared today is
+    not resolved by that run."""
+    articles = [f"/xwzx/2026/art_{i}.html" for i in range(1, 15)]
+    cloaked_article = articles[3]
+    sites.html(GOV, "/", page("测试县人民政府", links=["/xwzx/"]))
+    sites.html(GOV, "/xwzx/", page("新闻中心", links=articles))
+    for path in articles:
+        spam = f'<a href="http://{SPAM}/deep.html">真人娱乐</a>' if path == cloaked_article else ""
+        sites.route(GOV, path, cloaked("", spam, "Baiduspider"))
+    config = fast_config(sites, [GOV, SPAM], HOME)
+    identity = f"{HOME}{cloaked_article[1:]}->http://{SPAM}/deep.html"
+    compared_on: dict[str, list[int]] = {p: [] for p in articles}
+    found_on: list[int] = []
+    for day in range(7):
+        before = {p: sites.count(GOV, p) for p in articles}
+        result = await run("darklinks", config, store, clock)
+        for path in articles:
+            if sites.count(GOV, path) - before[path] == 2:  # the crawl's GET and the spider's
+                compared_on[path].append(day)
+        if identity in findings(store):
+            found_on.append(day)
+        counts = result.counts["darklinks"]
+        assert counts["spider_over_budget"] == 0
+        clock.advance(days=1)
+    # every article compared exactly once in seven daily runs; the homepage and column every day
+    assert all(len(days) == 1 for days in compared_on.values()), compared_on
+    assert sites.count(GOV, "/") == 7 * 2
+    found_day = compared_on[cloaked_article][0]
+    # found on its day, and still open on the following days when it was not compared again
+    assert found_on == list(range(found_day, 7))
+    assert findings(store)[identity]["severity"] == "veto"
+
+
+async def test_spider_budget_bounds_the_second_fetches(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    articles = [f"/xwzx/2026/art_{i}.html" for i in range(1, 30)]
+    sites.html(GOV, "/", page("测试县人民政府", links=["/xwzx/"]))
+    sites.html(GOV, "/xwzx/", page("新闻中心", links=articles))
+    for path in articles:
+        sites.html(GOV, path, page("文章"))
+    config = fast_config(
+        sites, [GOV], HOME, darklinks={"spider_budget": 4, "spider_rotation_days": 1}
+    )
+    result = await run("darklinks", config, store, clock)
+    counts = result.counts["darklinks"]
+    assert counts["spider_fetches"] == 4
+    assert counts["spider_pages_compared"] == 4
+    assert counts["spider_over_budget"] == 31 - 4
 
 
 # ------------------------------------------------------------------------------------ outbound decay
