@@ -38,7 +38,6 @@ from yarl import URL
 from checks.base import CheckContext, PageCheck
 from checks.darklinks_engine import (
     EVIDENCE_LABELS,
-    KIND_LABELS,
     DarkLinkHit,
     DarkLinkOptions,
     analyze_document,
@@ -194,7 +193,7 @@ class DarkLinksCheck(PageCheck):
     ) -> None:
         self.pages_analysed += 1
         for hit in hits:
-            if hit.kind == "hidden_external" and hit.target:
+            if hit.kind == "candidate" and hit.target:
                 self._candidate(page_url, hit)
             else:
                 self._add(self._hit_finding(page_url, homepage, hit, css, js))
@@ -442,8 +441,7 @@ class DarkLinksCheck(PageCheck):
         verdict = target.verdict
         assert verdict is not None
         terms = "、".join(verdict.terms[:8])
-        message = hit.message.replace(KIND_LABELS["hidden_external"], KIND_LABELS["hidden_link"], 1)
-        message += f"，目标页面含违规词“{terms}”"
+        message = f"{hit.message}，目标页面含违规词“{terms}”"
         if verdict.title:
             message += f"（页面标题：“{verdict.title[:60]}”）"
         confirmed = DarkLinkHit(
@@ -453,7 +451,7 @@ class DarkLinksCheck(PageCheck):
             hit.techniques,
             (*hit.reasons, f"target page carries spam vocabulary: {terms}"),
             hit.snippet,
-            "hidden_link",
+            hit.candidate_of or "hidden_link",
             message,
             ("target_content",),
         )
@@ -684,9 +682,10 @@ class DarkLinksCheck(PageCheck):
                 "outbound_scanned": scanned,
                 "outbound_fetched_by_check": self.outbound_fetched,
                 "outbound_over_cap": self.outbound_over_cap,
-                # Concealed links to outside sites without spam evidence: information, not findings.
-                "hidden_external_links": self._candidates_total,
-                "hidden_external_examples": [
+                # Concealed links and redirects to outside sites without spam evidence: information
+                # (提示), not findings; reported only if the target page carries spam content.
+                "candidates": self._candidates_total,
+                "candidate_examples": [
                     {"page": page, "target": target, "text": hit.text[:40]}
                     for (page, target), hit in list(self._candidates.items())[:10]
                 ],

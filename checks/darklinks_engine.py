@@ -94,7 +94,7 @@ KIND_LABELS = {
     "head_hijack": "标题/关键词/描述劫持",
     "iframe": "隐藏iframe",
     "cloaking": "针对搜索引擎爬虫的差异内容",
-    "hidden_external": "隐藏的外部链接",
+    "candidate": "待核实的外部链接",
 }
 
 #: The evidence that makes a concealed link a dark link (暗链), as stored in a finding's ``evidence``.
@@ -133,9 +133,10 @@ class DarkLinkHit:
     techniques: tuple[str, ...]  # how it is concealed, e.g. "css:display:none via .c1 in <style>"
     reasons: tuple[str, ...]  # why it is spam: "external domain x", "spam vocabulary: 百家乐", …
     snippet: str  # offending HTML / script, at most ~500 characters
-    kind: str  # see KIND_LABELS; "hidden_external" is a candidate, not a finding (see the module doc)
+    kind: str  # see KIND_LABELS; "candidate" is not a finding by itself (see the module doc)
     message: str  # Chinese, specific, for the bulletin
     evidence: tuple[str, ...] = ()  # why it is spam, as EVIDENCE_LABELS codes; empty for a candidate
+    candidate_of: str = ""  # for a candidate: the kind it becomes once its target shows spam content
 
 
 # ==================================================================================================
@@ -960,6 +961,7 @@ class _PageAnalysis:
         extra_reasons: Iterable[str] = (),
         seq: int | None = None,
         evidence: Iterable[str] = (),
+        candidate_of: str = "",
     ) -> None:
         key = (kind, target, text)
         if key in self._seen:
@@ -981,6 +983,7 @@ class _PageAnalysis:
                 kind,
                 message,
                 tuple(dict.fromkeys(evidence)),
+                candidate_of,
             )
         )
 
@@ -1088,15 +1091,24 @@ class _PageAnalysis:
             f"页面存在{KIND_LABELS[p.kind]}（{labels}），指向{verdict.target_phrase(p.target)}，"
             f"锚文本“{text or '（无可见文字）'}”"
         )
+        techniques = [c.technique for c in p.conceals]
+        self._report_candidate(p.kind, p.target, text, techniques, verdict, _outer_html(p.el), message, p.seq)
+
+    def _report_candidate(
+        self,
+        kind: str,
+        target: str,
+        text: str,
+        techniques: list[str],
+        verdict: _Verdict,
+        snippet: str,
+        message: str,
+        seq: int | None = None,
+    ) -> None:
+        """Report a candidate (``kind="candidate"``): an outside target in a concealing or redirecting
+        context, without spam evidence of its own — the target page's content decides."""
         self._report(
-            "hidden_external",
-            p.target,
-            text,
-            [c.technique for c in p.conceals],
-            verdict,
-            _outer_html(p.el),
-            message,
-            seq=p.seq,
+            "candidate", target, text, techniques, verdict, snippet, message, seq=seq, candidate_of=kind
         )
 
     def _camouflage(self, el: etree._Element, st: _State, decls: _Decls | None) -> _Conceal | None:
@@ -1152,11 +1164,15 @@ class _PageAnalysis:
                 break
         verdict = _verdict(target, el.get("title") or "", self.options)
         evidence = verdict.evidence()
-        if not evidence:
-            return  # hidden iframes of statistics and share services are common: spam evidence decides
         labels = "、".join(dict.fromkeys(c.label for c in conceals)) or "可见iframe"
         kind_label = "隐藏iframe" if conceals else "iframe"
         message = f"页面嵌入{kind_label}（{labels}），加载{verdict.target_phrase(target)}的页面 {target}"
+        if not evidence:
+            # Hidden iframes of statistics and share services are common: the target's content decides.
+            if any(c.strong for c in conceals) and verdict.outside():
+                techniques = [c.technique for c in conceals]
+                self._report_candidate("iframe", target, "", techniques, verdict, _outer_html(el), message)
+            return
         if verdict.terms:
             message += f"，含违规词“{'、'.join(verdict.terms)}”"
         techniques = [c.technique for c in conceals] or ["iframe"]
@@ -1277,8 +1293,8 @@ class _PageAnalysis:
         if keyed_on is not None and not verdict.internal:
             # Sending only spiders or search-engine visitors elsewhere is cloaking: evidence by itself.
             evidence.append("spider_only")
-        if not evidence:
-            return  # mobile-site switches, moved sites, obfuscated-but-clean redirects: not dark links
+        if not evidence and not verdict.outside():
+            return  # mobile-site switches and moves within government hosts: never dark links
         techniques = []
         if keyed_on == "referrer":
             techniques.append("redirect keyed on document.referrer (search-engine visitors)")
@@ -1298,6 +1314,9 @@ class _PageAnalysis:
         if verdict.terms:
             message += f"，含违规词“{'、'.join(verdict.terms)}”"
         snippet = code if payload.obfuscated or not el.text else (el.text or payload.text)
+        if not evidence:  # an outside target: what it serves decides
+            self._report_candidate("js_redirect", target, "", techniques, verdict, snippet, message)
+            return
         self._report("js_redirect", target, "", techniques, verdict, snippet, message, evidence=evidence)
 
     # ---------------------------------------------------------------- head
@@ -1310,23 +1329,21 @@ class _PageAnalysis:
                 continue
             verdict = _verdict(target, "", self.options)
             evidence = verdict.evidence()
-            if not evidence:
-                continue  # a moved site's refresh stub is not spam
+            if not evidence and not verdict.outside():
+                continue  # a refresh within the site or to another government host
             message = (
                 f"页面存在{KIND_LABELS['meta_refresh']}（{delay}秒后），跳转至"
                 f"{verdict.target_phrase(target)} {target}"
             )
             if verdict.terms:
                 message += f"，含违规词“{'、'.join(verdict.terms)}”"
+            techniques = [f"meta refresh after {delay}s"]
+            if not evidence:  # a moved site's refresh stub, or a hijack: what the target serves decides
+                snippet = _outer_html(meta)
+                self._report_candidate("meta_refresh", target, "", techniques, verdict, snippet, message)
+                continue
             self._report(
-                "meta_refresh",
-                target,
-                "",
-                [f"meta refresh after {delay}s"],
-                verdict,
-                _outer_html(meta),
-                message,
-                evidence=evidence,
+                "meta_refresh", target, "", techniques, verdict, _outer_html(meta), message, evidence=evidence
             )
 
     def _head_hijack(self) -> None:

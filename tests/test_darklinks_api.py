@@ -25,7 +25,13 @@ def page(body: str, head: str = "", title: str = "石县人民政府") -> str:
 
 
 def targets(html: str, options: DarkLinkOptions = OPTS) -> list[tuple[str, str | None]]:
-    return [(h.kind, h.target) for h in analyze_page(html, URL, options)]
+    """The dark links of a page (candidates — outside targets without spam evidence — left out)."""
+    return [(h.kind, h.target) for h in analyze_page(html, URL, options) if h.kind != "candidate"]
+
+
+def candidates(html: str, options: DarkLinkOptions = OPTS) -> list[tuple[str, str | None]]:
+    """(the kind it would be, target) of each candidate: reported only if the target serves spam."""
+    return [(h.candidate_of, h.target) for h in analyze_page(html, URL, options) if h.kind == "candidate"]
 
 
 # ---------------------------------------------------------------- vocabulary and domains
@@ -128,6 +134,8 @@ def test_obfuscated_unconditional_redirect_needs_spam_evidence() -> None:
 
     assert targets(page(encoded("http://www.xpj8888.com/"))) == [("js_redirect", "http://www.xpj8888.com/")]
     assert targets(page(encoded("http://www.example.org/"))) == []
+    # … its target page's content decides (the check reads it with the outbound scan)
+    assert candidates(page(encoded("http://www.example.org/"))) == [("js_redirect", "http://www.example.org/")]
 
 
 def test_script_sets_spam_title() -> None:
@@ -165,14 +173,15 @@ def test_important_beats_inline_style() -> None:
         '<div class="x" style="display:block"><a href="http://www.example.com/">合作</a></div>', head=css
     )
     # Hidden and external, without spam evidence: a candidate, not a dark link (issue 15's rule).
-    assert targets(html) == [("hidden_external", "http://www.example.com/")]
+    assert targets(html) == []
+    assert candidates(html) == [("hidden_link", "http://www.example.com/")]
 
 
 def test_visibility_can_be_undone_by_a_descendant_but_display_cannot() -> None:
     vis = '<div style="visibility:hidden"><p style="visibility:visible"><a href="http://www.example.com/">合作</a></p></div>'
-    assert targets(page(vis)) == []
+    assert candidates(page(vis)) == []  # visible again: not even a candidate
     disp = '<div style="display:none"><p style="display:block"><a href="http://www.example.com/">合作</a></p></div>'
-    assert targets(page(disp)) == [("hidden_external", "http://www.example.com/")]
+    assert candidates(page(disp)) == [("hidden_link", "http://www.example.com/")]
 
 
 def test_font_size_zero_layout_trick_is_undone_by_children() -> None:

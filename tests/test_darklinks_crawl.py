@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from aiohttp import web
 
@@ -503,3 +504,48 @@ async def test_cli_run_darklinks_url_prints_inert_findings_and_exits_1(
     assert "[单项否决]" in text and "发现暗链：页面存在隐藏链接（display:none）" in text
     assert "\x1b" not in text and "\x07" not in text
     assert "\\x1b[2J" in text
+
+
+# ------------------------------------------------------------------- candidates and target evidence
+
+
+@pytest.mark.parametrize("duty", ["darklinks", "patrol"])
+async def test_concealed_outside_links_are_decided_by_what_their_target_serves(
+    sites: LocalSites, store: Store, clock: FixedClock, duty: str
+) -> None:
+    """Hidden links, a hidden iframe and a meta refresh to neutral-looking outside domains: the ones whose
+    target serves a gambling page are dark links (evidence: the target's content); the ones to a clean
+    page stay silent and are only counted."""
+    bad, clean = "www.neutral-target.com", "www.clean-partner.com"
+    body = (
+        f'<div style="display:none"><a href="http://{bad}/a.html">点击进入</a>'
+        f'<a href="http://{clean}/b.html">合作单位</a></div>'
+        f'<iframe src="http://{bad}/frame.html" width="0" height="0"></iframe>'
+    )
+    sites.html(GOV, "/", page("测试县人民政府", body, links=["/xwzx/"]))
+    refresh = f'<meta http-equiv="refresh" content="5;url=http://{bad}/moved.html">'
+    sites.html(GOV, "/xwzx/", page("新闻中心", head=refresh))
+    for path in ("/a.html", "/frame.html", "/moved.html"):
+        sites.html(bad, path, GAMBLING)
+    sites.html(clean, "/b.html", page("合作单位", "本单位是县农业技术推广站的合作单位。"))
+    config = fast_config(sites, [GOV, bad, clean], HOME)
+    result = await run(duty, config, store, clock)
+
+    found = {f["identity"]: f for f in store.findings(duty="darklinks", status="open")}
+    assert set(found) == {
+        f"{HOME}->http://{bad}/a.html",
+        f"{HOME}->http://{bad}/frame.html",
+        f"{HOME}xwzx/->http://{bad}/moved.html",
+    }
+    for finding in found.values():
+        assert finding["severity"] == "veto"
+        assert finding["evidence"]["evidence"] == ["target_content"]
+        assert "证据：目标页面含违规内容" in finding["message"]
+        assert "百家乐" in finding["message"]
+    assert found[f"{HOME}->http://{bad}/a.html"]["evidence"]["technique_kind"] == "hidden_link"
+    assert found[f"{HOME}->http://{bad}/frame.html"]["evidence"]["technique_kind"] == "iframe"
+    assert found[f"{HOME}xwzx/->http://{bad}/moved.html"]["evidence"]["technique_kind"] == "meta_refresh"
+    counts = result.counts["darklinks"]
+    assert counts["candidates"] == 4
+    # one problem, one finding: no extra outbound_spam for links already reported as dark links
+    assert all(f["kind"] == "dark_link" for f in found.values())

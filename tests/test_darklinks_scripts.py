@@ -27,7 +27,7 @@ def redirects(code: str) -> list[tuple[str, str | None]]:
 
 def hits(code: str) -> list[tuple[str, str | None, tuple[str, ...]]]:
     html = f"<html><head><title>石县</title></head><body><p>正文</p><script>{code}</script></body></html>"
-    return [(h.kind, h.target, h.evidence) for h in analyze_page(html, URL, OPTS)]
+    return [(h.kind, h.target, h.evidence) for h in analyze_page(html, URL, OPTS) if h.kind != "candidate"]
 
 
 B64 = base64.b64encode(b"http://www.neutral-target.com/go").decode()
