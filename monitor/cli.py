@@ -362,6 +362,17 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
                 if kind in c
             ]
             click.echo(f"  text of {c['text_pages']} pages checked: " + ", ".join(parts))
+        dl = c.get("darklinks")
+        if dl:
+            click.echo(
+                f"  dark links: {dl['pages_analysed']} pages analysed, {dl['dark_links']} dark links; "
+                f"{dl.get('candidates', 0)} concealed outside links without spam evidence (not reported); "
+                f"{dl.get('spider_pages_compared', 0)} pages compared as a spider"
+                + (f" ({dl['spider_over_budget']} over budget)" if dl.get("spider_over_budget") else "")
+            )
+            browser = dl.get("browser")
+            if browser:
+                click.echo(f"  browser confirmation: {inert(str(browser))}")
         skipped = c.get("skipped") or {}
         if skipped:
             click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
