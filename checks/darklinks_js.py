@@ -515,7 +515,14 @@ def _guards(change: Node) -> list[Node]:
     ternary tests, the left side of ``&&`` / ``||``, and earlier ``if (…) return`` statements."""
     out: list[Node] = []
     child, cur = change, change.parent
-    while cur is not None and cur.type not in _FUNCTION_TYPES and cur.type != "program":
+    while cur is not None and cur.type != "program":
+        if cur.type in _FUNCTION_TYPES:
+            if not _is_inline_callback(cur):
+                break
+            # ``setTimeout(function () { location.href = … }, 500)`` inside the guarded statement: the
+            # callback belongs to that statement, so its guards count.
+            child, cur = cur, cur.parent
+            continue
         if cur.type in ("if_statement", "ternary_expression", "while_statement"):
             cond = cur.child_by_field_name("condition")
             if cond is not None and cond.id != child.id:
@@ -527,7 +534,7 @@ def _guards(change: Node) -> list[Node]:
             is_logical = op is not None and op.type in ("&&", "||")
             if is_logical and right is not None and right.id == child.id and left is not None:
                 out.append(left)
-        elif cur.type in ("statement_block", "program"):
+        elif cur.type == "statement_block":  # earlier ``if (…) return`` in the same block
             for sibling in cur.named_children:
                 if sibling.start_byte >= child.start_byte:
                     break
@@ -536,17 +543,14 @@ def _guards(change: Node) -> list[Node]:
                     if cond is not None:
                         out.append(cond)
         child, cur = cur, cur.parent
-    if cur is not None and cur.type != "program":  # the function's own body: its early returns
-        body = cur.child_by_field_name("body")
-        if body is not None and body.type == "statement_block":
-            for sibling in body.named_children:
-                if sibling.start_byte >= child.start_byte:
-                    break
-                if sibling.type == "if_statement" and _returns(sibling):
-                    cond = sibling.child_by_field_name("condition")
-                    if cond is not None:
-                        out.append(cond)
     return out
+
+
+def _is_inline_callback(fn: Node) -> bool:
+    """A function expression passed straight to a call (a timer or event callback)."""
+    return fn.type in ("function_expression", "function", "arrow_function") and (
+        fn.parent is not None and fn.parent.type == "arguments"
+    )
 
 
 def _returns(if_node: Node) -> bool:

@@ -59,6 +59,12 @@ B64 = base64.b64encode(b"http://www.neutral-target.com/go").decode()
             "/bot|spider/i.test(navigator.userAgent)&&(top.location='http://www.neutral-target.com/')",
             [("http://www.neutral-target.com/", "useragent")],
         ),
+        # a timer callback inside the guarded statement
+        (
+            "if(/baidu|sogou/.test(document.referrer)){setTimeout(function(){location.href="
+            "'http://www.neutral-target.com/t'},300)}",
+            [("http://www.neutral-target.com/t", "referrer")],
+        ),
         # concatenated literals and unescape
         (
             "if(document.referrer.match(/so\\.com|sm\\.cn/)){location.href=unescape('http%3A//a-b.com/')"
@@ -86,6 +92,8 @@ def test_keyed_redirects_are_found(code: str, expected: list[tuple[str, str | No
         # "combing" is not Bing, "also.com" is not so.com
         "if(document.referrer.indexOf('combing')>-1||document.referrer.indexOf('also.com')>-1)"
         "{location.href='http://www.example.com/'}",
+        # a named function declared inside the guard is not called by it
+        "if(/baidu/.test(document.referrer)){function later(){}}function go(){location.href='http://www.e.com/'}",
         # a comparison is not a change
         "if(location.href=='http://www.example.com/'){}",
     ],
