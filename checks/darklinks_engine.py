@@ -1352,9 +1352,12 @@ class _PageAnalysis:
         if not terms:
             return
         body = self.root.find("body")
-        body_terms = spam_terms_in(_visible_text(body), self.options) if body is not None else []
-        # One term that the page body also discusses (a news story about a gambling case) is not a hijack.
-        if len(terms) < 2 and all(t in body_terms for t in terms):
+        body_text = _visible_text(body) if body is not None else ""
+        body_terms = spam_terms_in(body_text, self.options)
+        discussed = all(t in body_terms for t in terms)
+        # Terms the page body also discusses are its topic, not a hijack: one term (a news story about a
+        # gambling case), or several in a story about a crackdown (警方破获“百家乐”“时时彩”网络赌博案).
+        if discussed and (len(terms) < 2 or _CRACKDOWN_RE.search(body_text)):
             return
         where = "、".join(
             n
@@ -1392,6 +1395,10 @@ def _text_beside_links(container: etree._Element, limit: int = 2000) -> str:
         if size >= limit:
             break
     return " ".join(parts)[:limit]
+
+
+#: Words of news about fighting gambling and porn: a page about a crackdown names the spam terms.
+_CRACKDOWN_RE = re.compile(r"打击|破获|查处|侦破|捣毁|警方|公安|涉赌|犯罪|判处|判决|整治|专项行动|举报|反诈|诈骗")
 
 
 def _comment_wrapper(el: etree._Element) -> str | None:

@@ -317,3 +317,12 @@ def test_camouflage_in_any_colour_syntax() -> None:
     # a readable colour pair is not camouflage
     readable = html.replace("rgb(100%,100%,100%)", "hsl(0 0% 20%)")
     assert analyze_page(readable, URL, OPTS) == []
+
+
+def test_a_crackdown_story_naming_two_games_is_not_a_head_hijack() -> None:
+    title = "警方破获利用“百家乐”“时时彩”实施网络赌博案"
+    body = "<p>近日，县公安局破获一起利用百家乐、时时彩等形式组织网络赌博的案件，依法查处涉赌人员12名。</p>"
+    assert targets(page(body, title=title)) == []
+    # the same head over a body that does not discuss them is a hijack
+    (hit,) = analyze_page(page("<p>县政府召开常务会议。</p>", title=title), URL, OPTS)
+    assert hit.kind == "head_hijack"
