@@ -1398,7 +1398,9 @@ def _text_beside_links(container: etree._Element, limit: int = 2000) -> str:
 
 
 #: Words of news about fighting gambling and porn: a page about a crackdown names the spam terms.
-_CRACKDOWN_RE = re.compile(r"打击|破获|查处|侦破|捣毁|警方|公安|涉赌|犯罪|判处|判决|整治|专项行动|举报|反诈|诈骗")
+_CRACKDOWN_RE = re.compile(
+    r"打击|破获|查处|侦破|捣毁|警方|公安|涉赌|犯罪|判处|判决|整治|专项行动|举报|反诈|诈骗"
+)
 
 
 def _comment_wrapper(el: etree._Element) -> str | None:
