@@ -84,8 +84,7 @@ async def measure_demo(clock: FixedClock) -> dict[str, tuple[set[str], set[str]]
 
 async def measure_county2(clock: FixedClock) -> dict[str, tuple[set[str], set[str]]]:
     """The second county layout (tests/county2.py)."""
-    sys.path.insert(0, str(REPO / "tests"))
-    from county2 import County2  # type: ignore[import-not-found]
+    from tests.county2 import County2
 
     county = County2(clock.now().date())
     await county.start()

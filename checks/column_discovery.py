@@ -395,6 +395,7 @@ def candidate_links(
     menus = _menu_links(root)
     allowed = {h.lower() for h in hosts}
     own_dir = URL(page_url).path.rsplit("/", 1)[0] + "/"
+    page_host, page_scheme = URL(page_url).host, URL(page_url).scheme
     out: list[Candidate] = []
     seen: set[str] = set()
     for a in root.iter("a"):
@@ -410,6 +411,10 @@ def candidate_links(
         except (InvalidURL, ValueError):
             continue
         u = URL(url)
+        if u.host == page_host and u.scheme != page_scheme and u.scheme in ("http", "https"):
+            # An http/https copy of a page of this site: one page, read with the site's own scheme.
+            u = u.with_scheme(page_scheme)
+            url = str(u)
         below = section and u.path.startswith(own_dir) and u.path != own_dir and _DIR_PATH.search(u.path)
         if not (in_nav or a in menus or titled or more or below):
             continue
@@ -417,6 +422,8 @@ def candidate_links(
             continue
         if looks_like_pager(url, text) or looks_like_article(url):
             continue
+        if text and not more and _NOT_COLUMN.search(text):
+            continue  # 网站地图, 联系我们, 无障碍…: not worth a visit
         key = visit_key(url)
         if key in seen or key == visit_key(page_url):
             continue

@@ -912,9 +912,15 @@ def extract_list_items(
         if dated == 0:
             if len(linked) < 2:
                 continue
-            titles = [_clean_title(_link_title(_content_links(r, navish)[0])) for r in linked]
+            firsts = [_content_links(r, navish)[0] for r in linked]
+            titles = [_clean_title(_link_title(a)) for a in firsts]
             avg = sum(len(t) for t in titles) / len(linked)
             if avg < 4:
+                continue
+            # A menu of sections or columns (links to list pages: ``…/``, ``…/index.html``) is not a
+            # list of undated items, however long its names.
+            sections = sum(1 for a in firsts if _SECTION_HREF.search((a.get("href") or "").strip()))
+            if sections * 2 >= len(firsts):
                 continue
         score = (dated, len(linked), -order)
         if best is None or score > best:
@@ -947,6 +953,9 @@ def extract_list_items(
                 items.append(item)
     return settle_years(items, today)
 
+
+#: A link to a list page (a section or column), not to an item.
+_SECTION_HREF = re.compile(r"(?:/|/(?:index|default)\.s?html?|/col/col[0-9]+/?)$", re.I)
 
 _PAGE_ROW_TAGS = ("li", "tr", "dd", "dt", "p", "div", "span", "td")
 

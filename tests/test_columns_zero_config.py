@@ -1,0 +1,167 @@
+"""Zero-config column audits (issue 17): discovery on real-shaped sites, no column registry at all.
+
+Two counties on real local HTTP servers: the demo county and a second layout (tests/county2.py:
+Hanweb-style ``/col/col…`` columns, departments and townships three levels deep, pagers, headline links,
+year-less dates, header clocks, GBK township pages). Each must yield exactly its stale and blank columns
+(precision and recall 1.0 here; bench/columns_quality.py prints the same figures).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from click.testing import CliRunner
+
+from checks.column_discovery import candidate_links, looks_like_article, looks_like_pager
+from checks.dates import SHANGHAI
+from monitor.cli import main
+from monitor.clock import FixedClock
+from monitor.config import Config, config_from_mapping, load_config
+from monitor.demo.runner import demo_config
+from monitor.demo.server import start_demo_server
+from monitor.runner import SiteRunResult, run_duty
+from monitor.store import Store
+from tests.county2 import HOST, County2
+
+REPO = Path(__file__).resolve().parents[1]
+CMS = Path(__file__).parent / "fixtures" / "cms"
+TODAY = date(2026, 11, 26)
+STALE = {"column_stale", "column_undated"}
+
+
+def _zero(config: Config) -> Config:
+    return config.model_copy(
+        update={"columns": config.columns.model_copy(update={"sites": {}, "discover": True})}
+    )
+
+
+async def _audit(config: Config, site: str, tmp: Path) -> tuple[SiteRunResult, list[dict[str, Any]]]:
+    clock = FixedClock(datetime(2026, 11, 26, 9, 30), SHANGHAI)
+    with Store(tmp / "z.db") as store:
+        (run,) = [r for r in await run_duty("columns", config, store, clock) if r.site.id == site]
+        return run, [f for f in store.findings(status="open", duty="columns") if f["site"] == site]
+
+
+async def test_second_county_zero_config_finds_exactly_its_stale_and_blank_columns(tmp_path: Path) -> None:
+    county = County2(TODAY)
+    await county.start()
+    try:
+        run, findings = await _audit(county.config(), county.SITE_ID, tmp_path)
+    finally:
+        await county.close()
+    # Nothing unreadable: the https copy of a column link (no TLS on this server) is read as the http page.
+    assert run.status == "ok" and run.counts["unreadable"] == {}
+    stale = {f["identity"] for f in findings if f["kind"] in STALE}
+    blank = {f["identity"] for f in findings if f["kind"] == "column_blank"}
+    assert stale == county.truth_stale
+    assert blank == county.truth_blank
+    census = {row["url"].replace("index.html", ""): row for row in run.counts["columns"]}
+    # Every planted column is found once, pager pages and the headline's article never.
+    assert set(census) == {f"http://{HOST}{c.path}" for c in county.columns}
+    # Names: a 更多>> link outside a heading, a heading inside its link, a left-hand menu.
+    assert census[f"http://{HOST}/col/col105/"]["name"] == "政策文件"
+    assert census[f"http://{HOST}/col/col104/"]["name"] == "通知公告"
+    # 新闻发布会 is not a 14-day news column; a year-old list with year-less dates is a year old.
+    assert census[f"http://{HOST}/col/col106/"]["type"] == "other"
+    assert census[f"http://{HOST}/xxgk/bm/czj/gzdt/"]["days_since"] >= 371
+    # The header clock (今天是2026年11月26日) does not date 白沙镇's stale list.
+    assert census[f"http://{HOST}/xxgk/xz/bsz/gzdt/"]["days_since"] == 40
+    # The newest article shows 发布时间 50 days ago, its PubDate 2 days: the page wins, the finding says so.
+    conflict = next(f for f in findings if f["identity"].endswith("/zrzyj/gzdt/"))
+    assert conflict["evidence"]["days_since"] == 50
+    assert "PubDate元数据" in conflict["message"] and "不一致" in conflict["message"]
+
+
+async def test_demo_county_zero_config_finds_exactly_its_stale_and_blank_columns(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    truth = yaml.safe_load((REPO / "monitor/demo/expected_columns.yaml").read_text(encoding="utf-8"))
+    server = await start_demo_server(port=0, today=clock.now().date())
+    try:
+        config = _zero(demo_config(load_config(REPO / "config.yaml", env={}), server))
+        run, findings = await _audit(config, "portal", tmp_path)
+    finally:
+        await server.close()
+    assert run.status == "ok"
+    assert {f["identity"] for f in findings if f["kind"] in STALE} == set(truth["zero_config"]["stale"])
+    assert {f["identity"] for f in findings if f["kind"] == "column_blank"} == set(
+        truth["zero_config"]["blank"]
+    )
+
+
+def test_homepage_candidates_on_a_jyh_platform_homepage() -> None:
+    html = (CMS / "jyh_homepage.html").read_text(encoding="utf-8")
+    site = "http://www.example-sx.gov.cn"
+    cands = {c.url: c for c in candidate_links(html, f"{site}/", ["www.example-sx.gov.cn"])}
+    names = {c.text for c in cands.values()}
+    # Left-hand menu, tab strip, <a><h1>…</h1></a>, and the 更多>> link named after its block.
+    assert {
+        "政策文件",
+        "人事信息",
+        "规划计划",
+        "新闻发布会",
+        "县域要闻",
+        "部门动态",
+        "近期信息公开",
+        "通知公告",
+    } <= names
+    assert all(c.text for c in cands.values())
+    # One candidate per page whatever the scheme; no pager, article or utility links.
+    assert f"{site}/col/col1229102/index.html" in cands
+    assert not any(u.startswith("https://") for u in cands)
+    assert not any("index_" in u or "/art/" in u for u in cands)
+    assert not any(n in names for n in ("网站地图", "联系我们", "长者模式", "关怀版", "登录", "下一页"))
+
+
+def test_pager_and_article_links() -> None:
+    assert looks_like_pager("http://a.gov.cn/col/col1/index_2.html")
+    assert looks_like_pager("http://a.gov.cn/xwzx/tzgg/index_1.shtml")
+    assert looks_like_pager("http://a.gov.cn/list.jsp?cat=3&page=2")
+    assert looks_like_pager("http://a.gov.cn/xwzx/", "下一页")
+    assert not looks_like_pager("http://a.gov.cn/xwzx/", "新闻中心")
+    for url in (
+        "http://a.gov.cn/art/2024/6/1/art_1229_58901.html",
+        "http://a.gov.cn/xwzx/202406/t20240601_1102937.html",
+        "http://a.gov.cn/zhengce/content/2024-06/01/content_6954968.htm",
+        "http://a.gov.cn/bsfw/1545021.html",
+    ):
+        assert looks_like_article(url), url
+    for url in ("http://a.gov.cn/col/col1229102/index.html", "http://a.gov.cn/xxgk/bm/jyj/gzdt/"):
+        assert not looks_like_article(url), url
+
+
+async def test_columns_discover_write_saves_an_editable_columns_block(tmp_path: Path) -> None:
+    county = County2(TODAY)
+    await county.start()
+    try:
+        config = county.config()
+        config_path = tmp_path / "config.yaml"
+        config_path.write_text(
+            yaml.safe_dump(config.model_dump(mode="json", exclude={"base_dir"}), allow_unicode=True),
+            encoding="utf-8",
+        )
+        out = tmp_path / "columns-dongxi.yaml"
+        runner = CliRunner()
+        args = ["--config", str(config_path), "columns", "discover", f"http://{HOST}/", "--write", str(out)]
+        result = await _in_thread(runner, args)
+        assert result.exit_code == 0, result.output
+        assert "wrote 25 columns" in result.output
+        again = await _in_thread(runner, args)
+        assert again.exit_code == 2 and "exists" in again.output  # never overwritten silently
+    finally:
+        await county.close()
+    block = yaml.safe_load(out.read_text(encoding="utf-8"))
+    entries = block["columns"]["sites"][County2.SITE_ID]["columns"]
+    assert {e["name"] for e in entries} >= {"县域要闻", "政策文件", "新闻发布会", "工作动态", "规划计划"}
+    # The saved block loads into the config as it is (the user then edits it).
+    raw = {**config.model_dump(exclude={"base_dir"}), "columns": block["columns"]}
+    assert len(config_from_mapping(raw).columns.sites[County2.SITE_ID].columns) == 25
+
+
+async def _in_thread(runner: CliRunner, args: list[str]) -> Any:
+    import asyncio
+
+    return await asyncio.to_thread(runner.invoke, main, args, catch_exceptions=False)
