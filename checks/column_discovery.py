@@ -69,8 +69,8 @@ _NOT_COLUMN = re.compile(
     # online services (query forms, systems), not information columns
     r"查询$|系统$|平台$|在线办理|网上办理|在线申报|在线预约"
 )
-#: How many links deep discovery goes from the homepage: enough for /xxgk/bm/<unit>/<column>/.
-MAX_DEPTH = 4
+#: How many links deep discovery goes from the homepage: /xxgk/bm/<unit>/<column>/ is 4, one spare.
+MAX_DEPTH = 5
 #: Menu and tab entries are short names (政策文件, 县教育局); longer link texts are item titles.
 MENU_TEXT_CHARS = 14
 _PAGER_PATH = re.compile(
