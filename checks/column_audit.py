@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from checks.column_discovery import PageFacts, column_key, page_facts
+from checks.column_discovery import SCRIPT_LIST_REASON, PageFacts, column_key, page_facts
 from checks.column_rules import (
     TYPE_LABELS,
     ColumnLimits,
@@ -182,6 +182,8 @@ async def observe_column(
         "top_level": target.top_level,
         "unit": target.unit or "",
     }
+    if facts is not None and facts.script_list and not facts.says_empty:
+        facts, error = None, SCRIPT_LIST_REASON
     if facts is None:
         obs = ColumnObservation(**base, error=error or "无法访问")
         return ColumnResult(target, evaluate_column(obs, today, limits), error=error)

@@ -108,6 +108,8 @@ class PageFacts:
     body_chars: int
     says_empty: bool
     article_like: bool = False
+    #: No items, but the page loads its list with a script (ajax): nothing can be said about it.
+    script_list: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +230,15 @@ def page_facts(
         body_chars=body_chars,
         says_empty=bool(_EMPTY_TEXT.search(text)),
         article_like=_reads_as_article(root, meta, items, body_chars),
+        script_list=not items and "<datastore>" not in html and bool(_SCRIPT_LIST.search(html)),
     )
+
+
+#: Signs that a page fills its list from a script (ajax, fetch, a data proxy) after loading.
+_SCRIPT_LIST = re.compile(
+    r"\$\.(?:ajax|get|post|getJSON)\s*\(|\bfetch\s*\(|\baxios\b|XMLHttpRequest|dataproxy\.jsp|"
+    r"\.jpage\s*\(|\bloadList\s*\(|\bgetList\s*\("
+)
 
 
 _ARTICLE_META = ("articletitle", "contentsource", "author")
@@ -273,6 +283,10 @@ def column_type_for(name: str, meta_type: str | None) -> str:
 def is_blank(facts: PageFacts) -> bool:
     """No items and nothing else on the page either (or it says 暂无信息)."""
     return not facts.items and (facts.says_empty or facts.body_chars < STATIC_TEXT_CHARS)
+
+
+#: Why a column whose list a script loads is not judged (监测源异常, never a blank column).
+SCRIPT_LIST_REASON = "列表由脚本动态加载，页面本身不含信息条目，无法判断是否为空白栏目"
 
 
 def _own_list(facts: PageFacts) -> bool:

@@ -165,3 +165,36 @@ async def _in_thread(runner: CliRunner, args: list[str]) -> Any:
     import asyncio
 
     return await asyncio.to_thread(runner.invoke, main, args, catch_exceptions=False)
+
+
+async def test_a_list_loaded_by_a_script_is_unknown_not_blank() -> None:
+    from checks.column_audit import ColumnTarget, observe_column
+    from checks.column_discovery import page_facts
+    from checks.column_rules import ColumnLimits
+
+    ajax = (
+        '<html><head><meta name="ColumnName" content="工作动态"></head><body><ul id="list"></ul>'
+        '<script>$.ajax({url: "/api/list?col=12", success: render});</script></body></html>'
+    )
+    url = f"http://{HOST}/xxgk/bm/jyj/gzdt/"
+    facts = page_facts(ajax, url, TODAY)
+    assert facts.script_list and not facts.items
+    result = await observe_column(
+        ColumnTarget("工作动态", url, "dynamic"), None, TODAY, ColumnLimits(), facts
+    )  # type: ignore[arg-type]
+    assert result.verdict.status == "unknown" and "脚本" in (result.error or "")
+    # An explicit 暂无信息 (or an empty Hanweb datastore) is still a blank column.
+    empty = ajax.replace('<ul id="list"></ul>', "<p>暂无信息</p>")
+    result = await observe_column(
+        ColumnTarget("工作动态", url, "dynamic"),
+        None,
+        TODAY,
+        ColumnLimits(),
+        page_facts(empty, url, TODAY),  # type: ignore[arg-type]
+    )
+    assert result.verdict.status == "blank"
+    hanweb = (
+        '<html><body><div><script type="text/xml"><datastore><recordset></recordset></datastore></script>'
+    )
+    hanweb += '<script>$("#4043").jpage({dataStore: "datastore"});</script></div></body></html>'
+    assert not page_facts(hanweb, url, TODAY).script_list
