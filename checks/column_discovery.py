@@ -58,6 +58,7 @@ __all__ = [
     "looks_like_article",
     "looks_like_pager",
     "page_facts",
+    "unit_name",
     "visit_key",
 ]
 
@@ -85,6 +86,19 @@ _ARTICLE_FILE = re.compile(
     r"^(?:detail|show|view|article)[^/]*\.(?:s?html?|jsp|php|aspx?)$",
     re.I,
 )
+#: Link texts that name a unit (县直部门, 乡镇): columns found below its page belong to it.
+_UNIT_NAME = re.compile(r"^.{2,16}(?:局|委员会|委|办公室|办|镇|乡|街道|中心|院|所|处|站|管委会|政府)$")
+_NOT_UNIT = re.compile(
+    r"^(?:乡镇|乡镇街道|镇街|各乡镇|乡镇政府|县直部门|部门|政务服务中心|新闻中心|信息中心|.*(?:动态|公开|服务)中心)$"
+)
+
+
+def unit_name(text: str) -> str | None:
+    """``text`` when it names a unit (县教育局, 红石镇, 县卫生健康委员会), else None."""
+    clean = re.sub(r"\s+", "", text or "")
+    return clean if _UNIT_NAME.match(clean) and not _NOT_UNIT.match(clean) else None
+
+
 _BLOCK_TITLE_TOKENS = re.compile(r"^(?:tit|title|bt|hd|lm|name|blk-?hd|box-?hd|column)")
 #: Words that say a list page has nothing in it.
 _EMPTY_TEXT = re.compile(
@@ -119,6 +133,8 @@ class Candidate:
     text: str
     url: str
     in_nav: bool
+    #: The unit (县教育局, 红石镇) whose pages led here, when discovery passed through one.
+    unit: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +146,8 @@ class DiscoveredColumn:
     type: str
     top_level: bool
     source: str  # "meta" (ColumnName tag) or "list" (a list of items without tags)
+    #: The unit whose landing page led to the column (zero-config attribution), if any.
+    unit: str | None = None
 
 
 @dataclass
@@ -301,7 +319,9 @@ def _title_name(title: str) -> str:
     return re.split(r"\s*[-_|｜—–]+\s*|\s{2,}", title.strip(), maxsplit=1)[0].strip()
 
 
-def column_from_facts(facts: PageFacts, link_text: str, top_level: bool) -> DiscoveredColumn | None:
+def column_from_facts(
+    facts: PageFacts, link_text: str, top_level: bool, unit: str | None = None
+) -> DiscoveredColumn | None:
     """The column a visited page is, or None for utility, article and static pages."""
     name = facts.column_name or link_text.strip() or _title_name(facts.title)
     if not name or _NOT_COLUMN.search(name) or _NOT_COLUMN.search(link_text.strip() or "-"):
@@ -317,7 +337,7 @@ def column_from_facts(facts: PageFacts, link_text: str, top_level: bool) -> Disc
     if facts.items and all(i.date is None for i in facts.items) and not _own_list(facts):
         return None  # a few undated links to elsewhere (友情链接, 相关网站) in a static page
     kind = column_type_for(name, facts.column_type)
-    return DiscoveredColumn(name, facts.url, kind, top_level, "meta" if facts.column_name else "list")
+    return DiscoveredColumn(name, facts.url, kind, top_level, "meta" if facts.column_name else "list", unit)
 
 
 def _heading_of(a: etree._Element) -> etree._Element | None:
@@ -482,6 +502,7 @@ async def discover_columns(
     result = Discovery()
     known: set[str] = {visit_key(homepage_url), *(visit_key(k) for k in skip)}
     columns_seen: set[str] = set()
+    lists_seen: dict[tuple[str, ...], int] = {}
     nav_keys: set[str] = set()
     level: list[Candidate] = []
     for cand in candidate_links(homepage_html, homepage_url, hosts):
@@ -515,19 +536,30 @@ async def discover_columns(
             result.facts[column_key(cand.url)] = facts
             final_key = visit_key(final)
             column = None
-            if final_key not in columns_seen:  # two links redirecting to one list are one column
-                column = column_from_facts(facts, cand.text, visit_key(cand.url) in nav_keys)
+            # Two links redirecting to one list, or two URLs serving the same list, are one column
+            # (kept under the URL that names its unit, when only one of them does).
+            shown = tuple(sorted(visit_key(i.url) for i in facts.items[:8])) if len(facts.items) >= 2 else ()
+            if final_key not in columns_seen:
+                column = column_from_facts(facts, cand.text, visit_key(cand.url) in nav_keys, cand.unit)
+            if column is not None and shown in lists_seen:
+                earlier = lists_seen[shown]
+                if column.unit and not result.columns[earlier].unit:
+                    result.columns[earlier] = column
+                column = None
             if column is not None:
                 columns_seen.add(final_key)
+                if shown:
+                    lists_seen[shown] = len(result.columns)
                 result.columns.append(column)
             if depth >= max_depth or facts.article_like:
                 continue
+            unit = unit_name(cand.text) or cand.unit
             for sub in candidate_links(html, final, hosts, section=True):
                 key = visit_key(sub.url)
                 if key in known:
                     continue
                 known.add(key)
-                following.append(Candidate(sub.text, sub.url, False))
+                following.append(Candidate(sub.text, sub.url, False, unit_name(sub.text) or unit))
         level = following
         depth += 1
     return result

@@ -518,10 +518,12 @@ def columns_discover(app: AppContext, url: str, write_to: Path | None, force: bo
     except OSError as exc:
         click.echo(f"error: cannot write {write_to}: {exc.strerror or exc}", err=True)
         raise SystemExit(EXIT_FAILED) from None
-    count = sum(1 for line in text.splitlines() if line.lstrip().startswith("- name:"))
-    click.echo(
-        f"wrote {count} columns to {write_to}; edit it, then merge its columns: block into config.yaml"
-    )
+    import yaml
+
+    block = yaml.safe_load(text) or {}
+    count = sum(len(s.get("columns") or ()) for s in block.get("columns", {}).get("sites", {}).values())
+    units = f" and {len(block['units'])} units" if block.get("units") else ""
+    click.echo(f"wrote {count} columns{units} to {write_to}; edit it, then merge its blocks into config.yaml")
     raise SystemExit(status)
 
 

@@ -25,6 +25,7 @@ from monitor.demo.server import start_demo_server
 from monitor.runner import SiteRunResult, run_duty
 from monitor.store import Store
 from tests.county2 import HOST, County2
+from tests.sites import LocalSites
 
 REPO = Path(__file__).resolve().parents[1]
 CMS = Path(__file__).parent / "fixtures" / "cms"
@@ -69,6 +70,10 @@ async def test_second_county_zero_config_finds_exactly_its_stale_and_blank_colum
     assert census[f"http://{HOST}/xxgk/bm/czj/gzdt/"]["days_since"] >= 371
     # The header clock (今天是2026年11月26日) does not date 白沙镇's stale list.
     assert census[f"http://{HOST}/xxgk/xz/bsz/gzdt/"]["days_since"] == 40
+    # Zero-config attribution: a column below a unit's page belongs to that unit.
+    assert census[f"http://{HOST}/xxgk/xz/bsz/gzdt/"]["unit"] == "白沙镇"
+    assert census[f"http://{HOST}/xxgk/bm/wjw/gzdt/"]["unit"] == "县卫生健康委员会"
+    assert census[f"http://{HOST}/col/col102/"]["unit"] == "县政府办公室"
     # The newest article shows 发布时间 50 days ago, its PubDate 2 days: the page wins, the finding says so.
     conflict = next(f for f in findings if f["identity"].endswith("/zrzyj/gzdt/"))
     assert conflict["evidence"]["days_since"] == 50
@@ -156,9 +161,18 @@ async def test_columns_discover_write_saves_an_editable_columns_block(tmp_path: 
     block = yaml.safe_load(out.read_text(encoding="utf-8"))
     entries = block["columns"]["sites"][County2.SITE_ID]["columns"]
     assert {e["name"] for e in entries} >= {"县域要闻", "政策文件", "新闻发布会", "工作动态", "规划计划"}
-    # The saved block loads into the config as it is (the user then edits it).
-    raw = {**config.model_dump(exclude={"base_dir"}), "columns": block["columns"]}
-    assert len(config_from_mapping(raw).columns.sites[County2.SITE_ID].columns) == 25
+    # Columns below a unit's page carry the unit, and the units met come as a units: block.
+    assert {"name": "县教育局", "kind": "department", "site": "dongxi", "paths": ["/xxgk/bm/jyj/"]} in block[
+        "units"
+    ]
+    assert {"name": "红石镇", "kind": "township", "site": "dongxi", "paths": ["/xxgk/xz/hsz/"]} in block[
+        "units"
+    ]
+    # The saved blocks load into the config as they are (the user then edits them).
+    raw = {**config.model_dump(exclude={"base_dir"}), "columns": block["columns"], "units": block["units"]}
+    loaded = config_from_mapping(raw)
+    assert len(loaded.columns.sites[County2.SITE_ID].columns) == 25
+    assert sum(1 for c in loaded.columns.sites[County2.SITE_ID].columns if c.unit == "白沙镇") == 2
 
 
 async def _in_thread(runner: CliRunner, args: list[str]) -> Any:
@@ -198,3 +212,46 @@ async def test_a_list_loaded_by_a_script_is_unknown_not_blank() -> None:
     )
     hanweb += '<script>$("#4043").jpage({dataStore: "datastore"});</script></div></body></html>'
     assert not page_facts(hanweb, url, TODAY).script_list
+
+
+def _twin_list(name: str, col: int) -> str:
+    rows = "".join(
+        f'<li><a href="/art/2026/10/{d}/art_{col}_{d}.html">{name}第{d}期：工作会议召开</a>'
+        f"<span>2026-10-{d:02d}</span></li>"
+        for d in (20, 12)
+    )
+    head = f'<meta name="ColumnName" content="{name}">'
+    return f'<html><head>{head}</head><body><ul class="list">{rows}</ul></body></html>'
+
+
+async def test_one_list_served_at_two_urls_is_one_column_and_units_name_their_columns(
+    sites: LocalSites, tmp_path: Path
+) -> None:
+    host = "www.twin.gov.cn"
+    menu = (
+        '<ul class="sub"><li><a href="/bm/jyj/gzdt/">工作动态</a></li>'
+        '<li><a href="/bm/jyj/tzgg/">通知公告</a></li></ul>'
+    )
+    nav = '<div class="nav"><a href="/bm/jyj/">县教育局</a><a href="/jydt/">教育动态</a></div>'
+    sites.html(host, "/", f"<html><body>{nav}</body></html>")
+    sites.html(host, "/bm/jyj/", f"<html><body>{menu}<p>县教育局负责全县教育工作。</p></body></html>")
+    sites.html(host, "/bm/jyj/gzdt/", _twin_list("工作动态", 5))
+    sites.html(host, "/jydt/", _twin_list("工作动态", 5))  # the same list under a second URL
+    sites.html(host, "/bm/jyj/tzgg/", _twin_list("通知公告", 6))
+    await sites.start()
+    crawl = {
+        "timeout_seconds": 2,
+        "retries": 0,
+        "analysis_workers": 0,
+        "host_overrides": sites.overrides(host),
+    }
+    site = {"id": "twin", "name": "双子县", "homepage": f"http://{host}/", "unit": "县政府办公室"}
+    run, findings = await _audit(config_from_mapping({"sites": [site], "crawl": crawl}), "twin", tmp_path)
+    rows_by_url = {r["url"]: r for r in run.counts["columns"]}
+    # One of the two URLs of the list is a column, not both (no doubled stale finding).
+    assert len([u for u in rows_by_url if u.endswith(("/jydt/", "/bm/jyj/gzdt/"))]) == 1
+    stale = [f for f in findings if f["kind"] == "column_stale"]
+    # Kept under the URL below its unit's page: the finding names 县教育局.
+    assert [(f["url"], f["unit"]) for f in stale] == [(f"http://{host}/bm/jyj/gzdt/", "县教育局")]
+    assert stale[0]["message"].startswith("县教育局·工作动态栏目更新至2026年10月20日")
+    assert rows_by_url[f"http://{host}/bm/jyj/tzgg/"]["unit"] == "县教育局"
