@@ -99,6 +99,10 @@ def unit_name(text: str) -> str | None:
     return clean if _UNIT_NAME.match(clean) and not _NOT_UNIT.match(clean) else None
 
 
+#: A link to a list page (a section or column), not to an item.
+_SECTION_URL = re.compile(r"(?:/|/(?:index|default)\.s?html?|/col/col[0-9]+/?)$", re.I)
+#: Articles published as directories: ``/zjdt/2188837/index.html``, ``/…/3f2a…e9/``.
+_ARTICLE_DIR = re.compile(r"/(?:[0-9]{7,}|[0-9a-f]{32})/(?:index\.s?html?)?$", re.I)
 _BLOCK_TITLE_TOKENS = re.compile(r"^(?:tit|title|bt|hd|lm|name|blk-?hd|box-?hd|column)")
 #: Words that say a list page has nothing in it.
 _EMPTY_TEXT = re.compile(
@@ -187,6 +191,8 @@ def looks_like_article(url: str) -> bool:
     """A link to an article rather than a list: a dated path (``/art/2024/6/1/…``, ``t20240601_…``,
     ``/2024-06/01/content_…``) or a numbered article file (``art_1229_123.html``, ``123456.html``)."""
     u = URL(url)
+    if _ARTICLE_DIR.search(u.path):
+        return True
     name = u.path.rsplit("/", 1)[-1]
     if not name:
         return False
@@ -332,8 +338,8 @@ def column_from_facts(
         return None
     if not facts.items and not is_blank(facts):
         return None  # a static page (县情概况, a form, a single notice)
-    if facts.column_name is None and not facts.items:
-        return None  # an empty page without column tags: nothing says it is a column
+    if facts.column_name is None and not facts.items and not facts.says_empty:
+        return None  # an empty page without column tags or 暂无信息: nothing says it is a column
     if facts.items and all(i.date is None for i in facts.items) and not _own_list(facts):
         return None  # a few undated links to elsewhere (友情链接, 相关网站) in a static page
     kind = column_type_for(name, facts.column_type)
@@ -554,9 +560,14 @@ async def discover_columns(
             if depth >= max_depth or facts.article_like:
                 continue
             unit = unit_name(cand.text) or cand.unit
+            # The dated items of a page's list are its articles, not sections below it (unless they
+            # link to a list page: a 专题专栏 list of topics).
+            items = {
+                visit_key(i.url) for i in facts.items if i.date is not None and not _SECTION_URL.search(i.url)
+            }
             for sub in candidate_links(html, final, hosts, section=True):
                 key = visit_key(sub.url)
-                if key in known:
+                if key in known or key in items:
                     continue
                 known.add(key)
                 following.append(Candidate(sub.text, sub.url, False, unit_name(sub.text) or unit))

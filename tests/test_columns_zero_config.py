@@ -132,9 +132,14 @@ def test_pager_and_article_links() -> None:
         "http://a.gov.cn/xwzx/202406/t20240601_1102937.html",
         "http://a.gov.cn/zhengce/content/2024-06/01/content_6954968.htm",
         "http://a.gov.cn/bsfw/1545021.html",
+        "http://www.bjdx.gov.cn/bjsdxqrmzf/zhyw/zjdt/2188837/index.html",  # articles as directories
     ):
         assert looks_like_article(url), url
-    for url in ("http://a.gov.cn/col/col1229102/index.html", "http://a.gov.cn/xxgk/bm/jyj/gzdt/"):
+    for url in (
+        "http://a.gov.cn/col/col1229102/index.html",
+        "http://a.gov.cn/xxgk/bm/jyj/gzdt/",
+        "http://www.sc.gov.cn/10462/10464/10797/",  # numbered column directories
+    ):
         assert not looks_like_article(url), url
 
 
@@ -255,3 +260,15 @@ async def test_one_list_served_at_two_urls_is_one_column_and_units_name_their_co
     assert [(f["url"], f["unit"]) for f in stale] == [(f"http://{host}/bm/jyj/gzdt/", "县教育局")]
     assert stale[0]["message"].startswith("县教育局·工作动态栏目更新至2026年10月20日")
     assert rows_by_url[f"http://{host}/bm/jyj/tzgg/"]["unit"] == "县教育局"
+
+
+def test_a_blank_column_without_column_tags_is_found_when_it_says_so() -> None:
+    from checks.column_discovery import column_from_facts, is_blank, page_facts
+
+    url = f"http://{HOST}/xxgk/bm/jyj/ghjh/"
+    empty = '<html><body><div class="list"><ul></ul><p>暂无信息</p></div></body></html>'
+    facts = page_facts(empty, url, TODAY)
+    column = column_from_facts(facts, "规划计划", False)
+    assert column is not None and column.type == "planning" and is_blank(facts)
+    # An empty page that says nothing (no tags, no 暂无信息) is not taken for a column.
+    assert column_from_facts(page_facts("<html><body></body></html>", url, TODAY), "规划计划", False) is None
