@@ -82,7 +82,7 @@ _PAGER_LINK_TEXT = re.compile(
     r"^(?:首页|上一?页|下一?页|尾页|末页|前页|后页|[0-9]+|[<>«»‹›]+|跳转|GO)$", re.I
 )
 _ARTICLE_FILE = re.compile(
-    r"^(?:art_[0-9_]+|t[0-9]{8}_[0-9]+|content_[0-9_]+|[0-9a-f]{32}|[0-9]{5,}|.*[_-][0-9]{6,})\.s?html?$|"
+    r"^(?:art_[0-9_]+|t[0-9]{8}_[0-9]+|t[0-9]{6,}|content_[0-9_]+|[0-9a-f]{32}|[0-9]{5,}|.*[_-][0-9]{6,})\.s?html?$|"
     r"^(?:detail|show|view|article)[^/]*\.(?:s?html?|jsp|php|aspx?)$",
     re.I,
 )
@@ -100,7 +100,10 @@ def unit_name(text: str) -> str | None:
 
 
 #: A link to a list page (a section or column), not to an item.
-_SECTION_URL = re.compile(r"(?:/|/(?:index|default)\.s?html?|/col/col[0-9]+/?)$", re.I)
+_SECTION_URL = re.compile(
+    r"(?:/|/(?:index|default|list|jump|more)(?:_[a-z0-9]+)?\.(?:s?html?|jsp|php|aspx?)|/col/col[0-9]+/?)$",
+    re.I,
+)
 #: Articles published as directories: ``/zjdt/2188837/index.html``, ``/…/3f2a…e9/``.
 _ARTICLE_DIR = re.compile(r"/(?:[0-9]{7,}|[0-9a-f]{32})/(?:index\.s?html?)?$", re.I)
 _BLOCK_TITLE_TOKENS = re.compile(r"^(?:tit|title|bt|hd|lm|name|blk-?hd|box-?hd|column)")
@@ -265,11 +268,11 @@ _SCRIPT_LIST = re.compile(
 )
 
 
-_ARTICLE_META = ("articletitle", "contentsource", "author")
+_ARTICLE_META = ("articletitle",)
 _ARTICLE_CONTAINERS = {
     "trs_editor",
     "zoom",
-    "article",
+    "wordsection1",  # Word-pasted article bodies
     "article_content",
     "artibody",
     "zhengwen",
@@ -280,12 +283,12 @@ _ARTICLE_CONTAINERS = {
 def _reads_as_article(
     root: etree._Element, meta: dict[str, str], items: tuple[ListItem, ...], body_chars: int
 ) -> bool:
-    """A page that is one article (headline target): article meta tags or an article body, and at
-    most a few "related" links besides."""
-    if len(items) > 3:
-        return False
+    """A page that is one article (headline target): an ``ArticleTitle`` meta tag (集约化 article pages
+    carry ``ColumnName`` too), or an article body with at most a few "related" links besides."""
     if any(meta.get(k) for k in _ARTICLE_META):
         return True
+    if len(items) > 3:
+        return False
     for el in root.iter():
         if (
             isinstance(el.tag, str)

@@ -955,7 +955,10 @@ def extract_list_items(
 
 
 #: A link to a list page (a section or column), not to an item.
-_SECTION_HREF = re.compile(r"(?:/|/(?:index|default)\.s?html?|/col/col[0-9]+/?)$", re.I)
+_SECTION_HREF = re.compile(
+    r"(?:/|/(?:index|default|list|jump|more)(?:_[a-z0-9]+)?\.(?:s?html?|jsp|php|aspx?)|/col/col[0-9]+/?)$",
+    re.I,
+)
 
 _PAGE_ROW_TAGS = ("li", "tr", "dd", "dt", "p", "div", "span", "td")
 

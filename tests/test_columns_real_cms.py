@@ -181,3 +181,19 @@ def test_article_without_label_or_meta_is_undated_even_with_a_dateline() -> None
         "</div></body></html>"
     )
     assert article_dating(html, date(2026, 11, 26)).date is None
+
+
+def test_no_real_article_page_is_taken_for_a_column_and_none_dates_today() -> None:
+    """The 34 real article pages (Hanweb, TRS, 集约化平台…): a headline linking one is not a column —
+    even when the page carries ColumnName (集约化 templates do) or a related-links list — and no
+    toolbar, clock or header row on them is an item dated on the audit day."""
+    from checks.column_discovery import column_from_facts, page_facts
+
+    if not REALWORLD.is_dir():
+        pytest.skip("../shared/realworld is not beside the repository")
+    today = date(2026, 11, 26)
+    for record in json.loads((REALWORLD / "manifest.json").read_text(encoding="utf-8")):
+        raw = (REALWORLD / "sites" / record["served_path"].lstrip("/")).read_bytes()
+        html, url = decode_body(raw, None)[0], record["original_url"]
+        assert column_from_facts(page_facts(html, url, today), "工作动态", False) is None, url
+        assert not [i for i in extract_page_items(html, url, today) if i.date == today], url
