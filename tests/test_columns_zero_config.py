@@ -272,3 +272,30 @@ def test_a_blank_column_without_column_tags_is_found_when_it_says_so() -> None:
     assert column is not None and column.type == "planning" and is_blank(facts)
     # An empty page that says nothing (no tags, no 暂无信息) is not taken for a column.
     assert column_from_facts(page_facts("<html><body></body></html>", url, TODAY), "规划计划", False) is None
+
+
+async def test_a_toolbar_row_with_the_header_clock_cannot_make_a_stale_homepage_fresh(
+    sites: LocalSites, tmp_path: Path
+) -> None:
+    host = "www.stale.gov.cn"
+    toolbar = (
+        '<div class="tbar"><span>今天是<script>document.write(new Date())</script></span>'
+        ' <a href="javascript:void(0)">无障碍</a> <a href="/laonian/">长者模式</a> <span>今天</span></div>'
+    )
+    rows = "".join(
+        f'<li><a href="/art/2026/10/{d}/art_1_{d}.html">县政府召开第{d}次常务会议</a><span>10-{d:02d}</span>'
+        "</li>"
+        for d in (12, 8)
+    )
+    sites.html(host, "/", f'<html><body>{toolbar}<div class="blk"><ul>{rows}</ul></div></body></html>')
+    await sites.start()
+    crawl = {
+        "timeout_seconds": 2,
+        "retries": 0,
+        "analysis_workers": 0,
+        "host_overrides": sites.overrides(host),
+    }
+    site = {"id": "stale", "name": "旧县", "homepage": f"http://{host}/", "unit": "县政府办公室"}
+    run, findings = await _audit(config_from_mapping({"sites": [site], "crawl": crawl}), "stale", tmp_path)
+    assert run.counts["homepage"]["latest"] == "2026-10-12"
+    assert [f["kind"] for f in findings if f["kind"].startswith("homepage")] == ["homepage_stale"]
