@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from checks.column_discovery import PageFacts, column_key, page_facts
+from checks.column_discovery import SCRIPT_LIST_REASON, PageFacts, column_key, page_facts
 from checks.column_rules import (
     TYPE_LABELS,
     ColumnLimits,
@@ -23,7 +23,7 @@ from checks.column_rules import (
     evaluate_column,
     format_date_zh,
 )
-from checks.dates import article_date
+from checks.dates import article_dating
 from checks.links import failure_reason_zh
 from monitor.config import Columns, Config
 from monitor.decode import decode_body
@@ -87,6 +87,8 @@ class ColumnResult:
     items_month: int = 0
     dated_from_article: bool = False
     error: str | None = None
+    #: Set when the newest article shows one publication date and its PubDate meta another.
+    date_conflict: dict[str, str] | None = None
 
 
 class PageFetcher:
@@ -180,18 +182,24 @@ async def observe_column(
         "top_level": target.top_level,
         "unit": target.unit or "",
     }
+    if facts is not None and facts.script_list and not facts.says_empty:
+        facts, error = None, SCRIPT_LIST_REASON
     if facts is None:
         obs = ColumnObservation(**base, error=error or "无法访问")
         return ColumnResult(target, evaluate_column(obs, today, limits), error=error)
     latest = latest_title = latest_url = None
     from_article = False
+    conflict = None
     if facts.items and all(i.date is None for i in facts.items):
         newest = next((i for i in facts.items if not i.pinned), facts.items[0])
         html, _final, error = await fetch(newest.url)
         if html is None:
             obs = ColumnObservation(**base, items=facts.items, error=f"最新一条信息《{newest.title}》{error}")
             return ColumnResult(target, evaluate_column(obs, today, limits), len(facts.items), error=error)
-        found = article_date(html, today)
+        dating = article_dating(html, today)
+        found = dating.date
+        if dating.disagree and dating.visible is not None and dating.meta is not None:
+            conflict = {"visible": dating.visible.isoformat(), "meta": dating.meta.isoformat()}
         if found is not None and found <= today:
             latest, latest_title, latest_url, from_article = found, newest.title, newest.url, True
     obs = ColumnObservation(
@@ -208,6 +216,7 @@ async def observe_column(
         items_week=week,
         items_month=month,
         dated_from_article=from_article,
+        date_conflict=conflict,
     )
 
 
@@ -247,6 +256,18 @@ def _latest_note(v: ColumnVerdict) -> str:
     return ""
 
 
+def _conflict_note(r: ColumnResult) -> str:
+    """Say so when the article's visible date and its PubDate meta disagree (the visible one is used)."""
+    c = r.date_conflict
+    if not c:
+        return ""
+    shown, meta = date.fromisoformat(c["visible"]), date.fromisoformat(c["meta"])
+    return (
+        f"（注意：该信息页面显示发布时间为{format_date_zh(shown)}，PubDate元数据为{format_date_zh(meta)}，"
+        "二者不一致，已按页面显示时间判断）"
+    )
+
+
 def _evidence(r: ColumnResult) -> dict[str, Any]:
     v = r.verdict
     return {
@@ -264,6 +285,7 @@ def _evidence(r: ColumnResult) -> dict[str, Any]:
         "latest_url": v.latest_url,
         "items_on_page": r.items_on_page,
         "dated_from_article": r.dated_from_article,
+        "date_conflict": r.date_conflict,
         "counts_stale": v.counts_stale,
         "counts_overdue": v.counts_overdue,
         "counts_blank": v.counts_blank,
@@ -322,7 +344,7 @@ def column_findings(duty: str, site: str, results: Sequence[ColumnResult]) -> li
                 identity=r.target.key,
                 url=v.url,
                 unit=unit,
-                message=v.message_zh + type_note + _latest_note(v),
+                message=v.message_zh + type_note + _latest_note(v) + _conflict_note(r),
                 evidence=_evidence(r),
             )
         )

@@ -92,6 +92,14 @@ def configured_targets(check: SiteCheck) -> list[ColumnTarget]:
     return out
 
 
+def _discovered_unit(configured: str | None, site_unit: str | None, found: str | None) -> str | None:
+    """A discovered column's unit: a configured path prefix wins; else the unit page discovery passed
+    through (zero-config); else the site's own unit."""
+    if configured is not None and configured != site_unit:
+        return configured
+    return found or configured
+
+
 def _site_spec(check: SiteCheck) -> SiteColumns | None:
     return check.ctx.config.columns.sites.get(check.ctx.site.id)
 
@@ -174,7 +182,7 @@ class ColumnsCheck(SiteCheck):
                         url=col.url,
                         type=col.type,
                         top_level=col.top_level,
-                        unit=ctx.units.unit_for(col.url),
+                        unit=_discovered_unit(ctx.units.unit_for(col.url), site.unit, col.unit),
                         source=col.source,
                     )
                 )
@@ -719,12 +727,16 @@ async def discover_snippet(config: Config, url: str, clock: Clock) -> tuple[str,
             concurrency=config.columns.concurrency,
         )
     columns = []
+    known_units = {u.name for u in config.units} | ({site.unit} if site.unit else set())
+    new_units: dict[str, list[str]] = {}
     for col in found.columns:
         entry: dict[str, Any] = {"name": col.name, "url": col.url, "type": col.type}
         entry["top_level"] = col.top_level
-        unit = resolver.unit_for(col.url)
+        unit = _discovered_unit(resolver.unit_for(col.url), site.unit, col.unit)
         if unit:
             entry["unit"] = unit
+            if unit not in known_units:
+                new_units.setdefault(unit, []).append(col.url)
         columns.append(entry)
     head = (
         f"# {len(columns)} columns found on {site.homepage} ({found.visited} pages visited"
@@ -734,10 +746,26 @@ async def discover_snippet(config: Config, url: str, clock: Clock) -> tuple[str,
     )
     if config.site_for_url(site.homepage) is None:
         head += f"# The site is not in config.yaml yet: add it under `sites:` with id: {site.id}\n"
-    body = yaml.safe_dump(
-        {"columns": {"sites": {site.id: {"columns": columns}}}},
-        allow_unicode=True,
-        sort_keys=False,
-        width=200,
-    )
+    block: dict[str, Any] = {}
+    if new_units:
+        head += "# Units found on the way (县直部门/乡镇): merge them into `units:` (check kind and paths).\n"
+        block["units"] = [_unit_entry(name, urls, site.id) for name, urls in new_units.items()]
+    block["columns"] = {"sites": {site.id: {"columns": columns}}}
+    body = yaml.safe_dump(block, allow_unicode=True, sort_keys=False, width=200)
     return head + body, 0
+
+
+def _unit_entry(name: str, urls: list[str], site_id: str) -> dict[str, Any]:
+    """A ``units:`` entry for a unit discovery met: kind from the name, path = its columns' common
+    directory when that is specific (``/xxgk/bm/jyj/``), else none."""
+    from posixpath import commonpath
+
+    from yarl import URL
+
+    dirs = [URL(u).path.rsplit("/", 1)[0] or "/" for u in urls]
+    common = commonpath(dirs) if dirs else "/"
+    kind = "township" if re.search(r"(?:镇|乡|街道)$", name) else "department"
+    entry: dict[str, Any] = {"name": name, "kind": kind, "site": site_id}
+    if common.count("/") >= 2:
+        entry["paths"] = [common.rstrip("/") + "/"]
+    return entry

@@ -41,10 +41,13 @@ from lxml import etree
 
 __all__ = [
     "SHANGHAI",
+    "ArticleDate",
     "DateMatch",
     "ListItem",
     "article_date",
+    "article_dating",
     "base_url",
+    "date_in_url",
     "drop_noise",
     "element_text",
     "extract_list_items",
@@ -58,6 +61,7 @@ __all__ = [
     "parse_datetime",
     "parse_html",
     "scan_dates",
+    "settle_years",
 ]
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -182,7 +186,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "rel_word",
-        re.compile(r"(?<!提)(?P<w>今天|昨天|前天)(?![然])(?:\s*" + _TIME + r")?"),
+        # "今天是…" is a page clock ("today is"), never a date of something.
+        re.compile(r"(?<!提)(?P<w>今天|昨天|前天)(?![然是])(?:\s*" + _TIME + r")?"),
     ),
     ("rel_now", re.compile(r"刚刚")),
 ]
@@ -390,8 +395,8 @@ _DATE_LABEL = re.compile(
 )
 
 
-def _date_only(text: str, today: date) -> date | None:
-    """The date if ``text`` is nothing but one date (with brackets or a 发布时间 label), else None."""
+def _date_only_match(text: str, today: date) -> DateMatch | None:
+    """The match if ``text`` is nothing but one date (with brackets or a 发布时间 label), else None."""
     stripped = text.strip()
     if not stripped or len(stripped) > 40:
         return None
@@ -401,7 +406,77 @@ def _date_only(text: str, today: date) -> date | None:
     rest = stripped[: found[0].start] + stripped[found[0].end :]
     if _DATE_LABEL.sub("", rest).strip():
         return None
-    return found[0].date
+    return found[0]
+
+
+def _date_only(text: str, today: date) -> date | None:
+    """The date if ``text`` is nothing but one date (with brackets or a 发布时间 label), else None."""
+    found = _date_only_match(text, today)
+    return found.date if found is not None else None
+
+
+#: Year-less rules: their year has to be inferred (from the item's link, its neighbours, the clock).
+_YEARLESS = frozenset({"md_cn", "md_dash"})
+
+#: Dates in CMS article URLs: ``/2024/06/01/``, ``/art/2024/6/1/art_…``, ``t20240601_…``,
+#: ``/202406/01/``, ``/2023-12/01/content_…``. Year and month alone: ``/202406/``.
+_URL_YMD = (
+    re.compile(r"/(?P<y>(?:19|20)[0-9]{2})/(?P<m>[0-9]{1,2})/(?P<d>[0-9]{1,2})(?=/)"),
+    re.compile(r"(?<![0-9])t?(?P<y>(?:19|20)[0-9]{2})(?P<m>[01][0-9])(?P<d>[0-3][0-9])_[0-9]"),
+    re.compile(r"/(?P<y>(?:19|20)[0-9]{2})(?P<m>[01][0-9])/(?P<d>[0-3][0-9])/"),
+    re.compile(r"/(?P<y>(?:19|20)[0-9]{2})-(?P<m>[01]?[0-9])/(?P<d>[0-3]?[0-9])/"),
+)
+_URL_YM = re.compile(r"/(?P<y>(?:19|20)[0-9]{2})(?P<m>[01][0-9])/")
+
+
+def date_in_url(url: str) -> tuple[int, int, int | None] | None:
+    """``(year, month, day or None)`` written in a CMS link (``/art/2024/6/1/…``, ``t20240601_…``)."""
+    for pattern in _URL_YMD:
+        m = pattern.search(url)
+        if m and _mkdate(int(m.group("y")), int(m.group("m")), int(m.group("d"))):
+            return int(m.group("y")), int(m.group("m")), int(m.group("d"))
+    m = _URL_YM.search(url)
+    if m and 1 <= int(m.group("m")) <= 12:
+        return int(m.group("y")), int(m.group("m")), None
+    return None
+
+
+def _closest_year(month: int, day: int, anchor: date) -> date | None:
+    """The date with this month/day nearest to ``anchor`` (anchor's year, or the one before/after)."""
+    options = [d for y in (anchor.year - 1, anchor.year, anchor.year + 1) if (d := _mkdate(y, month, day))]
+    return min(options, key=lambda d: abs((d - anchor).days)) if options else None
+
+
+def settle_years(items: list[ListItem], today: date) -> list[ListItem]:
+    """Give year-less dates (``06-01``) their year: from the item's own link (``/art/2024/6/1/…``),
+    else from the nearest dated neighbour on the page, else the clock (most recent not after today).
+
+    A year-less date is never put after ``today``: when the link or a neighbour would do so, the
+    clock's reading is used instead.
+    """
+    anchors = [(i, it.date) for i, it in enumerate(items) if it.date is not None and not it.yearless]
+    out: list[ListItem] = []
+    for i, item in enumerate(items):
+        if item.date is None or not item.yearless:
+            out.append(item)
+            continue
+        month, day = item.date.month, item.date.day
+        settled: date | None = None
+        in_url = date_in_url(item.url)
+        if in_url is not None:
+            y, m, d = in_url
+            settled = _closest_year(month, day, date(y, m, d or 15))
+        elif anchors:
+            _pos, near = min(anchors, key=lambda a: abs(a[0] - i))
+            settled = _closest_year(month, day, near)
+        if settled is None or settled > today:
+            settled = _infer_year(month, day, today)
+        out.append(
+            ListItem(item.title, item.url, settled, item.pinned, item.yearless)
+            if settled is not None
+            else item
+        )
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -444,6 +519,10 @@ _NAV_TOKENS = {
     "links",
     "share",
     "toolbar",
+    "tools",
+    "wza",
+    "zgwza",
+    "accessibility",
     "pagination",
     "pager",
     "paging",
@@ -455,12 +534,33 @@ _NAV_SUBSTRINGS = ("nav", "menu", "footer", "header", "sidebar", "crumb", "copyr
 _TOKEN_SPLIT = re.compile(r"[^0-9a-z]+")
 
 
+#: Hanweb (大汉) jpage lists ship page 1 inside ``<script type="text/xml"><datastore>…<record><![CDATA[
+#: <li>…</li>]]></record>…``: invisible to an HTML parser, which would see a blank column.
+_DATASTORE = re.compile(r"<script[^>]*>\s*(<datastore>.*?</datastore>)\s*</script>", re.I | re.S)
+_RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.I | re.S)
+
+
+def _unwrap_datastore(html: str) -> str:
+    """Replace Hanweb datastore scripts by their records, as the browser's jpage.js would show them."""
+    if "<datastore>" not in html:
+        return html
+
+    def records(m: re.Match[str]) -> str:
+        rows = _RECORD.findall(m.group(1))
+        return '<div class="datastore-records">' + "".join(rows) + "</div>"
+
+    return _DATASTORE.sub(records, html)
+
+
 def parse_html(html: str) -> etree._Element | None:
-    """Parse an HTML string with lxml, tolerating XML declarations and empty input."""
+    """Parse an HTML string with lxml, tolerating XML declarations and empty input.
+
+    Hanweb datastore lists (records inside a script) are unwrapped into markup first.
+    """
     if not html or not html.strip():
         return None
     try:
-        return lxml.html.document_fromstring(_XML_DECL.sub("", html, count=1))
+        return lxml.html.document_fromstring(_unwrap_datastore(_XML_DECL.sub("", html, count=1)))
     except (etree.ParserError, ValueError):
         return None
 
@@ -536,12 +636,20 @@ class ListItem:
     url: str
     date: date | None
     pinned: bool = False
+    #: The page showed no year (``06-01``): see :func:`settle_years`.
+    yearless: bool = False
 
 
 _PAGER_TEXT = re.compile(
     r"^(?:首页|上一?页|下一?页|尾页|末页|前页|后页|更多.*|more.*|查看更多.*|[0-9]+|[<>«»‹›]+|\.\.\.|…|"
     r"[<«‹]?\s*[上下][一个]?[月年周篇条]\s*[>»›]?|"
     r"跳转|确定|go|返回.*|打印.*|关闭.*)$",
+    re.I,
+)
+#: Page chrome (accessibility toolbars, version switches, account links): never a list item.
+_CHROME_TEXT = re.compile(
+    r"^(?:无障碍.{0,6}|长者.{0,4}|适老化.{0,4}|关怀版|老年版|大字版|读屏.{0,3}|繁體|繁体.{0,2}|简体.{0,2}|English|"
+    r"登录|注册|个人中心|设为首页|加入收藏|收藏本站|手机版|移动版|智能问答|网站支持IPv6|政务微博|政务微信)$",
     re.I,
 )
 _PIN_TEXT = re.compile(r"置顶|[\[【(（]\s*顶\s*[\]】)）]")
@@ -583,7 +691,7 @@ def _content_links(
         if href is None or _SKIP_HREF.match(href):
             continue
         title = _clean_title(_link_title(a))
-        if len(title) < 2 or _PAGER_TEXT.match(title):
+        if len(title) < 2 or _PAGER_TEXT.match(title) or _CHROME_TEXT.match(title):
             continue
         links.append(a)
     return links
@@ -610,7 +718,7 @@ def _is_pinned(row: etree._Element) -> bool:
     return False
 
 
-def _trailing_or_leading_date(text: str, today: date) -> tuple[date, str] | None:
+def _trailing_or_leading_date(text: str, today: date) -> tuple[date, str, bool] | None:
     """A numeric date (``2026-11-03``, ``[11-03]``) glued to the end or start of a link text, and the
     text without it. Chinese-style dates (``11月3日``) at either end are prose, not a date column."""
     stripped = text.strip()
@@ -620,43 +728,52 @@ def _trailing_or_leading_date(text: str, today: date) -> tuple[date, str] | None
     last, first = found[-1], found[0]
     tail = stripped[last.end :]
     if not _DATE_LABEL.sub("", tail).strip() and _DATE_LABEL.sub("", stripped[: last.start]).strip():
-        return last.date, stripped[: last.start].rstrip("[【(（〔 ")
+        return last.date, stripped[: last.start].rstrip("[【(（〔 "), last.kind in _YEARLESS
     head = stripped[: first.start]
     if not _DATE_LABEL.sub("", head).strip() and _DATE_LABEL.sub("", stripped[first.end :]).strip():
-        return first.date, stripped[first.end :].lstrip("]】)）〕 ")
+        return first.date, stripped[first.end :].lstrip("]】)）〕 "), first.kind in _YEARLESS
     return None
+
+
+_CLOCK_BEFORE = re.compile(r"(?:今天是|今日是|今天|今日|现在是|当前时间|北京时间)\s*[:：]?\s*$")
 
 
 def _row_date(
     row: etree._Element, title_link: etree._Element | None, today: date
-) -> tuple[date | None, bool]:
-    """The date shown for a row and whether it was glued to the title link's text.
+) -> tuple[date | None, bool, bool]:
+    """The date shown for a row, whether it was glued to the title link's text, and whether it
+    was written without a year (``06-01``: see :func:`settle_years`).
 
     Order: the last descendant element whose whole text is one date; else the last date in the row
     text outside the title link; else a numeric date glued to the start or end of the link text.
+    A date after 今天是/当前时间 is a clock, and a relative word (今天, 3天前) counts only when it is
+    all the row shows besides its title (a date cell), never inside other text.
     """
-    last: date | None = None
+    last: DateMatch | None = None
     for el in row.iter():
         if el is row or not isinstance(el.tag, str) or el is title_link:
             continue
-        found = _date_only(el.text_content(), today)
+        found = _date_only_match(el.text_content(), today)
         if found is not None:
             last = found
     if last is not None:
-        return last, False
+        return last.date, False, last.kind in _YEARLESS
     full = row.text_content()
     if title_link is not None:
         full = full.replace(title_link.text_content(), " ", 1)
         if title_link.get("title"):
             full = full.replace(title_link.get("title") or "", " ")
-    found_all = scan_dates(full, today, None, True)
+    found_all = [m for m in scan_dates(full, today, None, True) if not _CLOCK_BEFORE.search(full[: m.start])]
     if found_all:
-        return found_all[-1].date, False
+        m = found_all[-1]
+        rest = _DATE_LABEL.sub("", full[: m.start] + full[m.end :]).strip()
+        if not m.relative or len(rest) <= 4:
+            return m.date, False, m.kind in _YEARLESS
     if title_link is not None:
         glued = _trailing_or_leading_date(title_link.text_content(), today)
         if glued is not None:
-            return glued[0], True
-    return None, False
+            return glued[0], True, glued[2]
+    return None, False, False
 
 
 def _row_item(
@@ -671,12 +788,14 @@ def _row_item(
         return None
     link = max(links, key=lambda a: len(_clean_title(_link_title(a))))
     title = _link_title(link)
-    glued = False
+    glued = yearless = False
     if date_selector:
         hits = _select(row, date_selector)
-        found = parse_date(" ".join(h.text_content() for h in hits), today) if hits else None
+        matches = scan_dates(" ".join(h.text_content() for h in hits), today) if hits else []
+        found = matches[0].date if matches else None
+        yearless = bool(matches) and matches[0].kind in _YEARLESS
     else:
-        found, glued = _row_date(row, link, today)
+        found, glued, yearless = _row_date(row, link, today)
     if not link.get("title"):
         # Date cells nested inside the link (<a><span>标题</span><span>2026-11-03</span></a>).
         for el in link.iter():
@@ -687,7 +806,21 @@ def _row_item(
             if stripped is not None:
                 title = stripped[1]
     url = urljoin(base, (link.get("href") or "").strip())
-    return ListItem(_clean_title(title), url, found, _is_pinned(row))
+    return ListItem(_clean_title(title), url, found, _is_pinned(row), yearless)
+
+
+#: A row is one entry: a title, a date, maybe a short summary. Anything bigger (a page-wrapping div, a
+#: whole block) is a container, and a date somewhere inside it is not "its" date.
+ROW_MAX_CHARS = 300
+ROW_MAX_ELEMENTS = 40
+
+
+def _small_row(row: etree._Element) -> bool:
+    """True when ``row`` is small enough to be one list entry."""
+    for count, _el in enumerate(row.iter(), 1):
+        if count > ROW_MAX_ELEMENTS:
+            return False
+    return len(re.sub(r"\s+", "", row.text_content())) <= ROW_MAX_CHARS
 
 
 _ROW_SKIP = {"br", "hr", "img", "input", "button", "label", "h1", "h2", "h3", "h4", "h5", "h6"}
@@ -746,7 +879,7 @@ def extract_list_items(
             item = _row_item(row, base, today, date_selector)
             if item is not None:
                 out.append(item)
-        return out
+        return settle_years(out, today)
 
     navish = navish_elements(root)
     info: dict[etree._Element, _RowInfo] = {}
@@ -759,7 +892,8 @@ def extract_list_items(
                 cached = _RowInfo(len(links), False)
             else:
                 link = max(links, key=lambda a: len(_clean_title(_link_title(a))))
-                cached = _RowInfo(len(links), _row_date(row, link, today)[0] is not None)
+                dated = _small_row(row) and _row_date(row, link, today)[0] is not None
+                cached = _RowInfo(len(links), dated)
             info[row] = cached
         return cached
 
@@ -778,9 +912,15 @@ def extract_list_items(
         if dated == 0:
             if len(linked) < 2:
                 continue
-            titles = [_clean_title(_link_title(_content_links(r, navish)[0])) for r in linked]
+            firsts = [_content_links(r, navish)[0] for r in linked]
+            titles = [_clean_title(_link_title(a)) for a in firsts]
             avg = sum(len(t) for t in titles) / len(linked)
             if avg < 4:
+                continue
+            # A menu of sections or columns (links to list pages: ``…/``, ``…/index.html``) is not a
+            # list of undated items, however long its names.
+            sections = sum(1 for a in firsts if _SECTION_HREF.search((a.get("href") or "").strip()))
+            if sections * 2 >= len(firsts):
                 continue
         score = (dated, len(linked), -order)
         if best is None or score > best:
@@ -811,8 +951,14 @@ def extract_list_items(
             item = _row_item(row, base, today, navish=navish)
             if item is not None:
                 items.append(item)
-    return items
+    return settle_years(items, today)
 
+
+#: A link to a list page (a section or column), not to an item.
+_SECTION_HREF = re.compile(
+    r"(?:/|/(?:index|default|list|jump|more)(?:_[a-z0-9]+)?\.(?:s?html?|jsp|php|aspx?)|/col/col[0-9]+/?)$",
+    re.I,
+)
 
 _PAGE_ROW_TAGS = ("li", "tr", "dd", "dt", "p", "div", "span", "td")
 
@@ -834,13 +980,13 @@ def extract_page_items(html: str, page_url: str, today: date) -> list[ListItem]:
     navish = navish_elements(root)
     found: dict[etree._Element, ListItem] = {}
     for row in root.iter(*_PAGE_ROW_TAGS):
-        if row in navish or not 1 <= len(_content_links(row, navish)) <= 3:
+        if row in navish or not _small_row(row) or not 1 <= len(_content_links(row, navish)) <= 3:
             continue
         item = _row_item(row, base, today, navish=navish)
         if item is not None and item.date is not None:
             found[row] = item
     inner = [row for row in found if not any(d in found for d in row.iterdescendants(*_PAGE_ROW_TAGS))]
-    return [found[row] for row in inner]
+    return settle_years([found[row] for row in inner], today)
 
 
 def latest_item(items: Iterable[ListItem], today: date, include_pinned: bool = True) -> ListItem | None:
@@ -874,9 +1020,8 @@ _META_KEYS = (
     "dcterms.issued",
 )
 _PUB_LABEL = re.compile(r"(?:发布|发稿|发表)(?:时间|日期)\s*[:：]?\s*$")
-_GENERIC_LABEL = re.compile(
-    r"(?<!成文)(?<!印发)(?<!生效)(?<!废止)(?<!截止)(?<!实施)(?<!有效)(?<!更新)(?:日期|时间)\s*[:：]?\s*$"
-)
+# A bare 日期/时间 label stands alone (``日期：2026-11-03``); 报名时间/成文日期/实施日期 are other dates.
+_GENERIC_LABEL = re.compile(r"(?<![\u4e00-\u9fff])(?:日期|时间)\s*[:：]\s*$")
 _CONTENT_TOKENS = {
     "content",
     "article",
@@ -928,24 +1073,53 @@ def _block_text(el: etree._Element) -> str:
     return "".join(parts)
 
 
-def article_date(html: str, today: date) -> date | None:
-    """Publication date of an article page.
+@dataclass(frozen=True, slots=True)
+class ArticleDate:
+    """When an article page says it was published.
 
-    Order: (1) a ``<meta>`` named PubDate / pubdate / publishdate / og:article:published_time (also
-    article:published_time, dcterms.issued); (2) a date right after a 发布时间/发布日期 label, then
-    after a bare 日期/时间 label (not 成文日期, 实施日期, 截止时间 …); (3) the first date in the article
-    body (a content/zw/TRS_Editor container when there is one). Header/nav/footer text is ignored
-    (headers often show "今天是2026年11月26日"), and relative words like 昨天 in prose are ignored.
+    ``visible``: a date the reader sees next to a 发布时间/发布日期/日期/时间 label (or in the info line
+    with 来源/作者/浏览次数); ``meta``: a ``PubDate``-style meta tag. ``date`` is the visible one when
+    there is one, else the meta one; ``disagree`` is True when both exist and differ.
+    """
+
+    visible: date | None
+    meta: date | None
+
+    @property
+    def date(self) -> date | None:
+        """The publication date to use (visible first)."""
+        return self.visible if self.visible is not None else self.meta
+
+    @property
+    def disagree(self) -> bool:
+        """True when the page shows one date and its meta tag says another."""
+        return self.visible is not None and self.meta is not None and self.visible != self.meta
+
+
+#: The line of article metadata under a title: a full date there is the publication date.
+_INFO_LINE = re.compile(r"来源|作者|浏览|点击|阅读|访问|字号|编辑|责任编辑|信息来源|文章来源|供稿")
+_FULL_KINDS = frozenset({"ymd", "ymd_cn"})
+
+
+def article_dating(html: str, today: date) -> ArticleDate:
+    """Publication date of an article page, as the page shows it and as its meta tags say.
+
+    Visible: (1) a date right after a 发布时间/发布日期 label, then after a bare 日期/时间 label (not
+    成文日期, 实施日期, 截止时间 …); (2) a full date in a short info line with 来源/作者/浏览次数 labels.
+    Meta: PubDate / publishdate / og:article:published_time / article:published_time / dcterms.issued.
+    Never: header/nav/footer text (headers show "今天是…"), datelines (新华社北京6月1日电), dates in the
+    prose, the 落款 date under a document, relative words.
     """
     root = parse_html(html)
     if root is None:
-        return None
+        return ArticleDate(None, None)
+    meta_date = None
     for meta in root.iter("meta"):
         key = (meta.get("name") or meta.get("property") or meta.get("itemprop") or "").strip().lower()
         if key in _META_KEYS:
-            found = parse_date(meta.get("content") or "", today, relative=False)
-            if found is not None:
-                return found
+            meta_date = parse_date(meta.get("content") or "", today, relative=False)
+            if meta_date is not None:
+                break
     drop_noise(root)
     navish = navish_elements(root)
     for el in [e for e in navish if e.getparent() is not None and e.getparent() not in navish]:
@@ -957,17 +1131,25 @@ def article_date(html: str, today: date) -> date | None:
     for label in (_PUB_LABEL, _GENERIC_LABEL):
         for m in matches:
             if label.search(text[max(0, m.start - 12) : m.start]):
-                return m.date
-    content = None
-    for el in scope.iter():
-        if isinstance(el.tag, str) and _tokens(el) & _CONTENT_TOKENS:
-            content = el
-            break
-    if content is not None:
-        inner = scan_dates(_block_text(content), today, None, relative=False)
-        if inner:
-            return inner[0].date
-    return matches[0].date if matches else None
+                return ArticleDate(m.date, meta_date)
+    # The info line (来源：… 2026-11-03 浏览次数：…), also when a template splits it over a few short
+    # lines (<li>来源：新华社</li><li>2023-12-01 14:43</li>).
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    for i, line in enumerate(lines):
+        if len(line) > 120:
+            continue
+        full = [m for m in scan_dates(line, today, None, relative=False) if m.kind in _FULL_KINDS]
+        if not full:
+            continue
+        near = lines[max(0, i - 2) : i + 3] if _date_only(line, today) else [line]
+        if any(len(n) <= 120 and _INFO_LINE.search(n) for n in near):
+            return ArticleDate(full[0].date, meta_date)
+    return ArticleDate(None, meta_date)
+
+
+def article_date(html: str, today: date) -> date | None:
+    """Publication date of an article page (see :func:`article_dating`): visible label, else meta."""
+    return article_dating(html, today).date
 
 
 # --------------------------------------------------------------------------------------------------
@@ -983,6 +1165,9 @@ COLUMN_TYPE_RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("专题", "专栏"), "topic"),
     (("互动", "留言", "咨询", "信箱", "来信", "问政", "征集", "调查", "访谈"), "interaction"),
     (("计划生育",), "other"),
+    # 新闻发布会/发布会实录 hold press conferences, held when there is news to announce: no fixed window
+    # (matching 新闻 below would make it a 14-day 动态 column).
+    (("新闻发布会", "发布会", "新闻发言人"), "other"),
     (("人事", "任免", "招录", "招聘"), "personnel"),
     (("规划", "计划"), "planning"),
     (("政策解读", "解读"), "policy"),

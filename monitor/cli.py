@@ -499,18 +499,42 @@ def columns_group() -> None:
 
 @columns_group.command("discover")
 @click.argument("url")
+@click.option(
+    "--write",
+    "write_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Save the columns: block to this file (to edit, then merge into config.yaml).",
+)
+@click.option("--force", is_flag=True, help="With --write: replace an existing file.")
 @click.pass_obj
-def columns_discover(app: AppContext, url: str) -> None:
-    """Find a site's columns from its navigation and print a YAML block for config.yaml."""
+def columns_discover(app: AppContext, url: str, write_to: Path | None, force: bool) -> None:
+    """Find a site's columns from its navigation and print (or --write) a YAML block for config.yaml."""
     from checks.columns import discover_snippet
+    from monitor.atomicfile import write_atomic
     from monitor.urls import InvalidURL, normalize
 
     try:
         normalize(url)
     except InvalidURL:
         fail_usage(f"not an http(s) URL: {url}")
+    if write_to is not None and write_to.exists() and not force:
+        fail_usage(f"{write_to} exists; use --force to replace it")
     text, status = asyncio.run(discover_snippet(app.config, url, app.clock()))
-    click.echo(inert(text, keep_newlines=True), nl=False)
+    if write_to is None or status != 0:
+        click.echo(inert(text, keep_newlines=True), nl=False)
+        raise SystemExit(status)
+    try:
+        write_atomic(write_to, text)
+    except OSError as exc:
+        click.echo(f"error: cannot write {write_to}: {exc.strerror or exc}", err=True)
+        raise SystemExit(EXIT_FAILED) from None
+    import yaml
+
+    block = yaml.safe_load(text) or {}
+    count = sum(len(s.get("columns") or ()) for s in block.get("columns", {}).get("sites", {}).values())
+    units = f" and {len(block['units'])} units" if block.get("units") else ""
+    click.echo(f"wrote {count} columns{units} to {write_to}; edit it, then merge its blocks into config.yaml")
     raise SystemExit(status)
 
 

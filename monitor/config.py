@@ -308,7 +308,7 @@ class Columns(Model):
     """Column-update audits (栏目更新), homepage updates, message boards and annual reports."""
 
     discover: bool = Field(default=True, description="Also audit columns found in the site's navigation.")
-    discover_max_pages: int = Field(default=80, ge=1)
+    discover_max_pages: int = Field(default=500, ge=1, description="Pages discovery visits per site and run.")
     max_report_pages: int = Field(default=3, ge=0, description="Newest annual reports read per run.")
     concurrency: int = Field(default=4, ge=1, le=64)
     limits: ColumnLimitsConfig = ColumnLimitsConfig()

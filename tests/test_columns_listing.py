@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from checks.dates import ListItem, article_date, extract_list_items, infer_column_type, latest_item
+from checks.dates import (
+    ListItem,
+    article_date,
+    article_dating,
+    extract_list_items,
+    infer_column_type,
+    latest_item,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 TODAY = date(2026, 11, 26)
@@ -162,15 +169,21 @@ def test_article_meta_pubdate() -> None:
             '<meta property="og:article:published_time" content="2026-11-18T09:00:00+08:00">',
             date(2026, 11, 18),
         ),
-        ('<meta name="PubDate" content="">', date(2026, 11, 10)),  # empty meta falls through to the label
+        ('<meta name="PubDate" content="">', None),
     ],
 )
-def test_article_meta_variants(meta: str, expected: date) -> None:
+def test_article_meta_variants(meta: str, expected: date | None) -> None:
+    # Without a labelled visible date the meta tag dates the article; the prose date never does.
     html = (
-        f"<html><head>{meta}</head><body><div class='info'>发布时间：2026-11-10</div>"
+        f"<html><head>{meta}</head><body><div class='info'>来源：县政府办</div>"
         "<div class='content'><p>2026年11月1日，会议召开。</p></div></body></html>"
     )
     assert article_date(html, TODAY) == expected
+    # A labelled visible date wins over the meta tag, and the disagreement is known.
+    shown = html.replace("来源：县政府办", "发布时间：2026-11-10 来源：县政府办")
+    dating = article_dating(shown, TODAY)
+    assert dating.date == date(2026, 11, 10)
+    assert dating.disagree == (expected is not None)
 
 
 def test_article_label_prefers_publish_date_over_written_date() -> None:
@@ -193,7 +206,8 @@ def test_article_generic_label_and_body_fallback() -> None:
         "<html><body><div class='top-bar'>2026年11月26日 星期四</div><div id='zoom'>"
         "<p>昨天，县长到乡镇调研。</p><p>示例县人民政府</p><p>二〇二六年十一月二日</p></div></body></html>"
     )
-    assert article_date(body_only, TODAY) == date(2026, 11, 2)
+    # The 落款 date under a document and the prose are not publication dates.
+    assert article_date(body_only, TODAY) is None
     assert article_date("<html><body><p>没有日期</p></body></html>", TODAY) is None
 
 

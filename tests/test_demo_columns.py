@@ -45,7 +45,9 @@ async def test_demo_column_audits_report_exactly_the_planted_problems(
     for duty in ("columns", "units"):
         expected = EXPECTED[duty]
         # Every finding is planted, and every planted problem is found once.
-        assert len(found[duty]) == len(expected), [(f["kind"], f["url"]) for f in found[duty]]
+        assert len(found[duty]) == len(expected), "\n".join(
+            f"{f['kind']} {f['url']} {f['message']}" for f in found[duty]
+        )
         for spec in expected:
             hits = [f for f in found[duty] if _matches(spec, f)]
             assert len(hits) == 1, (duty, spec)
