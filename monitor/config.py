@@ -405,6 +405,9 @@ class DarkLinksBrowser(Model):
     page_timeout_seconds: float = Field(
         default=15, gt=0, le=300, description="Time allowed for one load of one page, scripts included."
     )
+    redirect_watch_seconds: float = Field(
+        default=3, ge=0, le=60, description="How long a loaded page is watched for a script redirect."
+    )
     spider_user_agent: NonEmpty = Field(
         default=BAIDUSPIDER_USER_AGENT, description="User agent of the spider's visit."
     )

@@ -1,0 +1,300 @@
+"""Browser confirmation of dark-link candidates in real headless Chromium (Debian's /usr/bin/chromium).
+
+The government site and the spam/third-party hosts are real aiohttp servers on 127.0.0.1, reached through
+host overrides exactly as in production; the third-party server counts every request it gets, so "the
+browser never reached it" is measured, not assumed. One browser pass serves all the assertions on the
+main scenario (a pass launches Chromium once; each page is loaded twice).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from checks.darklinks_browser import (
+    BrowserCandidate,
+    BrowserReport,
+    confirm_candidates,
+    host_resolver_rules,
+    origin_of,
+)
+from monitor.config import BAIDUSPIDER_USER_AGENT, DarkLinksBrowser
+from tests.sites import LocalSites
+
+GOV = "www.bt-test.gov.cn"
+SITE = f"http://{GOV}"
+SPAM = "www.spam-bt.com"
+CDN = "static.other-bt.cn"
+MOBILE_SPAM = "m.spam-bt.com"
+CHROMIUM = "/usr/bin/chromium"
+
+needs_chromium = pytest.mark.skipif(
+    not __import__("os").path.exists(CHROMIUM), reason="Debian chromium is installed by .ci/run"
+)
+
+HIDDEN_PAGE = f"""<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>示例县人民政府</title>
+<style>
+body {{ margin: 0; font-family: sans-serif; background: #ffffff; }}
+.menu li .sub {{ display: none; }}
+.menu li:hover .sub {{ display: block; }}
+.box {{ height: 0; overflow: hidden; }}
+</style>
+<script src="http://{SPAM}/js/stat.js"></script>
+</head><body>
+<div class="header" style="background:#c8161d;color:#fff;padding:20px;font-size:28px">示例县人民政府门户网站</div>
+<ul class="menu"><li>政务公开<ul class="sub"><li><a href="/zwgk/jgsz/">机构设置</a></li></ul></li></ul>
+<div class="content" style="padding:20px">
+<p>为深入贯彻落实县委县政府决策部署，现将有关事项通知如下。</p>
+<p><a id="visible" href="http://{SPAM}/visible">友情链接：示例市人民政府</a></p>
+<div style="display:none"><a href="http://{SPAM}/none">澳门新葡京</a></div>
+<a href="http://{SPAM}/offscreen" style="position:absolute;left:-9999px;top:-9999px">百家乐</a>
+<div style="background:#ffffff;padding:8px"><a href="http://{SPAM}/camouflage" style="color:#fefefe;text-decoration:none">时时彩 北京赛车</a></div>
+<div class="box"><a href="http://{SPAM}/clipped">真人娱乐</a></div>
+<div style="text-indent:-9999px"><a href="http://{SPAM}/indent">彩票投注</a></div>
+<img src="http://{CDN}/pixel.gif" alt="">
+</div>
+</body></html>"""
+
+CLOAK_PAGE = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>通知公告</title>
+<script>
+var ua = navigator.userAgent.toLowerCase(), ref = document.referrer;
+if (ua.indexOf("baiduspider") >= 0 && ref.indexOf("baidu.com") >= 0) {{
+  setTimeout(function () {{ window.location.href = "http://{SPAM}/landing.html"; }}, 200);
+}}
+</script></head><body><h1>通知公告</h1><p>关于开展安全生产检查的通知。</p></body></html>"""
+
+MOBILE_PAGE = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>政策解读</title>
+<script>
+if (/Android|iPhone|iPad|Mobile/i.test(navigator.userAgent)) {{ location.replace("http://{MOBILE_SPAM}/"); }}
+</script></head><body><h1>政策解读</h1><p>一图读懂政府工作报告。</p></body></html>"""
+
+
+@dataclass
+class Scenario:
+    report: BrowserReport
+    gov: LocalSites
+    spam: LocalSites
+    seconds: float
+    gov_requests: list[dict[str, str]]
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def options(**extra: Any) -> DarkLinksBrowser:
+    return DarkLinksBrowser(
+        **{"executable_path": CHROMIUM, "page_timeout_seconds": 4, "redirect_watch_seconds": 1.0, **extra}
+    )
+
+
+async def _never_finishes(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "text/html; charset=utf-8"})
+    await response.prepare(request)
+    await response.write("<html><head><title>加载中</title></head><body><p>正在加载".encode())
+    await asyncio.sleep(60)
+    return response
+
+
+async def _scenario() -> Scenario:
+    gov = await LocalSites().start()
+    spam = await LocalSites().start()
+    requests: list[dict[str, str]] = []
+
+    def recorded(body: str) -> Any:
+        async def handler(request: web.Request) -> web.Response:
+            requests.append(
+                {
+                    "path": request.path,
+                    "ua": request.headers.get("User-Agent", ""),
+                    "referer": request.headers.get("Referer", ""),
+                }
+            )
+            return web.Response(text=body, content_type="text/html")
+
+        return handler
+
+    gov.route(GOV, "/index.html", recorded(HIDDEN_PAGE))
+    gov.route(GOV, "/tzgg/cloak.html", recorded(CLOAK_PAGE))
+    gov.route(GOV, "/zcjd/mobile.html", recorded(MOBILE_PAGE))
+    gov.route(GOV, "/slow.html", _never_finishes)
+    for path in ("/landing.html", "/js/stat.js", "/pixel.gif", "/"):
+        spam.html(SPAM, path, "<html><body>spam</body></html>")
+    overrides = {
+        **gov.overrides(GOV),
+        **spam.overrides(SPAM, CDN, MOBILE_SPAM),
+    }
+    page = f"{SITE}/index.html"
+    candidates = [
+        BrowserCandidate("none", page, "hidden_link", f"http://{SPAM}/none"),
+        BrowserCandidate("offscreen", page, "hidden_link", f"http://{SPAM}/offscreen"),
+        BrowserCandidate("camouflage", page, "hidden_link", f"http://{SPAM}/camouflage"),
+        BrowserCandidate("clipped", page, "hidden_link", f"http://{SPAM}/clipped"),
+        BrowserCandidate("indent", page, "hidden_link", f"http://{SPAM}/indent#top"),
+        BrowserCandidate("dropdown", page, "hidden_link", f"{SITE}/zwgk/jgsz/"),
+        BrowserCandidate("visible", page, "hidden_link", f"http://{SPAM.upper()}/visible"),
+        BrowserCandidate("absent", page, "hidden_link", f"http://{SPAM}/not-on-the-page"),
+        BrowserCandidate("cloak", f"{SITE}/tzgg/cloak.html", "js_redirect", f"http://{SPAM}/landing.html"),
+        BrowserCandidate("mobile", f"{SITE}/zcjd/mobile.html", "js_redirect", f"http://{MOBILE_SPAM}/"),
+        BrowserCandidate("slow", f"{SITE}/slow.html", "hidden_link", f"http://{SPAM}/x"),
+        BrowserCandidate("elsewhere", f"http://{SPAM}/", "js_redirect"),
+    ]
+    started = time.monotonic()
+    try:
+        report = await confirm_candidates(
+            candidates, options(page_timeout_seconds=2.5), overrides, [SITE]
+        )
+        seconds = time.monotonic() - started
+    finally:
+        await gov.close()
+        await spam.close()
+    return Scenario(report, gov, spam, seconds, requests)
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    if not __import__("os").path.exists(CHROMIUM):
+        pytest.skip("Debian chromium is installed by .ci/run")
+    return asyncio.run(_scenario())
+
+
+def _verdict(scenario: Scenario, key: str) -> Any:
+    return scenario.report.verdicts[key]
+
+
+@needs_chromium
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        ("none", "display:none"),
+        ("offscreen", "可见范围之外"),
+        ("camouflage", "与背景色#ffffff几乎相同"),
+        ("clipped", "裁剪"),
+        ("indent", "可见范围之外"),
+        ("dropdown", "display:none"),
+    ],
+)
+def test_hidden_links_are_confirmed_with_a_screenshot(scenario: Scenario, key: str, words: str) -> None:
+    v = _verdict(scenario, key)
+    assert v.status == "confirmed", v.detail
+    assert v.detail.startswith("浏览器渲染：链接") and words in v.detail, v.detail
+    assert v.screenshot is not None
+    width, height = png_size(v.screenshot)
+    assert 0 < width <= 1200 and 0 < height <= 900
+    assert len(v.screenshot) <= 400_000
+
+
+@needs_chromium
+def test_a_visible_link_is_refuted_whatever_the_case_of_its_host(scenario: Scenario) -> None:
+    v = _verdict(scenario, "visible")
+    assert v.status == "refuted"
+    assert "链接可见" in v.detail and "像素" in v.detail
+    assert v.screenshot is None
+
+
+@needs_chromium
+def test_a_link_missing_from_the_rendered_page_is_unknown(scenario: Scenario) -> None:
+    v = _verdict(scenario, "absent")
+    assert v.status == "unknown"
+    assert "未找到该链接" in v.detail
+
+
+@needs_chromium
+def test_spider_and_search_referrer_keyed_redirect_is_confirmed_without_loading_the_target(
+    scenario: Scenario,
+) -> None:
+    v = _verdict(scenario, "cloak")
+    assert v.status == "confirmed", v.detail
+    assert f"以百度蜘蛛访问时页面跳转至 http://{SPAM}/landing.html" in v.detail
+    assert "以浏览器访问" not in v.detail  # a plain visitor stays
+    assert v.screenshot is not None and png_size(v.screenshot)[0] > 0
+    assert scenario.spam.count(SPAM, "/landing.html") == 0
+    # The spider visit really carried the spider's identity and the search-result referrer.
+    spider = [r for r in scenario.gov_requests if r["path"] == "/tzgg/cloak.html" and "Baiduspider" in r["ua"]]
+    assert spider and spider[0]["ua"] == BAIDUSPIDER_USER_AGENT
+    assert spider[0]["referer"].startswith("https://www.baidu.com/s?wd=")
+    plain = [r for r in scenario.gov_requests if r["path"] == "/tzgg/cloak.html" and "Baiduspider" not in r["ua"]]
+    assert plain and "HeadlessChrome" not in plain[0]["ua"] and plain[0]["referer"] == ""
+
+
+@needs_chromium
+def test_a_mobile_only_redirect_is_not_triggered(scenario: Scenario) -> None:
+    v = _verdict(scenario, "mobile")
+    assert v.status == "refuted"
+    assert "均未跳转" in v.detail
+    assert scenario.spam.count(MOBILE_SPAM, "/") == 0
+
+
+@needs_chromium
+def test_the_browser_never_reaches_another_host(scenario: Scenario) -> None:
+    # The page asks for a script on the spam host and an image on a third-party CDN: both are mapped to
+    # a live loopback server, which must not see a single request.
+    assert sum(scenario.spam.hits.values()) == 0, dict(scenario.spam.hits)
+    v = _verdict(scenario, "elsewhere")
+    assert v.status == "unknown" and "不在本站范围内" in v.detail
+
+
+@needs_chromium
+def test_a_page_that_never_finishes_loading_is_unknown_within_its_timeout(scenario: Scenario) -> None:
+    v = _verdict(scenario, "slow")
+    assert v.status == "unknown"
+    assert "页面加载超时（2.5秒内未完成）" in v.detail
+    # Bounded: 4 pages × 2 loads; the slow one costs 2 × 2.5 s, the redirect pages 2 × 1 s of watching each.
+    assert scenario.seconds < 40
+    assert scenario.report.skipped is None
+    assert scenario.report.pages_loaded == 4
+
+
+async def test_missing_chromium_skips_the_pass_with_a_reason(tmp_path: Any) -> None:
+    cands = [BrowserCandidate("k", f"{SITE}/", "hidden_link", f"http://{SPAM}/")]
+    missing = str(tmp_path / "no-chromium")
+    report = await confirm_candidates(cands, options(executable_path=missing), {}, [SITE])
+    assert report.skipped == f"未找到Chromium：{missing}（安装：apt-get install chromium）"
+    assert report.pages_loaded == 0
+    assert report.verdicts["k"].status == "unknown"
+    assert report.verdicts["k"].detail == report.skipped
+
+
+async def test_disabled_pass_is_skipped() -> None:
+    cands = [BrowserCandidate("k", f"{SITE}/", "js_redirect")]
+    report = await confirm_candidates(cands, options(enabled=False), {}, [SITE])
+    assert report.skipped is not None and "enabled: false" in report.skipped
+    assert report.verdicts["k"].status == "unknown"
+
+
+@needs_chromium
+async def test_pages_beyond_the_budget_are_left_unknown(sites: LocalSites) -> None:
+    sites.html(GOV, "/a.html", f'<html><body><a href="http://{SPAM}/a" style="display:none">x</a></body></html>')
+    sites.html(GOV, "/b.html", f'<html><body><a href="http://{SPAM}/b" style="display:none">x</a></body></html>')
+    cands = [
+        BrowserCandidate("a", f"{SITE}/a.html", "hidden_link", f"http://{SPAM}/a"),
+        BrowserCandidate("b", f"{SITE}/b.html", "hidden_link", f"http://{SPAM}/b"),
+    ]
+    report = await confirm_candidates(cands, options(max_pages=1), sites.overrides(GOV), [SITE])
+    assert report.verdicts["a"].status == "confirmed"
+    assert report.verdicts["b"].status == "unknown"
+    assert "每次运行1个页面" in report.verdicts["b"].detail
+    assert (report.pages_loaded, report.pages_over_budget) == (1, 1)
+    assert sites.count(GOV, "/b.html") == 0
+
+
+def test_host_rules_resolve_only_the_site() -> None:
+    rules = host_resolver_rules(
+        {GOV: "127.0.0.1:8080", f"{SPAM}:443": "127.0.0.1:8443", "gone.example.cn": "nxdomain", "*": "nxdomain"},
+        ["http://www.bt-test.gov.cn", "https://real.gov.cn:8443"],
+    )
+    assert rules == (
+        f"MAP {GOV} 127.0.0.1:8080, MAP {SPAM}:443 127.0.0.1:8443, MAP gone.example.cn ~NOTFOUND, "
+        "MAP * ~NOTFOUND, EXCLUDE real.gov.cn"
+    )
+    assert origin_of("HTTP://WWW.X.GOV.CN:80/a?b") == "http://www.x.gov.cn"
+    assert origin_of("https://x.gov.cn:8443/") == "https://x.gov.cn:8443"
+    assert origin_of("javascript:alert(1)") is None
