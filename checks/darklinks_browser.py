@@ -23,6 +23,7 @@ raises: a missing browser skips it with a reason, any browser failure makes the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -123,7 +124,7 @@ class BrowserReport:
 
 
 def origin_of(url: str) -> str | None:
-    """``scheme://host[:port]`` with the default port dropped and the host lower-cased; None if not http(s)."""
+    """``scheme://host[:port]``, default port dropped, host lower-cased; None when not http(s)."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -162,6 +163,7 @@ def host_resolver_rules(host_overrides: Mapping[str, str], allowed_origins: Sequ
 
 def same_link(a: str, b: str) -> bool:
     """Two absolute URLs name the same page (fragment dropped, scheme/host case and default port ignored)."""
+
     def key(u: str) -> tuple[str | None, str]:
         parts = urlsplit(u.strip())
         return origin_of(u), (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -205,7 +207,7 @@ class _Visit:
 
 
 def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> dict[str, float]:
-    """The screenshot rectangle: the region padded, at least 480×240, at most the caps, inside the document."""
+    """The screenshot rectangle: the region padded, at least 480×240, at most the caps, inside the page."""
     doc_w, doc_h = max(doc[0], 1.0), max(doc[1], 1.0)
     if region is None:
         return {"x": 0, "y": 0, "width": min(MAX_SHOT_WIDTH, doc_w), "height": min(MAX_SHOT_HEIGHT, doc_h)}
@@ -213,8 +215,11 @@ def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> dict[
     cy = region["y"] + region["height"] / 2
     width = min(max(region["width"] + 2 * SHOT_PADDING, 480), MAX_SHOT_WIDTH, doc_w)
     height = min(max(region["height"] + 2 * SHOT_PADDING, 240), MAX_SHOT_HEIGHT, doc_h)
-    x = min(max(cx - width / 2, 0), doc_w - width)
-    y = min(max(cy - height / 2, 0), doc_h - height)
+    # Centred on the region; a region wider or taller than the cap is shown from its left / top edge.
+    x = cx - width / 2 if region["width"] + 2 * SHOT_PADDING <= width else region["x"] - SHOT_PADDING
+    y = cy - height / 2 if region["height"] + 2 * SHOT_PADDING <= height else region["y"] - SHOT_PADDING
+    x = min(max(x, 0), doc_w - width)
+    y = min(max(y, 0), doc_h - height)
     return {"x": round(x), "y": round(y), "width": round(width), "height": round(height)}
 
 
@@ -232,6 +237,33 @@ async def _screenshot(page: Page, clip: dict[str, float]) -> bytes | None:
             return png
         clip = {**clip, "width": max(clip["width"] * 0.7, 100), "height": max(clip["height"] * 0.7, 80)}
     return None
+
+
+_MARK_ID = "__govsite_monitor_mark__"
+
+
+async def _mark(page: Page, region: Mapping[str, float]) -> bool:
+    """Outline where the link sits (a dashed red box over the page) for the screenshot; False if not drawn."""
+    script = """([id, r]) => {
+      const d = document.createElement("div");
+      d.id = id;
+      d.style.cssText = "position:absolute;box-sizing:border-box;pointer-events:none;z-index:2147483647;" +
+        "border:2px dashed #e00000;background:rgba(255,0,0,0.06);margin:0;padding:0;" +
+        `left:${r.x - 4}px;top:${r.y - 4}px;width:${r.width + 8}px;height:${r.height + 8}px`;
+      document.documentElement.appendChild(d);
+      return true;
+    }"""
+    try:
+        return bool(await asyncio.wait_for(page.evaluate(script, [_MARK_ID, dict(region)]), 5))
+    except Exception:
+        return False
+
+
+async def _unmark(page: Page) -> None:
+    try:
+        await asyncio.wait_for(page.evaluate("(id) => document.getElementById(id)?.remove()", _MARK_ID), 5)
+    except Exception as exc:
+        log.info("darklinks browser: removing the mark failed: %s", _short_error(exc))
 
 
 class _Session:
@@ -310,7 +342,9 @@ class _Session:
                     # The page tries to leave: record where to, and stay (the target is never loaded).
                     result.navigations.append((url, first_load))
                     left_page.set()
-                await route.abort("blockedbyclient")
+                # ERR_ABORTED cancels the navigation and keeps the current document on screen (any other
+                # error code would commit Chromium's error page, and the screenshot would show that).
+                await route.abort("aborted")
                 return
             if self._allowed(url):
                 await route.continue_()
@@ -343,10 +377,8 @@ class _Session:
             return result
         watch = opts.redirect_watch_seconds if any(c.kind == "js_redirect" for c in cands) else SETTLE_SECONDS
         if not result.navigations:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(left_page.wait(), watch)
-            except TimeoutError:
-                pass
         targets = sorted({c.target for c in cands if c.kind == "hidden_link" and c.target})
         try:
             found = await page.evaluate(_inspect_js(), targets)
@@ -357,14 +389,17 @@ class _Session:
                 result.error = f"页面脚本评估失败：{_short_error(exc)}"
                 return result
         for cand in cands:
+            matches = result.matches.get(cand.target or "", []) if cand.kind == "hidden_link" else []
+            region = next((m["region"] for m in matches if m.get("region")), None)
             clip = clips.get(cand.key)
             if clip is None:
-                matches = result.matches.get(cand.target or "", [])
-                region = next((m["region"] for m in matches if m.get("region")), None)
                 clip = _clip(region, result.doc_size)
                 if matches:
                     clips[cand.key] = clip
+            marked = region is not None and await _mark(page, region)
             result.shots[cand.key] = await _screenshot(page, clip)
+            if marked:
+                await _unmark(page)
         return result
 
 
@@ -412,7 +447,8 @@ def _redirect_verdict(cand: BrowserCandidate, b: _Visit, s: _Visit, watch: float
         if not v.loaded:
             return []
         return [
-            (u, http) for u, http in v.navigations
+            (u, http)
+            for u, http in v.navigations
             if origin_of(u) != page_origin or (cand.target and same_link(u, cand.target))
         ]
 
@@ -434,9 +470,7 @@ def _redirect_verdict(cand: BrowserCandidate, b: _Visit, s: _Visit, watch: float
             detail += f"；与静态分析的目标 {cand.target} 不同"
         return BrowserVerdict(cand.key, "confirmed", detail, shot, spider_shot)
     if b.loaded and s.loaded:
-        return BrowserVerdict(
-            cand.key, "refuted", f"以浏览器和百度蜘蛛访问，页面加载后{watch:g}秒内均未跳转"
-        )
+        return BrowserVerdict(cand.key, "refuted", f"以浏览器和百度蜘蛛访问，页面加载后{watch:g}秒内均未跳转")
     failed = b if not b.loaded else s
     return BrowserVerdict(cand.key, "unknown", f"浏览器复核未完成（{VIEW_ZH[failed.view]}）：{failed.error}")
 
@@ -504,7 +538,10 @@ async def confirm_candidates(
                     executable_path=exe,
                     headless=True,
                     chromium_sandbox=False,
-                    args=[*CHROMIUM_FLAGS, f"--host-resolver-rules={host_resolver_rules(host_overrides, sorted(allowed))}"],
+                    args=[
+                        *CHROMIUM_FLAGS,
+                        f"--host-resolver-rules={host_resolver_rules(host_overrides, sorted(allowed))}",
+                    ],
                     timeout=LAUNCH_TIMEOUT_MS,
                     handle_sigint=False,
                     handle_sigterm=False,
@@ -537,7 +574,10 @@ async def confirm_candidates(
                 verdicts.setdefault(cand.key, BrowserVerdict(cand.key, "unknown", reason))
     log.info(
         "darklinks browser: %d candidates on %d pages in %.1fs (%d pages over budget)",
-        len(candidates), loaded, time.monotonic() - started, len(over),
+        len(candidates),
+        loaded,
+        time.monotonic() - started,
+        len(over),
     )
     return BrowserReport(verdicts, None, loaded, len(over))
 

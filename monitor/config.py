@@ -401,7 +401,9 @@ class DarkLinksBrowser(Model):
     executable_path: AbsPath = Field(
         default="/usr/bin/chromium", description="Chromium binary (Debian package 'chromium')."
     )
-    max_pages: int = Field(default=20, ge=0, le=1000, description="Distinct pages loaded per run (each twice).")
+    max_pages: int = Field(
+        default=20, ge=0, le=1000, description="Distinct pages loaded per run (each twice)."
+    )
     page_timeout_seconds: float = Field(
         default=15, gt=0, le=300, description="Time allowed for one load of one page, scripts included."
     )

@@ -47,14 +47,16 @@ body {{ margin: 0; font-family: sans-serif; background: #ffffff; }}
 </style>
 <script src="http://{SPAM}/js/stat.js"></script>
 </head><body>
-<div class="header" style="background:#c8161d;color:#fff;padding:20px;font-size:28px">示例县人民政府门户网站</div>
+<div class="header" style="background:#c8161d;color:#fff;padding:20px;font-size:28px">
+示例县人民政府门户网站</div>
 <ul class="menu"><li>政务公开<ul class="sub"><li><a href="/zwgk/jgsz/">机构设置</a></li></ul></li></ul>
 <div class="content" style="padding:20px">
 <p>为深入贯彻落实县委县政府决策部署，现将有关事项通知如下。</p>
 <p><a id="visible" href="http://{SPAM}/visible">友情链接：示例市人民政府</a></p>
 <div style="display:none"><a href="http://{SPAM}/none">澳门新葡京</a></div>
 <a href="http://{SPAM}/offscreen" style="position:absolute;left:-9999px;top:-9999px">百家乐</a>
-<div style="background:#ffffff;padding:8px"><a href="http://{SPAM}/camouflage" style="color:#fefefe;text-decoration:none">时时彩 北京赛车</a></div>
+<div style="background:#ffffff;padding:8px">
+<a href="http://{SPAM}/camouflage" style="color:#fefefe;text-decoration:none">时时彩 北京赛车</a></div>
 <div class="box"><a href="http://{SPAM}/clipped">真人娱乐</a></div>
 <div style="text-indent:-9999px"><a href="http://{SPAM}/indent">彩票投注</a></div>
 <img src="http://{CDN}/pixel.gif" alt="">
@@ -149,9 +151,7 @@ async def _scenario() -> Scenario:
     ]
     started = time.monotonic()
     try:
-        report = await confirm_candidates(
-            candidates, options(page_timeout_seconds=2.5), overrides, [SITE]
-        )
+        report = await confirm_candidates(candidates, options(page_timeout_seconds=2.5), overrides, [SITE])
         seconds = time.monotonic() - started
     finally:
         await gov.close()
@@ -216,12 +216,18 @@ def test_spider_and_search_referrer_keyed_redirect_is_confirmed_without_loading_
     assert f"以百度蜘蛛访问时页面跳转至 http://{SPAM}/landing.html" in v.detail
     assert "以浏览器访问" not in v.detail  # a plain visitor stays
     assert v.screenshot is not None and png_size(v.screenshot)[0] > 0
+    # The aborted navigation leaves the page on screen (no browser error page): both views look the same.
+    assert v.spider_screenshot is None
     assert scenario.spam.count(SPAM, "/landing.html") == 0
     # The spider visit really carried the spider's identity and the search-result referrer.
-    spider = [r for r in scenario.gov_requests if r["path"] == "/tzgg/cloak.html" and "Baiduspider" in r["ua"]]
+    spider = [
+        r for r in scenario.gov_requests if r["path"] == "/tzgg/cloak.html" and "Baiduspider" in r["ua"]
+    ]
     assert spider and spider[0]["ua"] == BAIDUSPIDER_USER_AGENT
     assert spider[0]["referer"].startswith("https://www.baidu.com/s?wd=")
-    plain = [r for r in scenario.gov_requests if r["path"] == "/tzgg/cloak.html" and "Baiduspider" not in r["ua"]]
+    plain = [
+        r for r in scenario.gov_requests if r["path"] == "/tzgg/cloak.html" and "Baiduspider" not in r["ua"]
+    ]
     assert plain and "HeadlessChrome" not in plain[0]["ua"] and plain[0]["referer"] == ""
 
 
@@ -272,8 +278,12 @@ async def test_disabled_pass_is_skipped() -> None:
 
 @needs_chromium
 async def test_pages_beyond_the_budget_are_left_unknown(sites: LocalSites) -> None:
-    sites.html(GOV, "/a.html", f'<html><body><a href="http://{SPAM}/a" style="display:none">x</a></body></html>')
-    sites.html(GOV, "/b.html", f'<html><body><a href="http://{SPAM}/b" style="display:none">x</a></body></html>')
+    sites.html(
+        GOV, "/a.html", f'<html><body><a href="http://{SPAM}/a" style="display:none">x</a></body></html>'
+    )
+    sites.html(
+        GOV, "/b.html", f'<html><body><a href="http://{SPAM}/b" style="display:none">x</a></body></html>'
+    )
     cands = [
         BrowserCandidate("a", f"{SITE}/a.html", "hidden_link", f"http://{SPAM}/a"),
         BrowserCandidate("b", f"{SITE}/b.html", "hidden_link", f"http://{SPAM}/b"),
@@ -288,7 +298,12 @@ async def test_pages_beyond_the_budget_are_left_unknown(sites: LocalSites) -> No
 
 def test_host_rules_resolve_only_the_site() -> None:
     rules = host_resolver_rules(
-        {GOV: "127.0.0.1:8080", f"{SPAM}:443": "127.0.0.1:8443", "gone.example.cn": "nxdomain", "*": "nxdomain"},
+        {
+            GOV: "127.0.0.1:8080",
+            f"{SPAM}:443": "127.0.0.1:8443",
+            "gone.example.cn": "nxdomain",
+            "*": "nxdomain",
+        },
         ["http://www.bt-test.gov.cn", "https://real.gov.cn:8443"],
     )
     assert rules == (
