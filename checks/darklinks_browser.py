@@ -56,6 +56,7 @@ MAX_SHOT_WIDTH = 1200
 MAX_SHOT_HEIGHT = 900
 MAX_SHOT_BYTES = 400_000
 SHOT_PADDING = 40
+TOP_SHOT_HEIGHT = 600  # a redirect page (or a link with no place on the page) is shown by its top
 #: Pages with only hidden-link candidates: a short pause after load for late scripts that write links.
 SETTLE_SECONDS = 0.3
 #: Headroom for evaluation and screenshots beyond the page's load timeout.
@@ -209,8 +210,8 @@ class _Visit:
 def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> dict[str, float]:
     """The screenshot rectangle: the region padded, at least 480×240, at most the caps, inside the page."""
     doc_w, doc_h = max(doc[0], 1.0), max(doc[1], 1.0)
-    if region is None:
-        return {"x": 0, "y": 0, "width": min(MAX_SHOT_WIDTH, doc_w), "height": min(MAX_SHOT_HEIGHT, doc_h)}
+    if region is None:  # the top of the page, as a visitor first sees it
+        return {"x": 0, "y": 0, "width": min(MAX_SHOT_WIDTH, doc_w), "height": min(TOP_SHOT_HEIGHT, doc_h)}
     cx = region["x"] + region["width"] / 2
     cy = region["y"] + region["height"] / 2
     width = min(max(region["width"] + 2 * SHOT_PADDING, 480), MAX_SHOT_WIDTH, doc_w)

@@ -109,7 +109,7 @@ def test_bulletin_html_shows_the_screenshots_copied_beside_it(tmp_path: Path) ->
         assert f'src="evidence/{name(data)}"' in html
         assert (report.evidence / name(data)).read_bytes() == data
     assert "取证截图 · 百度蜘蛛视图（600×240像素）" in html
-    assert 'width="560" height="140"' in html  # 1200×300 shown at 560 px wide, proportions kept
+    assert 'width="800" height="200"' in html  # 1200×300 shown at 800 px wide, proportions kept
     # The forged record is neither copied nor shown, and its label never becomes markup.
     assert "monitor.db" not in html and "<b>x</b>" not in html
     assert sorted(p.name for p in report.evidence.iterdir()) == sorted(

@@ -102,7 +102,7 @@ def text_environment() -> jinja2.Environment:
 
 
 #: Longest side an evidence screenshot is shown at in the bulletin (the PNG itself is up to 1200×900).
-SHOT_DISPLAY_WIDTH = 560
+SHOT_DISPLAY_WIDTH = 800
 
 
 def _shot_box(width: int, height: int) -> tuple[int, int]:
