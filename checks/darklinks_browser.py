@@ -573,6 +573,8 @@ async def confirm_candidates(
         for url in budget:
             for cand in pages[url]:
                 verdicts.setdefault(cand.key, BrowserVerdict(cand.key, "unknown", reason))
+        if not any(v.status != "unknown" for v in verdicts.values()):
+            return BrowserReport(verdicts, reason, loaded, len(over))
     log.info(
         "darklinks browser: %d candidates on %d pages in %.1fs (%d pages over budget)",
         len(candidates),
