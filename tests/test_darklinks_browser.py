@@ -24,7 +24,7 @@ from checks.darklinks_browser import (
     host_resolver_rules,
     origin_of,
 )
-from monitor.config import BAIDUSPIDER_USER_AGENT, DarkLinksBrowser
+from monitor.config import BAIDUSPIDER_USER_AGENT, ConfigError, DarkLinksBrowser, config_from_mapping
 from tests.sites import LocalSites
 
 GOV = "www.bt-test.gov.cn"
@@ -313,3 +313,22 @@ def test_host_rules_resolve_only_the_site() -> None:
     assert origin_of("HTTP://WWW.X.GOV.CN:80/a?b") == "http://www.x.gov.cn"
     assert origin_of("https://x.gov.cn:8443/") == "https://x.gov.cn:8443"
     assert origin_of("javascript:alert(1)") is None
+
+
+def test_browser_options_are_validated_at_load() -> None:
+    config = config_from_mapping({"darklinks": {"browser": {"max_pages": 5, "page_timeout_seconds": 8}}})
+    assert config.darklinks.browser.max_pages == 5
+    assert config.darklinks.browser.executable_path == "/usr/bin/chromium"
+    assert config.darklinks.browser.spider_user_agent == BAIDUSPIDER_USER_AGENT
+    assert config_from_mapping({}).darklinks.browser == DarkLinksBrowser()
+    bad = {
+        "executable_path": "chromium",
+        "page_timeout_seconds": 0,
+        "max_pages": -1,
+        "spider_referer": "baidu",
+        "headless": False,
+    }
+    with pytest.raises(ConfigError) as info:
+        config_from_mapping({"darklinks": {"browser": bad}})
+    paths = {path for path, _ in info.value.problems}
+    assert paths == {f"darklinks.browser.{key}" for key in bad}
