@@ -465,7 +465,7 @@ def _redirect_verdict(cand: BrowserCandidate, b: _Visit, s: _Visit, watch: float
             for view, nav in (("浏览器", b_nav), ("百度蜘蛛", s_nav)):
                 if nav:
                     parts.append(f"以{view}访问时页面跳转至 {nav[0][0]}")
-        how = "服务器重定向" if any(http for _u, http in b_nav + s_nav) else "脚本跳转"
+        how = "服务器重定向" if any(http for _u, http in b_nav + s_nav) else "页面自动跳转"
         detail = "；".join(parts) + f"（{how}，已拦截，未加载目标）"
         if cand.target and not any(same_link(u, cand.target) for u, _ in b_nav + s_nav):
             detail += f"；与静态分析的目标 {cand.target} 不同"

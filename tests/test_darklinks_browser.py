@@ -59,6 +59,8 @@ body {{ margin: 0; font-family: sans-serif; background: #ffffff; }}
 <a href="http://{SPAM}/camouflage" style="color:#fefefe;text-decoration:none">时时彩 北京赛车</a></div>
 <div class="box"><a href="http://{SPAM}/clipped">真人娱乐</a></div>
 <div style="text-indent:-9999px"><a href="http://{SPAM}/indent">彩票投注</a></div>
+<p><a href="http://{SPAM}/twice">示例链接</a></p>
+<div style="display:none"><a href="http://{SPAM}/twice">示例链接</a></div>
 <img src="http://{CDN}/pixel.gif" alt="">
 </div>
 </body></html>"""
@@ -75,6 +77,17 @@ MOBILE_PAGE = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>政策
 <script>
 if (/Android|iPhone|iPad|Mobile/i.test(navigator.userAgent)) {{ location.replace("http://{MOBILE_SPAM}/"); }}
 </script></head><body><h1>政策解读</h1><p>一图读懂政府工作报告。</p></body></html>"""
+
+
+REFRESH_PAGE = f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="0;url=http://{SPAM}/refresh.html"><title>首页</title></head>
+<body><p>页面已迁移。</p></body></html>"""
+
+
+def spider_only_page(ua: str) -> str:
+    """Server-side cloaking: the spider gets a link that browsers never see."""
+    link = f'<p><a href="http://{SPAM}/for-spiders">北京赛车开奖</a></p>' if "Baiduspider" in ua else ""
+    return f"<!DOCTYPE html><html><body><h1>工作动态</h1>{link}<p>县政府召开常务会议。</p></body></html>"
 
 
 @dataclass
@@ -128,7 +141,15 @@ async def _scenario() -> Scenario:
     gov.route(GOV, "/tzgg/cloak.html", recorded(CLOAK_PAGE))
     gov.route(GOV, "/zcjd/mobile.html", recorded(MOBILE_PAGE))
     gov.route(GOV, "/slow.html", _never_finishes)
-    for path in ("/landing.html", "/js/stat.js", "/pixel.gif", "/"):
+    gov.html(GOV, "/refresh.html", REFRESH_PAGE)
+
+    async def cloaked(request: web.Request) -> web.Response:
+        return web.Response(
+            text=spider_only_page(request.headers.get("User-Agent", "")), content_type="text/html"
+        )
+
+    gov.route(GOV, "/gzdt/cloaked.html", cloaked)
+    for path in ("/landing.html", "/refresh.html", "/js/stat.js", "/pixel.gif", "/"):
         spam.html(SPAM, path, "<html><body>spam</body></html>")
     overrides = {
         **gov.overrides(GOV),
@@ -144,6 +165,11 @@ async def _scenario() -> Scenario:
         BrowserCandidate("dropdown", page, "hidden_link", f"{SITE}/zwgk/jgsz/"),
         BrowserCandidate("visible", page, "hidden_link", f"http://{SPAM.upper()}/visible"),
         BrowserCandidate("absent", page, "hidden_link", f"http://{SPAM}/not-on-the-page"),
+        BrowserCandidate("twice", page, "hidden_link", f"http://{SPAM}/twice"),
+        BrowserCandidate(
+            "spider-only", f"{SITE}/gzdt/cloaked.html", "hidden_link", f"http://{SPAM}/for-spiders"
+        ),
+        BrowserCandidate("refresh", f"{SITE}/refresh.html", "js_redirect"),
         BrowserCandidate("cloak", f"{SITE}/tzgg/cloak.html", "js_redirect", f"http://{SPAM}/landing.html"),
         BrowserCandidate("mobile", f"{SITE}/zcjd/mobile.html", "js_redirect", f"http://{MOBILE_SPAM}/"),
         BrowserCandidate("slow", f"{SITE}/slow.html", "hidden_link", f"http://{SPAM}/x"),
@@ -201,6 +227,33 @@ def test_a_visible_link_is_refuted_whatever_the_case_of_its_host(scenario: Scena
 
 
 @needs_chromium
+def test_a_link_with_one_visible_copy_is_refuted(scenario: Scenario) -> None:
+    v = _verdict(scenario, "twice")
+    assert v.status == "refuted"
+    assert "链接可见" in v.detail and "（共2处）" in v.detail
+
+
+@needs_chromium
+def test_a_link_served_only_to_the_spider_is_confirmed_with_both_views(scenario: Scenario) -> None:
+    v = _verdict(scenario, "spider-only")
+    assert v.status == "confirmed"
+    assert v.detail == "以浏览器访问时页面无此链接，以百度蜘蛛访问时出现且可见"
+    assert v.screenshot is not None and v.spider_screenshot is not None
+    assert v.screenshot != v.spider_screenshot
+    assert png_size(v.spider_screenshot)[0] > 0
+
+
+@needs_chromium
+def test_a_meta_refresh_away_from_the_site_is_confirmed(scenario: Scenario) -> None:
+    v = _verdict(scenario, "refresh")
+    assert v.status == "confirmed"
+    assert v.detail == (
+        f"以浏览器和百度蜘蛛访问时页面均跳转至 http://{SPAM}/refresh.html（页面自动跳转，已拦截，未加载目标）"
+    )
+    assert scenario.spam.count(SPAM, "/refresh.html") == 0
+
+
+@needs_chromium
 def test_a_link_missing_from_the_rendered_page_is_unknown(scenario: Scenario) -> None:
     v = _verdict(scenario, "absent")
     assert v.status == "unknown"
@@ -253,10 +306,10 @@ def test_a_page_that_never_finishes_loading_is_unknown_within_its_timeout(scenar
     v = _verdict(scenario, "slow")
     assert v.status == "unknown"
     assert "页面加载超时（2.5秒内未完成）" in v.detail
-    # Bounded: 4 pages × 2 loads; the slow one costs 2 × 2.5 s, the redirect pages 2 × 1 s of watching each.
-    assert scenario.seconds < 40
+    # Bounded: 6 pages × 2 loads; the slow one costs 2 × 2.5 s, the redirect pages 2 × 1 s of watching each.
+    assert scenario.seconds < 45
     assert scenario.report.skipped is None
-    assert scenario.report.pages_loaded == 4
+    assert scenario.report.pages_loaded == 6
 
 
 async def test_missing_chromium_skips_the_pass_with_a_reason(tmp_path: Any) -> None:
