@@ -59,6 +59,10 @@ body {{ margin: 0; font-family: sans-serif; background: #ffffff; }}
 <a href="http://{SPAM}/camouflage" style="color:#fefefe;text-decoration:none">时时彩 北京赛车</a></div>
 <div class="box"><a href="http://{SPAM}/clipped">真人娱乐</a></div>
 <div style="text-indent:-9999px"><a href="http://{SPAM}/indent">彩票投注</a></div>
+<div style="background:#c8161d;padding:6px"><a href="{SITE}/decoy/header" style="color:#fff">首页</a></div>
+<div style="background:#fff url(/bg.png);padding:6px">
+<a href="{SITE}/decoy/bgimage" style="color:#fff">图片背景上的白字</a></div>
+<p style="font-size:12px"><a href="{SITE}/decoy/grey" style="color:#999">网站地图</a></p>
 <p><a href="http://{SPAM}/twice">示例链接</a></p>
 <div style="display:none"><a href="http://{SPAM}/twice">示例链接</a></div>
 <img src="http://{CDN}/pixel.gif" alt="">
@@ -166,6 +170,9 @@ async def _scenario() -> Scenario:
         BrowserCandidate("visible", page, "hidden_link", f"http://{SPAM.upper()}/visible"),
         BrowserCandidate("absent", page, "hidden_link", f"http://{SPAM}/not-on-the-page"),
         BrowserCandidate("twice", page, "hidden_link", f"http://{SPAM}/twice"),
+        BrowserCandidate("decoy-header", page, "hidden_link", f"{SITE}/decoy/header"),
+        BrowserCandidate("decoy-bgimage", page, "hidden_link", f"{SITE}/decoy/bgimage"),
+        BrowserCandidate("decoy-grey", page, "hidden_link", f"{SITE}/decoy/grey"),
         BrowserCandidate(
             "spider-only", f"{SITE}/gzdt/cloaked.html", "hidden_link", f"http://{SPAM}/for-spiders"
         ),
@@ -224,6 +231,15 @@ def test_a_visible_link_is_refuted_whatever_the_case_of_its_host(scenario: Scena
     assert v.status == "refuted"
     assert "链接可见" in v.detail and "像素" in v.detail
     assert v.screenshot is None
+
+
+@needs_chromium
+@pytest.mark.parametrize("key", ["decoy-header", "decoy-bgimage", "decoy-grey"])
+def test_light_text_on_its_own_background_is_not_camouflage(scenario: Scenario, key: str) -> None:
+    # White on the red masthead, white over a background image (colour unknowable: never claimed), and a
+    # small grey footer link are ordinary design.
+    v = _verdict(scenario, key)
+    assert v.status == "refuted", v.detail
 
 
 @needs_chromium
