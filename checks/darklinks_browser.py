@@ -283,7 +283,6 @@ class _Session:
         view: View,
         page_url: str,
         cands: Sequence[BrowserCandidate],
-        clips: dict[str, dict[str, float]],
     ) -> _Visit:
         """Load ``page_url`` once as ``view``, inspect the candidates' links and photograph them."""
         opts = self.options
@@ -301,7 +300,7 @@ class _Session:
         )
         try:
             return await asyncio.wait_for(
-                self._visit_in(context, result, page_url, cands, clips),
+                self._visit_in(context, result, page_url, cands),
                 opts.page_timeout_seconds + opts.redirect_watch_seconds + VISIT_HEADROOM_SECONDS,
             )
         except TimeoutError:
@@ -319,7 +318,6 @@ class _Session:
         result: _Visit,
         page_url: str,
         cands: Sequence[BrowserCandidate],
-        clips: dict[str, dict[str, float]],
     ) -> _Visit:
         opts = self.options
         left_page = asyncio.Event()
@@ -392,11 +390,7 @@ class _Session:
         for cand in cands:
             matches = result.matches.get(cand.target or "", []) if cand.kind == "hidden_link" else []
             region = next((m["region"] for m in matches if m.get("region")), None)
-            clip = clips.get(cand.key)
-            if clip is None:
-                clip = _clip(region, result.doc_size)
-                if matches:
-                    clips[cand.key] = clip
+            clip = _clip(region, result.doc_size)
             marked = region is not None and await _mark(page, region)
             result.shots[cand.key] = await _screenshot(page, clip)
             if marked:
@@ -589,10 +583,10 @@ async def _judge_page(
     session: _Session, url: str, cands: Sequence[BrowserCandidate]
 ) -> dict[str, BrowserVerdict]:
     """Both visits of one page, then a verdict per candidate."""
-    clips: dict[str, dict[str, float]] = {}
     try:
-        b = await session.visit("browser", url, cands, clips)
-        s = await session.visit("spider", url, cands, clips)
+        # Both visits at once, each in its own context (no shared cookies or cache): the wait is the
+        # page's loading and the redirect watch, not CPU.
+        b, s = await asyncio.gather(session.visit("browser", url, cands), session.visit("spider", url, cands))
     except asyncio.CancelledError:
         raise
     except Exception as exc:

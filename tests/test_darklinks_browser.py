@@ -9,9 +9,13 @@ main scenario (a pass launches Chromium once; each page is loaded twice).
 from __future__ import annotations
 
 import asyncio
+import json
+import mimetypes
 import struct
 import time
+from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -401,3 +405,60 @@ def test_browser_options_are_validated_at_load() -> None:
         config_from_mapping({"darklinks": {"browser": bad}})
     paths = {path for path, _ in info.value.problems}
     assert paths == {f"darklinks.browser.{key}" for key in bad}
+
+
+# ------------------------------------------------------------------------------------------ real pages
+
+REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
+
+
+@needs_chromium
+@pytest.mark.skipif(not (REALWORLD / "manifest.json").is_file(), reason="shared/realworld is beside the repo")
+async def test_real_government_pages_never_confirm_a_redirect_and_reach_only_their_own_site() -> None:
+    # Real pages carry 无障碍 toolbars, statistics scripts, share menus and mobile-redirect snippets: none of
+    # that may read as a redirect for a desktop browser or a spider, and none of their third-party
+    # resources may be fetched. Every host of the collection is mapped to the local server, so a request
+    # that escaped the allow-list would be counted.
+    manifest = json.loads((REALWORLD / "manifest.json").read_text(encoding="utf-8"))
+    chosen = manifest[::8]
+    root = REALWORLD / "sites"
+    hits: Counter[str] = Counter()
+
+    async def serve(request: web.Request) -> web.StreamResponse:
+        host = (request.host or "").split(":")[0].lower()
+        hits[host] += 1
+        base = (root / host).resolve()
+        target = (base / (request.path.lstrip("/") or "index.html")).resolve()
+        if not target.is_relative_to(base) or not target.is_file():
+            return web.Response(status=404, text="404")
+        html = target.suffix.lower() in (".html", ".htm", ".shtml", ".jsp")
+        ctype = "text/html" if html else (mimetypes.guess_type(target.name)[0] or "application/octet-stream")
+        return web.Response(body=target.read_bytes(), headers={"Content-Type": ctype})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", serve)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        every_host = {p.name for p in root.iterdir() if p.is_dir()}
+        allowed = {r["site"] for r in chosen}
+        cands = [
+            BrowserCandidate(
+                r["site"], f"http://{r['site']}{r['served_path'][len(r['site']) + 1 :]}", "js_redirect"
+            )
+            for r in chosen
+        ]
+        report = await confirm_candidates(
+            cands,
+            options(redirect_watch_seconds=0.5, page_timeout_seconds=10),
+            {h: f"127.0.0.1:{port}" for h in every_host},
+            [f"http://{h}" for h in sorted(allowed)],
+        )
+    finally:
+        await runner.cleanup()
+    assert report.pages_loaded == len(chosen)
+    assert {k: v.status for k, v in report.verdicts.items()} == {r["site"]: "refuted" for r in chosen}
+    assert set(hits) == allowed  # each page's own host answered; no other host was ever asked
