@@ -122,13 +122,22 @@
     const rect = contentRect(el);
     const box = el.getBoundingClientRect();
     const w = rect ? rect.r - rect.l : 0, h = rect ? rect.b - rect.t : 0;
-    if (!reasons.length && (w <= 1 || h <= 1)) {
+    let uncertain = null;
+    // An image link whose image did not load (blocked: it lives on another site; or missing) has the size
+    // and place of a broken-image placeholder, which says nothing about what a visitor sees.
+    const imageOnly = !/\S/.test(el.textContent || "");
+    // (An image given its size in the markup keeps that size whether it loads or not.)
+    const sized = (i) => (i.hasAttribute("width") || i.style.width) && (i.hasAttribute("height") || i.style.height);
+    const broken = [...el.querySelectorAll("img")].some((i) => (!i.complete || i.naturalWidth === 0) && !sized(i));
+    if (!reasons.length && imageOnly && broken) {
+      uncertain = "链接内的图片未加载（来自本站以外或已缺失）";
+    } else if (!reasons.length && (w <= 1 || h <= 1)) {
       if (fontSize <= 1) reasons.push(`字号${px(fontSize)}像素`);
       reasons.push(`尺寸${px(w)}×${px(h)}像素`);
     } else if (!reasons.length && fontSize <= 2 && /\S/.test(el.textContent || "")) {
       reasons.push(`字号${fontSize}像素`);
     }
-    if (rect && !reasons.length) {
+    if (rect && !reasons.length && !uncertain) {
       const L = rect.l + sx, T = rect.t + sy, R = rect.r + sx, B = rect.b + sy;
       if (R <= 0 || B <= 0 || L >= docW || T >= docH || L >= FAR) {
         reasons.push(`位于页面可见范围之外（坐标${px(L)},${px(T)}）`);
@@ -141,7 +150,7 @@
         if (clipPathEmpty(s.clipPath)) { reasons.push(`clip-path:${s.clipPath}`); break; }
       }
     }
-    if (rect && !reasons.length) {
+    if (rect && !reasons.length && !uncertain) {
       // Overflow clipping by an ancestor. An absolutely positioned box escapes the overflow of ancestors
       // below its containing block; a fixed one escapes them all.
       let pos = cs.position;
@@ -191,8 +200,10 @@
         if (usable(r)) { region = r; break; }
       }
     }
+    if (reasons.length) uncertain = null;
     return {
       hidden: reasons.length > 0,
+      uncertain,
       reasons,
       width: px(w),
       height: px(h),

@@ -29,7 +29,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
@@ -56,6 +56,7 @@ MAX_SHOT_WIDTH = 1200
 MAX_SHOT_HEIGHT = 900
 MAX_SHOT_BYTES = 400_000
 SHOT_PADDING = 40
+MAX_SHOTS_PER_VIEW = 12  # distinct regions photographed per page and view (a spam block is one region)
 TOP_SHOT_HEIGHT = 600  # a redirect page (or a link with no place on the page) is shown by its top
 #: Pages with only hidden-link candidates: a short pause after load for late scripts that write links.
 SETTLE_SECONDS = 0.3
@@ -199,7 +200,8 @@ class _Visit:
     blocked: int = 0  # subresource requests to other origins, aborted
     matches: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     doc_size: tuple[float, float] = (VIEWPORT["width"], VIEWPORT["height"])
-    shots: dict[str, bytes | None] = field(default_factory=dict)  # candidate key -> PNG
+    context: Any = None  # kept open after a successful load, for the screenshots
+    page: Page | None = None
 
     @property
     def loaded(self) -> bool:
@@ -267,6 +269,13 @@ async def _unmark(page: Page) -> None:
         log.info("darklinks browser: removing the mark failed: %s", _short_error(exc))
 
 
+Region = Mapping[str, float] | None
+
+
+def _region_key(region: Region) -> tuple[float, ...]:
+    return () if region is None else tuple(round(region[k]) for k in ("x", "y", "width", "height"))
+
+
 class _Session:
     """One launched browser and the options of this pass."""
 
@@ -278,17 +287,13 @@ class _Session:
     def _allowed(self, url: str) -> bool:
         return origin_of(url) in self.allowed
 
-    async def visit(
-        self,
-        view: View,
-        page_url: str,
-        cands: Sequence[BrowserCandidate],
-    ) -> _Visit:
-        """Load ``page_url`` once as ``view``, inspect the candidates' links and photograph them."""
+    async def load(self, view: View, page_url: str, cands: Sequence[BrowserCandidate]) -> _Visit:
+        """Load ``page_url`` once as ``view`` and inspect the candidates' links. On success the page stays
+        open for :meth:`photograph`; :meth:`close` it in every case."""
         opts = self.options
         result = _Visit(view)
         spider = view == "spider"
-        context = await self.browser.new_context(
+        result.context = await self.browser.new_context(
             user_agent=opts.spider_user_agent if spider else DESKTOP_USER_AGENT,
             extra_http_headers={"Referer": opts.spider_referer} if spider else None,
             viewport=VIEWPORT,
@@ -299,27 +304,50 @@ class _Session:
             ignore_https_errors=True,
         )
         try:
-            return await asyncio.wait_for(
-                self._visit_in(context, result, page_url, cands),
+            await asyncio.wait_for(
+                self._load_in(result, page_url, cands),
                 opts.page_timeout_seconds + opts.redirect_watch_seconds + VISIT_HEADROOM_SECONDS,
             )
         except TimeoutError:
             result.error = result.error or f"页面处理超时（超过{opts.page_timeout_seconds:g}秒）"
-            return result
-        finally:
-            try:
-                await asyncio.wait_for(context.close(), 10)
-            except Exception as exc:  # the browser may already be gone; the pass goes on
-                log.info("darklinks browser: closing a context failed: %s", _short_error(exc))
+        if result.error is not None and not result.navigations:
+            await self.close(result)
+        return result
 
-    async def _visit_in(
-        self,
-        context: Any,
-        result: _Visit,
-        page_url: str,
-        cands: Sequence[BrowserCandidate],
-    ) -> _Visit:
+    async def close(self, visit: _Visit) -> None:
+        """Close the visit's context (pages, cookies, cache)."""
+        context, visit.context, visit.page = visit.context, None, None
+        if context is None:
+            return
+        try:
+            await asyncio.wait_for(context.close(), 10)
+        except Exception as exc:  # the browser may already be gone; the pass goes on
+            log.info("darklinks browser: closing a context failed: %s", _short_error(exc))
+
+    async def photograph(self, visit: _Visit, regions: Mapping[str, Region]) -> dict[str, bytes | None]:
+        """A screenshot per candidate key: its region (outlined), or the page top for None. Regions shared
+        by several candidates are taken once; at most MAX_SHOTS_PER_VIEW distinct ones per visit."""
+        page = visit.page
+        if page is None:
+            return {}
+        taken: dict[tuple[float, ...], bytes | None] = {}
+        out: dict[str, bytes | None] = {}
+        for key, region in regions.items():
+            rk = _region_key(region)
+            if rk not in taken:
+                if len(taken) >= MAX_SHOTS_PER_VIEW:
+                    out[key] = None
+                    continue
+                marked = region is not None and await _mark(page, region)
+                taken[rk] = await _screenshot(page, _clip(region, visit.doc_size))
+                if marked:
+                    await _unmark(page)
+            out[key] = taken[rk]
+        return out
+
+    async def _load_in(self, result: _Visit, page_url: str, cands: Sequence[BrowserCandidate]) -> None:
         opts = self.options
+        context = result.context
         left_page = asyncio.Event()
         state = {"loading": True}
 
@@ -360,7 +388,7 @@ class _Session:
                 f"{{get: () => {json.dumps(opts.spider_referer)}, configurable: true}});"
             )
         await context.add_init_script(init)
-        page = await context.new_page()
+        page = result.page = await context.new_page()
         timeout_ms = opts.page_timeout_seconds * 1000
         try:
             response = await page.goto(page_url, wait_until="load", timeout=timeout_ms)
@@ -373,7 +401,7 @@ class _Session:
                     result.error = f"页面加载失败：{_short_error(exc)}"
         state["loading"] = False
         if result.error is not None:
-            return result
+            return
         watch = opts.redirect_watch_seconds if any(c.kind == "js_redirect" for c in cands) else SETTLE_SECONDS
         if not result.navigations:
             with contextlib.suppress(TimeoutError):
@@ -386,16 +414,6 @@ class _Session:
         except Exception as exc:
             if not result.navigations:
                 result.error = f"页面脚本评估失败：{_short_error(exc)}"
-                return result
-        for cand in cands:
-            matches = result.matches.get(cand.target or "", []) if cand.kind == "hidden_link" else []
-            region = next((m["region"] for m in matches if m.get("region")), None)
-            clip = _clip(region, result.doc_size)
-            marked = region is not None and await _mark(page, region)
-            result.shots[cand.key] = await _screenshot(page, clip)
-            if marked:
-                await _unmark(page)
-        return result
 
 
 # -- verdicts ------------------------------------------------------------------------------------------
@@ -410,13 +428,9 @@ def _describe_match(m: Mapping[str, Any]) -> str:
 def _hidden_verdict(cand: BrowserCandidate, b: _Visit, s: _Visit) -> BrowserVerdict:
     bm = b.matches.get(cand.target or "", []) if b.loaded else []
     sm = s.matches.get(cand.target or "", []) if s.loaded else []
-    shot, spider_shot = b.shots.get(cand.key), s.shots.get(cand.key)
-    if spider_shot == shot:
-        spider_shot = None
 
     def verdict(status: Status, detail: str) -> BrowserVerdict:
-        keep = status == "confirmed"
-        return BrowserVerdict(cand.key, status, detail, shot if keep else None, spider_shot if keep else None)
+        return BrowserVerdict(cand.key, status, detail)
 
     if not b.loaded and not s.loaded:
         return verdict("unknown", f"浏览器复核未完成：{b.error}")
@@ -424,8 +438,11 @@ def _hidden_verdict(cand: BrowserCandidate, b: _Visit, s: _Visit) -> BrowserVerd
         many = f"（共{len(bm)}处）" if len(bm) > 1 else ""
         if all(m["hidden"] for m in bm):
             return verdict("confirmed", f"浏览器渲染：链接{many}{_describe_match(bm[0])}")
-        visible = next(m for m in bm if not m["hidden"])
-        return verdict("refuted", f"浏览器渲染：{_describe_match(visible)}{many}")
+        visible = next((m for m in bm if not m["hidden"] and not m.get("uncertain")), None)
+        if visible is not None:
+            return verdict("refuted", f"浏览器渲染：{_describe_match(visible)}{many}")
+        uncertain = next(m for m in bm if m.get("uncertain"))
+        return verdict("unknown", f"浏览器渲染：{uncertain['uncertain']}，无法判断链接是否可见")
     if sm:
         state = "且不可见（" + _describe_match(sm[0]) + "）" if all(m["hidden"] for m in sm) else "且可见"
         return verdict("confirmed", f"以浏览器访问时页面无此链接，以百度蜘蛛访问时出现{state}")
@@ -448,9 +465,6 @@ def _redirect_verdict(cand: BrowserCandidate, b: _Visit, s: _Visit, watch: float
         ]
 
     b_nav, s_nav = away(b), away(s)
-    shot, spider_shot = b.shots.get(cand.key), s.shots.get(cand.key)
-    if spider_shot == shot:
-        spider_shot = None
     if b_nav or s_nav:
         parts = []
         if b_nav and s_nav and b_nav[0][0] == s_nav[0][0]:
@@ -463,11 +477,20 @@ def _redirect_verdict(cand: BrowserCandidate, b: _Visit, s: _Visit, watch: float
         detail = "；".join(parts) + f"（{how}，已拦截，未加载目标）"
         if cand.target and not any(same_link(u, cand.target) for u, _ in b_nav + s_nav):
             detail += f"；与静态分析的目标 {cand.target} 不同"
-        return BrowserVerdict(cand.key, "confirmed", detail, shot, spider_shot)
+        return BrowserVerdict(cand.key, "confirmed", detail)
     if b.loaded and s.loaded:
         return BrowserVerdict(cand.key, "refuted", f"以浏览器和百度蜘蛛访问，页面加载后{watch:g}秒内均未跳转")
     failed = b if not b.loaded else s
     return BrowserVerdict(cand.key, "unknown", f"浏览器复核未完成（{VIEW_ZH[failed.view]}）：{failed.error}")
+
+
+def _regions(cands: Sequence[BrowserCandidate], visit: _Visit) -> dict[str, Region]:
+    """What to photograph in one view for each candidate: where its link sits there, else the page top."""
+    out: dict[str, Region] = {}
+    for cand in cands:
+        matches = visit.matches.get(cand.target or "", []) if cand.kind == "hidden_link" else []
+        out[cand.key] = next((m["region"] for m in matches if m.get("region")), None)
+    return out
 
 
 # -- the pass ------------------------------------------------------------------------------------------
@@ -582,20 +605,51 @@ async def confirm_candidates(
 async def _judge_page(
     session: _Session, url: str, cands: Sequence[BrowserCandidate]
 ) -> dict[str, BrowserVerdict]:
-    """Both visits of one page, then a verdict per candidate."""
+    """Both visits of one page (at once, each in its own context: no shared cookies or cache), a verdict
+    per candidate, then screenshots of the confirmed ones from the still-open pages."""
+    opts = session.options
+    b = s = None
     try:
-        # Both visits at once, each in its own context (no shared cookies or cache): the wait is the
-        # page's loading and the redirect watch, not CPU.
-        b, s = await asyncio.gather(session.visit("browser", url, cands), session.visit("spider", url, cands))
+        loads = await asyncio.gather(
+            session.load("browser", url, cands), session.load("spider", url, cands), return_exceptions=True
+        )
+        b, s = (v if isinstance(v, _Visit) else None for v in loads)
+        failure = next((v for v in loads if isinstance(v, BaseException)), None)
+        if failure is not None:
+            raise failure
+        assert b is not None and s is not None
+        out: dict[str, BrowserVerdict] = {}
+        for cand in cands:
+            if cand.kind == "hidden_link":
+                out[cand.key] = _hidden_verdict(cand, b, s)
+            else:
+                out[cand.key] = _redirect_verdict(cand, b, s, opts.redirect_watch_seconds)
+        confirmed = [c for c in cands if out[c.key].status == "confirmed"]
+        if confirmed:
+            shots: tuple[dict[str, bytes | None], dict[str, bytes | None]] = ({}, {})
+            with contextlib.suppress(TimeoutError):
+                shots = tuple(  # type: ignore[assignment]
+                    await asyncio.wait_for(
+                        asyncio.gather(
+                            session.photograph(b, _regions(confirmed, b)),
+                            session.photograph(s, _regions(confirmed, s)),
+                        ),
+                        opts.page_timeout_seconds + VISIT_HEADROOM_SECONDS,
+                    )
+                )
+            for cand in confirmed:
+                shot, spider_shot = shots[0].get(cand.key), shots[1].get(cand.key)
+                out[cand.key] = replace(
+                    out[cand.key],
+                    screenshot=shot,
+                    spider_screenshot=None if spider_shot == shot else spider_shot,
+                )
+        return out
     except asyncio.CancelledError:
         raise
     except Exception as exc:
         return _unknown_all(cands, f"浏览器复核出错：{_short_error(exc)}")
-    watch = session.options.redirect_watch_seconds
-    out: dict[str, BrowserVerdict] = {}
-    for cand in cands:
-        if cand.kind == "hidden_link":
-            out[cand.key] = _hidden_verdict(cand, b, s)
-        else:
-            out[cand.key] = _redirect_verdict(cand, b, s, watch)
-    return out
+    finally:
+        for visit in (b, s):
+            if visit is not None:
+                await session.close(visit)

@@ -70,6 +70,9 @@ body {{ margin: 0; font-family: sans-serif; background: #ffffff; }}
 <p><a href="http://{SPAM}/twice">示例链接</a></p>
 <div style="display:none"><a href="http://{SPAM}/twice">示例链接</a></div>
 <img src="http://{CDN}/pixel.gif" alt="">
+<a href="http://{SPAM}/pixel"><img src="http://{SPAM}/1.gif" width="1" height="1"></a>
+<div class="footer" style="overflow:hidden"><a href="http://bszs.conac.cn/sitename?method=show&id=1">
+<img src="http://{CDN}/dzjg.png"></a></div>
 </div>
 </body></html>"""
 
@@ -174,6 +177,10 @@ async def _scenario() -> Scenario:
         BrowserCandidate("visible", page, "hidden_link", f"http://{SPAM.upper()}/visible"),
         BrowserCandidate("absent", page, "hidden_link", f"http://{SPAM}/not-on-the-page"),
         BrowserCandidate("twice", page, "hidden_link", f"http://{SPAM}/twice"),
+        BrowserCandidate("pixel", page, "hidden_link", f"http://{SPAM}/pixel"),
+        BrowserCandidate(
+            "blocked-image", page, "hidden_link", "http://bszs.conac.cn/sitename?method=show&id=1"
+        ),
         BrowserCandidate("decoy-header", page, "hidden_link", f"{SITE}/decoy/header"),
         BrowserCandidate("decoy-bgimage", page, "hidden_link", f"{SITE}/decoy/bgimage"),
         BrowserCandidate("decoy-grey", page, "hidden_link", f"{SITE}/decoy/grey"),
@@ -217,6 +224,7 @@ def _verdict(scenario: Scenario, key: str) -> Any:
         ("clipped", "裁剪"),
         ("indent", "可见范围之外"),
         ("dropdown", "display:none"),
+        ("pixel", "尺寸1×1像素"),
     ],
 )
 def test_hidden_links_are_confirmed_with_a_screenshot(scenario: Scenario, key: str, words: str) -> None:
@@ -244,6 +252,15 @@ def test_light_text_on_its_own_background_is_not_camouflage(scenario: Scenario, 
     # small grey footer link are ordinary design.
     v = _verdict(scenario, key)
     assert v.status == "refuted", v.detail
+
+
+@needs_chromium
+def test_an_image_link_whose_image_lives_elsewhere_is_not_called_hidden(scenario: Scenario) -> None:
+    # The 党政机关 badge comes from another site, which the browser must not fetch: with no image the link
+    # has no size, and that proves nothing.
+    v = _verdict(scenario, "blocked-image")
+    assert v.status == "unknown"
+    assert v.detail == "浏览器渲染：链接内的图片未加载（来自本站以外或已缺失），无法判断链接是否可见"
 
 
 @needs_chromium
