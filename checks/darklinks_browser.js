@@ -73,6 +73,9 @@
         for (const r of range.getClientRects()) rects.push(r);
       } else if (/^(IMG|SVG|CANVAS|VIDEO|INPUT|OBJECT|EMBED|IFRAME)$/i.test(n.tagName)) {
         rects.push(n.getBoundingClientRect());
+      } else if (getComputedStyle(n).backgroundImage !== "none") {
+        // An icon link: font-size:0 text over a background image (集约化 badges, share buttons).
+        rects.push(n.getBoundingClientRect());
       }
     }
     if (!rects.length) {
@@ -119,6 +122,10 @@
     for (let e = el; e; e = e.parentElement) opacity *= parseFloat(getComputedStyle(e).opacity || "1");
     if (opacity < 0.1) reasons.push(`透明度${opacity.toFixed(2)}`);
     const fontSize = parseFloat(cs.fontSize || "16");
+    // Pictures in the link (elements, or background images of icon links): their box is what shows.
+    const hasImage =
+      !!el.querySelector("img,svg,canvas,video,object,embed,iframe") ||
+      [el, ...el.querySelectorAll("*")].some((e) => getComputedStyle(e).backgroundImage !== "none");
     const rect = contentRect(el);
     const box = el.getBoundingClientRect();
     const w = rect ? rect.r - rect.l : 0, h = rect ? rect.b - rect.t : 0;
@@ -134,7 +141,7 @@
     } else if (!reasons.length && (w <= 1 || h <= 1)) {
       if (fontSize <= 1) reasons.push(`字号${px(fontSize)}像素`);
       reasons.push(`尺寸${px(w)}×${px(h)}像素`);
-    } else if (!reasons.length && fontSize <= 2 && /\S/.test(el.textContent || "")) {
+    } else if (!reasons.length && fontSize <= 2 && !hasImage && /\S/.test(el.textContent || "")) {
       reasons.push(`字号${fontSize}像素`);
     }
     if (rect && !reasons.length && !uncertain) {
@@ -176,7 +183,6 @@
       }
     }
     const hasText = /\S/.test(el.textContent || "");
-    const hasImage = !!el.querySelector("img,svg,canvas,video,object,embed,iframe");
     if (!reasons.length && hasText && !hasImage) {
       const fg = parseColor(cs.color);
       if (fg && fg[3] < 0.1) reasons.push("文字颜色透明");
