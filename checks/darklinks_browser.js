@@ -123,11 +123,23 @@
     if (opacity < 0.1) reasons.push(`透明度${opacity.toFixed(2)}`);
     const fontSize = parseFloat(cs.fontSize || "16");
     // Pictures in the link (elements, or background images of icon links): their box is what shows.
-    const hasImage =
+    let hasImage =
       !!el.querySelector("img,svg,canvas,video,object,embed,iframe") ||
       [el, ...el.querySelectorAll("*")].some((e) => getComputedStyle(e).backgroundImage !== "none");
-    const rect = contentRect(el);
+    let rect = contentRect(el);
     const box = el.getBoundingClientRect();
+    // An icon link can also be a transparent block laid over its parent's background picture (a 25×26
+    // link with font-size:0 text on a badge): the block is what a reader sees and clicks.
+    if ((!rect || rect.r - rect.l <= 1 || rect.b - rect.t <= 1) && box.width >= 8 && box.height >= 8) {
+      let e = el.parentElement;
+      for (let depth = 0; e && depth < 3; depth += 1, e = e.parentElement) {
+        if (getComputedStyle(e).backgroundImage !== "none") {
+          rect = { l: box.left, t: box.top, r: box.right, b: box.bottom };
+          hasImage = true;
+          break;
+        }
+      }
+    }
     const w = rect ? rect.r - rect.l : 0, h = rect ? rect.b - rect.t : 0;
     let uncertain = null;
     // An image link whose image did not load (blocked: it lives on another site; or missing) has the size

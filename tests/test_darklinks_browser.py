@@ -72,6 +72,8 @@ body {{ margin: 0; font-family: sans-serif; background: #ffffff; }}
 <img src="http://{CDN}/pixel.gif" alt="">
 <div style="font-size:0"><a href="{SITE}/decoy/icon" style="display:inline-block;width:48px;height:48px;
 background:#c8161d url(/badge.png)">集约化</a></div>
+<div style="float:right;width:25px;height:26px;background:#c8161d url(/i-jieyue.png);font-size:0">
+<a href="{SITE}/decoy/badge" style="display:block;width:25px;height:26px;font-size:0">集</a></div>
 <a href="http://{SPAM}/pixel"><img src="http://{SPAM}/1.gif" width="1" height="1"></a>
 <div class="footer" style="overflow:hidden"><a href="http://bszs.conac.cn/sitename?method=show&id=1">
 <img src="http://{CDN}/dzjg.png"></a></div>
@@ -187,6 +189,7 @@ async def _scenario() -> Scenario:
         BrowserCandidate("decoy-bgimage", page, "hidden_link", f"{SITE}/decoy/bgimage"),
         BrowserCandidate("decoy-grey", page, "hidden_link", f"{SITE}/decoy/grey"),
         BrowserCandidate("decoy-icon", page, "hidden_link", f"{SITE}/decoy/icon"),
+        BrowserCandidate("decoy-badge", page, "hidden_link", f"{SITE}/decoy/badge"),
         BrowserCandidate(
             "spider-only", f"{SITE}/gzdt/cloaked.html", "hidden_link", f"http://{SPAM}/for-spiders"
         ),
@@ -249,10 +252,11 @@ def test_a_visible_link_is_refuted_whatever_the_case_of_its_host(scenario: Scena
 
 
 @needs_chromium
-@pytest.mark.parametrize("key", ["decoy-header", "decoy-bgimage", "decoy-grey", "decoy-icon"])
+@pytest.mark.parametrize("key", ["decoy-header", "decoy-bgimage", "decoy-grey", "decoy-icon", "decoy-badge"])
 def test_light_text_on_its_own_background_is_not_camouflage(scenario: Scenario, key: str) -> None:
     # White on the red masthead, white over a background image (colour unknowable: never claimed), a
-    # small grey footer link, and an icon link (font-size:0 text over a background picture) are design.
+    # small grey footer link, and icon links (font-size:0 text over their own or their parent's background
+    # picture, as on 集约化 badges) are design.
     v = _verdict(scenario, key)
     assert v.status == "refuted", v.detail
 
