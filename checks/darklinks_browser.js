@@ -37,12 +37,37 @@
     return (Math.max(la, lb) + 0.05) / (Math.min(la, lb) + 0.05);
   };
   const hex = (c) => "#" + c.slice(0, 3).map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
-  // The colour painted behind an element: the first ancestor with an opaque background colour. A background
-  // image makes the answer unknowable here (null), so colour camouflage is then never claimed.
-  const backgroundOf = (el) => {
-    for (let e = el; e; e = e.parentElement) {
+  // The colour painted behind a link, read from what the browser stacks under the middle of its text
+  // (document.elementsFromPoint): the first opaque background colour below it. Null when that cannot be
+  // known — a background image or a picture below, another positioned layer below (banners, carousels
+  // whose pictures come from elsewhere), or something covering the link — so camouflage is never
+  // claimed on a guess.
+  const MEDIA = /^(IMG|VIDEO|CANVAS|IFRAME|SVG|OBJECT|EMBED|PICTURE)$/i;
+  const backgroundOf = (el, rect) => {
+    let x = (rect.l + rect.r) / 2, y = (rect.t + rect.b) / 2;
+    let moved = false;
+    if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) {
+      window.scrollTo(Math.max(0, x + sx - innerWidth / 2), Math.max(0, y + sy - innerHeight / 2));
+      moved = true;
+      x += sx - scrollX;
+      y += sy - scrollY;
+    }
+    let stack;
+    try {
+      stack = document.elementsFromPoint(x, y);
+    } finally {
+      if (moved) window.scrollTo(sx, sy);
+    }
+    const at = stack.findIndex((e) => e === el || el.contains(e));
+    if (at < 0) return null;
+    for (const e of stack.slice(at)) {
+      if (e === el || el.contains(e)) continue;
       const cs = getComputedStyle(e);
       if (cs.backgroundImage && cs.backgroundImage !== "none") return null;
+      if (!e.contains(el)) {
+        if (MEDIA.test(e.tagName)) return null;
+        if (cs.position === "absolute" || cs.position === "fixed") return null;
+      }
       const c = parseColor(cs.backgroundColor);
       if (c && c[3] >= 0.9) return c;
     }
@@ -195,11 +220,15 @@
       }
     }
     const hasText = /\S/.test(el.textContent || "");
-    if (!reasons.length && hasText && !hasImage) {
-      const fg = parseColor(cs.color);
+    if (!reasons.length && hasText && !hasImage && rect) {
+      // The colour of the words themselves (a <span> inside the link may set its own).
+      const tw = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      let textNode = tw.nextNode();
+      while (textNode && !textNode.nodeValue.trim()) textNode = tw.nextNode();
+      const fg = parseColor(getComputedStyle(textNode ? textNode.parentElement : el).color);
       if (fg && fg[3] < 0.1) reasons.push("文字颜色透明");
       else if (fg) {
-        const bg = backgroundOf(el);
+        const bg = backgroundOf(el, rect);
         if (bg && contrast(fg, bg) < 1.2) {
           reasons.push(`文字颜色${hex(fg)}与背景色${hex(bg)}几乎相同`);
         }

@@ -72,6 +72,11 @@ body {{ margin: 0; font-family: sans-serif; background: #ffffff; }}
 <img src="http://{CDN}/pixel.gif" alt="">
 <div style="font-size:0"><a href="{SITE}/decoy/icon" style="display:inline-block;width:48px;height:48px;
 background:#c8161d url(/badge.png)">集约化</a></div>
+<div style="position:relative;height:60px;background:#f3fafe">
+<div style="position:absolute;left:0;top:0;width:100%;height:60px">
+<img src="http://{CDN}/banner.jpg" alt=""></div>
+<a href="{SITE}/decoy/banner" style="position:relative;color:#fff">EN</a></div>
+<div style="background:#fff"><a href="http://{SPAM}/span"><span style="color:#fdfdfd">六合彩</span></a></div>
 <div style="float:right;width:25px;height:26px;background:#c8161d url(/i-jieyue.png);font-size:0">
 <a href="{SITE}/decoy/badge" style="display:block;width:25px;height:26px;font-size:0">集</a></div>
 <a href="http://{SPAM}/pixel"><img src="http://{SPAM}/1.gif" width="1" height="1"></a>
@@ -190,6 +195,8 @@ async def _scenario() -> Scenario:
         BrowserCandidate("decoy-grey", page, "hidden_link", f"{SITE}/decoy/grey"),
         BrowserCandidate("decoy-icon", page, "hidden_link", f"{SITE}/decoy/icon"),
         BrowserCandidate("decoy-badge", page, "hidden_link", f"{SITE}/decoy/badge"),
+        BrowserCandidate("decoy-banner", page, "hidden_link", f"{SITE}/decoy/banner"),
+        BrowserCandidate("span", page, "hidden_link", f"http://{SPAM}/span"),
         BrowserCandidate(
             "spider-only", f"{SITE}/gzdt/cloaked.html", "hidden_link", f"http://{SPAM}/for-spiders"
         ),
@@ -231,6 +238,7 @@ def _verdict(scenario: Scenario, key: str) -> Any:
         ("indent", "可见范围之外"),
         ("dropdown", "display:none"),
         ("pixel", "尺寸1×1像素"),
+        ("span", "文字颜色#fdfdfd与背景色#ffffff几乎相同"),
     ],
 )
 def test_hidden_links_are_confirmed_with_a_screenshot(scenario: Scenario, key: str, words: str) -> None:
@@ -252,11 +260,14 @@ def test_a_visible_link_is_refuted_whatever_the_case_of_its_host(scenario: Scena
 
 
 @needs_chromium
-@pytest.mark.parametrize("key", ["decoy-header", "decoy-bgimage", "decoy-grey", "decoy-icon", "decoy-badge"])
+@pytest.mark.parametrize(
+    "key", ["decoy-header", "decoy-bgimage", "decoy-grey", "decoy-icon", "decoy-badge", "decoy-banner"]
+)
 def test_light_text_on_its_own_background_is_not_camouflage(scenario: Scenario, key: str) -> None:
     # White on the red masthead, white over a background image (colour unknowable: never claimed), a
     # small grey footer link, and icon links (font-size:0 text over their own or their parent's background
-    # picture, as on 集约化 badges) are design.
+    # picture, as on 集约化 badges) are design; so is white text over a banner layer whose picture the
+    # browser was not allowed to load (the colour behind it cannot be known).
     v = _verdict(scenario, key)
     assert v.status == "refuted", v.detail
 
