@@ -387,6 +387,39 @@ class Identity(Model):
 BAIDUSPIDER_USER_AGENT = "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)"
 
 
+#: Search-engine referrer the browser's spider visit carries (Referer header and document.referrer): cloaking
+#: scripts show their spam only to visitors arriving from a search result.
+BAIDU_SEARCH_REFERER = "https://www.baidu.com/s?wd=%E6%94%BF%E5%BA%9C"
+
+
+class DarkLinksBrowser(Model):
+    """Browser confirmation of dark-link candidates (headless Debian Chromium driven by Playwright).
+
+    The pass is optional: when ``enabled`` is false or ``executable_path`` is missing, the check still
+    reports on static evidence and its run summary says that confirmation was skipped.
+    """
+
+    enabled: bool = Field(default=True, description="Confirm candidates in a real browser before reporting.")
+    executable_path: AbsPath = Field(
+        default="/usr/bin/chromium", description="Chromium binary (Debian package 'chromium')."
+    )
+    max_pages: int = Field(
+        default=20, ge=0, le=1000, description="Distinct pages loaded per run (each twice)."
+    )
+    page_timeout_seconds: float = Field(
+        default=15, gt=0, le=300, description="Time allowed for one load of one page, scripts included."
+    )
+    redirect_watch_seconds: float = Field(
+        default=3, ge=0, le=60, description="How long a loaded page is watched for a script redirect."
+    )
+    spider_user_agent: NonEmpty = Field(
+        default=BAIDUSPIDER_USER_AGENT, description="User agent of the spider's visit."
+    )
+    spider_referer: HttpUrl = Field(
+        default=BAIDU_SEARCH_REFERER, description="Search-result referrer of the spider's visit."
+    )
+
+
 class DarkLinks(Model):
     """Options of the dark-link check (暗链/黑链, cloaking, outbound link decay, defacement)."""
 
@@ -432,6 +465,9 @@ class DarkLinks(Model):
     resource_max_bytes: int = Field(default=1_000_000, ge=1024, description="Cap per stylesheet / script.")
     resource_cache_bytes: int = Field(
         default=32_000_000, ge=1024, description="Cap on all stylesheets and scripts kept during one run."
+    )
+    browser: DarkLinksBrowser = Field(
+        default_factory=DarkLinksBrowser, description="Browser confirmation and evidence screenshots."
     )
 
 

@@ -46,11 +46,24 @@ def fingerprint(duty: str, kind: str, site: str, identity: str) -> str:
 
 
 @dataclass(frozen=True)
+class EvidenceImage:
+    """A screenshot kept with a finding (取证截图): PNG bytes and what view it shows ("浏览器视图"…).
+
+    The store writes it beside the database (see :mod:`monitor.evidence`) and records only its file name
+    in the finding's evidence; the bytes themselves are never put into the database or any JSON.
+    """
+
+    label: str
+    png: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Finding:
     """One problem found by a check in one run.
 
     ``identity`` is what makes the problem itself (the dead URL, the column URL…); ``sources`` are the pages
-    where it shows (父页面); ``evidence`` is free-form detail kept for the bulletin and exports.
+    where it shows (父页面); ``evidence`` is free-form detail kept for the bulletin and exports; ``images``
+    are evidence screenshots, stored as files beside the database (never serialised with ``evidence``).
     """
 
     duty: str
@@ -63,6 +76,8 @@ class Finding:
     unit: str | None = None
     sources: tuple[str, ...] = ()
     evidence: dict[str, Any] = field(default_factory=dict)
+    # Screenshots (取证截图). Not part of the identity, nor of ``evidence``: the store writes the files.
+    images: tuple[EvidenceImage, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def fingerprint(self) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from monitor.clock import iso
+from monitor.evidence import evidence_folder, save_images
 from monitor.findings import Finding, FindingStatus
 from monitor.posts import Post
 
@@ -200,6 +201,11 @@ class Store:
         self.db.execute("PRAGMA synchronous = NORMAL")
         self._migrate()
 
+    @property
+    def evidence_dir(self) -> Path | None:
+        """Folder of the evidence screenshots (``<database>.evidence/``); None for an in-memory database."""
+        return None if str(self.path) == ":memory:" else evidence_folder(self.path)
+
     def close(self) -> None:
         """Close the connection."""
         self.db.conn.close()
@@ -273,13 +279,19 @@ class Store:
             raise ValueError(f"bad final run status {status!r}")
         stamp = iso(now)
         new = again = reopened = resolved = ignored_seen = 0
+        unique: dict[str, Finding] = {}
+        for f in findings:
+            unique.setdefault(f.fingerprint, f)
+        # Screenshots are files beside the database, written before the transaction (no disk I/O while
+        # holding the write lock). Content-addressed, so a rolled-back transaction leaves at most a file
+        # that the next run names again; a failed write only notes the missing image.
+        shots = {
+            fp: save_images(self.evidence_dir, f.images) for fp, f in unique.items() if f.images
+        }
         with self._tx():
             run = self.db["runs"].get(run_id)
             # Batched: one lookup per 500 fingerprints and one executemany per statement. Row-at-a-time
             # sqlite-utils calls cost ~0.5 ms per finding (bench/store_bench.py), seconds on a big site.
-            unique: dict[str, Finding] = {}
-            for f in findings:
-                unique.setdefault(f.fingerprint, f)
             seen: set[str] = set(unique)
             existing = self._finding_states(list(unique))
             inserts: list[tuple[Any, ...]] = []
@@ -287,17 +299,24 @@ class Store:
             reopens: list[tuple[Any, ...]] = []
             events: list[tuple[Any, ...]] = []
             for fp, f in unique.items():
+                state = existing.get(fp)
+                evidence = f.evidence
+                if fp in shots:
+                    evidence = {**evidence, "screenshots": shots[fp]}
+                elif state is not None and state[2] and "screenshots" not in evidence:
+                    # Seen again without a new screenshot (the browser pass was skipped or over budget):
+                    # the last screenshots stay the evidence.
+                    evidence = {**evidence, "screenshots": json.loads(state[2])}
                 common = (
                     f.severity.value,
                     f.unit,
                     f.url,
                     json.dumps(list(f.sources), ensure_ascii=False),
                     f.message,
-                    json.dumps(f.evidence, ensure_ascii=False, default=str),
+                    json.dumps(evidence, ensure_ascii=False, default=str),
                     stamp,
                     run_id,
                 )
-                state = existing.get(fp)
                 if state is None:
                     inserts.append(
                         (
@@ -316,7 +335,7 @@ class Store:
                     events.append((fp, run_id, stamp, "opened", None))
                     new += 1
                     continue
-                row_status, times_seen = state
+                row_status, times_seen, _shots = state
                 updates.append((*common, (times_seen or 0) + 1, fp))
                 if row_status == FindingStatus.RESOLVED.value:
                     reopens.append((FindingStatus.OPEN.value, fp))
@@ -441,16 +460,20 @@ class Store:
         return [self.get_run(r["id"]) for r in self.db.query("SELECT id FROM runs WHERE status = 'running'")]
 
     # -- findings ---------------------------------------------------------------------------------
-    def _finding_states(self, fingerprints: list[str]) -> dict[str, tuple[str, int | None]]:
-        """``fingerprint -> (status, times_seen)`` of the findings already stored, in chunks of 500."""
-        out: dict[str, tuple[str, int | None]] = {}
+    def _finding_states(self, fingerprints: list[str]) -> dict[str, tuple[str, int | None, str | None]]:
+        """``fingerprint -> (status, times_seen, screenshots JSON or None)`` of the findings already stored,
+        in chunks of 500 (``instr`` first: only evidence that has screenshots is parsed)."""
+        out: dict[str, tuple[str, int | None, str | None]] = {}
         for i in range(0, len(fingerprints), 500):
             chunk = fingerprints[i : i + 500]
             marks = ",".join("?" for _ in chunk)
-            for fp, status, times_seen in self.db.execute(
-                f"SELECT fingerprint, status, times_seen FROM findings WHERE fingerprint IN ({marks})", chunk
+            for fp, status, times_seen, shots in self.db.execute(
+                "SELECT fingerprint, status, times_seen, CASE WHEN instr(evidence, '\"screenshots\"') > 0 "
+                "THEN json_extract(evidence, '$.screenshots') END "
+                f"FROM findings WHERE fingerprint IN ({marks})",
+                chunk,
             ).fetchall():
-                out[fp] = (status, times_seen)
+                out[fp] = (status, times_seen, shots)
         return out
 
     def _event(self, fp: str, run_id: int | None, stamp: str, event: str, note: str | None = None) -> None:

@@ -151,6 +151,6 @@ def problem_rows(wb: Any) -> list[tuple[Any, ...]]:
     rows = []
     for ws in wb.worksheets:
         header = [c.value for c in ws[1]]
-        if header and header[-1] == "问题编号":
+        if len(header) > 14 and header[14] == "问题编号":  # 问题编号, then 截图
             rows.extend(r for r in ws.iter_rows(min_row=2, values_only=True) if r[14])
     return rows

@@ -1,4 +1,7 @@
-"""The bulletin as an email: multipart/mixed [alternative [text, html], findings.xlsx].
+"""The bulletin as an email: multipart/mixed [alternative [text, related [html, PNG…]], findings.xlsx].
+
+The evidence screenshots shown in the HTML travel as inline parts of a multipart/related (``cid:``
+references, RFC 2392), capped per image and per message; without screenshots the HTML part is plain.
 
 Built with the stdlib's EmailMessage and policy SMTP (CRLF line ends, RFC 2047 encoded Chinese subject
 and sender name, RFC 2231 encoded attachment name). The attachment name is kept short enough
@@ -11,6 +14,7 @@ server or relay has to handle 8-bit text or over-long lines of inlined CSS.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
@@ -21,6 +25,14 @@ from monitor.config import Config
 from .model import Bulletin
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+#: Caps on the screenshots embedded in one mail (each, and all together); the rest are named in the text.
+MAIL_IMAGE_MAX_BYTES = 400_000
+MAIL_IMAGES_MAX_BYTES = 3_000_000
+
+
+def image_cid(file_name: str, week: str) -> str:
+    """Content-ID of an embedded screenshot (no angle brackets): ``<sha prefix>.<week>@govsite-monitor``."""
+    return f"{file_name.removesuffix('.png')[:32]}.{week}@govsite-monitor"
 
 
 def attachment_name(b: Bulletin) -> str:
@@ -37,8 +49,9 @@ def build_message(
     xlsx: bytes,
     now: datetime,
     key: str,
+    images: Sequence[tuple[str, bytes]] = (),
 ) -> EmailMessage:
-    """The complete message for ``config.bulletin.recipients``."""
+    """The complete message for ``config.bulletin.recipients``; ``images`` are ``(content id, PNG)``."""
     opts = config.bulletin
     msg = EmailMessage(policy=policy.SMTP)
     msg["Subject"] = b.title
@@ -51,6 +64,10 @@ def build_message(
     msg["X-Monitor-Key"] = key
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+    if images:
+        html_part = msg.get_payload()[1]
+        for cid, png in images:
+            html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline")
     name = attachment_name(b)
     msg.add_attachment(xlsx, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=name)
     return msg

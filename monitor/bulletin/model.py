@@ -18,6 +18,7 @@ from typing import Any
 
 from monitor.clock import Clock
 from monitor.config import Config
+from monitor.evidence import is_evidence_name
 from monitor.findings import Severity
 from monitor.indicators import Indicator, IndicatorStatus, Verdict
 from monitor.isoweek import IsoWeek
@@ -62,6 +63,35 @@ def cn_datetime(moment: datetime) -> str:
     return f"{cn_date(moment.date())}{moment:%H:%M}"
 
 
+@dataclass(frozen=True)
+class Screenshot:
+    """An evidence screenshot of a problem (取证截图), as recorded by the store (file beside the database)."""
+
+    label: str
+    file: str  # <sha256>.png — our name, never anything from a crawled page
+    width: int
+    height: int
+    size: int  # bytes
+
+
+def screenshots_of(evidence: Any) -> list[Screenshot]:
+    """The stored screenshots of a finding's evidence; records without a file, or with a name that is not
+    ours, are left out (a finding whose screenshot could not be written still shows its text)."""
+    out: list[Screenshot] = []
+    records = evidence.get("screenshots") if isinstance(evidence, dict) else None
+    for r in records if isinstance(records, list) else []:
+        if not isinstance(r, dict) or not is_evidence_name(r.get("file")):
+            continue
+        try:
+            shot = Screenshot(
+                str(r.get("label") or "截图"), r["file"], int(r["width"]), int(r["height"]), int(r["bytes"])
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+        out.append(shot)
+    return out
+
+
 @dataclass
 class Problem:
     """One row of the problem list (a finding as of the bulletin's ``as_of``)."""
@@ -84,6 +114,7 @@ class Problem:
     is_new: bool
     fixed_at: datetime | None = None
     seq: int = 0
+    screenshots: list[Screenshot] = field(default_factory=list)
 
     @property
     def is_open(self) -> bool:
@@ -358,6 +389,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
                 status=status,
                 is_new=first_seen >= start,
                 fixed_at=fixed_at,
+                screenshots=screenshots_of(evidence),
             )
         )
 

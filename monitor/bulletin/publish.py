@@ -1,11 +1,14 @@
 """Rendering a week's bulletin to ``reports/<year>-W<week>/`` and handing it to the outbox.
 
 The files (bulletin.html, bulletin.txt, findings.xlsx, and bulletin.eml when sent) are each replaced
-atomically, so an office colleague opening bulletin.html mid-render never sees half a file.
+atomically, so an office colleague opening bulletin.html mid-render never sees half a file. The evidence
+screenshots of the week's problems are copied from beside the database into ``evidence/`` next to them,
+so the folder is complete on its own (bulletin.html shows them, findings.xlsx names them).
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,14 +17,17 @@ from pathlib import Path
 from monitor.atomicfile import replace_atomic, write_atomic
 from monitor.clock import Clock
 from monitor.config import Config
+from monitor.evidence import is_evidence_name
 from monitor.isoweek import IsoWeek
 from monitor.outbox import Outbox, OutboxEntry, idempotency_key
 from monitor.store import Store
 
-from .mail import attachment_name, build_message
-from .model import Bulletin, build_bulletin
-from .render import inline_css, render_html, render_text
+from .mail import MAIL_IMAGE_MAX_BYTES, MAIL_IMAGES_MAX_BYTES, attachment_name, build_message, image_cid
+from .model import Bulletin, Problem, build_bulletin
+from .render import SHOT_NOTE_MAIL, inline_css, render_html, render_text
 from .xlsx import write_workbook
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -48,6 +54,11 @@ class Report:
         return self.folder / "findings.xlsx"
 
     @property
+    def evidence(self) -> Path:
+        """The copies of the problems' evidence screenshots (``<sha256>.png``)."""
+        return self.folder / "evidence"
+
+    @property
     def eml(self) -> Path:
         """The message as sent (only with --send)."""
         return self.folder / "bulletin.eml"
@@ -64,7 +75,11 @@ def render_report(
     folder = (reports_dir or config.reports_path) / week.label
     xlsx_name = attachment_name(b)
     t0 = time.perf_counter()
-    write_atomic(folder / "bulletin.html", render_html(b, xlsx_name=xlsx_name))
+    copied = copy_screenshots(b, store.evidence_dir, folder / "evidence")
+    timings["screenshots"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    images = {name: f"evidence/{name}" for name in copied}
+    write_atomic(folder / "bulletin.html", render_html(b, xlsx_name=xlsx_name, images=images))
     timings["html"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     write_atomic(folder / "bulletin.txt", render_text(b, xlsx_name=xlsx_name))
@@ -73,6 +88,56 @@ def render_report(
     replace_atomic(folder / "findings.xlsx", lambda tmp: write_workbook(b, tmp))
     timings["xlsx"] = time.perf_counter() - t0
     return Report(b, folder, timings)
+
+
+def copy_screenshots(b: Bulletin, source: Path | None, target: Path) -> set[str]:
+    """Copy the screenshots of the bulletin's problems from the store's folder into ``target``.
+
+    Returns the names available in ``target``. A file missing at the source (removed by hand, or never
+    written: the disk was full) is left out and the bulletin names it as not available.
+    """
+    names = {s.file for p in b.problems for s in p.screenshots}
+    available: set[str] = set()
+    for name in sorted(names):
+        if not is_evidence_name(name):  # only our sha256 names are ever joined to a path
+            continue
+        copy = target / name
+        try:
+            if not copy.is_file():
+                if source is None:
+                    continue
+                data = (source / name).read_bytes()
+                write_atomic(copy, data)
+            available.add(name)
+        except OSError as exc:
+            log.warning("bulletin: screenshot %s not copied: %s", name, exc)
+    return available
+
+
+def mail_images(report: Report, listed: list[Problem]) -> list[tuple[str, bytes]]:
+    """The screenshots embedded in the mail as ``(file name, PNG)``, in the order they are shown.
+
+    Each is at most MAIL_IMAGE_MAX_BYTES and all together at most MAIL_IMAGES_MAX_BYTES (mail servers
+    commonly refuse messages over 10–20 MB, and the XLSX rides along); the rest are named in the text.
+    """
+    chosen: list[tuple[str, bytes]] = []
+    seen: set[str] = set()
+    total = 0
+    for p in listed:
+        for s in p.screenshots:
+            if s.file in seen or not is_evidence_name(s.file):
+                continue
+            seen.add(s.file)
+            path = report.evidence / s.file
+            try:
+                size = path.stat().st_size
+                if size > MAIL_IMAGE_MAX_BYTES or total + size > MAIL_IMAGES_MAX_BYTES:
+                    continue
+                chosen.append((s.file, path.read_bytes()))
+            except OSError:
+                continue
+            total += size
+    return chosen
 
 
 @dataclass
@@ -106,14 +171,26 @@ async def send_report(
     queued_now = False
     if entry is None:
         xlsx_name = attachment_name(b)
+        # Screenshots shown in the mail: those of the problems listed in section 二, as inline CID parts.
+        listed = [p for section in b.sections for unit in section.units for p in unit.problems]
+        images = mail_images(report, listed)
+        cids = {name: image_cid(name, b.week.label) for name, _ in images}
+        html = render_html(
+            b,
+            xlsx_name=xlsx_name,
+            row_limit=opts.mail_list_limit,
+            images={name: f"cid:{cid}" for name, cid in cids.items()},
+            shot_note=SHOT_NOTE_MAIL,
+        )
         msg = build_message(
             b,
             config,
             text=render_text(b, xlsx_name=xlsx_name, row_limit=opts.mail_list_limit),
-            html=inline_css(render_html(b, xlsx_name=xlsx_name, row_limit=opts.mail_list_limit)),
+            html=inline_css(html),
             xlsx=report.xlsx.read_bytes(),
             now=clock.now(),
             key=key,
+            images=[(cids[name], data) for name, data in images],
         )
         entry, queued_now = outbox.enqueue(
             msg, key=key, week=b.week.label, recipients=list(opts.recipients), now=clock.now()

@@ -7,6 +7,7 @@ clients drop <style> blocks). The text version passes every value through ``text
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -100,7 +101,24 @@ def text_environment() -> jinja2.Environment:
     return _add_filters(env)
 
 
-def _context(b: Bulletin, row_limit: int | None, xlsx_name: str) -> dict[str, Any]:
+#: Longest side an evidence screenshot is shown at in the bulletin (the PNG itself is up to 1200×900).
+SHOT_DISPLAY_WIDTH = 800
+
+
+def _shot_box(width: int, height: int) -> tuple[int, int]:
+    """Display width and height (attributes, for mail clients that ignore CSS max-width)."""
+    if width <= SHOT_DISPLAY_WIDTH:
+        return width, height
+    return SHOT_DISPLAY_WIDTH, max(1, round(height * SHOT_DISPLAY_WIDTH / width))
+
+
+def _context(
+    b: Bulletin,
+    row_limit: int | None,
+    xlsx_name: str,
+    images: Mapping[str, str] | None = None,
+    shot_note: str = "",
+) -> dict[str, Any]:
     colors = {t: PALETTE[i % len(PALETTE)] for i, t in enumerate(b.trend_types)}
     trend_max = max((p.total for p in b.trend), default=0) or 1
 
@@ -114,12 +132,32 @@ def _context(b: Bulletin, row_limit: int | None, xlsx_name: str) -> dict[str, An
         "colors": colors,
         "trend_max": trend_max,
         "bar": bar,
+        "images": dict(images or {}),
+        "shot_note": shot_note,
+        "shot_box": _shot_box,
     }
 
 
-def render_html(b: Bulletin, *, xlsx_name: str, row_limit: int | None = None) -> str:
-    """The bulletin as an HTML document (with a <style> block), listing ``row_limit`` problems at most."""
-    return html_environment().get_template("bulletin.html.j2").render(_context(b, row_limit, xlsx_name))
+#: What the HTML says for a screenshot it does not show (no ``images`` entry for its file).
+SHOT_NOTE_ARCHIVE = "截图见通报存档"
+SHOT_NOTE_MAIL = "截图未随邮件发送（邮件图片数量或大小已达上限），见通报存档"
+
+
+def render_html(
+    b: Bulletin,
+    *,
+    xlsx_name: str,
+    row_limit: int | None = None,
+    images: Mapping[str, str] | None = None,
+    shot_note: str = SHOT_NOTE_ARCHIVE,
+) -> str:
+    """The bulletin as an HTML document (with a <style> block), listing ``row_limit`` problems at most.
+
+    ``images`` maps a screenshot's file name to the ``src`` it is shown with (``evidence/<file>`` beside
+    bulletin.html, ``cid:…`` in the mail); screenshots without an entry are named with ``shot_note``.
+    """
+    context = _context(b, row_limit, xlsx_name, images, shot_note)
+    return html_environment().get_template("bulletin.html.j2").render(context)
 
 
 def render_text(b: Bulletin, *, xlsx_name: str, row_limit: int | None = None) -> str:

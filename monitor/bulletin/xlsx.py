@@ -41,6 +41,7 @@ PROBLEM_HEADER = (
     ("整改时限", 11),
     ("严重程度", 9),
     ("问题编号", 18),
+    ("截图", 40),  # evidence screenshot files, in evidence/ beside bulletin.html
 )
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _HEADER_FONT = Font(bold=True)
@@ -119,6 +120,7 @@ def _problem_row(p: Problem, seq: int) -> list[Any]:
         p.deadline.isoformat(),
         p.severity.label_zh,
         p.fingerprint,
+        "\n".join(f"evidence/{s.file}（{s.label}）" for s in p.screenshots),
     ]
 
 
