@@ -30,12 +30,13 @@ import functools
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
 
 from checks.base import CheckContext, PageCheck
+from checks.darklinks_browser import BrowserCandidate, BrowserVerdict, Kind, confirm_candidates, origin_of
 from checks.darklinks_engine import (
     EVIDENCE_LABELS,
     DarkLinkHit,
@@ -56,7 +57,7 @@ from checks.darklinks_io import (
     scan_external,
 )
 from monitor.analysis import AnalysisRequest, PageAnalyzer
-from monitor.findings import Finding, Severity
+from monitor.findings import EvidenceImage, Finding, Severity
 from monitor.indicators import Indicator, IndicatorStatus, Verdict
 from monitor.urls import InvalidURL, host_of, normalize
 
@@ -157,6 +158,7 @@ class DarkLinksCheck(PageCheck):
         # Not findings; counted, and reported only if the target page carries spam content.
         self._candidates: dict[tuple[str, str], DarkLinkHit] = {}
         self._candidates_total = 0
+        self._browser: dict[str, Any] = {}
 
     # -- per page ---------------------------------------------------------------------------------
     async def visit(self, page: Page, fetcher: Fetcher) -> AnalysisRequest | None:
@@ -637,8 +639,74 @@ class DarkLinksCheck(PageCheck):
                     continue
             self._add(self._outbound_finding(target, self._homepage))
         findings = sorted(self._findings.values(), key=lambda f: (f.kind, f.identity))
+        findings = await self._confirm_in_browser(findings)
         self._counts = self._figures(report, findings)
         return findings
+
+    # -- the browser pass ---------------------------------------------------------------------------
+    async def _confirm_in_browser(self, findings: list[Finding]) -> list[Finding]:
+        """Load the pages of hidden links and keyed redirects in headless Chromium (bounded, optional):
+        a confirmed one gains the evidence ``browser_confirmed`` and its screenshots, a refuted one (the
+        browser shows the link, or the page does not navigate for the spider) is not reported, an
+        unknown one keeps its static evidence."""
+        candidates: list[BrowserCandidate] = []
+        for f in findings:
+            technique = str(f.evidence.get("technique_kind"))
+            kind = _BROWSER_KINDS.get(technique) if f.kind == "dark_link" else None
+            if kind == "js_redirect" and "spider_only" not in f.evidence.get("evidence", ()):
+                kind = None  # an unconditional redirect: nothing a spider-only visit would show
+            if kind is not None:
+                page, target = f.evidence["page"], f.evidence.get("target")
+                candidates.append(BrowserCandidate(f.identity, page, kind, target))
+        if not candidates:
+            self._browser = {"candidates": 0}
+            return findings
+        site = self.ctx.site
+        scheme_hosts = {f"{scheme}://{host}" for host in site.crawl_hosts for scheme in ("http", "https")}
+        origins = sorted(scheme_hosts | {o for c in candidates if (o := origin_of(c.page_url))})
+        result = await confirm_candidates(
+            candidates, self.opts.browser, self.ctx.config.crawl.host_overrides, origins
+        )
+        tally = {"confirmed": 0, "refuted": 0, "unknown": 0, "shown_but_obfuscated": 0}
+        out: list[Finding] = []
+        for f in findings:
+            verdict = result.verdicts.get(f.identity) if f.kind == "dark_link" else None
+            if verdict is None:
+                out.append(f)
+                continue
+            if verdict.status == "refuted" and not _obfuscated(f):
+                tally["refuted"] += 1
+                self.ctx.log.info("browser refuted %s: %s", f.identity, verdict.detail)
+                continue
+            tally["shown_but_obfuscated" if verdict.status == "refuted" else verdict.status] += 1
+            # A link an obfuscated script writes stays reported even when it shows: the obfuscation hides
+            # it from whoever reads the page's source, which no rendering can refute (national rules §4).
+            out.append(_with_browser_verdict(f, verdict))
+        self._browser = {
+            "candidates": len(candidates),
+            "pages_loaded": result.pages_loaded,
+            "pages_over_budget": result.pages_over_budget,
+            **tally,
+            "skipped": result.skipped,
+        }
+        return out
+
+    def browser_summary(self) -> str | None:
+        """One line for the run summary about the browser pass (None when there was nothing to confirm)."""
+        b = self._browser
+        if not b.get("candidates"):
+            return None
+        if b.get("skipped"):
+            return f"confirmation skipped ({b['skipped']}); {b['candidates']} reported on static evidence"
+        line = (
+            f"{b['pages_loaded']} pages loaded in Chromium: {b['confirmed']} confirmed hidden, "
+            f"{b['refuted']} shown on the page (not reported), {b['unknown']} undecided"
+        )
+        if b.get("shown_but_obfuscated"):
+            line += f", {b['shown_but_obfuscated']} written by an obfuscated script (reported)"
+        if b.get("pages_over_budget"):
+            line += f"; {b['pages_over_budget']} pages over darklinks.browser.max_pages"
+        return line
 
     def _figures(self, report: CrawlReport, findings: list[Finding]) -> dict[str, Any]:
         veto = [f for f in findings if f.severity == Severity.VETO]
@@ -684,6 +752,8 @@ class DarkLinksCheck(PageCheck):
                 "outbound_over_cap": self.outbound_over_cap,
                 # Concealed links and redirects to outside sites without spam evidence: information
                 # (提示), not findings; reported only if the target page carries spam content.
+                "browser": self.browser_summary(),
+                "browser_figures": self._browser,
                 "candidates": self._candidates_total,
                 "candidate_examples": [
                     {"page": page, "target": target, "text": hit.text[:40]}
@@ -730,6 +800,40 @@ class DarkLinksCheck(PageCheck):
         if identity in self._cloaking_open() and page not in self._spider_compared:
             return False
         return page in self._complete_pages and page not in self._spider_failed
+
+
+#: Dark-link technique kinds the browser can judge, and how it judges them.
+_BROWSER_KINDS: dict[str, Kind] = {
+    "hidden_link": "hidden_link",
+    "script_link": "hidden_link",
+    "js_redirect": "js_redirect",
+}
+
+
+def _obfuscated(f: Finding) -> bool:
+    """The link was written by a script through a decoding layer (``unescape``, ``atob``, a packer…)."""
+    return any("decoded via" in t for t in f.evidence.get("techniques", ()))
+
+
+def _with_browser_verdict(f: Finding, verdict: BrowserVerdict) -> Finding:
+    """The finding with the browser's word: evidence, detail, screenshots."""
+    evidence = dict(f.evidence)
+    evidence["browser"] = {"status": verdict.status, "detail": verdict.detail}
+    if verdict.status != "confirmed":
+        return replace(f, evidence=evidence)
+    evidence["evidence"] = [*evidence.get("evidence", []), "browser_confirmed"]
+    images = []
+    if verdict.screenshot:
+        images.append(EvidenceImage("浏览器视图", verdict.screenshot))
+    if verdict.spider_screenshot:
+        images.append(EvidenceImage("百度蜘蛛视图", verdict.spider_screenshot))
+    message = f.message
+    marker = "（证据："
+    if marker in message:
+        head = message.rpartition(marker)[0]
+        message = f"{head}{marker}{evidence_phrase(evidence['evidence'])}）"
+    message += f"；{verdict.detail}"
+    return replace(f, evidence=evidence, message=message, images=tuple(images))
 
 
 def _page_of(identity: str) -> str:

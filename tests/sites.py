@@ -175,5 +175,8 @@ def fast_config(
                 **(crawl or {}),
             },
             **extra,
+            # The dark-link browser pass (headless Chromium) is off unless a test asks for it: these
+            # tests count requests and judge the static pass; tests/test_darklinks_browser*.py drive it.
+            "darklinks": {"browser": {"enabled": False}, **extra.get("darklinks", {})},
         }
     )
