@@ -33,7 +33,7 @@ async def main() -> int:
     parser.add_argument("--browser", action="store_true", help="confirm candidates in headless Chromium")
     parser.add_argument("--verbose", action="store_true", help="print every finding's message")
     args = parser.parse_args()
-    extra: dict = {}
+    extra = {"darklinks": {"browser": {"enabled": args.browser}}}
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Path(tmp) / "rw.db")
         clock = FixedClock(datetime(2026, 12, 4, 2, 0))
