@@ -43,17 +43,27 @@ from yarl import URL
 from monitor.clock import Clock
 from monitor.config import Config, Site
 from monitor.decode import decode_body
-from monitor.fetch import ErrorKind, Fetcher, FetchResult
+from monitor.fetch import NOT_REQUESTED, ErrorKind, Fetcher, FetchResult
 from monitor.hostqueue import HostQueue, HostTurn
 from monitor.looplag import LoopLag
-from monitor.page import Link, Page
+from monitor.page import FORM_TARGET, NAVIGATION_TAGS, STYLESHEET, Link, Page, stylesheet_links
 from monitor.progress import Progress
-from monitor.urls import InvalidURL, ScopeRules, TrapDetector, host_of, looks_like_resource, normalize
+from monitor.urls import (
+    InvalidURL,
+    ScopeRules,
+    TrapDetector,
+    host_of,
+    looks_like_resource,
+    normalize,
+    origin_of,
+)
 
 log = logging.getLogger(__name__)
 
 # External pages are read only far enough to recognise a "page not found" page.
 EXTERNAL_PAGE_BYTES = 256 * 1024
+# The site's own stylesheets are read whole up to this size (a bundled framework is a few hundred KB).
+STYLESHEET_BYTES = 4 * 1024 * 1024
 MAX_SOURCES_WITH_TEXT = 200
 # The confirmation pass is itself a second opinion: one retry there (for a 429's Retry-After, a timeout,
 # or a 5xx of a crawled page) is enough.
@@ -165,7 +175,7 @@ class SiteCrawler:
         self.check_links = check_links
         self.progress = progress or Progress()
         self.scope = ScopeRules(
-            hosts=frozenset(site.crawl_hosts),
+            origins=frozenset(site.crawl_origins),
             path_prefixes=site.scope.path_prefixes,
             exclude=tuple(re.compile(p) for p in site.scope.exclude),
         )
@@ -235,17 +245,22 @@ class SiteCrawler:
         """Account for one link found on a crawled page."""
         report = self.report
         assert report is not None
-        if link.skipped_scheme:
+        if link.skipped_scheme and link.skipped_scheme != "file":
             report.skipped[f"scheme:{link.skipped_scheme}"] += 1
             return
         if link.url is None:
+            # An invalid link, or a file: link (on a public page it names a file on the author's own
+            # computer: dead for every visitor). Both are findings without a request.
             if not self.check_links:
                 return
             key = "invalid:" + link.raw
             known = report._seen.get(key)
             if known is None:
                 known = Target(link.raw, internal=False, crawl=False, depth=depth + 1, tag=link.tag)
-                known.failure, known.detail = ErrorKind.INVALID_URL, link.error
+                if link.skipped_scheme:
+                    known.failure, known.detail = ErrorKind.LOCAL_FILE, "file: URL"
+                else:
+                    known.failure, known.detail = ErrorKind.INVALID_URL, link.error
                 report._seen[key] = known
                 report.failures.append(known)
             assert isinstance(known, Target)
@@ -346,7 +361,8 @@ class SiteCrawler:
                     normalize(res.final_url) if res.final_url and res.final_url != target.url else target.url
                 )
                 if target.depth == 0:
-                    report.homepage_urls = report.homepage_urls | {final}
+                    report.homepage_urls = report.homepage_urls | {final, target.url}
+                    self._homepage_moved(final)
                 if self.scope.in_scope(final):
                     await self._crawl_page(target, res, final)
         else:
@@ -354,8 +370,37 @@ class SiteCrawler:
             turn.done()
             target.result = res
             self.on_checked(target, res)
+            if self._reads_stylesheet(target) and res.ok and res.body:
+                self._register_stylesheet(target, res)
         report.targets_checked += 1
         self._judge(target)
+
+    def _homepage_moved(self, url: str | None) -> None:
+        """The homepage redirects (or refreshes) to ``url``: on the same host, its origin is the site's
+        too (the usual http → https move); another host stays outside, as configured."""
+        if url is None:
+            return
+        home = self.report.homepage if self.report is not None else ""
+        if host_of(url) == host_of(home):
+            self.scope = self.scope.with_origin(origin_of(url))
+
+    def _reads_stylesheet(self, target: Target) -> bool:
+        """The site's own stylesheets are read for what they load (a browser loads it all)."""
+        return target.tag == STYLESHEET and target.internal
+
+    def _register_stylesheet(self, target: Target, res: FetchResult) -> None:
+        assert res.body is not None
+        if res.is_html:
+            return  # an error page answered with 200, not CSS (the soft-404 check judges it)
+        text, _ = decode_body(res.body, res.content_type_header)
+        final = res.final_url or target.url
+        try:
+            base = URL(final)
+        except ValueError:
+            return
+        # The stylesheet is the source of what it references: that is the file to fix.
+        for link in stylesheet_links(text, base):
+            self.register(link, target.url, target.depth)
 
     async def _check(self, target: Target, turn: HostTurn) -> FetchResult:
         # A link that is only checked (not crawled) gets no in-line retries for a 5xx: every failure is
@@ -364,13 +409,11 @@ class SiteCrawler:
         fetch = functools.partial(
             self.fetcher.fetch, target.url, retry_server_errors=False, backoff_sleep=turn.away
         )
-        if (
-            not target.internal
-            and not looks_like_resource(target.url)
-            and target.tag in ("a", "area", "iframe", "frame")
-        ):
+        if self._reads_stylesheet(target):
+            return await fetch(max_bytes=STYLESHEET_BYTES)
+        if not target.internal and not looks_like_resource(target.url) and target.tag in NAVIGATION_TAGS:
             return await fetch(max_bytes=EXTERNAL_PAGE_BYTES)
-        if looks_like_resource(target.url) or target.tag not in ("a", "area", "iframe", "frame"):
+        if looks_like_resource(target.url) or target.tag not in NAVIGATION_TAGS:
             return await fetch(method="HEAD", read_body=False)
         return await fetch(max_bytes=EXTERNAL_PAGE_BYTES)
 
@@ -418,6 +461,11 @@ class SiteCrawler:
                 if known is not None:
                     known.add_source(page_url, link.text)  # type: ignore[attr-defined]
                     continue
+                if link.tag == "meta" and target.depth == 0:
+                    # A homepage that is a refresh stub: its target is the real homepage (like a redirect).
+                    self._homepage_moved(link.url)
+                    self.register(link, page_url, -1)
+                    continue
                 self.register(link, page_url, target.depth)
         finally:
             page.release()
@@ -440,7 +488,7 @@ class SiteCrawler:
         report = self.report
         assert report is not None
         res = target.result
-        if target.failure is None and res is not None and not res.ok:
+        if target.failure is None and res is not None and not res.ok and not _form_endpoint(target, res):
             target.failure = res.error or ErrorKind.HTTP
             target.detail = res.detail
         if target.failure is None and res is not None and not target.crawl and res.body and res.is_html:
@@ -483,7 +531,7 @@ class SiteCrawler:
         Failures found during the crawl are already being re-checked (``_recheck_at``); the rest (the
         homepage) get the pause now.
         """
-        suspects = [t for t in report.failures if t.failure != ErrorKind.INVALID_URL]
+        suspects = [t for t in report.failures if t.failure not in NOT_REQUESTED]
         if not suspects:
             return
         kinds = {id(t): self._early[id(t)][0] if id(t) in self._early else t.failure for t in suspects}
@@ -502,7 +550,7 @@ class SiteCrawler:
         results = [
             late_results[id(t)] if id(t) in late_results else await self._early[id(t)][1] for t in suspects
         ]
-        confirmed: list[Target] = [t for t in report.failures if t.failure == ErrorKind.INVALID_URL]
+        confirmed: list[Target] = [t for t in report.failures if t.failure in NOT_REQUESTED]
         for target, still_failing in zip(suspects, results, strict=True):
             if still_failing:
                 confirmed.append(target)
@@ -540,14 +588,12 @@ class SiteCrawler:
         fetch = functools.partial(
             self.fetcher.fetch, target.url, retries=CONFIRM_RETRIES, retry_server_errors=target.crawl
         )
-        if target.crawl or (
-            target.tag in ("a", "area", "iframe", "frame") and not looks_like_resource(target.url)
-        ):
+        if target.crawl or (target.tag in NAVIGATION_TAGS and not looks_like_resource(target.url)):
             res = await fetch(max_bytes=EXTERNAL_PAGE_BYTES)
         else:
             # GET, not HEAD: a server that mishandles HEAD must not produce a dead link.
             res = await fetch(read_body=False)
-        if not res.ok:
+        if not res.ok and not _form_endpoint(target, res):
             target.result = res
             target.failure, target.detail = res.error or ErrorKind.HTTP, res.detail
             return True
@@ -570,6 +616,11 @@ class SiteCrawler:
             checked=report.targets_checked,
             broken=len(report.failures),
         )
+
+
+def _form_endpoint(target: Target, res: FetchResult) -> bool:
+    """A form target answering 405 to GET exists: it takes the form's POST."""
+    return target.tag == FORM_TARGET and res.status == 405
 
 
 def _sitemap_locs(body: bytes) -> list[tuple[str, bool]]:

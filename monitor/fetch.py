@@ -51,6 +51,11 @@ class ErrorKind(StrEnum):
     TOO_MANY_REDIRECTS = "too_many_redirects"
     SOFT_404 = "soft_404"  # set by the link check, not by the fetcher
     INVALID_URL = "invalid_url"
+    LOCAL_FILE = "local_file"  # a file: link: it names a file on the author's own computer
+
+
+# Failures decided from the link itself, without a request (never re-checked).
+NOT_REQUESTED = frozenset({ErrorKind.INVALID_URL, ErrorKind.LOCAL_FILE})
 
 
 RETRYABLE = frozenset({ErrorKind.TIMEOUT, ErrorKind.DNS, ErrorKind.REFUSED, ErrorKind.CONNECTION})
@@ -74,6 +79,8 @@ class FetchResult:
     elapsed: float = 0.0
     attempts: int = 0
     retry_after: float | None = None
+    #: A bot-protection answer's own mark (Cloudflare's ``cf-mitigated`` header), '' when none.
+    challenge: str = ""
 
     @property
     def ok(self) -> bool:
@@ -402,6 +409,7 @@ class Fetcher:
         cap = max_bytes or self.options.max_response_bytes
         result.error, result.status, result.body, result.truncated = None, None, None, False
         result.retry_after = None
+        result.challenge = ""
         try:
             host = host_of(url)
         except ValueError as exc:
@@ -422,6 +430,7 @@ class Fetcher:
                     result.content_type_header = resp.headers.get("Content-Type", "")
                     result.content_type = resp.content_type if "Content-Type" in resp.headers else ""
                     result.retry_after = _retry_after(resp.headers.get("Retry-After"))
+                    result.challenge = resp.headers.get("cf-mitigated", "")
                     if resp.status in REDIRECT_STATUSES:
                         result.detail = resp.headers.get("Location", "")
                         return
