@@ -87,12 +87,19 @@ def failure_reason_zh(kind: ErrorKind, result: FetchResult | None, detail: str, 
 BOT_WALL_STATUSES = frozenset({999})
 
 
-def bot_wall(target: Target) -> bool:
-    """The target's confirmed failure is a bot wall rather than a dead link."""
-    res = target.result
-    if target.failure != ErrorKind.HTTP or res is None:
+def bot_wall_answer(res: FetchResult | None) -> bool:
+    """The failed fetch is a bot wall's answer rather than the page's."""
+    if res is None or res.error != ErrorKind.HTTP:
         return False
     return res.status in BOT_WALL_STATUSES or res.status == 429 or bool(res.challenge)
+
+
+def bot_wall(target: Target) -> bool:
+    """The target's confirmed failure is a bot wall rather than a dead link."""
+    return target.failure == ErrorKind.HTTP and bot_wall_answer(target.result)
+
+
+BOT_WALL_ZH = "网站的反爬虫防护拦截了自动检测，浏览器访问可能正常，请人工核实"
 
 
 def readable_url(url: str) -> str:
@@ -125,16 +132,20 @@ class LinksCheck(PageCheck):
         if report.unreachable is not None:
             res = report.unreachable
             reason = failure_reason_zh(res.error or ErrorKind.HTTP, res, res.detail, timeout)
+            wall = bot_wall_answer(res)
+            if wall:
+                reason = f"HTTP {res.status}（{BOT_WALL_ZH}）"
             return [
                 Finding(
                     duty=self.name,
-                    kind="site_unreachable",
-                    severity=Severity.DEDUCTION,
+                    kind="site_unverifiable" if wall else "site_unreachable",
+                    severity=Severity.INFO if wall else Severity.DEDUCTION,
                     site=site.id,
                     identity=report.homepage,
                     url=report.homepage,
                     unit=site.unit,
-                    message=f"网站“{site.name}”首页无法访问：{reason}，本次死链巡查未能完成。",
+                    message=f"网站“{site.name}”首页{'无法自动检测' if wall else '无法访问'}：{reason}，"
+                    "本次死链巡查未能完成。",
                     evidence={"fetch": describe(res), "pages_crawled": report.pages_crawled},
                 )
             ]
@@ -157,7 +168,7 @@ class LinksCheck(PageCheck):
         wall = bot_wall(target)
         if wall:
             status = target.result.status if target.result is not None else None
-            reason = f"HTTP {status}（网站的反爬虫防护拦截了自动检测，浏览器访问可能正常，请人工核实）"
+            reason = f"HTTP {status}（{BOT_WALL_ZH}）"
             message = f"{'首页' if on_home else ''}{what}{label}无法自动检测：{reason}。链接地址：{shown}"
         elif on_home:
             message = f"首页{what}{label}无法访问：{reason}。链接地址：{shown}"

@@ -46,7 +46,15 @@ from monitor.decode import decode_body
 from monitor.fetch import NOT_REQUESTED, ErrorKind, Fetcher, FetchResult
 from monitor.hostqueue import HostQueue, HostTurn
 from monitor.looplag import LoopLag
-from monitor.page import FORM_TARGET, NAVIGATION_TAGS, STYLESHEET, Link, Page, stylesheet_links
+from monitor.page import (
+    FORM_TARGET,
+    NAVIGATION_TAGS,
+    NOSCRIPT_REFRESH,
+    STYLESHEET,
+    Link,
+    Page,
+    stylesheet_links,
+)
 from monitor.progress import Progress
 from monitor.urls import (
     InvalidURL,
@@ -461,7 +469,7 @@ class SiteCrawler:
                 if known is not None:
                     known.add_source(page_url, link.text)  # type: ignore[attr-defined]
                     continue
-                if link.tag == "meta" and target.depth == 0:
+                if link.tag == "meta" and target.depth == 0 and link.text != NOSCRIPT_REFRESH:
                     # A homepage that is a refresh stub: its target is the real homepage (like a redirect).
                     self._homepage_moved(link.url)
                     self.register(link, page_url, -1)

@@ -54,6 +54,9 @@ STYLESHEET = "stylesheet"
 CSS_RESOURCE = "css"
 # Tags of form submission targets (<button formaction>, <input formaction>): checked, never crawled.
 FORM_TARGET = "form"
+# Link texts of refresh targets (a <meta> has no text of its own).
+REFRESH = "自动跳转"
+NOSCRIPT_REFRESH = "自动跳转（仅限未启用脚本的浏览器）"
 # <link rel=…> values that name an origin, not a resource: never checked.
 _ORIGIN_ONLY_RELS = frozenset({"dns-prefetch", "preconnect"})
 # smart_strings=False: plain str results, without the back-reference to the tree lxml would attach.
@@ -341,7 +344,10 @@ def extract_links(tree: lxml.html.HtmlElement, base: URL, encoding: str = "utf-8
             if (node.get("http-equiv") or "").strip().lower() == "refresh":
                 target = refresh_target(node.get("content") or "")
                 if target is not None:
-                    add(target, "meta", "自动跳转")
+                    # Inside <noscript> only browsers without scripts follow it: checked, but it does not
+                    # make its target the homepage.
+                    noscript = next(node.iterancestors("noscript"), None) is not None
+                    add(target, "meta", NOSCRIPT_REFRESH if noscript else REFRESH)
             continue
         link_tag = tag
         if tag == "link":

@@ -265,3 +265,31 @@ async def test_bot_walls_are_unverifiable_not_dead(
         assert (f["kind"], f["severity"]) == ("link_unverifiable", "info"), path
         assert "无法自动检测" in f["message"] and f"HTTP {status}" in f["message"]
     assert found[f"http://{EXT}/forbidden"]["kind"] == "homepage_dead_link"
+
+
+async def test_noscript_refresh_is_checked_but_not_the_homepage(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    sites.html(
+        GOV,
+        "/",
+        '<html><head><title>首页</title><noscript><meta http-equiv="refresh" content="0;url=/nojs.html">'
+        '</noscript></head><body><ul><li><a href="/a.html">要闻</a></li></ul></body></html>',
+    )
+    sites.html(GOV, "/a.html", page("要闻"))
+    sites.html(GOV, "/nojs.html", page("无脚本版", links=["/nojs-gone.html"]))
+    await run_links(fast_config(sites, [GOV], HOME), store, clock)
+    found = open_urls(store)
+    # Crawled (some visitors land there), but its dead link is not a homepage dead link.
+    assert found[f"http://{GOV}/nojs-gone.html"]["kind"] == "dead_link"
+
+
+async def test_homepage_behind_a_challenge_is_unverifiable_not_unreachable(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    sites.status(GOV, "/", 403, headers={"cf-mitigated": "challenge"})
+    result = await run_links(fast_config(sites, [GOV], HOME), store, clock)
+    assert result.status == "failed"
+    (finding,) = store.findings(status="open")
+    assert (finding["kind"], finding["severity"]) == ("site_unverifiable", "info")
+    assert "首页无法自动检测：HTTP 403" in finding["message"]
