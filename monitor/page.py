@@ -142,7 +142,9 @@ class Page:
     @cached_property
     def links(self) -> list[Link]:
         """Every link and embedded resource, in document order."""
-        return extract_links(self.tree, self.base_url, self.encoding)
+        return extract_links(
+            self.tree, self.base_url, self.encoding, styled=may_reference_in_css(self.html)
+        )
 
     def visible_text(self) -> str:
         """Body text without scripts and styles, whitespace-collapsed (computed once per page)."""
@@ -319,11 +321,14 @@ def encode_query(href: str, encoding: str) -> str:
     return href[: q + 1] + encoded + tail
 
 
-def extract_links(tree: lxml.html.HtmlElement, base: URL, encoding: str = "utf-8") -> list[Link]:
+def extract_links(
+    tree: lxml.html.HtmlElement, base: URL, encoding: str = "utf-8", *, styled: bool = True
+) -> list[Link]:
     """All references a browser loads or follows in a document, resolved against ``base``.
 
     ``encoding`` is the document's: a non-ASCII query string is percent-encoded in it (WHATWG URL).
-    Comments are never read: a commented-out link is no link.
+    ``styled=False`` says the document has no ``url(`` anywhere (:func:`may_reference_in_css`): its
+    ``style`` attributes are not searched. Comments are never read: a commented-out link is no link.
     """
     out: list[Link] = []
     resolve_href = resolver(base)
@@ -334,8 +339,28 @@ def extract_links(tree: lxml.html.HtmlElement, base: URL, encoding: str = "utf-8
         if link is not None:
             out.append(link)
 
+    append = out.append
     for node in tree.iter(*LINK_ATTRIBUTES, "meta", "style"):
         tag = node.tag
+        if tag == "a" or tag == "area":
+            # Most references of a page: handled here without the general path's calls (this loop is the
+            # hottest code of a crawl after the HTML parser; bench/README.md).
+            raw = node.get("href")
+            if raw is None:
+                continue
+            raw = raw.strip()
+            if not raw or raw[0] == "#":
+                continue
+            text = _anchor_text(node)
+            scheme = "" if raw[0] == "/" else scheme_of(raw)
+            if scheme and scheme not in ("http", "https"):
+                append(Link(None, raw, tag, text, skipped_scheme=scheme))
+                continue
+            try:
+                append(Link(resolve_href(raw if utf8 else encode_query(raw, encoding)), raw, tag, text))
+            except InvalidURL as exc:
+                append(Link(None, raw, tag, text, error=str(exc)))
+            continue
         if tag == "style":
             for ref in stylesheet_references(node.text or ""):
                 add(ref.url, STYLESHEET if ref.imported else CSS_RESOURCE, "")
@@ -369,20 +394,26 @@ def extract_links(tree: lxml.html.HtmlElement, base: URL, encoding: str = "utf-8
                 continue
             if tag == "input" and (node.get("type") or "").lower() != "image":
                 continue
-            text = (
-                _anchor_text(node) if tag in ("a", "area") else (node.get("alt") or node.get("title") or "")
-            )
-            add(raw, link_tag, text)
+            add(raw, link_tag, node.get("alt") or node.get("title") or "")
         if tag in ("img", "source"):
             srcset = node.get("srcset")
             if srcset:
                 text = node.get("alt") or node.get("title") or ""
                 for raw in _srcset_urls(srcset):
                     add(raw, tag, text)
-    for node in _STYLED(tree):
-        for raw in declaration_references(node.get("style") or ""):
-            add(raw, CSS_RESOURCE, "")
+    if styled:
+        for node in _STYLED(tree):
+            for raw in declaration_references(node.get("style") or ""):
+                add(raw, CSS_RESOURCE, "")
     return out
+
+
+def may_reference_in_css(html: str) -> bool:
+    """False when no ``style`` attribute of the document can reference anything: no ``url(`` (CSS allows
+    no space before the parenthesis) in lower or upper case. Two substring searches (~3 µs on a CMS page)
+    instead of the XPath walk over every element (~20 µs) or a case-insensitive regex (~15 µs); a mixed
+    case "Url(" in a style attribute is the price (never seen in CMS markup)."""
+    return "url(" in html or "URL(" in html
 
 
 def _link(resolve_href: Callable[[str], str], raw: str, tag: str, text: str) -> Link | None:
