@@ -304,6 +304,7 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         retry_server_errors: bool = True,
         backoff_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        retry_timeouts: bool = True,
     ) -> FetchResult:
         """Fetch with retries (timeouts, connection errors, 5xx, 429 + Retry-After) and backoff.
 
@@ -315,6 +316,8 @@ class Fetcher:
         ``retry_server_errors=False`` answers a 5xx at once (429 and connection errors are still
         retried): for callers that confirm failures later anyway. ``backoff_sleep`` waits out each backoff
         (the crawl's lets other requests to the host go meanwhile); no politeness slot is held during it.
+        ``retry_timeouts=False`` answers a timeout at once too, for the same callers: a host that does not
+        answer costs one timeout now and the confirmation's later, not three in a row holding a slot.
         """
         retries = self.options.retries if retries is None else retries
         started = time.monotonic()
@@ -325,7 +328,7 @@ class Fetcher:
             if method == "HEAD" and head_fallback and _needs_get(result):
                 result = await self._fetch_following(url, "GET", False, max_bytes, None, headers)
             result.attempts = attempt
-            if attempt > retries or not _retryable(result, retry_server_errors):
+            if attempt > retries or not _retryable(result, retry_server_errors, retry_timeouts):
                 break
             await backoff_sleep(self._backoff(attempt, result))
         result.elapsed = time.monotonic() - started
@@ -500,7 +503,9 @@ def _needs_get(result: FetchResult) -> bool:
     return result.status in HEAD_FALLBACK_STATUSES
 
 
-def _retryable(result: FetchResult, server_errors: bool = True) -> bool:
+def _retryable(result: FetchResult, server_errors: bool = True, timeouts: bool = True) -> bool:
+    if result.error == ErrorKind.TIMEOUT:
+        return timeouts
     if result.error in RETRYABLE:
         return True
     if result.error != ErrorKind.HTTP or result.status not in RETRY_STATUSES:

@@ -333,3 +333,18 @@ def test_real_pages_and_their_stylesheets_give_no_link_a_browser_would_accept_as
                 alarms.append((record["site"], link.tag, link.raw))
     assert alarms == []
     assert len(read) > 100 and kinds[CSS_RESOURCE] > 1000  # the saved stylesheets were read
+
+
+async def test_an_external_host_that_never_answers_is_not_retried_in_line(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    # A checked-only link that times out is asked again by the confirmation pass (which overlaps the crawl),
+    # not three times in a row first: 1 + 2 requests instead of 3 + 2. A crawled page keeps its retries.
+    sites.html(GOV, "/", page("首页", links=[f"http://{EXT}/hang.html", "/a.html"]))
+    sites.html(GOV, "/a.html", page("A"))
+    sites.slow(EXT, "/hang.html", 30, page("永不返回"))
+    config = fast_config(sites, [GOV, EXT], HOME, crawl={"timeout_seconds": 0.3, "retries": 2})
+    await run_links(config, store, clock)
+    (f,) = store.findings(status="open")
+    assert f["url"] == f"http://{EXT}/hang.html" and f["evidence"]["failure"] == "timeout"
+    assert sites.count(EXT, "/hang.html") == 3
