@@ -10,6 +10,7 @@ object data, input[type=image] src, button/input formaction, ``<meta http-equiv=
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -54,9 +55,10 @@ STYLESHEET = "stylesheet"
 CSS_RESOURCE = "css"
 # Tags of form submission targets (<button formaction>, <input formaction>): checked, never crawled.
 FORM_TARGET = "form"
-# Link texts of refresh targets (a <meta> has no text of its own).
-REFRESH = "自动跳转"
-NOSCRIPT_REFRESH = "自动跳转（仅限未启用脚本的浏览器）"
+# Link texts of refresh targets: a <meta> has no text of its own (findings call it 自动跳转目标); one
+# inside <noscript> says so, since only browsers without scripts follow it.
+REFRESH = ""
+NOSCRIPT_REFRESH = "仅限未启用脚本的浏览器"
 # <link rel=…> values that name an origin, not a resource: never checked.
 _ORIGIN_ONLY_RELS = frozenset({"dns-prefetch", "preconnect"})
 # smart_strings=False: plain str results, without the back-reference to the tree lxml would attach.
@@ -295,17 +297,36 @@ def refresh_target(content: str) -> str | None:
     return url or None
 
 
-# WHATWG URL: in a document whose encoding is not UTF-8, the query is percent-encoded in that encoding
-# (characters it cannot encode become "&#N;" first). Only the query: the path is always UTF-8. Python's
-# quote(..., encoding=…, errors="xmlcharrefreplace") does exactly this; the safe set is every printable
-# ASCII character but the query percent-encode set of special URLs (space " # < > ').
+# WHATWG URL: in a document whose encoding is not UTF-8, the query is percent-encoded in that encoding;
+# a character the encoding lacks becomes "%26%23N%3B" (its "&#N;" reference, percent-encoded: the
+# standard's "percent-encode after encoding"). Only the query: the path is always UTF-8. Python's
+# quote(..., encoding=…) with the error handler below does exactly this (ada, the URL parser, only knows
+# UTF-8). The safe set is every printable ASCII character but the query percent-encode set of special
+# URLs (space " # < > ') — "%" included, so existing escapes and the handler's output stay as they are.
 _QUERY_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "\"#<>'")
 _UTF8_NAMES = frozenset({"utf-8", "utf8", "utf_8", "ascii", "us-ascii", ""})
 
 
+def _utf8_urls(encoding: str) -> bool:
+    """URLs of a document in ``encoding`` are UTF-8: UTF-8 itself and, by the WHATWG "get an output
+    encoding" rule, UTF-16 documents too (their queries are never UTF-16)."""
+    name = encoding.lower()
+    return name in _UTF8_NAMES or name.startswith(("utf-16", "utf_16", "utf16"))
+
+
+def _url_charref(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    return "".join(f"%26%23{ord(c)}%3B" for c in exc.object[exc.start : exc.end]), exc.end
+
+
+_CHARREF_ERRORS = "govsite-url-charref"
+codecs.register_error(_CHARREF_ERRORS, _url_charref)
+
+
 def encode_query(href: str, encoding: str) -> str:
     """``href`` with a non-ASCII query percent-encoded in the page's ``encoding`` (as a browser does)."""
-    if href.isascii() or encoding.lower() in _UTF8_NAMES:
+    if href.isascii() or _utf8_urls(encoding):
         return href
     q = href.find("?")
     if q == -1:
@@ -315,7 +336,7 @@ def encode_query(href: str, encoding: str) -> str:
     if query.isascii():
         return href
     try:
-        encoded = quote(query, safe=_QUERY_SAFE, encoding=encoding, errors="xmlcharrefreplace")
+        encoded = quote(query, safe=_QUERY_SAFE, encoding=encoding, errors=_CHARREF_ERRORS)
     except LookupError:  # an encoding name Python does not know: leave it to UTF-8
         return href
     return href[: q + 1] + encoded + tail
@@ -332,7 +353,7 @@ def extract_links(
     """
     out: list[Link] = []
     resolve_href = resolver(base)
-    utf8 = encoding.lower() in _UTF8_NAMES
+    utf8 = _utf8_urls(encoding)
 
     def add(raw: str, tag: str, text: str) -> None:
         link = _link(resolve_href, raw if utf8 else encode_query(raw, encoding), tag, text)

@@ -13,7 +13,7 @@ from yarl import URL
 from monitor.clock import FixedClock
 from monitor.config import Config
 from monitor.decode import decode_body
-from monitor.page import CSS_RESOURCE, STYLESHEET, Page, stylesheet_links
+from monitor.page import CSS_RESOURCE, STYLESHEET, Page, extract_links, parse_html, stylesheet_links
 from monitor.runner import SiteRunResult, run_duty
 from monitor.store import Store
 from tests.sites import LocalSites, fast_config, page
@@ -348,3 +348,26 @@ async def test_an_external_host_that_never_answers_is_not_retried_in_line(
     (f,) = store.findings(status="open")
     assert f["url"] == f"http://{EXT}/hang.html" and f["evidence"]["failure"] == "timeout"
     assert sites.count(EXT, "/hang.html") == 3
+
+
+def test_query_encoding_follows_the_document_charset_except_utf16() -> None:
+    base = URL("http://www.test.gov.cn/list/")
+    html = (
+        '<html><body><a href="/s?q=中文&amp;x=✓#结果">检索</a>'
+        '<a href="/文件/a.html?q=中">文件</a></body></html>'
+    )
+    by_charset = {
+        enc: [link.url for link in extract_links(parse_html(html), base, enc)]
+        for enc in ("gb18030", "big5", "utf-8", "utf-16-le")
+    }
+    # GBK/GB18030: the query in the page's charset (GB18030 has every character). The path is always
+    # UTF-8; the fragment is dropped.
+    assert by_charset["gb18030"] == [
+        "http://www.test.gov.cn/s?q=%D6%D0%CE%C4&x=%817%BD7",
+        "http://www.test.gov.cn/%E6%96%87%E4%BB%B6/a.html?q=%D6%D0",
+    ]
+    # Big5 has 中文 but no ✓: the browser sends its character reference, percent-encoded (WHATWG).
+    assert by_charset["big5"][0] == "http://www.test.gov.cn/s?q=%A4%A4%A4%E5&x=%26%2310003%3B"
+    # UTF-16 documents use UTF-8 for URLs (WHATWG "get an output encoding").
+    assert by_charset["utf-16-le"] == by_charset["utf-8"]
+    assert by_charset["utf-8"][0] == "http://www.test.gov.cn/s?q=%E4%B8%AD%E6%96%87&x=%E2%9C%93"
