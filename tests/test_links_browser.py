@@ -11,7 +11,7 @@ from aiohttp import web
 from yarl import URL
 
 from monitor.clock import FixedClock
-from monitor.config import Config
+from monitor.config import Config, adhoc_config, config_from_mapping
 from monitor.decode import decode_body
 from monitor.page import CSS_RESOURCE, STYLESHEET, Page, extract_links, parse_html, stylesheet_links
 from monitor.runner import SiteRunResult, run_duty
@@ -67,7 +67,7 @@ async def test_srcset_candidates_are_checked_and_data_candidates_skipped(
         GOV,
         "/",
         '<html><body><img src="/img/a.png" alt="横幅" srcset="/img/a,b.png 1x,\n'
-        "   data:image/png;base64,iVBORw0KGgo= 1.5x,\n   /img/gone-2x.png 2x\">"
+        '   data:image/png;base64,iVBORw0KGgo= 1.5x,\n   /img/gone-2x.png 2x">'
         '<picture><source srcset="/img/w480.webp 480w, /img/gone-w960.webp 960w" type="image/webp">'
         '<img src="/img/a.png" alt="横幅"></picture></body></html>',
     )
@@ -90,9 +90,9 @@ async def test_css_references_in_styles_and_the_sites_stylesheets(
         '<html><head><link rel="stylesheet" href="/css/site.css">'
         '<link rel="stylesheet" href="/css/print-old.css" disabled>'
         f'<link rel="stylesheet" href="http://{EXT}/theme.css">'
-        '<style>/* .old { background: url(/img/commented.png) } */\n'
+        "<style>/* .old { background: url(/img/commented.png) } */\n"
         '@import "/css/extra.css";\n.banner { background: url( "/img/gone-banner.png" ) no-repeat; }</style>'
-        '</head><body><div style="background-image:url(\'/img/gone-inline.png\')">要闻</div>'
+        "</head><body><div style=\"background-image:url('/img/gone-inline.png')\">要闻</div>"
         '<div style="color:red">无引用</div></body></html>',
     )
     sites.html(
@@ -174,7 +174,9 @@ async def test_hostless_and_file_links_are_findings_not_the_page_itself(
     sites.html(
         GOV,
         "/",
-        page("首页", links=["http://", "//////", "file:///C:/Users/admin/Desktop/通知.doc", "http:///a.html"]),
+        page(
+            "首页", links=["http://", "//////", "file:///C:/Users/admin/Desktop/通知.doc", "http:///a.html"]
+        ),
     )
     sites.html(GOV, "/a.html", page("A"))
     await run_links(fast_config(sites, [GOV], HOME, special={"a.html": "nxdomain"}), store, clock)
@@ -371,3 +373,50 @@ def test_query_encoding_follows_the_document_charset_except_utf16() -> None:
     # UTF-16 documents use UTF-8 for URLs (WHATWG "get an output encoding").
     assert by_charset["utf-16-le"] == by_charset["utf-8"]
     assert by_charset["utf-8"][0] == "http://www.test.gov.cn/s?q=%E4%B8%AD%E6%96%87&x=%E2%9C%93"
+
+
+def test_sites_are_origins_in_config() -> None:
+    config = config_from_mapping(
+        {
+            "sites": [
+                {"id": "main", "name": "主站", "homepage": "http://h.gov.cn/"},
+                {
+                    "id": "sub",
+                    "name": "子站",
+                    "homepage": "http://h.gov.cn/sub/",
+                    "scope": {"path_prefixes": ["/sub/"]},
+                },
+                {"id": "alt", "name": "备用", "homepage": "http://h.gov.cn:8080/"},
+                {
+                    "id": "both",
+                    "name": "双协议",
+                    "homepage": "https://b.gov.cn/",
+                    "scope": {"hosts": ["b.gov.cn", "https://static.b.gov.cn:8443"]},
+                },
+            ]
+        }
+    )
+    owner = {
+        u: (s.id if (s := config.site_for_url(u)) else None)
+        for u in (
+            "http://h.gov.cn/a.html",
+            "http://h.gov.cn/sub/a.html",
+            "http://h.gov.cn:8080/a.html",
+            "https://h.gov.cn/a.html",
+            "http://b.gov.cn/x",
+            "https://static.b.gov.cn:8443/x.css",
+            "https://static.b.gov.cn/x.css",
+        )
+    }
+    assert list(owner.values()) == ["main", "sub", "alt", None, "both", "both", None]
+    assert config.sites[3].crawl_origins == (
+        "http://b.gov.cn",
+        "https://b.gov.cn",
+        "https://static.b.gov.cn:8443",
+    )
+    # Ad hoc: the id names the origin (and a sub-site's folder); plain http keeps the bare host name.
+    ids = [
+        adhoc_config(u)[1].id
+        for u in ("http://x.gov.cn/", "https://x.gov.cn/", "http://x.gov.cn:8001/", "http://x.gov.cn/sub/")
+    ]
+    assert ids == ["x-gov-cn", "https-x-gov-cn", "x-gov-cn-8001", "x-gov-cn-sub"]
