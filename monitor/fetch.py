@@ -305,6 +305,7 @@ class Fetcher:
         retry_server_errors: bool = True,
         backoff_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         retry_timeouts: bool = True,
+        retry_rate_limits: bool = True,
     ) -> FetchResult:
         """Fetch with retries (timeouts, connection errors, 5xx, 429 + Retry-After) and backoff.
 
@@ -318,6 +319,7 @@ class Fetcher:
         (the crawl's lets other requests to the host go meanwhile); no politeness slot is held during it.
         ``retry_timeouts=False`` answers a timeout at once too, for the same callers: a host that does not
         answer costs one timeout now and the confirmation's later, not three in a row holding a slot.
+        ``retry_rate_limits=False`` answers a 429 at once (its ``retry_after`` says when to ask again).
         """
         retries = self.options.retries if retries is None else retries
         started = time.monotonic()
@@ -328,7 +330,9 @@ class Fetcher:
             if method == "HEAD" and head_fallback and _needs_get(result):
                 result = await self._fetch_following(url, "GET", False, max_bytes, None, headers)
             result.attempts = attempt
-            if attempt > retries or not _retryable(result, retry_server_errors, retry_timeouts):
+            if attempt > retries or not _retryable(
+                result, retry_server_errors, retry_timeouts, retry_rate_limits
+            ):
                 break
             await backoff_sleep(self._backoff(attempt, result))
         result.elapsed = time.monotonic() - started
@@ -503,14 +507,16 @@ def _needs_get(result: FetchResult) -> bool:
     return result.status in HEAD_FALLBACK_STATUSES
 
 
-def _retryable(result: FetchResult, server_errors: bool = True, timeouts: bool = True) -> bool:
+def _retryable(
+    result: FetchResult, server_errors: bool = True, timeouts: bool = True, rate_limits: bool = True
+) -> bool:
     if result.error == ErrorKind.TIMEOUT:
         return timeouts
     if result.error in RETRYABLE:
         return True
     if result.error != ErrorKind.HTTP or result.status not in RETRY_STATUSES:
         return False
-    return server_errors or result.status == 429
+    return rate_limits if result.status == 429 else server_errors
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -144,9 +144,7 @@ class Page:
     @cached_property
     def links(self) -> list[Link]:
         """Every link and embedded resource, in document order."""
-        return extract_links(
-            self.tree, self.base_url, self.encoding, styled=may_reference_in_css(self.html)
-        )
+        return extract_links(self.tree, self.base_url, self.encoding, styled=may_reference_in_css(self.html))
 
     def visible_text(self) -> str:
         """Body text without scripts and styles, whitespace-collapsed (computed once per page)."""

@@ -274,6 +274,8 @@ async def test_bot_walls_are_unverifiable_not_dead(
         assert (f["kind"], f["severity"]) == ("link_unverifiable", "info"), path
         assert "无法自动检测" in f["message"] and f"HTTP {status}" in f["message"]
     assert found[f"http://{EXT}/forbidden"]["kind"] == "homepage_dead_link"
+    # A checked-only link's 429 is asked again by the confirmation pass, not retried in line first.
+    assert sites.count(EXT, "/busy") == 3
 
 
 async def test_noscript_refresh_is_checked_but_not_the_homepage(
