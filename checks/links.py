@@ -55,6 +55,7 @@ TAG_ZH = {
     "stylesheet": "样式表",
     "css": "样式表引用的资源",
     "form": "表单提交地址",
+    "background": "背景图片",
 }
 
 

@@ -53,6 +53,12 @@ NAVIGATION_TAGS = frozenset({"a", "area", "iframe", "frame", "meta"})
 # when it is the site's own) and "css" (a url() of a style attribute, <style> block or stylesheet).
 STYLESHEET = "stylesheet"
 CSS_RESOURCE = "css"
+# The legacy background attribute (<td background="images/bg.gif">, common in older CMS templates): the
+# browser loads it as the element's background image. Found with an XPath, and only when the page text
+# has "background=" (most pages do not: no walk over every table cell).
+BACKGROUND = "background"
+_BACKGROUND_TAGS = frozenset({"body", "table", "thead", "tbody", "tfoot", "tr", "td", "th"})
+_BACKGROUNDS = etree.XPath("//*[@background]")
 # Tags of form submission targets (<button formaction>, <input formaction>): checked, never crawled.
 FORM_TARGET = "form"
 # Link texts of refresh targets: a <meta> has no text of its own (findings call it 自动跳转目标); one
@@ -144,7 +150,13 @@ class Page:
     @cached_property
     def links(self) -> list[Link]:
         """Every link and embedded resource, in document order."""
-        return extract_links(self.tree, self.base_url, self.encoding, styled=may_reference_in_css(self.html))
+        return extract_links(
+            self.tree,
+            self.base_url,
+            self.encoding,
+            styled=may_reference_in_css(self.html),
+            backgrounds=may_have_backgrounds(self.html),
+        )
 
     def visible_text(self) -> str:
         """Body text without scripts and styles, whitespace-collapsed (computed once per page)."""
@@ -341,13 +353,19 @@ def encode_query(href: str, encoding: str) -> str:
 
 
 def extract_links(
-    tree: lxml.html.HtmlElement, base: URL, encoding: str = "utf-8", *, styled: bool = True
+    tree: lxml.html.HtmlElement,
+    base: URL,
+    encoding: str = "utf-8",
+    *,
+    styled: bool = True,
+    backgrounds: bool = True,
 ) -> list[Link]:
     """All references a browser loads or follows in a document, resolved against ``base``.
 
     ``encoding`` is the document's: a non-ASCII query string is percent-encoded in it (WHATWG URL).
     ``styled=False`` says the document has no ``url(`` anywhere (:func:`may_reference_in_css`): its
-    ``style`` attributes are not searched. Comments are never read: a commented-out link is no link.
+    ``style`` attributes are not searched; ``backgrounds=False`` likewise for ``background`` attributes
+    (:func:`may_have_backgrounds`). Comments are never read: a commented-out link is no link.
     """
     out: list[Link] = []
     resolve_href = resolver(base)
@@ -420,11 +438,21 @@ def extract_links(
                 text = node.get("alt") or node.get("title") or ""
                 for raw in _srcset_urls(srcset):
                     add(raw, tag, text)
+    if backgrounds:
+        for node in _BACKGROUNDS(tree):
+            if node.tag in _BACKGROUND_TAGS:
+                add(node.get("background") or "", BACKGROUND, "")
     if styled:
         for node in _STYLED(tree):
             for raw in declaration_references(node.get("style") or ""):
                 add(raw, CSS_RESOURCE, "")
     return out
+
+
+def may_have_backgrounds(html: str) -> bool:
+    """False when no element of the document can have a ``background`` attribute (lower or upper case
+    in the markup; lxml lower-cases attribute names)."""
+    return "background=" in html or "BACKGROUND=" in html or "Background=" in html
 
 
 def may_reference_in_css(html: str) -> bool:

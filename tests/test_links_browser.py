@@ -422,3 +422,24 @@ def test_sites_are_origins_in_config() -> None:
         for u in ("http://x.gov.cn/", "https://x.gov.cn/", "http://x.gov.cn:8001/", "http://x.gov.cn/sub/")
     ]
     assert ids == ["x-gov-cn", "https-x-gov-cn", "x-gov-cn-8001", "x-gov-cn-sub"]
+
+
+async def test_legacy_background_attributes_are_checked(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    sites.html(
+        GOV,
+        "/",
+        '<html><body BACKGROUND="/img/body.gif"><table background="/img/gone-table.gif" bgcolor="#ffffff">'
+        '<tr><td background="/img/gone-cell.gif">通知公告</td><td background="">空</td>'
+        '<td style="background: url(/img/cell-css.gif)">样式</td></tr></table>'
+        '<div background="/img/div-not-loaded.gif">div</div></body></html>',
+    )
+    sites.html(GOV, "/img/body.gif", b"gif", content_type="image/gif")
+    sites.html(GOV, "/img/cell-css.gif", b"gif", content_type="image/gif")
+    await run_links(fast_config(sites, [GOV], HOME), store, clock)
+    found = open_urls(store)
+    assert set(found) == {f"http://{GOV}/img/gone-table.gif", f"http://{GOV}/img/gone-cell.gif"}
+    assert "首页背景图片" in found[f"http://{GOV}/img/gone-cell.gif"]["message"]
+    # A <div background> is no HTML: browsers ignore it, so do we.
+    assert "/img/div-not-loaded.gif" not in requested(sites)
