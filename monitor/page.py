@@ -371,8 +371,9 @@ def extract_links(
     resolve_href = resolver(base)
     utf8 = _utf8_urls(encoding)
 
-    def add(raw: str, tag: str, text: str) -> None:
-        link = _link(resolve_href, raw if utf8 else encode_query(raw, encoding), tag, text)
+    def add(raw: str, tag: str, text: str, css: bool = False) -> None:
+        # CSS parses its URLs as UTF-8 whatever the document's encoding (CSS Values: url()).
+        link = _link(resolve_href, raw if utf8 or css else encode_query(raw, encoding), tag, text)
         if link is not None:
             out.append(link)
 
@@ -400,7 +401,7 @@ def extract_links(
             continue
         if tag == "style":
             for ref in stylesheet_references(node.text or ""):
-                add(ref.url, STYLESHEET if ref.imported else CSS_RESOURCE, "")
+                add(ref.url, STYLESHEET if ref.imported else CSS_RESOURCE, "", css=True)
             continue
         if tag == "meta":
             if (node.get("http-equiv") or "").strip().lower() == "refresh":
@@ -445,7 +446,7 @@ def extract_links(
     if styled:
         for node in _STYLED(tree):
             for raw in declaration_references(node.get("style") or ""):
-                add(raw, CSS_RESOURCE, "")
+                add(raw, CSS_RESOURCE, "", css=True)
     return out
 
 

@@ -375,6 +375,11 @@ def test_query_encoding_follows_the_document_charset_except_utf16() -> None:
     # UTF-16 documents use UTF-8 for URLs (WHATWG "get an output encoding").
     assert by_charset["utf-16-le"] == by_charset["utf-8"]
     assert by_charset["utf-8"][0] == "http://www.test.gov.cn/s?q=%E4%B8%AD%E6%96%87&x=%E2%9C%93"
+    # CSS parses its URLs as UTF-8 whatever the page's charset.
+    css = '<html><body><div style="background:url(/bg?q=中)">x</div></body></html>'
+    assert [link.url for link in extract_links(parse_html(css), base, "gb18030")] == [
+        "http://www.test.gov.cn/bg?q=%E4%B8%AD"
+    ]
 
 
 def test_sites_are_origins_in_config() -> None:
