@@ -22,7 +22,7 @@ import lxml.html
 from lxml import etree
 from yarl import URL
 
-from monitor.cssrefs import declaration_references, stylesheet_references
+from monitor.cssrefs import CssReference, declaration_references, stylesheet_references
 from monitor.urls import InvalidURL, resolve, resolver, scheme_of
 from monitor.visible_text import BODY, VisibleText, extract_visible_text
 
@@ -479,11 +479,15 @@ def _link(resolve_href: Callable[[str], str], raw: str, tag: str, text: str) -> 
         return Link(None, raw, tag, text, error=str(exc))
 
 
-def stylesheet_links(css: str, base: URL) -> list[Link]:
-    """The references of a stylesheet file, resolved against its own URL (CSS URLs are always UTF-8)."""
+def stylesheet_links(css: str, base: URL, references: list[CssReference] | None = None) -> list[Link]:
+    """The references of a stylesheet file, resolved against its own URL (CSS URLs are always UTF-8).
+
+    ``references``: the stylesheet already tokenized (:func:`~monitor.cssrefs.stylesheet_references`,
+    which the crawl runs in a thread so that a big stylesheet does not stall its event loop).
+    """
     resolve_href = resolver(base)
     out = []
-    for ref in stylesheet_references(css):
+    for ref in stylesheet_references(css) if references is None else references:
         link = _link(resolve_href, ref.url, STYLESHEET if ref.imported else CSS_RESOURCE, "")
         if link is not None:
             out.append(link)

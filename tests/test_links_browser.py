@@ -448,3 +448,16 @@ async def test_legacy_background_attributes_are_checked(
     assert "首页背景图片" in found[f"http://{GOV}/img/gone-cell.gif"]["message"]
     # A <div background> is no HTML: browsers ignore it, so do we.
     assert "/img/div-not-loaded.gif" not in requested(sites)
+
+
+async def test_a_big_stylesheet_is_read_whole(sites: LocalSites, store: Store, clock: FixedClock) -> None:
+    # A framework-sized stylesheet (tokenized off the event loop): its last reference counts too.
+    rules = "".join(f".c{i}{{color:#{i % 999:03d};margin:{i}px}}\n" for i in range(3000))
+    sites.html(
+        GOV, "/", '<html><head><link rel="stylesheet" href="/css/all.css"></head><body>首页</body></html>'
+    )
+    sites.html(
+        GOV, "/css/all.css", rules + ".end{background:url(../img/gone-last.png)}", content_type="text/css"
+    )
+    await run_links(fast_config(sites, [GOV], HOME), store, clock)
+    assert set(open_urls(store)) == {f"http://{GOV}/img/gone-last.png"}
