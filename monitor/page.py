@@ -2,8 +2,9 @@
 
 Link extraction covers every reference a browser loads or follows (docs/links.md lists them): a/area href,
 img/script/iframe/frame/source/embed/video/audio/track src, img/source srcset, video poster, link href,
-object data, input[type=image] src, button/input formaction, ``<meta http-equiv=refresh>`` and the CSS of
-``style`` attributes and ``<style>`` blocks, honouring ``<base href>``. We use lxml's HTML parser directly
+object data, input[type=image] src, button/input formaction, ``<meta http-equiv=refresh>``, the legacy
+``background`` attribute of tables and body, and the CSS of ``style`` attributes and ``<style>`` blocks,
+honouring ``<base href>``. We use lxml's HTML parser directly
 (not BeautifulSoup on top of it): it is what BeautifulSoup would call anyway, without the tree copy
 (see bench/README.md for the measurement).
 """
