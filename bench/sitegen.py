@@ -83,8 +83,19 @@ def _page_html(title: str, nav: str, body: str, links: list[tuple[str, str]], im
     )
 
 
-def generate(root: Path, n_pages: int, external_base: str, *, seed: int = 1) -> GeneratedSite:
-    """Write the site under ``root`` and return what was planted."""
+def generate(
+    root: Path,
+    n_pages: int,
+    external_base: str,
+    *,
+    seed: int = 1,
+    external_counts: dict[str, int] | None = None,
+) -> GeneratedSite:
+    """Write the site under ``root`` and return what was planted.
+
+    ``external_counts``: how many external URLs of each quirky kind (default ``max(3, n/2000)`` each), e.g.
+    the flaky-host run's ``{"slow": 20, "500": 20, "429": 10, "404": 0}``.
+    """
     if n_pages < 20:
         raise ValueError("n_pages must be at least 20")
     rng = random.Random(seed)
@@ -117,7 +128,8 @@ def generate(root: Path, n_pages: int, external_base: str, *, seed: int = 1) -> 
         for p in place(rng.randint(1, 2)):
             plant_imgs.setdefault(p, []).append(href)
     for kind in EXTERNAL_KINDS:
-        for k in range(max(3, n_pages // 2000)):
+        count = max(3, n_pages // 2000) if external_counts is None else external_counts.get(kind, 0)
+        for k in range(count):
             url = f"{ext}/{kind}/{k}"
             (site.broken_external if kind in BROKEN_EXTERNAL_KINDS else site.transient_external).append(url)
             for p in place(rng.randint(1, 2)):

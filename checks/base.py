@@ -20,6 +20,7 @@ from monitor.clock import Clock
 from monitor.config import Config, Site, Unit
 from monitor.findings import Finding
 from monitor.posts import Post
+from monitor.urls import origin_of
 
 if TYPE_CHECKING:
     from monitor.analysis import AnalysisRequest
@@ -33,8 +34,7 @@ class UnitResolver:
     """Which unit (县直部门/乡镇) owns a URL: the longest matching path prefix on the site."""
 
     def __init__(self, site: Site, units: tuple[Unit, ...]) -> None:
-        hosts = set(site.crawl_hosts)
-        self._hosts = hosts
+        self._origins = frozenset(site.crawl_origins)
         self._prefixes = sorted(
             ((p, u.name) for u in units for p in u.paths), key=lambda pair: len(pair[0]), reverse=True
         )
@@ -46,7 +46,7 @@ class UnitResolver:
             u = URL(url)
         except ValueError:
             return self.site_unit
-        if (u.host or "") in self._hosts:
+        if origin_of(url) in self._origins:
             for prefix, name in self._prefixes:
                 if u.path.startswith(prefix):
                     return name

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from yarl import URL
 
 from checks.base import PageCheck
-from monitor.fetch import ErrorKind, describe
+from monitor.fetch import NOT_REQUESTED, ErrorKind, describe
 from monitor.findings import Finding, Severity
 from monitor.urls import path_extension
 
@@ -50,6 +50,12 @@ TAG_ZH = {
     "embed": "嵌入对象",
     "object": "嵌入对象",
     "input": "图片按钮",
+    "track": "字幕",
+    "meta": "自动跳转目标",
+    "stylesheet": "样式表",
+    "css": "样式表引用的资源",
+    "form": "表单提交地址",
+    "background": "背景图片",
 }
 
 
@@ -72,7 +78,29 @@ def failure_reason_zh(kind: ErrorKind, result: FetchResult | None, detail: str, 
         ErrorKind.CONNECTION: "连接中断或响应异常",
         ErrorKind.TOO_MANY_REDIRECTS: "重定向次数过多",
         ErrorKind.INVALID_URL: "链接地址格式错误",
+        ErrorKind.LOCAL_FILE: "链接指向编辑者本机文件（file:地址），任何访客都无法打开",
     }.get(kind, str(kind))
+
+
+# Answers of bot protection, not of the page: LinkedIn-style 999, a challenge page (Cloudflare marks it
+# "cf-mitigated: challenge", usually on a 403), or a 429 that never clears. A visitor's browser gets the
+# page; an automated check cannot tell, so these are reported as "cannot be checked automatically".
+BOT_WALL_STATUSES = frozenset({999})
+
+
+def bot_wall_answer(res: FetchResult | None) -> bool:
+    """The failed fetch is a bot wall's answer rather than the page's."""
+    if res is None or res.error != ErrorKind.HTTP:
+        return False
+    return res.status in BOT_WALL_STATUSES or res.status == 429 or bool(res.challenge)
+
+
+def bot_wall(target: Target) -> bool:
+    """The target's confirmed failure is a bot wall rather than a dead link."""
+    return target.failure == ErrorKind.HTTP and bot_wall_answer(target.result)
+
+
+BOT_WALL_ZH = "网站的反爬虫防护拦截了自动检测，浏览器访问可能正常，请人工核实"
 
 
 def readable_url(url: str) -> str:
@@ -84,10 +112,10 @@ def readable_url(url: str) -> str:
 
 
 def _what(target: Target) -> str:
-    if path_extension(target.url) in ATTACHMENT_EXTENSIONS and target.failure != ErrorKind.INVALID_URL:
+    if path_extension(target.url) in ATTACHMENT_EXTENSIONS and target.failure not in NOT_REQUESTED:
         return "附件"
     what = TAG_ZH.get(target.tag, "链接")
-    if what == "链接" and not target.internal and target.failure != ErrorKind.INVALID_URL:
+    if what == "链接" and not target.internal and target.failure not in NOT_REQUESTED:
         return "外部链接"
     return what
 
@@ -105,16 +133,20 @@ class LinksCheck(PageCheck):
         if report.unreachable is not None:
             res = report.unreachable
             reason = failure_reason_zh(res.error or ErrorKind.HTTP, res, res.detail, timeout)
+            wall = bot_wall_answer(res)
+            if wall:
+                reason = f"HTTP {res.status}（{BOT_WALL_ZH}）"
             return [
                 Finding(
                     duty=self.name,
-                    kind="site_unreachable",
-                    severity=Severity.DEDUCTION,
+                    kind="site_unverifiable" if wall else "site_unreachable",
+                    severity=Severity.INFO if wall else Severity.DEDUCTION,
                     site=site.id,
                     identity=report.homepage,
                     url=report.homepage,
                     unit=site.unit,
-                    message=f"网站“{site.name}”首页无法访问：{reason}，本次死链巡查未能完成。",
+                    message=f"网站“{site.name}”首页{'无法自动检测' if wall else '无法访问'}：{reason}，"
+                    "本次死链巡查未能完成。",
                     evidence={"fetch": describe(res), "pages_crawled": report.pages_crawled},
                 )
             ]
@@ -134,7 +166,12 @@ class LinksCheck(PageCheck):
         anchor = next((t for t in target.sources.values() if t), "")
         label = f"“{anchor[:40]}”" if anchor else ""
         shown = readable_url(target.url)
-        if on_home:
+        wall = bot_wall(target)
+        if wall:
+            status = target.result.status if target.result is not None else None
+            reason = f"HTTP {status}（{BOT_WALL_ZH}）"
+            message = f"{'首页' if on_home else ''}{what}{label}无法自动检测：{reason}。链接地址：{shown}"
+        elif on_home:
             message = f"首页{what}{label}无法访问：{reason}。链接地址：{shown}"
         else:
             message = f"{what}{label}无法访问：{reason}。链接地址：{shown}"
@@ -157,10 +194,14 @@ class LinksCheck(PageCheck):
         }
         if target.result is not None:
             evidence["fetch"] = describe(target.result)
+        if wall and target.result is not None:
+            evidence["bot_wall"] = {"status": target.result.status, "challenge": target.result.challenge}
+        kind = "homepage_dead_link" if on_home else "dead_link"
+        severity = Severity.DEDUCTION if on_home else Severity.WARNING
         return Finding(
             duty=self.name,
-            kind="homepage_dead_link" if on_home else "dead_link",
-            severity=Severity.DEDUCTION if on_home else Severity.WARNING,
+            kind="link_unverifiable" if wall else kind,
+            severity=Severity.INFO if wall else severity,
             site=site.id,
             identity=target.url,
             url=target.url,

@@ -164,7 +164,7 @@ def check_config(app: AppContext) -> None:
     click.echo(f"  database:  {app.database}")
     click.echo(f"  sites:     {len(config.sites)}")
     for site in config.sites:
-        click.echo(f"    - {site.id}: {site.name} <{site.homepage}> hosts={','.join(site.crawl_hosts)}")
+        click.echo(f"    - {site.id}: {site.name} <{site.homepage}> origins={','.join(site.crawl_origins)}")
     kinds = {"department": "县直部门", "township": "乡镇", "office": "办公室"}
     by_kind = {k: sum(1 for u in config.units if u.kind == k) for k in kinds}
     click.echo(

@@ -34,6 +34,8 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.urls import origin_of, site_origins
+
 DEFAULT_CONFIG_NAME = "config.yaml"
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -148,6 +150,11 @@ class Site(Model):
         """Hosts in scope: configured ones, or the homepage host."""
         return self.scope.hosts or ((urlsplit(self.homepage).hostname or "").lower(),)
 
+    @property
+    def crawl_origins(self) -> tuple[str, ...]:
+        """Origins in scope (scheme://host[:port]): the homepage's, or those of ``scope.hosts``."""
+        return site_origins(self.homepage, self.scope.hosts)
+
 
 class Unit(Model):
     """A county department (县直部门) or township (乡镇) that owns pages and columns."""
@@ -173,7 +180,8 @@ class Crawl(Model):
     retry_backoff_seconds: float = Field(default=1.0, ge=0)
     max_retry_after_seconds: float = Field(default=30.0, ge=0)
     confirm_delay_seconds: float = Field(default=2.0, ge=0)
-    max_redirects: int = Field(default=10, ge=0, le=50)
+    # 20: what browsers follow (Chromium, Firefox; the WHATWG Fetch standard) before giving up.
+    max_redirects: int = Field(default=20, ge=0, le=50)
     max_query_variants_per_path: int = Field(default=50, ge=1)
     max_path_repeats: int = Field(default=3, ge=1)
     analysis_workers: int = Field(
@@ -995,12 +1003,18 @@ class Config(Model):
         return (database or self.database_path).parent / "outbox"
 
     def site_for_url(self, url: str) -> Site | None:
-        """The configured site whose crawl hosts include the URL's host, if any."""
-        host = (urlsplit(url).hostname or "").lower()
+        """The configured site the URL belongs to: same origin (scheme, host, port), longest matching
+        path prefix (two sites on one host, by port or by path, stay apart); None when there is none."""
+        origin = origin_of(url)
+        path = urlsplit(url).path or "/"
+        best: tuple[int, Site] | None = None
         for site in self.sites:
-            if host in site.crawl_hosts:
-                return site
-        return None
+            if origin not in site.crawl_origins:
+                continue
+            for prefix in site.scope.path_prefixes:
+                if path.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                    best = (len(prefix), site)
+        return best[1] if best is not None else None
 
     def units_of(self, site_id: str) -> tuple[Unit, ...]:
         """Units owning pages of a site (units without a site belong to every site)."""
@@ -1114,9 +1128,10 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
 
 
 def adhoc_config(url: str, base: Config | None = None) -> tuple[Config, Site]:
-    """A config for ``monitor run links URL``: the configured site for that host, or a new one.
+    """A config for ``monitor run links URL``: the configured site for that URL, or a new one.
 
-    With no configured site for the URL's host, the scope is that host alone.
+    With no configured site for the URL's origin, the scope is that origin alone (and, for a folder URL
+    such as ``http://h/sub/``, that folder: a path-based sub-site).
     """
     base = base or Config()
     _http_url(url)
@@ -1125,6 +1140,17 @@ def adhoc_config(url: str, base: Config | None = None) -> tuple[Config, Site]:
         if site.homepage != url:
             site = site.model_copy(update={"homepage": url})
         return base, site
-    host = (urlsplit(url).hostname or "").lower()
-    site = Site(id=re.sub(r"[^a-z0-9_-]+", "-", host).strip("-") or "site", name=host, homepage=url)
+    # The id names the origin (and a sub-site's folder): two sites on one host never share findings.
+    # Plain http on the default port keeps the bare host name, as before origins.
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    name = host if parts.port is None else f"{host}:{parts.port}"
+    prefix = parts.path if parts.path.endswith("/") and parts.path != "/" else "/"
+    label = ("" if parts.scheme.lower() == "http" else parts.scheme.lower() + "-") + name + prefix.rstrip("/")
+    site = Site(
+        id=re.sub(r"[^a-z0-9_-]+", "-", label.lower()).strip("-") or "site",
+        name=name + prefix.rstrip("/"),
+        homepage=url,
+        scope=Scope(path_prefixes=(prefix,)),
+    )
     return base, site

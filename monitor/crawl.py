@@ -20,7 +20,8 @@ The data flow, in order:
    is not one long pause): a 404/410 at once, anything that may be passing (timeouts, resets, 5xx, 429,
    403, soft 404) once ``confirm_delay_seconds`` have passed since it was first seen. Only failures seen
    twice are reported, so a transient error never becomes a finding. Checked-only links
-   get no in-line retries for a 5xx, since this pass re-checks them anyway.
+   get no in-line retries for a 5xx, a timeout or a 429, since this pass re-checks them anyway (a 429
+   not before its Retry-After).
 """
 
 from __future__ import annotations
@@ -42,18 +43,37 @@ from yarl import URL
 
 from monitor.clock import Clock
 from monitor.config import Config, Site
+from monitor.cssrefs import stylesheet_references
 from monitor.decode import decode_body
-from monitor.fetch import ErrorKind, Fetcher, FetchResult
+from monitor.fetch import NOT_REQUESTED, ErrorKind, Fetcher, FetchResult
 from monitor.hostqueue import HostQueue, HostTurn
 from monitor.looplag import LoopLag
-from monitor.page import Link, Page
+from monitor.page import (
+    FORM_TARGET,
+    NAVIGATION_TAGS,
+    NOSCRIPT_REFRESH,
+    STYLESHEET,
+    Link,
+    Page,
+    stylesheet_links,
+)
 from monitor.progress import Progress
-from monitor.urls import InvalidURL, ScopeRules, TrapDetector, host_of, looks_like_resource, normalize
+from monitor.urls import (
+    InvalidURL,
+    ScopeRules,
+    TrapDetector,
+    host_of,
+    looks_like_resource,
+    normalize,
+    origin_of,
+)
 
 log = logging.getLogger(__name__)
 
 # External pages are read only far enough to recognise a "page not found" page.
 EXTERNAL_PAGE_BYTES = 256 * 1024
+# The site's own stylesheets are read whole up to this size (a bundled framework is a few hundred KB).
+STYLESHEET_BYTES = 4 * 1024 * 1024
 MAX_SOURCES_WITH_TEXT = 200
 # The confirmation pass is itself a second opinion: one retry there (for a 429's Retry-After, a timeout,
 # or a 5xx of a crawled page) is enough.
@@ -165,7 +185,7 @@ class SiteCrawler:
         self.check_links = check_links
         self.progress = progress or Progress()
         self.scope = ScopeRules(
-            hosts=frozenset(site.crawl_hosts),
+            origins=frozenset(site.crawl_origins),
             path_prefixes=site.scope.path_prefixes,
             exclude=tuple(re.compile(p) for p in site.scope.exclude),
         )
@@ -235,17 +255,22 @@ class SiteCrawler:
         """Account for one link found on a crawled page."""
         report = self.report
         assert report is not None
-        if link.skipped_scheme:
+        if link.skipped_scheme and link.skipped_scheme != "file":
             report.skipped[f"scheme:{link.skipped_scheme}"] += 1
             return
         if link.url is None:
+            # An invalid link, or a file: link (on a public page it names a file on the author's own
+            # computer: dead for every visitor). Both are findings without a request.
             if not self.check_links:
                 return
             key = "invalid:" + link.raw
             known = report._seen.get(key)
             if known is None:
                 known = Target(link.raw, internal=False, crawl=False, depth=depth + 1, tag=link.tag)
-                known.failure, known.detail = ErrorKind.INVALID_URL, link.error
+                if link.skipped_scheme:
+                    known.failure, known.detail = ErrorKind.LOCAL_FILE, "file: URL"
+                else:
+                    known.failure, known.detail = ErrorKind.INVALID_URL, link.error
                 report._seen[key] = known
                 report.failures.append(known)
             assert isinstance(known, Target)
@@ -346,7 +371,8 @@ class SiteCrawler:
                     normalize(res.final_url) if res.final_url and res.final_url != target.url else target.url
                 )
                 if target.depth == 0:
-                    report.homepage_urls = report.homepage_urls | {final}
+                    report.homepage_urls = report.homepage_urls | {final, target.url}
+                    self._homepage_moved(final)
                 if self.scope.in_scope(final):
                     await self._crawl_page(target, res, final)
         else:
@@ -354,23 +380,61 @@ class SiteCrawler:
             turn.done()
             target.result = res
             self.on_checked(target, res)
+            if self._reads_stylesheet(target) and res.ok and res.body:
+                await self._register_stylesheet(target, res)
         report.targets_checked += 1
         self._judge(target)
 
+    def _homepage_moved(self, url: str | None) -> None:
+        """The homepage redirects (or refreshes) to ``url``: on the same host, its origin is the site's
+        too (the usual http → https move); another host stays outside, as configured."""
+        if url is None:
+            return
+        home = self.report.homepage if self.report is not None else ""
+        if host_of(url) == host_of(home):
+            self.scope = self.scope.with_origin(origin_of(url))
+
+    def _reads_stylesheet(self, target: Target) -> bool:
+        """The site's own stylesheets are read for what they load (a browser loads it all)."""
+        return target.tag == STYLESHEET and target.internal
+
+    async def _register_stylesheet(self, target: Target, res: FetchResult) -> None:
+        assert res.body is not None
+        if res.is_html:
+            return  # an error page answered with 200, not CSS (the soft-404 check judges it)
+        text, _ = decode_body(res.body, res.content_type_header)
+        final = res.final_url or target.url
+        try:
+            base = URL(final)
+        except ValueError:
+            return
+        # Tokenizing is pure Python (~0.6 µs a byte: 150 ms for a 250 KB framework stylesheet): in a
+        # thread, the loop keeps serving fetches between the GIL's switches instead of stalling.
+        refs = await asyncio.to_thread(stylesheet_references, text) if len(text) > 16384 else None
+        # The stylesheet is the source of what it references: that is the file to fix.
+        for link in stylesheet_links(text, base, refs):
+            self.register(link, target.url, target.depth)
+
     async def _check(self, target: Target, turn: HostTurn) -> FetchResult:
-        # A link that is only checked (not crawled) gets no in-line retries for a 5xx: every failure is
-        # re-checked by the confirmation pass anyway, so they only cost the failing server requests and
-        # the crawl seconds (a dead 500 link: 2 requests instead of 5, the same verdict).
+        # A link that is only checked (not crawled) gets no in-line retries for a 5xx, a timeout or a 429:
+        # every failure is re-checked by the confirmation pass anyway (after the pause — for a 429, after
+        # its Retry-After — overlapping the crawl), so they only cost the failing server requests and the
+        # crawl seconds (a dead 500 link: 2 requests instead of 5; a host that never answers: 3 timeouts
+        # instead of 5; a 429 that never clears: 3 requests and 2 Retry-After waits instead of 5 and 3;
+        # the same verdicts).
         fetch = functools.partial(
-            self.fetcher.fetch, target.url, retry_server_errors=False, backoff_sleep=turn.away
+            self.fetcher.fetch,
+            target.url,
+            retry_server_errors=False,
+            retry_timeouts=False,
+            retry_rate_limits=False,
+            backoff_sleep=turn.away,
         )
-        if (
-            not target.internal
-            and not looks_like_resource(target.url)
-            and target.tag in ("a", "area", "iframe", "frame")
-        ):
+        if self._reads_stylesheet(target):
+            return await fetch(max_bytes=STYLESHEET_BYTES)
+        if not target.internal and not looks_like_resource(target.url) and target.tag in NAVIGATION_TAGS:
             return await fetch(max_bytes=EXTERNAL_PAGE_BYTES)
-        if looks_like_resource(target.url) or target.tag not in ("a", "area", "iframe", "frame"):
+        if looks_like_resource(target.url) or target.tag not in NAVIGATION_TAGS:
             return await fetch(method="HEAD", read_body=False)
         return await fetch(max_bytes=EXTERNAL_PAGE_BYTES)
 
@@ -418,6 +482,11 @@ class SiteCrawler:
                 if known is not None:
                     known.add_source(page_url, link.text)  # type: ignore[attr-defined]
                     continue
+                if link.tag == "meta" and target.depth == 0 and link.text != NOSCRIPT_REFRESH:
+                    # A homepage that is a refresh stub: its target is the real homepage (like a redirect).
+                    self._homepage_moved(link.url)
+                    self.register(link, page_url, -1)
+                    continue
                 self.register(link, page_url, target.depth)
         finally:
             page.release()
@@ -440,7 +509,7 @@ class SiteCrawler:
         report = self.report
         assert report is not None
         res = target.result
-        if target.failure is None and res is not None and not res.ok:
+        if target.failure is None and res is not None and not res.ok and not _form_endpoint(target, res):
             target.failure = res.error or ErrorKind.HTTP
             target.detail = res.detail
         if target.failure is None and res is not None and not target.crawl and res.body and res.is_html:
@@ -457,7 +526,13 @@ class SiteCrawler:
                 # instead of all at the end: the crawl's tail is not a pause plus a re-check round.
                 loop = asyncio.get_running_loop()
                 elapsed = res.elapsed if res is not None else 0.0
-                due = loop.time() - elapsed + self._confirm_pause(target)
+                # A 429 that says when to ask again is asked then (its answer came now): the server's
+                # own word replaces the pause. Everything else: the pause after it was first seen.
+                wait = self._retry_after(target)
+                if wait is not None:
+                    due = loop.time() + wait
+                else:
+                    due = loop.time() - elapsed + self._confirm_pause(target)
                 task = asyncio.create_task(self._recheck_at(target, due))
                 self._early[id(target)] = (target.failure, task)
 
@@ -467,6 +542,14 @@ class SiteCrawler:
         if target.failure == ErrorKind.HTTP and res is not None and res.status in NOT_FOUND_STATUSES:
             return 0.0
         return self.opts.confirm_delay_seconds
+
+    def _retry_after(self, target: Target) -> float | None:
+        """How long a 429's Retry-After asks us to wait from now (capped like every Retry-After); None
+        when the failure is not a 429 that says."""
+        res = target.result
+        if res is None or res.status != 429 or res.retry_after is None:
+            return None
+        return min(res.retry_after, self.opts.max_retry_after_seconds)
 
     def _soft_404_external(self, res: FetchResult) -> str:
         assert res.body is not None
@@ -483,7 +566,7 @@ class SiteCrawler:
         Failures found during the crawl are already being re-checked (``_recheck_at``); the rest (the
         homepage) get the pause now.
         """
-        suspects = [t for t in report.failures if t.failure != ErrorKind.INVALID_URL]
+        suspects = [t for t in report.failures if t.failure not in NOT_REQUESTED]
         if not suspects:
             return
         kinds = {id(t): self._early[id(t)][0] if id(t) in self._early else t.failure for t in suspects}
@@ -502,7 +585,7 @@ class SiteCrawler:
         results = [
             late_results[id(t)] if id(t) in late_results else await self._early[id(t)][1] for t in suspects
         ]
-        confirmed: list[Target] = [t for t in report.failures if t.failure == ErrorKind.INVALID_URL]
+        confirmed: list[Target] = [t for t in report.failures if t.failure in NOT_REQUESTED]
         for target, still_failing in zip(suspects, results, strict=True):
             if still_failing:
                 confirmed.append(target)
@@ -540,14 +623,12 @@ class SiteCrawler:
         fetch = functools.partial(
             self.fetcher.fetch, target.url, retries=CONFIRM_RETRIES, retry_server_errors=target.crawl
         )
-        if target.crawl or (
-            target.tag in ("a", "area", "iframe", "frame") and not looks_like_resource(target.url)
-        ):
+        if target.crawl or (target.tag in NAVIGATION_TAGS and not looks_like_resource(target.url)):
             res = await fetch(max_bytes=EXTERNAL_PAGE_BYTES)
         else:
             # GET, not HEAD: a server that mishandles HEAD must not produce a dead link.
             res = await fetch(read_body=False)
-        if not res.ok:
+        if not res.ok and not _form_endpoint(target, res):
             target.result = res
             target.failure, target.detail = res.error or ErrorKind.HTTP, res.detail
             return True
@@ -570,6 +651,11 @@ class SiteCrawler:
             checked=report.targets_checked,
             broken=len(report.failures),
         )
+
+
+def _form_endpoint(target: Target, res: FetchResult) -> bool:
+    """A form target answering 405 to GET exists: it takes the form's POST."""
+    return target.tag == FORM_TARGET and res.status == 405
 
 
 def _sitemap_locs(body: bytes) -> list[tuple[str, bool]]:

@@ -51,6 +51,11 @@ class ErrorKind(StrEnum):
     TOO_MANY_REDIRECTS = "too_many_redirects"
     SOFT_404 = "soft_404"  # set by the link check, not by the fetcher
     INVALID_URL = "invalid_url"
+    LOCAL_FILE = "local_file"  # a file: link: it names a file on the author's own computer
+
+
+# Failures decided from the link itself, without a request (never re-checked).
+NOT_REQUESTED = frozenset({ErrorKind.INVALID_URL, ErrorKind.LOCAL_FILE})
 
 
 RETRYABLE = frozenset({ErrorKind.TIMEOUT, ErrorKind.DNS, ErrorKind.REFUSED, ErrorKind.CONNECTION})
@@ -74,6 +79,8 @@ class FetchResult:
     elapsed: float = 0.0
     attempts: int = 0
     retry_after: float | None = None
+    #: A bot-protection answer's own mark (Cloudflare's ``cf-mitigated`` header), '' when none.
+    challenge: str = ""
 
     @property
     def ok(self) -> bool:
@@ -298,6 +305,8 @@ class Fetcher:
         headers: Mapping[str, str] | None = None,
         retry_server_errors: bool = True,
         backoff_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        retry_timeouts: bool = True,
+        retry_rate_limits: bool = True,
     ) -> FetchResult:
         """Fetch with retries (timeouts, connection errors, 5xx, 429 + Retry-After) and backoff.
 
@@ -309,6 +318,9 @@ class Fetcher:
         ``retry_server_errors=False`` answers a 5xx at once (429 and connection errors are still
         retried): for callers that confirm failures later anyway. ``backoff_sleep`` waits out each backoff
         (the crawl's lets other requests to the host go meanwhile); no politeness slot is held during it.
+        ``retry_timeouts=False`` answers a timeout at once too, for the same callers: a host that does not
+        answer costs one timeout now and the confirmation's later, not three in a row holding a slot.
+        ``retry_rate_limits=False`` answers a 429 at once (its ``retry_after`` says when to ask again).
         """
         retries = self.options.retries if retries is None else retries
         started = time.monotonic()
@@ -319,7 +331,9 @@ class Fetcher:
             if method == "HEAD" and head_fallback and _needs_get(result):
                 result = await self._fetch_following(url, "GET", False, max_bytes, None, headers)
             result.attempts = attempt
-            if attempt > retries or not _retryable(result, retry_server_errors):
+            if attempt > retries or not _retryable(
+                result, retry_server_errors, retry_timeouts, retry_rate_limits
+            ):
                 break
             await backoff_sleep(self._backoff(attempt, result))
         result.elapsed = time.monotonic() - started
@@ -403,6 +417,7 @@ class Fetcher:
         cap = max_bytes or self.options.max_response_bytes
         result.error, result.status, result.body, result.truncated = None, None, None, False
         result.retry_after = None
+        result.challenge = ""
         try:
             host = host_of(url)
         except ValueError as exc:
@@ -423,6 +438,7 @@ class Fetcher:
                     result.content_type_header = resp.headers.get("Content-Type", "")
                     result.content_type = resp.content_type if "Content-Type" in resp.headers else ""
                     result.retry_after = _retry_after(resp.headers.get("Retry-After"))
+                    result.challenge = resp.headers.get("cf-mitigated", "")
                     if resp.status in REDIRECT_STATUSES:
                         result.detail = resp.headers.get("Location", "")
                         return
@@ -492,12 +508,16 @@ def _needs_get(result: FetchResult) -> bool:
     return result.status in HEAD_FALLBACK_STATUSES
 
 
-def _retryable(result: FetchResult, server_errors: bool = True) -> bool:
+def _retryable(
+    result: FetchResult, server_errors: bool = True, timeouts: bool = True, rate_limits: bool = True
+) -> bool:
+    if result.error == ErrorKind.TIMEOUT:
+        return timeouts
     if result.error in RETRYABLE:
         return True
     if result.error != ErrorKind.HTTP or result.status not in RETRY_STATUSES:
         return False
-    return server_errors or result.status == 429
+    return rate_limits if result.status == 429 else server_errors
 
 
 def _retry_after(value: str | None) -> float | None:

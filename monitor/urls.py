@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
+import ada_url
 from yarl import URL
 
 FETCHABLE_SCHEMES = frozenset({"http", "https"})
@@ -99,6 +100,8 @@ def _fast_join(origin: str | None, href: str) -> str | None:
         scheme, host, port, path, query = m.groups()
         if ".." in host or not path or not _plain_path(path):
             return None
+        if host[host.rfind(".") + 1 :][:1].isdigit():
+            return None  # an IPv4 address: WHATWG rewrites "127.1" and "0x7f.0.0.1"; ask ada
         if port and (port == _DEFAULT_PORTS[scheme] or int(port[1:]) > 65535):
             return None
         return f"{scheme}://{host}{port or ''}{path}{query or ''}"
@@ -173,12 +176,26 @@ def resolve(base: URL, href: str) -> str:
 
 
 def _slow_resolve(base: URL, href: str) -> str:
+    # The WHATWG URL parser (ada, the parser of Node.js) decides what a browser makes of the href:
+    # "http://" and "//////" have no host and are invalid (yarl would resolve them to the page itself or
+    # a path of it), "http:///x" is http://x/, backslashes are slashes, tabs and line breaks vanish.
+    # yarl then prints it as every other URL of the crawl is printed (findings are keyed by URL).
     try:
-        ref = URL(href)
-        joined = base.join(ref)
-    except (ValueError, TypeError, UnicodeError) as exc:
+        joined = ada_url.join_url(str(base), href)
+    except ValueError:
+        raise InvalidURL(f"not a valid URL by the WHATWG URL rules: {href[:200]!r}") from None
+    # ada's answer is normalised already; when it is made of characters yarl leaves alone (the usual
+    # relative CMS link, "./202312/t20231201_1.html"), it is the answer: parsing it again with yarl cost
+    # more than the join (bench/README.md).
+    m = _FAST_ABSOLUTE.fullmatch(joined)
+    if m is not None:
+        scheme, host, port, path, query = m.groups()
+        if path and _plain_path(path) and ".." not in host:
+            return f"{scheme}://{host}{port or ''}{path}{query or ''}"
+    try:
+        return normalize(URL(joined))
+    except ValueError as exc:
         raise InvalidURL(f"{exc}") from None
-    return normalize(joined)
 
 
 # A plain lower-case DNS name or IPv4 address: the host part of almost every normalised URL.
@@ -220,20 +237,74 @@ def looks_like_resource(url: str) -> bool:
     return path_extension(url) in RESOURCE_EXTENSIONS
 
 
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of an http(s) URL (lower case, default port omitted): what a browser
+    calls its origin. Two sites on one host but different ports or schemes are different origins.
+    '' when the URL has no host. This is the helper for every "the site's own" decision."""
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("http", "https"):
+        end = len(rest)
+        for mark in "/?#":
+            i = rest.find(mark, 0, end)
+            if i != -1:
+                end = i
+        netloc = rest[:end]
+        if "@" not in netloc and "[" not in netloc and netloc == netloc.lower() and "xn--" not in netloc:
+            host, _, port = netloc.partition(":")
+            plain_port = not port or (port.isdigit() and _DEFAULT_PORTS[scheme] != ":" + port)
+            if _PLAIN_HOST.match(host) and plain_port:
+                return f"{scheme}://{netloc}"
+    try:
+        u = URL(url)
+    except ValueError:
+        return ""
+    if not u.host or u.scheme not in FETCHABLE_SCHEMES:
+        return ""
+    return str(u.origin())
+
+
+def site_origins(homepage: str, hosts: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The origins of a site: the homepage's, or the configured ``scope.hosts``.
+
+    A configured entry may be an origin (``https://www.x.gov.cn:8443``) or a bare host (``www.x.gov.cn``,
+    ``www.x.gov.cn:8080``), which means that host over http and https (a scope written before origins).
+    """
+    if not hosts:
+        origin = origin_of(homepage)
+        return (origin,) if origin else ()
+    out: list[str] = []
+    for entry in hosts:
+        entry = entry.strip().lower()
+        candidates = [entry] if "://" in entry else [f"http://{entry}/", f"https://{entry}/"]
+        for candidate in candidates:
+            origin = origin_of(candidate if candidate.count("/") > 2 else candidate + "/")
+            if origin and origin not in out:
+                out.append(origin)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class ScopeRules:
-    """Which URLs are crawled for a site."""
+    """Which URLs are crawled for a site: same origin (scheme, host, port) and under a path prefix."""
 
-    hosts: frozenset[str]
+    origins: frozenset[str]
     path_prefixes: tuple[str, ...]
     exclude: tuple[re.Pattern[str], ...]
 
     def in_scope(self, url: str) -> bool:
-        """Same site: host allowed and path under a prefix."""
-        u = URL(url)
-        if (u.host or "") not in self.hosts:
+        """The site's own: origin allowed and path under a prefix."""
+        if origin_of(url) not in self.origins:
             return False
-        return any(u.path.startswith(p) for p in self.path_prefixes)
+        if self.path_prefixes == ("/",):
+            return True
+        path = URL(url).path
+        return any(path.startswith(p) for p in self.path_prefixes)
+
+    def with_origin(self, origin: str) -> ScopeRules:
+        """These rules with one more origin (the homepage's redirect target)."""
+        if not origin or origin in self.origins:
+            return self
+        return ScopeRules(self.origins | {origin}, self.path_prefixes, self.exclude)
 
     def excluded(self, url: str) -> bool:
         """Matched by an exclude pattern: never requested."""

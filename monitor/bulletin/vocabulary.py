@@ -74,6 +74,8 @@ PROBLEM_TYPES: dict[tuple[str, str], str] = {
     ("newmedia", "low_policy"): "新媒体政策类信息较少",
     ("links", "homepage_dead_link"): "首页链接不可用",
     ("links", "dead_link"): "链接不可用（死链）",
+    ("links", "link_unverifiable"): "链接无法自动检测（反爬虫防护）",
+    ("links", "site_unverifiable"): "监测源异常",
     ("availability", "tls_cert_expired"): "HTTPS证书问题",
     ("availability", "tls_cert_expiring"): "HTTPS证书问题",
     ("availability", "tls_hostname_mismatch"): "HTTPS证书问题",
