@@ -48,6 +48,8 @@ from checks.darklinks_engine import (
     head_signature,
     linked_scripts,
     linked_stylesheets,
+    other_port,
+    own_url,
 )
 from checks.darklinks_io import (
     EXTERNAL_PAGE_BYTES,
@@ -80,6 +82,16 @@ _TECHNIQUE_ZH = {
     "meta_refresh": "meta刷新跳转",
     "head_hijack": "标题/关键词劫持",
 }
+
+
+def site_ports(origins: tuple[str, ...]) -> tuple[str, ...]:
+    """``host:port`` of the site's origins that name a port (see ``DarkLinkOptions.site_ports``)."""
+    out = []
+    for origin in origins:
+        netloc = origin.partition("://")[2]
+        if ":" in netloc.rsplit("]", 1)[-1]:
+            out.append(netloc.lower())
+    return tuple(out)
 
 
 def site_domains(hosts: tuple[str, ...]) -> tuple[str, ...]:
@@ -135,6 +147,7 @@ class DarkLinksCheck(PageCheck):
             site_domains=site_domains(ctx.site.crawl_hosts),
             extra_vocabulary=self.opts.extra_vocabulary,
             allow_domains=self.opts.allow_domains,
+            site_ports=site_ports(ctx.site.crawl_origins),
         )
         self.analyzer = DarkLinksAnalyzer(self.options)
         self.resources = ResourceCache(self.opts.resource_max_bytes, self.opts.resource_cache_bytes)
@@ -231,8 +244,7 @@ class DarkLinksCheck(PageCheck):
         return await self.resources.get(fetch_url, fetcher)
 
     def _same_site(self, url: str) -> bool:
-        host = host_of(url) if url.startswith(("http://", "https://")) else ""
-        return bool(host) and any(host == d or host.endswith("." + d) for d in self.options.site_domains)
+        return url.startswith(("http://", "https://")) and own_url(url, self.options)
 
     def _unit(self, url: str) -> str | None:
         return self.ctx.units.unit_for(url)
@@ -402,7 +414,7 @@ class DarkLinksCheck(PageCheck):
             known = benign.get(origin)
             if known is None:
                 host = host_of(url)
-                known = not host or benign_host(host, self.options)
+                known = not host or (benign_host(host, self.options) and not other_port(url, self.options))
                 if len(benign) < 10_000:
                     benign[origin] = known
             if known:

@@ -121,6 +121,9 @@ class DarkLinkOptions:
     site_domains: tuple[str, ...]
     extra_vocabulary: tuple[str, ...] = ()
     allow_domains: tuple[str, ...] = ()
+    #: ``host:port`` of the site's origins on a non-default port (``127.0.0.1:8001``): another port of
+    #: the site's host is another site, so a link there is outbound (issue 16: origin, not host).
+    site_ports: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -249,6 +252,28 @@ def _under(host: str, domains: Iterable[str]) -> bool:
     return False
 
 
+_PORT_RE = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*):(\d+)", re.I)
+
+
+def other_port(url: str, options: DarkLinkOptions) -> bool:
+    """The URL names an explicit port that is not one of the site's (``http://h:8002/`` for a site on
+    ``h:8001``, or on ``h`` itself): a different origin on the site's host, hence not the site's own.
+    The scheme is not compared: http and https copies of one portal are the same site here."""
+    m = _PORT_RE.match(url)
+    if m is None:
+        return False
+    host, port = m.group(1).lower(), m.group(2)
+    if (url[:5].lower(), port) in (("http:", "80"), ("https", "443")):
+        return False
+    return f"{host}:{port}" not in options.site_ports
+
+
+def own_url(url: str, options: DarkLinkOptions) -> bool:
+    """On the site's own hosts (or under its domain) and on one of its ports."""
+    host = _host(url)
+    return bool(host) and _under(host, options.site_domains) and not other_port(url, options)
+
+
 def benign_host(host: str, options: DarkLinkOptions) -> bool:
     """The site's own, an allow-listed or a government host (never reported for being external)."""
     host = host.lower().rstrip(".")
@@ -319,7 +344,7 @@ def _unquote_safe(url: str) -> str:
 def _verdict(url: str, text: str, options: DarkLinkOptions) -> _Verdict:
     """Is a (concealed) link external / spammy / suspicious?  Cached: navigation repeats per page."""
     host = _host(url)
-    internal = not host or _under(host, options.site_domains)
+    internal = not host or (_under(host, options.site_domains) and not other_port(url, options))
     benign = internal or _under(host, options.allow_domains) or _under(host, BENIGN_SUFFIXES)
     terms = tuple(spam_terms_in(f"{text} {_unquote_safe(url)}", options))
     return _Verdict(host, internal, benign, terms, not internal and suspicious_domain(host))
@@ -1017,8 +1042,7 @@ class _PageAnalysis:
             "script_link" if st.origin == "script" else "hidden_link",
             self._seq,
         )
-        host = _host(target)
-        if not host or _under(host, self.options.site_domains):
+        if own_url(target, self.options) or not _host(target):
             self._pending_internal.append(pending)
         else:
             self._judge_link(pending)
@@ -1290,7 +1314,7 @@ class _PageAnalysis:
             return
         verdict = _verdict(target, "", self.options)
         evidence = verdict.evidence()
-        if keyed_on is not None and not verdict.internal:
+        if keyed_on is not None and verdict.outside():
             # Sending only spiders or search-engine visitors elsewhere is cloaking: evidence by itself.
             evidence.append("spider_only")
         if not evidence and not verdict.outside():

@@ -326,3 +326,21 @@ def test_a_crackdown_story_naming_two_games_is_not_a_head_hijack() -> None:
     # the same head over a body that does not discuss them is a hijack
     (hit,) = analyze_page(page("<p>县政府召开常务会议。</p>", title=title), URL, OPTS)
     assert hit.kind == "head_hijack"
+
+
+def test_another_port_of_the_sites_host_is_another_site() -> None:
+    """Origin, not host (issue 16): a site on h:8001 owns h:8001 only; h:8002 is outbound."""
+    options = DarkLinkOptions(site_domains=("127.0.0.1",), site_ports=("127.0.0.1:8001",))
+    url = "http://127.0.0.1:8001/xwzx/index.html"
+    hidden = '<div style="display:none"><a href="{}">合作</a></div>'
+    own = f"<html><body><p>正文</p>{hidden.format('http://127.0.0.1:8001/a.html')}</body></html>"
+    other = f"<html><body><p>正文</p>{hidden.format('http://127.0.0.1:8002/a.html')}</body></html>"
+    assert analyze_page(own, url, options) == []
+    (hit,) = analyze_page(other, url, options)
+    assert (hit.kind, hit.target) == ("candidate", "http://127.0.0.1:8002/a.html")
+    # a keyed redirect to the other port is cloaking, to the site's own port it is not
+    keyed = "<script>if(/spider/i.test(navigator.userAgent)){{location.href='{}'}}</script>"
+    page_own = f"<html><body>{keyed.format('http://127.0.0.1:8001/m/')}</body></html>"
+    page_other = f"<html><body>{keyed.format('http://127.0.0.1:8002/m/')}</body></html>"
+    assert analyze_page(page_own, url, options) == []
+    assert [h.kind for h in analyze_page(page_other, url, options)] == ["js_redirect"]
