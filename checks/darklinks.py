@@ -833,7 +833,8 @@ def _with_browser_verdict(f: Finding, verdict: BrowserVerdict) -> Finding:
     evidence["browser"] = {"status": verdict.status, "detail": verdict.detail}
     if verdict.status != "confirmed":
         return replace(f, evidence=evidence)
-    evidence["evidence"] = [*evidence.get("evidence", []), "browser_confirmed"]
+    seen = "browser_navigated" if f.evidence.get("technique_kind") == "js_redirect" else "browser_confirmed"
+    evidence["evidence"] = [*evidence.get("evidence", []), seen]
     images = []
     if verdict.screenshot:
         images.append(EvidenceImage("浏览器视图", verdict.screenshot))

@@ -106,6 +106,7 @@ EVIDENCE_LABELS = {
     "spider_only": "仅对搜索引擎爬虫呈现或跳转",
     "head_hijack": "标题/关键词/描述含违规词",
     "browser_confirmed": "浏览器渲染确认不可见",
+    "browser_navigated": "浏览器实测页面跳转",
 }
 
 
