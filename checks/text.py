@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from checks.base import CheckContext, PageCheck
-from checks.sensitive import read_words
+from checks.sensitive import read_word_categories
 from checks.textscan import (
     SiteTerm,
     TextHit,
@@ -126,11 +126,15 @@ def word_list_file(
     allow: Iterable[str] = (),
     name: str | None = None,
 ) -> WordList:
-    """A sensitive-word list read NOW from ``path`` (so a changed file makes a new scanner)."""
+    """A sensitive-word list read NOW from ``path`` (so a changed file makes a new scanner).
+
+    Each word keeps the category its line names (``word<TAB>category``); ``category`` is the default.
+    Raises :class:`checks.wordlists.WordListError` naming the file and line of an unreadable entry.
+    """
     p = Path(path)
     return WordList(
         category=category,
-        words=tuple(read_words(p)),
+        word_categories=tuple(read_word_categories(p)),
         severity=severity,
         allow=tuple(allow),
         name=name or p.stem,

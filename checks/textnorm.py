@@ -196,3 +196,20 @@ def splits_words(text: str, start: int, end: int, words: frozenset[str] | None =
         return False
     w = common_words() if words is None else words
     return text[start - 1 : start + 1] in w and text[end - 1 : end + 1] in w
+
+
+def glued_at_edge(text: str, start: int, end: int, words: frozenset[str] | None = None) -> bool:
+    """True when an edge character of ``text[start:end]`` forms a common word with its outer neighbours.
+
+    The sensitive-word guard: 大麻 in 大麻烦 (麻烦), 一夜情 in 一夜情况 (情况) or 台独 in 平台独立 is an
+    accident of juxtaposition even when the other edge sits on a word boundary. Two- and
+    three-character words are looked at on each side.
+    """
+    w = common_words() if words is None else words
+    n = len(text)
+    if end < n and (text[end - 1 : end + 1] in w or (end + 1 < n and text[end - 1 : end + 2] in w)):
+        return True
+    return start > 0 and (
+        text[start - 1 : start + 1] in w or (start > 1 and text[start - 2 : start + 1] in w)
+    )
+

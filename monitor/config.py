@@ -564,7 +564,7 @@ class Leader(Model):
 
 
 class WordListFile(Model):
-    """A sensitive-word list file (one word per line, ``#`` comments), relative to the config file."""
+    """A sensitive-word list file (forms: checks/wordlists.py), relative to the config file."""
 
     path: str
     category: str
@@ -904,9 +904,15 @@ class Config(Model):
         for site_id in self.identity.site_codes:
             if site_id not in seen:
                 raise _located(f"identity.site_codes.{site_id}", f"no site with id {site_id!r}")
+        from checks.wordlists import WordListError, read_list  # lazy: checks imports this module
+
         for i, wl in enumerate(self.text.word_lists):
             if not self.resolve_path(wl.path).is_file():
                 raise _located(f"text.word_lists[{i}].path", f"file not found: {self.resolve_path(wl.path)}")
+            try:  # a list with an unreadable line fails at load, not as a silently missing term
+                read_list(self.resolve_path(wl.path))
+            except WordListError as exc:
+                raise _located(f"text.word_lists[{i}].path", str(exc)) from None
         return self
 
     @property
