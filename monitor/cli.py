@@ -357,10 +357,20 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
                     ("nonstandard_phrasing", "non-standard phrasings"),
                     ("sensitive_word", "sensitive words"),
                     ("privacy_id_number", "ID numbers"),
+                    ("suspected_typo", "typo suggestions"),
                 )
                 if kind in c
             ]
             click.echo(f"  text of {c['text_pages']} pages checked: " + ", ".join(parts))
+        model = c.get("typo_model")
+        if model:
+            if "skipped" in model:
+                click.echo(f"  typo suggestions (language model) skipped: {inert(model['skipped'])}")
+            else:
+                click.echo(
+                    f"  typo suggestions (language model): {model['pages_scored']} pages scored, "
+                    f"{model['pages_unchanged']} unchanged pages not re-scored"
+                )
         skipped = c.get("skipped") or {}
         if skipped:
             click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
@@ -525,7 +535,7 @@ def check_text(
     found, 0 when the text is clean.
     """
     from checks.documents import DocumentError, read_document
-    from checks.text import proofread
+    from checks.text import proofread, typo_model_note
     from checks.wordlists import WordListError
 
     config = with_word_files(app.config, words, words_severity)
@@ -539,6 +549,9 @@ def check_text(
     except (OSError, WordListError) as exc:  # a word list that vanished or has an unreadable line
         fail_usage(f"cannot read a word list: {exc}")
         return
+    note = typo_model_note(config)
+    if note:
+        click.echo(f"note: {note}", err=True)
     if fmt == "jsonl":
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))

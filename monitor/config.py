@@ -592,6 +592,12 @@ class TextChecks(Model):
     sample_word_list: bool = Field(default=True, description="Use the shipped gambling/porn spam list.")
     word_lists: tuple[WordListFile, ...] = ()
     allow_phrases: tuple[str, ...] = Field(default=(), description="误报加白: hits inside these are dropped.")
+    # 疑似错别字: the language-model stage (checks/typolm.py); see docs/text-checks.md.
+    typo_model: bool = Field(default=True, description="Suggest typo fixes with the language model.")
+    typo_model_path: str | None = Field(default=None, description="Another KenLM model (default: shipped).")
+    typo_model_threshold: float = Field(
+        default=5.5, ge=3, le=20, description="Minimum log10-probability gain of a suggestion."
+    )
 
     @field_validator("names", mode="before")
     @classmethod
@@ -913,6 +919,9 @@ class Config(Model):
                 read_list(self.resolve_path(wl.path))
             except WordListError as exc:
                 raise _located(f"text.word_lists[{i}].path", str(exc)) from None
+        model = self.text.typo_model_path
+        if model and not self.resolve_path(model).is_file():
+            raise _located("text.typo_model_path", f"file not found: {self.resolve_path(model)}")
         return self
 
     @property
