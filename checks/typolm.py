@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.textnorm import DATA_DIR, common_words
+from checks.typos import common_chars as gb2312_level1
 from checks.typos import lookalike_table
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ PREFILTER_SLACK = 6
 
 @dataclass(frozen=True)
 class Suggestion:
-    """One suspected typo: ``text[start]`` should probably be ``fix`` (``gain``: log10 probability)."""
+    """One suspected typo: ``text[start]`` should probably be ``fix`` (``gain``: log10 probability;
+    ``context``: the wrong word, e.g. 浓业 for 农业 — how the site learns and findings are told apart)."""
 
     start: int
     wrong: str
@@ -250,6 +252,19 @@ class TypoModel:
                     out.update(fill)
         return out
 
+    def _word_span(self, run: str, i: int, c: str) -> str:
+        """The original text of the most frequent model word the fix ``c`` at ``i`` forms (浓业 for 农业)."""
+        n = len(run)
+        best: tuple[float, str] | None = None
+        for length in (2, 3, 4):
+            for s in range(max(0, i - length + 1), min(i, n - length) + 1):
+                word = run[s:i] + c + run[i + 1 : s + length]
+                if word in self.lm:
+                    score = self.lm.score(word, bos=False, eos=False)
+                    if best is None or score > best[0]:
+                        best = (score, run[s : s + length])
+        return best[1] if best else run[max(0, i - 1) : i + 2]
+
     def _blind_spot(self, run: str, i: int) -> bool:
         """Whether ``run[i]`` is inside a common word the model does not know (抗疫, 网格化): the model
         cannot judge it, so it must not be changed."""
@@ -288,7 +303,7 @@ class TypoModel:
         """Positions of a Han run that are never changed: uncommon or traditional characters, known
         names, names next to a title, before a place suffix or an organisation word."""
         n = len(run)
-        common = _common_chars()
+        common = gb2312_level1()
         # A character outside the common set is deliberate (a name: 刻丽缇美, 郑栅洁); a traditional one
         # belongs to a traditional-script passage (繁體), which the model cannot judge.
         keep = [ch not in common or ch in _TRADITIONAL for ch in run]
@@ -314,8 +329,9 @@ class TypoModel:
             for word in _ORG_WORDS:
                 if run.startswith(word, s):
                     # 国动办, 银保监部门, 佰意教育科技有限公司: abbreviations and trade names (two characters
-                    # before a one-character organisation word, four before a longer one).
-                    for k in range(max(0, s - (2 if len(word) == 1 else 4)), s):
+                    # before a one-character organisation word, eight before 公司 / 集团, else four).
+                    reach = 2 if len(word) == 1 else 8 if word in ("公司", "集团") else 4
+                    for k in range(max(0, s - reach), s):
                         keep[k] = True
         return keep
 
@@ -372,7 +388,7 @@ class TypoModel:
                         best = (gain, c)
                 if best is None:
                     continue
-                context = run[max(0, i - 2) : i + 3]
+                context = self._word_span(run, i, best[1])
                 out.append(Suggestion(base + i, ch, best[1], round(best[0], 2), context))
         return out
 
