@@ -40,7 +40,7 @@ SHIPPED_MODEL = LM_DIR / "zh_CN.lm"
 #: Where Debian's libime-data-language-model puts the same model (used when the shipped copy is absent).
 DEBIAN_MODEL = Path("/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm")
 #: Default minimum gain (log10 probability) for a suggestion: measured on odw.train / acc_xxqg.
-DEFAULT_THRESHOLD = 5.5
+DEFAULT_THRESHOLD = 5.6
 RULE = "typo_lm"
 #: Bumped whenever the scoring changes: remembered suggestions of unchanged pages are then recomputed.
 VERSION = "1"
@@ -54,7 +54,7 @@ _MAX_WORD = 4
 _WINDOW = 4
 _BEAM = 4
 #: Extra gain needed to change a character that already forms a model word with a neighbour.
-REAL_WORD_MARGIN = 1.5
+REAL_WORD_MARGIN = 1.9
 #: How far below the threshold the two-character look may be and still earn the full window.
 PREFILTER_SLACK = 6
 

@@ -596,7 +596,7 @@ class TextChecks(Model):
     typo_model: bool = Field(default=True, description="Suggest typo fixes with the language model.")
     typo_model_path: str | None = Field(default=None, description="Another KenLM model (default: shipped).")
     typo_model_threshold: float = Field(
-        default=5.5, ge=3, le=20, description="Minimum log10-probability gain of a suggestion."
+        default=5.6, ge=3, le=20, description="Minimum log10-probability gain of a suggestion."
     )
 
     @field_validator("names", mode="before")
