@@ -177,7 +177,7 @@ _SURNAMES = frozenset(
 _TITLES = (
     "同志", "先生", "女士", "书记", "主任", "县长", "市长", "省长", "局长", "部长", "主席", "委员", "院士",
     "教授", "老师", "博士", "乡长", "镇长", "村长", "代表", "厅长", "处长", "科长", "所长", "队长", "总理",
-    "经理", "董事长", "校长", "院长", "区长", "副", "等", "说", "表示", "指出", "强调", "介绍",
+    "经理", "董事长", "校长", "院长", "区长", "副县长", "副市长", "副主任", "副书记",
 )  # fmt: skip
 _TITLES_BEFORE = (
     "同志", "书记", "主任", "县长", "市长", "省长", "局长", "部长", "主席", "委员", "院士", "教授", "老师",
@@ -191,6 +191,9 @@ _ORG_WORDS = (
     "办", "委", "局", "厅", "署", "部门", "公司", "集团", "企业", "中心", "协会", "学会", "商会", "研究院",
     "研究所", "合作社", "工作室", "医院", "学校", "小学", "中学", "大学", "学院", "银行", "酒店", "宾馆",
 )  # fmt: skip
+# Organisation words that follow a proper name (four characters before them are protected; two before the
+# others, which also follow ordinary words: 以人民为中心, 企业, 部门).
+_NAME_ORG_WORDS = frozenset(("研究院", "研究所", "合作社", "工作室", "协会", "学会", "商会", "酒店", "宾馆"))
 # Place suffixes: the characters before them are a place name the model may not know.
 _PLACE_SUFFIX = "省市县区镇乡村屯庄寨街路巷山河湖江岭峰沟湾岛港"
 
@@ -322,15 +325,17 @@ class TypoModel:
                     if s + L <= n and (before or any(run.startswith(t, s + L) for t in _TITLES)):
                         for k in range(s, s + L):
                             keep[k] = True
-            if run[s] in _PLACE_SUFFIX and s >= 2:
+            # A suffix glued to the character before it by a model word is no suffix: 城市, 社区, 部署, 大局.
+            glued = s >= 1 and run[s - 1 : s + 1] in self.lm
+            if run[s] in _PLACE_SUFFIX and s >= 2 and not glued:
                 # 横州市 / 某某村: the two characters before a place suffix are a name.
                 for k in range(s - 2, s):
                     keep[k] = True
             for word in _ORG_WORDS:
-                if run.startswith(word, s):
-                    # 国动办, 银保监部门, 佰意教育科技有限公司: abbreviations and trade names (two characters
-                    # before a one-character organisation word, eight before 公司 / 集团, else four).
-                    reach = 2 if len(word) == 1 else 8 if word in ("公司", "集团") else 4
+                if run.startswith(word, s) and not (len(word) == 1 and glued):
+                    # 国动办, 银保监部门, 佰意教育科技有限公司: abbreviations and trade names (eight
+                    # characters before 公司 / 集团, four before a name-only word, else two).
+                    reach = 8 if word in ("公司", "集团") else 4 if word in _NAME_ORG_WORDS else 2
                     for k in range(max(0, s - reach), s):
                         keep[k] = True
         return keep
