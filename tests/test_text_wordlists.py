@@ -11,7 +11,11 @@ from checks.text import word_list_file
 from checks.textscan import TextScanner, TextScanOptions, WordList
 from checks.typos import ProtectedTerm, expand_term
 from checks.wordlists import WordListError, read_list
+from monitor.clock import FixedClock
 from monitor.config import ConfigError, config_from_mapping
+from monitor.runner import run_duty
+from monitor.store import Store
+from tests.sites import LocalSites, fast_config, page
 
 # One list, every form an office meets: a header comment, bare words, TAB and comma categories, a
 # full-width comma, a trailing comment, blank lines.
@@ -136,6 +140,7 @@ def test_match_glued_at_one_edge_is_dropped(boundary_scanner: TextScanner, text:
         ("推广北京赛车平台", "北京赛车"),
         ("查处网上赌场", "网上赌场"),
         ("严厉打击卖淫嫖娼、性交易等违法犯罪", "性交易"),
+        ("坚决抵制邪教法轮功", "法轮功"),  # 教法 is a word, but 教 already belongs to 邪教
     ],
 )
 def test_match_on_both_boundaries_is_kept(boundary_scanner: TextScanner, text: str, wrong: str) -> None:
@@ -158,3 +163,39 @@ def test_last_character_slip_is_a_serious_error() -> None:
     hits = scanner.scan("坚定不移推进全面从严治档，营造风清气正的政治生态。")
     assert [(h.wrong, h.suggestion, h.severity) for h in hits] == [("全面从严治档", "全面从严治党", "veto")]
     assert scanner.scan("坚定不移推进全面从严治党，营造风清气正的政治生态。") == []
+
+
+# -- in the crawl and in check text -----------------------------------------------------------------
+
+
+async def test_category_of_each_word_in_the_finding(
+    sites: LocalSites, tmp_path: Path, store: Store, clock: FixedClock
+) -> None:
+    host = "www.test.gov.cn"
+    sites.html(host, "/", page("首页", "<p>警惕某某传销组织的新骗局，坚决抵制邪教法轮功。</p>"))
+    words = tmp_path / "县网信办词表.csv"
+    words.write_bytes("敏感词,类别\r\n某某传销,非法传销\r\n法轮功,邪教\r\n".encode("gbk"))
+    cfg = fast_config(
+        sites,
+        [host],
+        f"http://{host}/",
+        text={"sample_word_list": False, "word_lists": [{"path": str(words), "category": "县级"}]},
+    )
+    (result,) = await run_duty("sensitive", cfg, store, clock)
+    assert sorted(f.message for f in result.findings) == [
+        "页面“首页”出现敏感词“某某传销”（非法传销）",
+        "页面“首页”出现敏感词“法轮功”（邪教）",
+    ]
+    assert {f.evidence["category"] for f in result.findings} == {"敏感词:非法传销", "敏感词:邪教"}
+
+
+def test_check_text_with_an_unreadable_list_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.txt").write_text("博彩\n台独\t政治\t高\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["check", "text", "-", "--words", "bad.txt"], input="会议召开。\n")
+    assert res.exit_code == 2
+    assert "bad.txt, line 2" in res.stderr and "Traceback" not in res.output
