@@ -1,7 +1,8 @@
 """Stage 1 of the typo check: a word trigram language model proposes one-character fixes (疑似错别字).
 
 For each Chinese character of a sentence, the candidates are characters that sound the same (toneless
-pinyin, pypinyin) or look alike (``data/lm/same_stroke.txt`` plus the shipped look-alike table), taken
+pinyin, pypinyin) or look alike (``data/lm/same_stroke.txt``, ``data/lm/glyph_similar.txt`` and the
+shipped look-alike table), taken
 from the 3,502 common characters, and kept only when the replacement forms a word of the model with a
 neighbour. Each candidate is scored by the gain in the best word segmentation's log10 probability over
 a window of a few characters on each side (a small beam search over segmentations with the trigram
@@ -55,6 +56,8 @@ _WINDOW = 4
 _BEAM = 4
 #: Extra gain needed to change a character that already forms a model word with a neighbour.
 REAL_WORD_MARGIN = 1.9
+#: Extra gain needed for a look-alike that does not also sound alike.
+SHAPE_MARGIN = 0.5
 #: How far below the threshold the two-character look may be and still earn the full window.
 PREFILTER_SLACK = 6
 
@@ -97,6 +100,13 @@ def _shape_table() -> dict[str, frozenset[str]]:
                 table.setdefault(c, set()).add(chars[0])
     for ch, others in lookalike_table().items():
         table.setdefault(ch, set()).update(others)
+    # Rendered-glyph neighbours (bench/build_glyph_table.py): 木/本, 牛/生, 汁/计, 丙/内.
+    for line in _read_lines("glyph_similar.txt"):
+        if line and not line.startswith("#"):
+            ch, _, near = line.partition("\t")
+            table.setdefault(ch, set()).update(near)
+            for c in near:
+                table.setdefault(c, set()).add(ch)
     return {k: frozenset(v - {k}) for k, v in table.items()}
 
 
@@ -125,6 +135,13 @@ def _readings(ch: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=8192)
+def sound_alikes(ch: str) -> frozenset[str]:
+    """Common characters with a toneless reading of ``ch``."""
+    by_reading = _sound_index()[0]
+    return frozenset(c for r in _readings(ch) for c in by_reading.get(r, ()) if c != ch)
+
+
+@lru_cache(maxsize=8192)
 def candidates(ch: str) -> tuple[str, ...]:
     """Common characters that sound like (same toneless reading) or look like ``ch``."""
     by_reading = _sound_index()[0]
@@ -138,6 +155,7 @@ def candidates(ch: str) -> tuple[str, ...]:
 
 #: Minimum Zipf frequency of a wordfreq word for it to count as a real word the model may not know.
 WORDFREQ_MIN_ZIPF = 1.5
+WORDFREQ_MIN_ZIPF_LONG = 1.0
 
 
 @lru_cache(maxsize=1)
@@ -150,8 +168,10 @@ def _known_words() -> frozenset[str]:
     except ImportError:  # an optional helper: without it the stage is a little less cautious
         return frozenset(words)
     floor = 10 ** (WORDFREQ_MIN_ZIPF - 9)
+    # Longer words are rarely typos of a shorter one, so they count from a lower frequency (顽瘴痼疾).
+    long_floor = 10 ** (WORDFREQ_MIN_ZIPF_LONG - 9)
     for w, f in get_frequency_dict("zh", wordlist="best").items():
-        if f >= floor and 2 <= len(w) <= 4 and _HAN.fullmatch(w):
+        if f >= (floor if len(w) == 2 else long_floor) and 2 <= len(w) <= 4 and _HAN.fullmatch(w):
             words.add(w)
     return frozenset(words)
 
@@ -380,16 +400,19 @@ class TypoModel:
                 need = threshold + (REAL_WORD_MARGIN if ch in self.word_formers(run, i) else 0.0)
                 slo, shi = max(0, i - 2), min(len(run), i + 3)
                 short_orig = self.best_score(run[slo:shi])
+                sounds = sound_alikes(ch)
                 best: tuple[float, str] | None = None
                 for c in cands:
+                    # Look-alikes only (no shared sound) are rarer slips (OCR, stroke input): more evidence.
+                    need_c = need if c in sounds else need + SHAPE_MARGIN
                     # Cheap look first (two characters each side); the full window only when promising.
                     short = self.best_score(run[slo:i] + c + run[i + 1 : shi]) - short_orig
-                    if short < need - PREFILTER_SLACK:
+                    if short < need_c - PREFILTER_SLACK:
                         continue
                     if (lo, hi) not in originals:
                         originals[(lo, hi)] = self.best_score(run[lo:hi])
                     gain = self.best_score(run[lo:i] + c + run[i + 1 : hi]) - originals[(lo, hi)]
-                    if gain >= need and (best is None or gain > best[0]):
+                    if gain >= need_c and (best is None or gain > best[0]):
                         best = (gain, c)
                 if best is None:
                     continue
