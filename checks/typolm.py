@@ -214,6 +214,14 @@ _ORG_WORDS = (
 # Organisation words that follow a proper name (four characters before them are protected; two before the
 # others, which also follow ordinary words: 以人民为中心, 企业, 部门).
 _NAME_ORG_WORDS = frozenset(("研究院", "研究所", "合作社", "工作室", "协会", "学会", "商会", "酒店", "宾馆"))
+# Suffixes that end a place name wherever they stand (the others also end ordinary words: 上市, 江山).
+_STRONG_PLACE_SUFFIX = "省县镇乡村屯庄寨巷岭峰沟湾岛港"
+# What follows a place name's suffix in official text (横州市人民政府, 某某县委): the suffix then ends a name.
+_AFTER_PLACE = (
+    "人民", "政府", "党委", "委", "人大", "政协", "纪委", "公安", "教育", "财政", "卫生", "交通", "农业",
+    "发展", "融媒体", "应急", "自然资源", "生态环境", "住房", "市场监督", "文化", "民政", "司法", "水利",
+    "、", "和", "与", "及",
+)  # fmt: skip
 # Place suffixes: the characters before them are a place name the model may not know.
 _PLACE_SUFFIX = "省市县区镇乡村屯庄寨街路巷山河湖江岭峰沟湾岛港"
 
@@ -347,7 +355,8 @@ class TypoModel:
                             keep[k] = True
             # A suffix glued to the character before it by a model word is no suffix: 城市, 社区, 部署, 大局.
             glued = s >= 1 and run[s - 1 : s + 1] in self.lm
-            if run[s] in _PLACE_SUFFIX and s >= 2 and not glued:
+            named = run[s] in _STRONG_PLACE_SUFFIX or s == n - 1 or run.startswith(_AFTER_PLACE, s + 1)
+            if run[s] in _PLACE_SUFFIX and s >= 2 and not glued and named:
                 # 横州市 / 某某村: the two characters before a place suffix are a name.
                 for k in range(s - 2, s):
                     keep[k] = True
