@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import Any
 
 from checks.textnorm import DATA_DIR, common_words
-from checks.typos import common_chars as gb2312_level1
 from checks.typos import lookalike_table
 
 log = logging.getLogger(__name__)
@@ -248,6 +247,10 @@ def _traditional_chars() -> frozenset[str]:
 
 
 _TRADITIONAL = _traditional_chars()
+# Characters that may be changed: GB2312 (levels 1 and 2); anything rarer is deliberate (a name).
+_ORIGINALS = frozenset(
+    bytes([hi, lo]).decode("gb2312", "ignore") for hi in range(0xB0, 0xF8) for lo in range(0xA1, 0xFF)
+) - {""}
 
 
 class TypoModel:
@@ -334,10 +337,10 @@ class TypoModel:
         """Positions of a Han run that are never changed: uncommon or traditional characters, known
         names, names next to a title, before a place suffix or an organisation word."""
         n = len(run)
-        common = gb2312_level1()
-        # A character outside the common set is deliberate (a name: 刻丽缇美, 郑栅洁); a traditional one
-        # belongs to a traditional-script passage (繁體), which the model cannot judge.
-        keep = [ch not in common or ch in _TRADITIONAL for ch in run]
+        common = _ORIGINALS
+        # A character outside GB2312 is deliberate (a name); a traditional one belongs to a
+        # traditional-script passage (繁體), which the model cannot judge.
+        keep = [ch not in common for ch in run]
         if any(ch in _TRADITIONAL for ch in run):
             return [True] * n
         for length in (4, 3, 2):
