@@ -529,7 +529,8 @@ class TyposCheck(TextPageCheck):
             self._ignored = self._ignored_contexts()
             if ctx.config.crawl.analysis_workers == 0:
                 typolm.shared_model(self.lm.model_path)  # load now, not on the first page
-        self.analyzer = TypoAnalyzer(self.analyzer.options, lm=self.lm)
+        if self.lm is not None:  # else the plain scan, shared with the other text checks
+            self.analyzer = TypoAnalyzer(self.analyzer.options, lm=self.lm)
 
     def _ignored_contexts(self) -> set[str]:
         """Contexts of this site's suggestions an operator marked 误报 (``monitor findings ignore``)."""
