@@ -1,8 +1,10 @@
 """Sensitive-word lists (敏感词): loading and compilation into automaton entries.
 
-A list file has one word per line; ``#`` starts a comment. Words are folded (width, case, traditional
-characters) and stripped of interference characters, exactly like the scanned text, so one simplified
-spelling per word catches ``博*彩``, ``六 合 彩``, ``賭博`` and ``ＡＶ女优``.
+List files are read by :mod:`checks.wordlists` (one word per line, ``word<TAB>category``, CSV with a
+header, ``#`` comments; UTF-8, UTF-8 with BOM or GBK); a word's own category overrides the list's.
+Words are folded (width, case, traditional characters) and stripped of interference characters,
+exactly like the scanned text, so one simplified spelling per word catches ``博*彩``, ``六 合 彩``,
+``賭博`` and ``ＡＶ女优``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checks.textnorm import DATA_DIR, KIND_ALLOW, KIND_SENSITIVE, Entry, fold, strip_interference
+from checks.wordlists import read_list
 
 SAMPLE_LIST = DATA_DIR / "sensitive_sample.txt"
 _SEVERITIES = ("veto", "deduction", "warning", "info")
@@ -21,17 +24,19 @@ _SEVERITIES = ("veto", "deduction", "warning", "info")
 class WordList:
     """A sensitive-word list supplied by the caller.
 
-    ``path``: a text file (one word per line, ``#`` comments); ``words``: extra inline words;
-    ``category``: shown in findings as ``敏感词:<category>``; ``severity``: one of veto / deduction /
-    warning / info; ``allow``: phrases inside which this list's hits are dropped (e.g. 反对赌博 if the
-    list should not fire on it); ``name``: rule suffix (``sensitive:<name>``), defaults to the file
-    stem or the category.
+    ``path``: a list file (see :mod:`checks.wordlists`); ``words``: extra inline words;
+    ``word_categories``: ``(word, category)`` pairs whose category overrides the list's (what a
+    ``word<TAB>category`` file holds); ``category``: shown in findings as ``敏感词:<category>``;
+    ``severity``: one of veto / deduction / warning / info; ``allow``: phrases inside which this
+    list's hits are dropped (e.g. 反对赌博 if the list should not fire on it); ``name``: rule suffix
+    (``sensitive:<name>``), defaults to the file stem or the category.
     """
 
     category: str
     path: Path | str | None = None
     severity: str = "warning"
     words: tuple[str, ...] = ()
+    word_categories: tuple[tuple[str, str], ...] = ()
     allow: tuple[str, ...] = ()
     name: str | None = None
     # Words of this list that must match only as a whole "word" are always boundary-guarded; set
@@ -49,13 +54,13 @@ class WordList:
 
 
 def read_words(path: Path | str) -> list[str]:
-    """Read a word-list file: one word per line, ``#`` comments and blank lines ignored."""
-    out: list[str] = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        word = line.split("#", 1)[0].strip()
-        if word:
-            out.append(word)
-    return out
+    """The words of a list file (any form :mod:`checks.wordlists` reads), without their categories."""
+    return [w.word for w in read_list(path)]
+
+
+def read_word_categories(path: Path | str) -> list[tuple[str, str]]:
+    """``(word, category)`` pairs of a list file; the category is ``""`` where the line names none."""
+    return [(w.word, w.category) for w in read_list(path)]
 
 
 def normalise_word(word: str) -> str:
@@ -69,16 +74,17 @@ def sensitive_entries(lists: Iterable[WordList]) -> list[Entry]:
     for wl in lists:
         if wl.severity not in _SEVERITIES:
             raise ValueError(f"WordList {wl.rule_name!r}: unknown severity {wl.severity!r}")
-        words = list(wl.words)
+        words: list[tuple[str, str]] = [(w, "") for w in wl.words]
+        words.extend(wl.word_categories)
         if wl.path:
-            words.extend(read_words(wl.path))
-        category = f"敏感词:{wl.category}"
+            words.extend(read_word_categories(wl.path))
         seen: set[str] = set()
-        for raw in words:
+        for raw, own in words:
             key = normalise_word(raw)
             if not key or key in seen:
                 continue
             seen.add(key)
+            category = f"敏感词:{own or wl.category}"
             entries.append(
                 Entry(
                     key=key,

@@ -12,14 +12,16 @@ makes one finding per (page, rule, wrong text), with the number of occurrences a
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from checks import typolm
 from checks.base import CheckContext, PageCheck
-from checks.sensitive import read_words
+from checks.sensitive import read_word_categories
 from checks.textscan import (
     SiteTerm,
     TextHit,
@@ -41,21 +43,27 @@ if TYPE_CHECKING:
     from monitor.fetch import Fetcher
     from monitor.page import Page
 
-SERIOUS, TYPO, PHRASING, SENSITIVE, PRIVACY = (
+SERIOUS, TYPO, PHRASING, SENSITIVE, PRIVACY, SUSPECT = (
     "serious_expression",
     "typo",
     "nonstandard_phrasing",
     "sensitive_word",
     "privacy_id_number",
+    "suspected_typo",
 )
 #: Finding kinds each text page check reports.
-CHECK_KINDS = {"typos": (SERIOUS, TYPO, PHRASING), "sensitive": (SENSITIVE,), "privacy": (PRIVACY,)}
+CHECK_KINDS = {
+    "typos": (SERIOUS, TYPO, PHRASING, SUSPECT),
+    "sensitive": (SENSITIVE,),
+    "privacy": (PRIVACY,),
+}
 KIND_ZH = {
     SERIOUS: "严重表述错误",
     TYPO: "错别字",
     PHRASING: "不规范表述",
     SENSITIVE: "敏感词",
     PRIVACY: "隐私泄露",
+    SUSPECT: "疑似错别字",
 }
 # The scanner must not join words across blocks: scan with a separator that is neither a word
 # character nor an interference character (which the scanner skips), same length as the original.
@@ -72,6 +80,8 @@ def finding_kind(rule: str) -> str:
         return SENSITIVE
     if rule.startswith("privacy:"):
         return PRIVACY
+    if rule == typolm.RULE:
+        return SUSPECT
     return TYPO  # common_typo, official_term
 
 
@@ -126,11 +136,15 @@ def word_list_file(
     allow: Iterable[str] = (),
     name: str | None = None,
 ) -> WordList:
-    """A sensitive-word list read NOW from ``path`` (so a changed file makes a new scanner)."""
+    """A sensitive-word list read NOW from ``path`` (so a changed file makes a new scanner).
+
+    Each word keeps the category its line names (``word<TAB>category``); ``category`` is the default.
+    Raises :class:`checks.wordlists.WordListError` naming the file and line of an unreadable entry.
+    """
     p = Path(path)
     return WordList(
         category=category,
-        words=tuple(read_words(p)),
+        word_categories=tuple(read_word_categories(p)),
         severity=severity,
         allow=tuple(allow),
         name=name or p.stem,
@@ -171,6 +185,67 @@ def page_hits(page: Page, scanner: TextScanner) -> list[TextHit]:
     return page.memo(f"text_hits:{id(scanner)}", lambda: scan_line(scanner, page.text.text))
 
 
+# -- stage 1: the language model's suggestions (疑似错别字) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class TypoModelOptions:
+    """What the language-model stage needs: picklable, so an analysis worker can run it.
+
+    ``protect``: phrases never flagged inside (the site's names and leaders, the allow list).
+    """
+
+    threshold: float = typolm.DEFAULT_THRESHOLD
+    model_path: str | None = None
+    protect: tuple[str, ...] = ()
+
+    def fingerprint(self) -> str:
+        """Changes whenever a page's suggestions could change: settings, model file, this code."""
+        h = hashlib.blake2b(digest_size=8)
+        h.update(repr((self.threshold, self.model_path, sorted(self.protect), typolm.VERSION)).encode())
+        return h.hexdigest()
+
+
+def typo_model_options(config: Config) -> TypoModelOptions | None:
+    """The stage's options from config (None when ``text.typo_model`` is off)."""
+    t = config.text
+    if not t.typo_model:
+        return None
+    names = [st.term for st in site_terms(config)]
+    return TypoModelOptions(
+        threshold=t.typo_model_threshold,
+        model_path=str(config.resolve_path(t.typo_model_path)) if t.typo_model_path else None,
+        protect=tuple(dict.fromkeys([*names, *t.allow_phrases])),
+    )
+
+
+def suggestion_hits(text: str, options: TypoModelOptions) -> list[TextHit] | None:
+    """The model's suggestions in ``text`` as hits (rule ``typo_lm``); None when the model is missing."""
+    model = typolm.shared_model(options.model_path)
+    if model is None:
+        return None
+    return [
+        TextHit(
+            s.start,
+            s.end,
+            s.wrong,
+            s.fix,
+            typolm.RULE,
+            "warning",
+            "疑似错别字",
+            f"“{s.context}”中的“{s.wrong}”疑为“{s.fix}”（疑似错别字，请核对）",
+            s.context,
+        )
+        # Runs of Chinese characters never span a block separator, so the text is scored as it is.
+        for s in model.suggest(text, options.threshold, options.protect)
+    ]
+
+
+def text_digest(text: str) -> str:
+    """A short digest of a page's visible text (unchanged text is not scored again)."""
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=10).hexdigest()
+
+
 @dataclass(frozen=True)
 class PageTextHit:
     """A hit with what the checks report about it: where on the page, and the text around it."""
@@ -187,6 +262,11 @@ class PageTextResult:
     title: str
     chars: int
     hits: tuple[PageTextHit, ...]
+    #: The language-model stage: ``off``, ``scored``, ``unchanged`` (text as last run: not scored) or
+    #: ``unavailable``; its suggestions; the digest of the visible text.
+    lm_state: str = "off"
+    suggestions: tuple[PageTextHit, ...] = ()
+    text_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -212,6 +292,38 @@ class TextAnalyzer(PageAnalyzer):
             len(vt.text),
             tuple(PageTextHit(h, vt.where(h.start), snippet(vt.text, h)) for h in hits),
         )
+
+
+@dataclass(frozen=True)
+class TypoAnalyzer(TextAnalyzer):
+    """The text scan plus the language model's suggestions: the typos check's analysis of a page.
+
+    ``inputs`` is the digest of the page's text when it was last scored: the same text is not scored
+    again (the check reuses the suggestions it remembers). The scan itself is shared with the other text
+    checks' analysis of the same page (memoised on the page).
+    """
+
+    lm: TypoModelOptions | None = None
+    key: str = "text+typo_lm"
+
+    def analyze(self, page: Page, inputs: Any, shared: Mapping[str, str]) -> PageTextResult:
+        """Scan the page's visible text, and score it with the model if it changed."""
+        result = super().analyze(page, inputs, shared)
+        if self.lm is None:
+            return result
+        vt = page.text
+        digest = text_digest(vt.text)
+        if inputs == digest:
+            return replace(result, lm_state="unchanged", text_hash=digest)
+        hits = suggestion_hits(vt.text, self.lm)
+        if hits is None:
+            return replace(result, lm_state="unavailable", text_hash=digest)
+        # Stage 0 wins: no suggestion on a character a list rule already reported.
+        taken = {i for f in result.hits for i in range(f.hit.start, f.hit.end)}
+        found = tuple(
+            PageTextHit(h, vt.where(h.start), snippet(vt.text, h)) for h in hits if h.start not in taken
+        )
+        return replace(result, lm_state="scored", suggestions=found, text_hash=digest)
 
 
 # -- the page checks ---------------------------------------------------------------------------------
@@ -251,6 +363,8 @@ def message_zh(kind: str, seen: _Seen) -> str:
         what = f"出现严重表述错误：“{h.wrong}”应为{right}" + (f"（{h.note}）" if h.note else "")
     elif kind == TYPO:
         what = f"出现错别字：“{h.wrong}”应为{right}"
+    elif kind == SUSPECT:
+        what = f"疑似错别字：“{h.note}”中的“{h.wrong}”疑为{right}（语言模型建议，请核对）"
     elif kind == PHRASING:
         what = f"表述不规范：“{h.wrong}”应规范表述为{right}" + (f"（{h.note}）" if h.note else "")
     elif kind == SENSITIVE:
@@ -352,15 +466,156 @@ class TextPageCheck(PageCheck):
         return self._kind_counts()
 
 
+#: SiteMemory kind of the language-model stage: per page the text digest and the suggestions, and the
+#: contexts the site has taught.
+LM_MEMORY = "typo_lm"
+#: A suggestion context seen in this many different sentences on this many pages is the site's own usage.
+LEARN_SENTENCES = 3
+LEARN_PAGES = 2
+MAX_LEARNED = 5000
+
+
+def _hit_record(found: PageTextHit) -> list[Any]:
+    h = found.hit
+    return [h.start, h.wrong, h.suggestion, h.note, found.where, found.snippet]
+
+
+def _hit_from_record(rec: list[Any]) -> PageTextHit:
+    start, wrong, fix, context, where, snip = rec
+    hit = TextHit(
+        start,
+        start + len(wrong),
+        wrong,
+        fix,
+        typolm.RULE,
+        "warning",
+        "疑似错别字",
+        f"“{context}”中的“{wrong}”疑为“{fix}”（疑似错别字，请核对）",
+        context,
+    )
+    return PageTextHit(hit, where, snip)
+
+
 class TyposCheck(TextPageCheck):
-    """严重表述错误, 错别字 and 规范表述 in the visible text of every page; measures indicator W1."""
+    """严重表述错误, 错别字, 规范表述 and the language model's 疑似错别字 in the visible text of every page;
+    measures indicator W1.
+
+    The model scores only pages whose visible text changed since the last successful run (their
+    suggestions are remembered in the site's memory), and learns the site: a suggestion context that
+    recurs in different sentences across pages, or that an operator ignored as 误报, is not reported
+    again on this site.
+    """
 
     name = "typos"
     kinds = CHECK_KINDS["typos"]
 
+    def __init__(self, ctx: CheckContext) -> None:
+        super().__init__(ctx)
+        self.lm = typo_model_options(ctx.config)
+        self.lm_skipped: str | None = None
+        self.lm_scored = self.lm_unchanged = 0
+        self._lm_pages: dict[str, tuple[str, list[PageTextHit], str]] = {}
+        remembered = ctx.memory.get(LM_MEMORY) or {}
+        self._learned: set[str] = set(remembered.get("learned") or ())
+        self._previous: dict[str, Any] = {}
+        self._ignored: set[str] = set()
+        if self.lm is not None:
+            self.lm_skipped = typolm.availability(self.lm.model_path)
+            if self.lm_skipped is not None:
+                self.lm = None
+        if self.lm is not None:
+            if remembered.get("settings") == self.lm.fingerprint():
+                self._previous = remembered.get("pages") or {}
+            self._ignored = self._ignored_contexts()
+            if ctx.config.crawl.analysis_workers == 0:
+                typolm.shared_model(self.lm.model_path)  # load now, not on the first page
+        if self.lm is not None:  # else the plain scan, shared with the other text checks
+            self.analyzer = TypoAnalyzer(self.analyzer.options, lm=self.lm)
+
+    def _ignored_contexts(self) -> set[str]:
+        """Contexts of this site's suggestions an operator marked 误报 (``monitor findings ignore``)."""
+        store = self.ctx.store
+        if store is None:
+            return set()
+        rows = store.findings(duty=self.name, status="ignored", site=self.ctx.site.id, kind=SUSPECT)
+        return {str((row.get("evidence") or {}).get("note") or "") for row in rows} - {""}
+
+    async def visit(self, page: Page, fetcher: Fetcher) -> AnalysisRequest:
+        """The scan and, when the page's text changed, the model's suggestions (off the event loop)."""
+        url = page.url
+        previous = self._previous.get(url)
+        return AnalysisRequest(
+            self.analyzer, lambda result: self.accept(url, result), inputs=previous[0] if previous else None
+        )
+
+    def accept(self, page_url: str, result: PageTextResult) -> None:
+        """The scan's hits, and this page's suggestions: new ones, or those remembered for its text."""
+        super().accept(page_url, result)
+        if result.lm_state == "scored":
+            self.lm_scored += 1
+            found = list(result.suggestions)
+        elif result.lm_state == "unchanged":
+            self.lm_unchanged += 1
+            found = [_hit_from_record(r) for r in self._previous[page_url][1]]
+        else:
+            if result.lm_state == "unavailable":
+                self.lm_skipped = typolm.unavailable_reason(self.lm.model_path if self.lm else None)
+            return
+        self._lm_pages[page_url] = (result.text_hash, found, result.title)
+
+    async def finish(self, report: CrawlReport, fetcher: Fetcher) -> list[Finding]:
+        """Findings of every kind; the suggestions minus what the site has taught."""
+        if self._lm_pages:
+            self._learn()
+            for url, (_digest, found, title) in self._lm_pages.items():
+                for f in found:
+                    if f.hit.note in self._learned or f.hit.note in self._ignored:
+                        continue
+                    identity = f"{url}#{typolm.RULE}:{f.hit.note}"
+                    seen = self._seen.get(identity)
+                    if seen is None:
+                        short = title[:60] + ("…" if len(title) > 60 else "")
+                        seen = self._seen[identity] = _Seen(url, short, f.hit, f.snippet, f.where)
+                    if len(seen.offsets) < self.MAX_OFFSETS:
+                        seen.offsets.append((f.hit.start, f.hit.end))
+            if self.lm is not None:
+                self.ctx.memory.put(
+                    LM_MEMORY,
+                    {
+                        "settings": self.lm.fingerprint(),
+                        "pages": {
+                            url: [digest, [_hit_record(f) for f in found]]
+                            for url, (digest, found, _title) in self._lm_pages.items()
+                        },
+                        "learned": sorted(self._learned)[:MAX_LEARNED],
+                    },
+                )
+        return await super().finish(report, fetcher)
+
+    def _learn(self) -> None:
+        """Contexts suggested in LEARN_SENTENCES different sentences on LEARN_PAGES pages: site usage."""
+        sentences: dict[str, set[str]] = {}
+        pages: dict[str, set[str]] = {}
+        for url, (_digest, found, _title) in self._lm_pages.items():
+            for f in found:
+                sentences.setdefault(f.hit.note, set()).add(f.snippet)
+                pages.setdefault(f.hit.note, set()).add(url)
+        for context, snippets in sentences.items():
+            if len(snippets) >= LEARN_SENTENCES and len(pages[context]) >= LEARN_PAGES:
+                self._learned.add(context)
+
     def counts(self) -> dict[str, Any]:
-        """Kind counts plus the W1 indicator status (one serious expression error is a veto)."""
+        """Kind counts, the language model's work, and the W1 indicator status (one serious
+        expression error is a veto)."""
         counts = self._kind_counts()
+        if self.lm_skipped is not None:
+            counts["typo_model"] = {"skipped": self.lm_skipped}
+        elif self.lm is not None:
+            counts["typo_model"] = {
+                "pages_scored": self.lm_scored,
+                "pages_unchanged": self.lm_unchanged,
+                "learned": len(self._learned),
+            }
         serious = [s for s in self._seen.values() if finding_kind(s.hit.rule) == SERIOUS]
         pages = len({s.page_url for s in serious})
         site = self.ctx.site
@@ -405,6 +660,15 @@ class PrivacyCheck(TextPageCheck):
 # -- proofreading before publishing (monitor check text) ---------------------------------------------
 
 
+def typo_model_note(config: Config) -> str | None:
+    """The one line telling why the language-model stage is skipped (None when it runs or is off)."""
+    lm = typo_model_options(config)
+    if lm is None:
+        return None
+    reason = typolm.availability(lm.model_path) or typolm.unavailable_reason(lm.model_path)
+    return f"typo suggestions (language model) skipped: {reason}" if reason else None
+
+
 def proofread(text: str, config: Config, on_date: dt.date | None) -> list[dict[str, Any]]:
     """Check plain text line by line (one sentence or paragraph per line) with the crawl's scanner.
 
@@ -413,12 +677,19 @@ def proofread(text: str, config: Config, on_date: dt.date | None) -> list[dict[s
     ``note``, ``message`` and ``snippet``.
     """
     scanner = scanner_for(config, on_date)
+    lm = typo_model_options(config)
     rows: list[dict[str, Any]] = []
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.removesuffix("\r")
         if not line.strip():
             continue
-        for h in scanner.scan(line):
+        hits = scanner.scan(line)
+        if lm is not None:
+            # Stage 0 wins: no suggestion where a list rule already reported this character.
+            taken = {i for h in hits for i in range(h.start, h.end)}
+            hits += [h for h in suggestion_hits(line, lm) or () if h.start not in taken]
+            hits.sort(key=lambda h: (h.start, h.end))
+        for h in hits:
             kind = finding_kind(h.rule)
             rows.append(
                 {

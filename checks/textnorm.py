@@ -196,3 +196,23 @@ def splits_words(text: str, start: int, end: int, words: frozenset[str] | None =
         return False
     w = common_words() if words is None else words
     return text[start - 1 : start + 1] in w and text[end - 1 : end + 1] in w
+
+
+def glued_at_edge(text: str, start: int, end: int, words: frozenset[str] | None = None) -> bool:
+    """True when an edge character of ``text[start:end]`` forms a common word with the character outside
+    it, and that character has no word of its own on its other side.
+
+    The sensitive-word guard: 大麻 in 一个大麻烦 (麻烦, and 烦 is alone after it), 一夜情 in 那一夜情况紧急,
+    台独 in 平台独立 are accidents of juxtaposition even when the other edge sits on a word boundary; 法轮功
+    in 邪教法轮功 is kept (教法 is a word, but 教 already belongs to 邪教). Two- and three-character words
+    are looked at on each side.
+    """
+    w = common_words() if words is None else words
+    n = len(text)
+    after = end < n and (text[end - 1 : end + 1] in w or (end + 1 < n and text[end - 1 : end + 2] in w))
+    if after and text[end : end + 2] not in w:
+        return True
+    before = start > 0 and (
+        text[start - 1 : start + 1] in w or (start > 1 and text[start - 2 : start + 1] in w)
+    )
+    return before and (start < 2 or text[start - 2 : start] not in w)

@@ -26,6 +26,7 @@ from checks.textnorm import (
     common_words,
     compact,
     fold,
+    glued_at_edge,
     splits_words,
 )
 from checks.typos import (
@@ -231,7 +232,7 @@ class TextScanner:
                     s, e = comp.span_to_source(cstart, cend)
                     allows.append((entry.scope, s, e))
                 elif entry.kind == KIND_SENSITIVE:
-                    if entry.word_guard and splits_words(comp.text, cstart, cend, self._words):
+                    if entry.word_guard and glued_at_edge(comp.text, cstart, cend, self._words):
                         continue
                     s, e = comp.span_to_source(cstart, cend)
                     found.append(self._hit(text, s, e, entry, entry.suggestion))

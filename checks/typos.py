@@ -145,7 +145,9 @@ def _edge_ok(term: str, variant: str, i: int, lookalike: bool, words: frozenset[
 
     An edge change is only kept when the rest of the term is not a word on its own (so 交通运输部 →
     交通运输不 is dropped: "交通运输不断…") and the edge character is bound to its neighbour by a word
-    (政府 in 政府工作报告). Homophone edges that form a new common word are dropped too (四个意识 →
+    (政府 in 政府工作报告) or, for the last character, is a single-character word after three or more
+    characters (全面从严治党 → 全面从严治档, 中国之治 → 中国之制 unless that is a word). Homophone edges
+    that form a new common word are dropped too (四个意识 →
     四个意思); look-alike edges are kept (领导小组 → 领导小姐).
     """
     n = len(term)
@@ -155,8 +157,15 @@ def _edge_ok(term: str, variant: str, i: int, lookalike: bool, words: frozenset[
         rest, bound, new = term[:-1], term[-2:], variant[-2:]
     else:
         rest, bound, new = term[1:], term[:2], variant[:2]
-    if rest in words or bound not in words:
+    if rest in words:
         return False
+    if bound not in words:
+        if i == 0 or term[-3:] in words:  # 现代化: the last character is bound by a longer word
+            return False
+        # The last character is a word of its own (全面从严治党, 中国之治): the rest of the term (three
+        # characters or more) is the context that makes a changed last character an error, unless the
+        # change forms a common word with its neighbour. A first character is never alone like this.
+        return n >= 4 and new not in words
     return lookalike or new not in words
 
 

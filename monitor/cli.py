@@ -24,7 +24,6 @@ from checks import SITE_CHECKS
 from monitor import __version__
 from monitor.clock import Clock, clock_from_env
 from monitor.config import DEFAULT_CONFIG_NAME, Config, ConfigError, WordListFile, load_config
-from monitor.decode import decode_body
 from monitor.findings import Severity
 from monitor.locks import Busy, DutyLock
 from monitor.progress import LogProgress, Progress, RichProgress
@@ -358,6 +357,7 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
                     ("nonstandard_phrasing", "non-standard phrasings"),
                     ("sensitive_word", "sensitive words"),
                     ("privacy_id_number", "ID numbers"),
+                    ("suspected_typo", "typo suggestions"),
                 )
                 if kind in c
             ]
@@ -373,6 +373,15 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
             browser = dl.get("browser")
             if browser:
                 click.echo(f"  browser confirmation: {inert(str(browser))}")
+        model = c.get("typo_model")
+        if model:
+            if "skipped" in model:
+                click.echo(f"  typo suggestions (language model) skipped: {inert(model['skipped'])}")
+            else:
+                click.echo(
+                    f"  typo suggestions (language model): {model['pages_scored']} pages scored, "
+                    f"{model['pages_unchanged']} unchanged pages not re-scored"
+                )
         skipped = c.get("skipped") or {}
         if skipped:
             click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
@@ -552,21 +561,32 @@ def check_group() -> None:
 def check_text(
     app: AppContext, file: io.BufferedReader, fmt: str, words: tuple[str, ...], words_severity: str
 ) -> None:
-    """Proofread plain text (FILE, or - for stdin; one sentence or paragraph per line).
+    """Proofread a draft: .docx, .pdf (text layer) or UTF-8/GBK text (FILE, or - for stdin).
+
+    Text files: one sentence or paragraph per line; Word files: one line per paragraph.
 
     Prints one JSON line per finding (line number, character offsets in the line, wrong text,
     suggestion, rule, severity), or a table with --format table. Exit status 1 when anything is
     found, 0 when the text is clean.
     """
-    from checks.text import proofread
+    from checks.documents import DocumentError, read_document
+    from checks.text import proofread, typo_model_note
+    from checks.wordlists import WordListError
 
     config = with_word_files(app.config, words, words_severity)
-    text, _codec = decode_body(file.read(), None)
+    try:
+        text = read_document(file.read(), getattr(file, "name", "-"))
+    except DocumentError as exc:  # never "clean" for a file that could not be read
+        fail_usage(f"cannot check {exc}")
+        return
     try:
         rows = proofread(text, config, app.clock().now().date())
-    except (OSError, UnicodeDecodeError) as exc:  # a word list that vanished or is not UTF-8
+    except (OSError, WordListError) as exc:  # a word list that vanished or has an unreadable line
         fail_usage(f"cannot read a word list: {exc}")
         return
+    note = typo_model_note(config)
+    if note:
+        click.echo(f"note: {note}", err=True)
     if fmt == "jsonl":
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))

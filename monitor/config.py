@@ -628,7 +628,7 @@ class Leader(Model):
 
 
 class WordListFile(Model):
-    """A sensitive-word list file (one word per line, ``#`` comments), relative to the config file."""
+    """A sensitive-word list file (forms: checks/wordlists.py), relative to the config file."""
 
     path: str
     category: str
@@ -656,6 +656,12 @@ class TextChecks(Model):
     sample_word_list: bool = Field(default=True, description="Use the shipped gambling/porn spam list.")
     word_lists: tuple[WordListFile, ...] = ()
     allow_phrases: tuple[str, ...] = Field(default=(), description="误报加白: hits inside these are dropped.")
+    # 疑似错别字: the language-model stage (checks/typolm.py); see docs/text-checks.md.
+    typo_model: bool = Field(default=True, description="Suggest typo fixes with the language model.")
+    typo_model_path: str | None = Field(default=None, description="Another KenLM model (default: shipped).")
+    typo_model_threshold: float = Field(
+        default=5.6, ge=3, le=20, description="Minimum log10-probability gain of a suggestion."
+    )
 
     @field_validator("names", mode="before")
     @classmethod
@@ -968,9 +974,18 @@ class Config(Model):
         for site_id in self.identity.site_codes:
             if site_id not in seen:
                 raise _located(f"identity.site_codes.{site_id}", f"no site with id {site_id!r}")
+        from checks.wordlists import WordListError, read_list  # lazy: checks imports this module
+
         for i, wl in enumerate(self.text.word_lists):
             if not self.resolve_path(wl.path).is_file():
                 raise _located(f"text.word_lists[{i}].path", f"file not found: {self.resolve_path(wl.path)}")
+            try:  # a list with an unreadable line fails at load, not as a silently missing term
+                read_list(self.resolve_path(wl.path))
+            except WordListError as exc:
+                raise _located(f"text.word_lists[{i}].path", str(exc)) from None
+        model = self.text.typo_model_path
+        if model and not self.resolve_path(model).is_file():
+            raise _located("text.typo_model_path", f"file not found: {self.resolve_path(model)}")
         return self
 
     @property

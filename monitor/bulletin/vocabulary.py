@@ -65,6 +65,7 @@ PROBLEM_TYPES: dict[tuple[str, str], str] = {
     ("typos", "serious_expression"): "严重表述错误",
     ("typos", "typo"): "错别字",
     ("typos", "nonstandard_phrasing"): "不规范表述",
+    ("typos", "suspected_typo"): "疑似错别字",
     ("sensitive", "sensitive_word"): "敏感词",
     ("privacy", "privacy_id_number"): "个人隐私信息泄露",
     ("newmedia", "stale"): "新媒体不更新",
