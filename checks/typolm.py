@@ -43,7 +43,7 @@ DEBIAN_MODEL = Path("/usr/lib/x86_64-linux-gnu/libime/zh_CN.lm")
 DEFAULT_THRESHOLD = 5.6
 RULE = "typo_lm"
 #: Bumped whenever the scoring changes: remembered suggestions of unchanged pages are then recomputed.
-VERSION = "1"
+VERSION = "2"
 
 _HAN = re.compile(r"[\u4e00-\u9fff]+")
 # Spans never flagged: quotations, book and document titles (their words are someone else's).
@@ -51,7 +51,7 @@ _QUOTED = re.compile(
     r"“[^”\n]{0,80}”|‘[^’\n]{0,80}’|「[^」\n]{0,80}」|『[^』\n]{0,80}』|《[^》\n]{0,60}》|\"[^\"\n]{0,80}\""
 )
 _MAX_WORD = 4
-_WINDOW = 4
+_WINDOW = 5
 _BEAM = 4
 #: Extra gain needed to change a character that already forms a model word with a neighbour.
 REAL_WORD_MARGIN = 1.9
@@ -134,10 +134,19 @@ def _readings(ch: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=8192)
+def main_reading(ch: str) -> str:
+    """The toneless reading pypinyin gives ``ch`` on its own (its most common one: chi for 吃, not qi)."""
+    from pypinyin import Style, pinyin
+
+    return pinyin(ch, style=Style.NORMAL)[0][0]
+
+
+@lru_cache(maxsize=8192)
 def sound_alikes(ch: str) -> frozenset[str]:
-    """Common characters with a toneless reading of ``ch``."""
-    by_reading = _sound_index()[0]
-    return frozenset(c for r in _readings(ch) for c in by_reading.get(r, ()) if c != ch)
+    """Common characters that have the main toneless reading of ``ch`` among their readings: the
+    characters a pinyin input method offers ``ch`` beside. A character is offered under its common
+    reading, so a written 吃 (chi; qi only in old texts) is not taken for a slip of 起 (qi) by sound."""
+    return frozenset(c for c in _sound_index()[0].get(main_reading(ch), ()) if c != ch)
 
 
 @lru_cache(maxsize=8192)
@@ -415,7 +424,8 @@ class TypoModel:
                 sounds = sound_alikes(ch)
                 best: tuple[float, str] | None = None
                 for c in cands:
-                    # Look-alikes only (no shared sound) are rarer slips (OCR, stroke input): more evidence.
+                    # Look-alikes only (no shared sound) are rarer slips (OCR, stroke input), and so are
+                    # characters sharing only a rare reading with the fix (吃/起): more evidence.
                     need_c = need if c in sounds else need + SHAPE_MARGIN
                     # Cheap look first (two characters each side); the full window only when promising.
                     short = self.best_score(run[slo:i] + c + run[i + 1 : shi]) - short_orig

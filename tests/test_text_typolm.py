@@ -62,10 +62,19 @@ def test_suggests_the_fix(model: typolm.TypoModel, text: str, wrong: str, fix: s
         "切換到繁體 色彩構圖筆調上的表現清新可喜",  # traditional script
         "Wi-Fi 6 与 5G 基站 2026 年覆盖 98% 的行政村",  # English and numbers
         "坚持精准施策，全力做好抗疫工作。",  # words the model does not know but word lists do
+        "脱贫攻坚到了最吃劲的阶段，越要咬紧牙关。",  # 吃 shares only a rare reading (qi) with 起
     ],
 )
 def test_never_flagged(model: typolm.TypoModel, text: str) -> None:
     assert model.suggest(text) == []
+
+
+def test_sound_alikes_follow_the_written_characters_main_reading() -> None:
+    """An input method offers a character under its common reading: 吃 (chi) is no slip of 起 (qi) by
+    sound, while 起 is one of 启 and 汽 one of 气; sharing a rare reading only makes a look-alike."""
+    assert typolm.main_reading("吃") == "chi"
+    assert "起" not in typolm.sound_alikes("吃") and "痴" in typolm.sound_alikes("吃")
+    assert "启" in typolm.sound_alikes("起") and "气" in typolm.sound_alikes("汽")
 
 
 def test_protected_phrases_are_never_flagged(model: typolm.TypoModel) -> None:
