@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from checks.textscan import TextScanner, TextScanOptions, sample_word_list
+from checks.text.textscan import TextScanner, TextScanOptions, sample_word_list
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

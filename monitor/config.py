@@ -34,7 +34,7 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.urls import origin_of, site_origins
+from monitor.core.urls import origin_of, site_origins
 
 DEFAULT_CONFIG_NAME = "config.yaml"
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -852,14 +852,14 @@ class DutySchedule(Model):
     @field_validator("every", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        from monitor.schedule import parse_duration
+        from monitor.app.schedule import parse_duration
 
         return None if value is None else parse_duration(value)
 
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str | None) -> str | None:
-        from monitor.schedule import cron_trigger
+        from monitor.app.schedule import cron_trigger
 
         if value is not None:
             try:
@@ -893,8 +893,8 @@ class Schedule(Model):
     @field_validator("duties")
     @classmethod
     def _known_duties(cls, value: Mapping[str, DutySchedule]) -> Mapping[str, DutySchedule]:
+        from monitor.app.schedule import known_duties
         from monitor.runner import duty_names
-        from monitor.schedule import known_duties
 
         known = known_duties(duty_names())
         for name in value:

@@ -22,15 +22,15 @@ from checks import (
     SiteMemory,
     UnitResolver,
 )
-from monitor.analysis import AnalysisPool, AnalysisRequest
-from monitor.clock import Clock
 from monitor.config import Config, Site, adhoc_config
-from monitor.crawl import CrawlReport, SiteCrawler, Target
-from monitor.fetch import Fetcher, FetchResult
-from monitor.findings import Finding
-from monitor.page import Page
-from monitor.progress import Progress
-from monitor.store import Resolution, RunOutcome, Store
+from monitor.core.clock import Clock
+from monitor.core.findings import Finding
+from monitor.crawl.analysis import AnalysisPool, AnalysisRequest
+from monitor.crawl.crawler import CrawlReport, SiteCrawler, Target
+from monitor.crawl.progress import Progress
+from monitor.store.database import Resolution, RunOutcome, Store
+from monitor.web.fetch import Fetcher, FetchResult
+from monitor.web.page import Page
 
 log = logging.getLogger(__name__)
 

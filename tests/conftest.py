@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.clock import SHANGHAI, FixedClock
-from monitor.store import Store
+from monitor.core.clock import SHANGHAI, FixedClock
+from monitor.store.database import Store
 from tests.sites import LocalSites
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Derived-data cache (monitor.diskcache) in a per-session folder, never the user's ~/.cache;
+    """Derived-data cache (monitor.core.diskcache) in a per-session folder, never the user's ~/.cache;
     inherited by the subprocesses the tests start (CLI, daemon, analysis workers)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("MONITOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from monitor.clock import FixedClock
 from monitor.config import ConfigError, config_from_mapping
-from monitor.indicators import IndicatorStatus, Verdict
+from monitor.core.clock import FixedClock
+from monitor.core.indicators import IndicatorStatus, Verdict
 from monitor.runner import run_duty
-from monitor.store import Probe, Store
+from monitor.store.database import Probe, Store
 from tests.sites import LocalSites, fast_config, page
 from tests.tlsutil import LocalCA, TLSSite
 

@@ -24,12 +24,18 @@ def test_every_registered_name_is_its_class_name() -> None:
 def test_running_the_links_duty_imports_no_site_check() -> None:
     # A fresh interpreter: what the CLI loads for `monitor run links` (and an analysis worker for text).
     code = (
-        "import sys; import monitor.cli; from checks import PAGE_CHECKS; PAGE_CHECKS['links'];"
-        "import checks.text;"
+        "import sys; import monitor.app.cli; from checks import PAGE_CHECKS; PAGE_CHECKS['links'];"
+        "import checks.text.check;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] == 'checks'))"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     loaded = out.stdout
-    assert "checks.links" in loaded and "checks.text" in loaded
-    for heavy in ("checks.availability", "checks.columns", "checks.newmedia", "checks.identity"):
+    assert "checks.links.check" in loaded and "checks.text.check" in loaded
+    heavy_modules = (
+        "checks.availability.check",
+        "checks.columns.check",
+        "checks.newmedia.check",
+        "checks.identity.check",
+    )
+    for heavy in heavy_modules:
         assert f"'{heavy}'" not in loaded, loaded

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from monitor.cli import main
+from monitor.app.cli import main
 from tests.sites import LocalSites, page
 
 REPO = Path(__file__).resolve().parents[1]

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from monitor.backup import backup_database, list_backups
-from monitor.cli import main
-from monitor.clock import SHANGHAI
-from monitor.locks import DutyLock
-from monitor.store import Store
+from monitor.app.cli import main
+from monitor.app.locks import DutyLock
+from monitor.core.clock import SHANGHAI
+from monitor.store.backup import backup_database, list_backups
+from monitor.store.database import Store
 from tests.daemon_harness import Daemon, monitor_cli, runs, write_config
 from tests.sites import LocalSites, page
 

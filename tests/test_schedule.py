@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.cli import main
-from monitor.clock import SHANGHAI, FixedClock
+from monitor.app.cli import main
+from monitor.app.daemon import Daemon, run_report
+from monitor.app.schedule import catch_up, cron_trigger, effective_schedule, parse_duration
+from monitor.app.sdnotify import Notifier
 from monitor.config import ConfigError, DutySchedule, config_from_mapping, load_config
-from monitor.daemon import Daemon, run_report
-from monitor.findings import Finding, Severity
-from monitor.schedule import catch_up, cron_trigger, effective_schedule, parse_duration
-from monitor.sdnotify import Notifier
-from monitor.store import Store
+from monitor.core.clock import SHANGHAI, FixedClock
+from monitor.core.findings import Finding, Severity
+from monitor.store.database import Store
 
 REPO = Path(__file__).resolve().parents[1]
 

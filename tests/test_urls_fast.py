@@ -6,7 +6,7 @@ import ada_url
 import pytest
 from yarl import URL
 
-from monitor.urls import InvalidURL, _fast_resolve, host_of, normalize, resolve, resolver
+from monitor.core.urls import InvalidURL, _fast_resolve, host_of, normalize, resolve, resolver
 
 BASES = [
     "http://www.test.gov.cn/",

@@ -16,14 +16,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from monitor.clock import Clock
 from monitor.config import Config
-from monitor.evidence import is_evidence_name
-from monitor.findings import Severity
-from monitor.indicators import Indicator, IndicatorStatus, Verdict
-from monitor.isoweek import IsoWeek
-from monitor.store import Store
-from monitor.workdays import WorkdayCalendar
+from monitor.core.clock import Clock
+from monitor.core.findings import Severity
+from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
+from monitor.core.isoweek import IsoWeek
+from monitor.core.workdays import WorkdayCalendar
+from monitor.store.database import Store
+from monitor.store.evidence import is_evidence_name
 
 from .vocabulary import (
     DUTIES,

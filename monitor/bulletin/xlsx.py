@@ -20,7 +20,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from monitor.textsafe import inert
+from monitor.core.textsafe import inert
 
 from .model import Bulletin, Problem
 from .vocabulary import duty_label, duty_order
