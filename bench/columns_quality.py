@@ -3,7 +3,7 @@
 Runs ``monitor run columns`` with **no column registry** (``columns.sites`` emptied, discovery on) on a
 county site served on 127.0.0.1 and compares the findings with the site's ground truth:
 
-* ``demo``: the demo county (``monitor/demo``), truth in ``monitor/demo/expected_columns.yaml``
+* ``demo``: the demo county (``monitor/app/demo``), truth in ``tests/demo_expected/expected_columns.yaml``
   (``zero_config``);
 * ``county2``: the second county layout (``tests/county2.py``: Hanweb-style ``/col/col…`` sections,
   departments and townships three levels deep under ``/xxgk/bm/<unit>/<column>/``, pagers, headline links,

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Generic, TypeVar
 
 from checks.base import CheckContext, CheckOutcome, PageCheck, SiteCheck, SiteMemory, UnitResolver
+from monitor.core.duties import PAGE_CHECK_GROUPS
 
 C = TypeVar("C")
 
@@ -51,9 +52,6 @@ PAGE_CHECKS: LazyRegistry[PageCheck] = LazyRegistry(
         "privacy": "checks.text.check:PrivacyCheck",
     }
 )
-
-#: Crawl duties that switch on several page checks on one crawl (besides ``patrol``, which runs all).
-PAGE_CHECK_GROUPS: dict[str, tuple[str, ...]] = {"text": ("typos", "sensitive", "privacy")}
 
 #: Site-level checks (one run per site, or one per config for scope "global"), keyed by duty name.
 SITE_CHECKS: LazyRegistry[SiteCheck] = LazyRegistry(

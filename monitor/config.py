@@ -34,6 +34,8 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.core.duties import known_duties
+from monitor.core.timing import cron_trigger, parse_duration
 from monitor.core.urls import origin_of, site_origins
 
 DEFAULT_CONFIG_NAME = "config.yaml"
@@ -852,15 +854,11 @@ class DutySchedule(Model):
     @field_validator("every", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        from monitor.app.schedule import parse_duration
-
         return None if value is None else parse_duration(value)
 
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str | None) -> str | None:
-        from monitor.app.schedule import cron_trigger
-
         if value is not None:
             try:
                 cron_trigger(value, ZoneInfo("UTC"))
@@ -893,10 +891,7 @@ class Schedule(Model):
     @field_validator("duties")
     @classmethod
     def _known_duties(cls, value: Mapping[str, DutySchedule]) -> Mapping[str, DutySchedule]:
-        from monitor.app.schedule import known_duties
-        from monitor.runner import duty_names
-
-        known = known_duties(duty_names())
+        known = known_duties()
         for name in value:
             if name not in known:
                 raise _located(f"schedule.duties.{name}", f"unknown duty {name!r}; known: {', '.join(known)}")

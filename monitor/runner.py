@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks import (
-    PAGE_CHECK_GROUPS,
     PAGE_CHECKS,
     SITE_CHECKS,
     CheckContext,
@@ -24,6 +23,7 @@ from checks import (
 )
 from monitor.config import Config, Site, adhoc_config
 from monitor.core.clock import Clock
+from monitor.core.duties import crawl_duties, duty_names
 from monitor.core.findings import Finding
 from monitor.crawl.analysis import AnalysisPool, AnalysisRequest
 from monitor.crawl.crawler import CrawlReport, SiteCrawler, Target
@@ -33,20 +33,6 @@ from monitor.web.fetch import Fetcher, FetchResult
 from monitor.web.page import Page
 
 log = logging.getLogger(__name__)
-
-
-def crawl_duties() -> dict[str, tuple[str, ...]]:
-    """Crawl duties and the page checks each switches on: one per page check, the groups (``text``:
-    typos + sensitive + privacy), and ``patrol``, every page check on one crawl."""
-    duties = {name: (name,) for name in PAGE_CHECKS}
-    duties.update(PAGE_CHECK_GROUPS)
-    duties["patrol"] = tuple(PAGE_CHECKS)
-    return duties
-
-
-def duty_names() -> list[str]:
-    """Every duty ``monitor run`` and the daemon know: crawl duties, then site-level checks."""
-    return [*crawl_duties(), *SITE_CHECKS]
 
 
 class DutyError(Exception):

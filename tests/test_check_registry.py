@@ -6,6 +6,8 @@ import subprocess
 import sys
 
 from checks import PAGE_CHECK_GROUPS, PAGE_CHECKS, SITE_CHECKS, PageCheck, SiteCheck
+from monitor.core.duties import PAGE_CHECK_GROUPS as DUTY_GROUPS
+from monitor.core.duties import PAGE_CHECK_NAMES, SITE_CHECK_NAMES
 from tests.conftest import REPO
 
 
@@ -19,6 +21,9 @@ def test_every_registered_name_is_its_class_name() -> None:
     for members in PAGE_CHECK_GROUPS.values():
         assert all(m in PAGE_CHECKS for m in members)
     assert "nonsense" not in PAGE_CHECKS and len(SITE_CHECKS) == 5
+    # The duty names the config validates against (monitor.core.duties) are exactly the registered checks.
+    assert tuple(PAGE_CHECKS) == PAGE_CHECK_NAMES and tuple(SITE_CHECKS) == SITE_CHECK_NAMES
+    assert PAGE_CHECK_GROUPS == DUTY_GROUPS
 
 
 def test_running_the_links_duty_imports_no_site_check() -> None:

@@ -24,7 +24,7 @@ from checks.columns.rules import (
     format_date_zh,
 )
 from checks.common.dates import article_dating
-from checks.links.check import failure_reason_zh
+from checks.common.fetchfailure import failure_reason_zh
 from monitor.config import Columns, Config
 from monitor.core.findings import Finding, Severity
 from monitor.web.decode import decode_body

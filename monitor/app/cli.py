@@ -609,7 +609,7 @@ def demo(app: AppContext, port: int, serve: bool) -> None:
     """Serve the bundled demo county site on 127.0.0.1 and run the duties against it."""
     from monitor.app.demo.runner import run_demo
 
-    raise SystemExit(run_demo(app, port=port, serve=serve))
+    raise SystemExit(run_demo(app, port=port, serve=serve, summary=print_run_summary))
 
 
 # -- the weekly bulletin and its mail -----------------------------------------------------------------

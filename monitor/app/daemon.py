@@ -33,12 +33,12 @@ from apscheduler.events import EVENT_ALL
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app.locks import Busy, DutyLock, held_by
-from monitor.app.schedule import SPECIAL_DUTIES, catch_up, describe, effective_schedule, make_trigger
+from monitor.app.schedule import catch_up, describe, effective_schedule, make_trigger
 from monitor.app.sdnotify import Notifier
 from monitor.config import Config, ConfigError, DutySchedule, load_config
 from monitor.core.clock import Clock, clock_from_env, iso
 from monitor.crawl.progress import LogProgress
-from monitor.runner import DutyError, duty_names, run_duty
+from monitor.runner import DutyError, run_duty
 from monitor.store.backup import run_backup
 from monitor.store.database import Store
 
@@ -187,17 +187,9 @@ class Daemon:
             await asyncio.sleep(interval)
 
     # -- schedule ---------------------------------------------------------------------------------
-    def runnable(self) -> set[str]:
-        """Duties this installation can run now."""
-        return {*duty_names(), *SPECIAL_DUTIES}
-
     def _sync_jobs(self, *, at_start: bool = False) -> None:
         """Make the scheduler's jobs match the config; unchanged jobs keep their next run time."""
         wanted = effective_schedule(self.config.schedule)
-        runnable = self.runnable()
-        for duty in [d for d in wanted if d not in runnable]:
-            log.info("not scheduling %s: this installation has no such duty yet", duty)
-            del wanted[duty]
         for duty in list(self.specs):
             if wanted.get(duty) != self.specs[duty]:
                 self.scheduler.remove_job(duty)

@@ -9,19 +9,48 @@ availability self-check asks demo neighbours instead of the internet.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import click
 
 from monitor.bulletin.publish import render_report
 from monitor.config import Config, config_from_mapping
+from monitor.core.clock import Clock
 from monitor.core.isoweek import current_week
-from monitor.runner import run_duty
+from monitor.runner import SiteRunResult, run_duty
 from monitor.store.database import Store
 
 if TYPE_CHECKING:
-    from monitor.app.cli import AppContext
     from monitor.app.demo.server import DemoServer
+    from monitor.crawl.progress import Progress
+
+
+class DemoApp(Protocol):
+    """What the demo needs from the command line's context (the CLI's ``AppContext`` is one)."""
+
+    @property
+    def config(self) -> Config:
+        """The validated config the demo starts from."""
+        ...
+
+    @property
+    def database(self) -> Path:
+        """The database the demo's runs are recorded in."""
+        ...
+
+    def clock(self) -> Clock:
+        """The run's clock."""
+        ...
+
+    def progress_factory(self) -> Callable[[], Progress]:
+        """Live progress for each run."""
+        ...
+
+
+#: Prints what the runs found (the CLI's ``print_run_summary``): the demo reports like ``monitor run``.
+Summary = Callable[[list[SiteRunResult]], None]
 
 DEMO_TIMEOUT_SECONDS = 4.0
 DEMO_CONFIRM_DELAY_SECONDS = 1.0
@@ -65,13 +94,12 @@ def demo_config(base: Config | None, server: DemoServer) -> Config:
     return base.model_copy(update={"crawl": crawl, "availability": availability})
 
 
-def run_demo(app: AppContext, *, port: int, serve: bool) -> int:
+def run_demo(app: DemoApp, *, port: int, serve: bool, summary: Summary) -> int:
     """Run the demo; returns the exit status."""
-    return asyncio.run(_demo(app, port, serve))
+    return asyncio.run(_demo(app, port, serve, summary))
 
 
-async def _demo(app: AppContext, port: int, serve: bool) -> int:
-    from monitor.app.cli import print_run_summary
+async def _demo(app: DemoApp, port: int, serve: bool, print_run_summary: Summary) -> int:
     from monitor.app.demo.server import start_demo_server
 
     base = app.config
