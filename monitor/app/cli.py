@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from checks import SITE_CHECKS
+from checks.kinds import kind_label
 from monitor import __version__
 from monitor.app.locks import Busy, DutyLock
 from monitor.config import DEFAULT_CONFIG_NAME, Config, ConfigError, WordListFile, load_config
@@ -37,6 +38,7 @@ EXPORT_FIELDS = (
     "fingerprint",
     "duty",
     "kind",
+    "kind_zh",
     "severity",
     "status",
     "site",
@@ -431,12 +433,13 @@ def findings_list(app: AppContext, **filters: str | None) -> None:
     with app.store() as store:
         rows = list(store.findings(**filters))
     table = Table(show_lines=False, header_style="bold")
-    for name in ("id", "severity", "kind", "unit", "first seen", "message"):
+    for name in ("id", "severity", "type", "kind", "unit", "first seen", "message"):
         table.add_column(name, overflow="fold")
     for row in rows:
         table.add_row(
             Text(row["fingerprint"][:8]),
             Text(Severity(row["severity"]).label_zh),
+            Text(kind_label(row["duty"], row["kind"])),
             Text(row["kind"]),
             Text(inert(row["unit"] or "")),
             Text(row["first_seen"][:10]),
@@ -455,7 +458,10 @@ def findings_list(app: AppContext, **filters: str | None) -> None:
 def findings_export(app: AppContext, fmt: str, output: str | None, **filters: str | None) -> None:
     """Export findings with stable fields (all statuses unless --status)."""
     with app.store() as store:
-        rows = [{k: row[k] for k in EXPORT_FIELDS} for row in store.findings(**filters)]
+        rows = [
+            {k: kind_label(row["duty"], row["kind"]) if k == "kind_zh" else row[k] for k in EXPORT_FIELDS}
+            for row in store.findings(**filters)
+        ]
     buf = io.StringIO()
     if fmt == "jsonl":
         for row in rows:

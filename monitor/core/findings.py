@@ -31,6 +31,20 @@ class Severity(StrEnum):
         return {"veto": "单项否决", "deduction": "扣分", "warning": "预警", "info": "提示"}[self.value]
 
 
+@dataclass(frozen=True)
+class FindingKind:
+    """A kind of finding a check reports: its internal name, its Chinese 问题类型 and its usual severity.
+
+    Each check family declares its kinds in its ``kinds`` module; the bulletin, the XLSX, the CLI and the
+    exports show ``label``, never ``name``. ``severity`` is the kind's default: some checks raise or lower
+    one finding's severity with what they measured (a ratio past the veto line, a word list's setting).
+    """
+
+    name: str
+    label: str
+    severity: Severity
+
+
 class FindingStatus(StrEnum):
     """Lifecycle of a finding in the store."""
 
