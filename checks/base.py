@@ -25,7 +25,7 @@ from monitor.core.urls import origin_of
 if TYPE_CHECKING:
     from monitor.crawl.analysis import AnalysisRequest
     from monitor.crawl.crawler import CrawlReport
-    from monitor.store.database import Store
+    from monitor.store.database import Probe, Store
     from monitor.web.fetch import Fetcher, FetchResult
     from monitor.web.page import Page
 
@@ -144,6 +144,10 @@ class CheckOutcome:
     fixed. When incomplete, only findings for which ``cleared(identity)`` is true are resolved.
     ``failed``: why the duty could not do its job (the run is recorded as failed; nothing is resolved).
     ``posts``: new-media posts observed, stored by the runner (a check never writes to the store).
+    ``probes``: availability probes taken, stored by the runner when the run ends, even a failed one
+    (observations; an offline round's probes are flagged and left out of every ratio).
+    ``target_states``: the targets' new up/down state rows, saved by the runner only when the run
+    succeeds, so a failed run moves no state.
     """
 
     findings: list[Finding] = field(default_factory=list)
@@ -152,6 +156,8 @@ class CheckOutcome:
     failed: str | None = None
     cleared: Callable[[str], bool] | None = None
     posts: list[Post] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)
+    target_states: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SiteCheck(ABC):

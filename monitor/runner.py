@@ -139,6 +139,8 @@ async def run_site_check(
     if outcome.posts:
         # Observations, not conclusions: kept even when the run fails, so history never has gaps.
         counts["posts_new"] = store.save_posts(outcome.posts, clock.now())
+    if outcome.probes:
+        store.add_probes(outcome.probes)  # observations too (an offline round's are flagged as such)
     result = store.finish_run(
         run_id,
         status=status,
@@ -151,6 +153,8 @@ async def run_site_check(
     )
     if status == "ok" and ctx.memory.pending:
         store.put_signatures(site.id, ctx.memory.pending, clock.now())
+    if status == "ok" and outcome.target_states:
+        store.save_target_states(outcome.target_states)
     return SiteRunResult(
         run_id,
         duty,

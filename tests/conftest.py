@@ -49,3 +49,29 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+#: End-to-end test modules: the demo county through ``monitor demo`` / ``run_duty``, the daemon as a real
+#: subprocess, and the real browser. ``pytest -m "not e2e"`` is the quick loop; CI runs everything.
+E2E_MODULES = frozenset(
+    {
+        "test_demo_run",
+        "test_demo_columns",
+        "test_demo_darklinks",
+        "test_demo_newmedia",
+        "test_demo_text",
+        "test_demo_availability",
+        "test_daemon",
+        "test_darklinks_browser",
+        "test_darklinks_browser_pass",
+        "test_links_browser",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the end-to-end modules' tests ``e2e``."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.rsplit(".", 1)[-1] in E2E_MODULES:
+            item.add_marker(pytest.mark.e2e)

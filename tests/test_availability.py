@@ -126,11 +126,15 @@ async def test_monitor_offline_probes_are_stored_but_never_counted(
     for _ in range(3):
         await run_duty("availability", config, store, clock)
         clock.advance(minutes=15)
+    homepage = store.probes("test")[0].target
+    state_before = store.target_state("test", homepage)
     network["up"] = False  # the monitor's own line is down: every site and every reference fails
     for _ in range(3):
         (offline,) = await run_duty("availability", config, store, clock)
         clock.advance(minutes=15)
     assert offline.status == "failed" and "monitor offline" in (offline.error or "")
+    # A failed run moves no state (the check hands it to the runner, which saves it only on success) …
+    assert state_before is not None and store.target_state("test", homepage) == state_before
     assert offline.counts["monitor_offline"] is True
     probes = store.probes("test")
     assert sum(p.monitor_offline for p in probes) == 3 and all(p.ok for p in probes if not p.monitor_offline)

@@ -22,7 +22,7 @@ from yarl import URL
 from checks.availability.ipv6 import V6, judge_ipv6, machine_has_ipv6, plan_ipv6
 from checks.availability.tlscheck import evaluate_certificate, observe_tls
 from checks.availability.uptime import RatioLevel, State, TargetState, advance, failure_ratio, median_ms
-from checks.base import CheckOutcome, SiteCheck
+from checks.base import CheckContext, CheckOutcome, SiteCheck
 from monitor.core.findings import Finding, Severity
 from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
 from monitor.store.database import Probe, Store
@@ -69,6 +69,11 @@ class AvailabilityCheck(SiteCheck):
     name = "availability"
     scope = "site"
 
+    def __init__(self, ctx: CheckContext) -> None:
+        super().__init__(ctx)
+        self._probes: list[Probe] = []  # this run's probes, handed to the runner
+        self._states: dict[str, dict[str, Any]] = {}  # target URL -> its new up/down state row
+
     async def run(self, fetcher: Fetcher) -> CheckOutcome:
         """Probe once, store the probes, judge the window."""
         ctx = self.ctx
@@ -94,7 +99,8 @@ class AvailabilityCheck(SiteCheck):
             offline, self_check = await self._self_check(probe, results)
             counts["self_check"] = self_check
             counts["monitor_offline"] = offline
-            store.add_probes(
+            # This run's probes go back to the runner, which stores them when the run ends.
+            self._probes = [
                 Probe(
                     site=ctx.site.id,
                     target=t.url,
@@ -109,7 +115,7 @@ class AvailabilityCheck(SiteCheck):
                     monitor_offline=offline,
                 )
                 for t, r in zip(targets, results, strict=True)
-            )
+            ]
             rows = []
             for target, result in zip(targets, results, strict=True):
                 row, target_findings = self._judge_target(store, target, result, offline, now, judged)
@@ -136,6 +142,8 @@ class AvailabilityCheck(SiteCheck):
             complete=complete,
             failed="monitor offline: every reference URL failed too" if offline else None,
             cleared=cleared,
+            probes=self._probes,
+            target_states=list(self._states.values()),
         )
 
     # -- self-check -------------------------------------------------------------------------------
@@ -164,12 +172,13 @@ class AvailabilityCheck(SiteCheck):
     ) -> tuple[dict[str, Any], list[Finding]]:
         ctx, opts = self.ctx, self.ctx.config.availability
         site = ctx.site.id
-        stored = store.target_state(site, target.url)
+        stored = self._states.get(target.url) or store.target_state(site, target.url)
         prev = _state_from_row(stored)
         state = advance(
             prev, None if offline else result.ok, now, down_after=opts.down_after, up_after=opts.up_after
         )
-        store.save_target_state(
+        # Saved by the runner when the run ends, and only when it succeeds: a failed run moves no state.
+        self._states[target.url] = (
             {
                 "site": site,
                 "target": target.url,
@@ -184,7 +193,11 @@ class AvailabilityCheck(SiteCheck):
             }
         )
         since = now - timedelta(days=opts.window_days)
-        window = store.probes(site, target.url, since=since, ip_version=DUAL_STACK)
+        window = store.probes(site, target.url, since=since, ip_version=DUAL_STACK) + [
+            p
+            for p in self._probes
+            if p.target == target.url and p.ip_version == DUAL_STACK and p.at >= since
+        ]
         counted = [p for p in window if not p.monitor_offline]
         verdict = failure_ratio(
             len(counted),
@@ -416,9 +429,8 @@ class AvailabilityCheck(SiteCheck):
                 answered = result.ok
                 if not result.ok:
                     detail = failure_reason(result, opts.timeout_seconds)
-                store.add_probes(
-                    [
-                        Probe(
+                self._probes.append(
+                    Probe(
                             site=ctx.site.id,
                             target=ctx.site.homepage,
                             name=HOMEPAGE_NAME,
@@ -428,9 +440,8 @@ class AvailabilityCheck(SiteCheck):
                             latency_ms=round(result.elapsed * 1000),
                             error=result.error.value if result.error else None,
                             detail=result.detail[:300],
-                            ip_version=6,
-                        )
-                    ]
+                        ip_version=6,
+                    )
                 )
         verdict = judge_ipv6(plan, aaaa, answered)
         counts["ipv6"] = verdict.label_zh + (f"（{detail}）" if detail else "")

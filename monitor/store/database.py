@@ -647,8 +647,12 @@ class Store:
 
     def save_target_state(self, row: dict[str, Any]) -> None:
         """Insert or replace one target's state (keys as in the ``target_state`` table)."""
+        self.save_target_states([row])
+
+    def save_target_states(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert or replace targets' states in one transaction (the runner, when a run succeeds)."""
         with self._tx():
-            self.db["target_state"].upsert(row, pk=("site", "target"))
+            self.db["target_state"].upsert_all(rows, pk=("site", "target"))
 
     # -- signatures -------------------------------------------------------------------------------
     def signatures(self, site: str) -> dict[str, Any]:
