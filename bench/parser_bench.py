@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sitegen import generate
 
 from monitor.core.urls import normalize, resolve
-from monitor.web.page import LINK_ATTRIBUTES, extract_links, parse_html
+from monitor.web.html import parse_html
+from monitor.web.page import LINK_ATTRIBUTES, extract_links
 
 SELECTOR = ", ".join(f"{tag}[{attr}]" for tag, attrs in LINK_ATTRIBUTES.items() for attr in attrs)
 

@@ -15,7 +15,8 @@ from monitor.core.clock import FixedClock
 from monitor.runner import SiteRunResult, run_duty
 from monitor.store.database import Store
 from monitor.web.decode import decode_body
-from monitor.web.page import CSS_RESOURCE, STYLESHEET, Page, extract_links, parse_html, stylesheet_links
+from monitor.web.html import parse_html
+from monitor.web.page import CSS_RESOURCE, STYLESHEET, Page, extract_links, stylesheet_links
 from tests.sites import LocalSites, fast_config, page
 
 GOV = "www.test.gov.cn"

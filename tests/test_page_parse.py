@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from monitor.web.page import Page, parse_html, parse_utf8
+from monitor.web.html import parse_html, parse_utf8
+from monitor.web.page import Page
 from monitor.web.visible_text import extract_visible_text
 
 DOCS = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.web.page import Page, parse_html
+from monitor.web.html import parse_html
+from monitor.web.page import Page
 from monitor.web.visible_text import extract_visible_text
 
 

@@ -37,7 +37,7 @@ from datetime import date
 
 from lxml import etree
 
-from checks.common.dates import parse_html
+from checks.common.dates import parse_listing
 
 __all__ = [
     "APPLICANT_COLUMNS",
@@ -262,7 +262,7 @@ def parse_annual_report_text(text: str) -> AnnualReport:
 
 def parse_annual_report_html(html: str) -> AnnualReport:
     """Parse a report from its published HTML page (tables as ``<table>``)."""
-    root = parse_html(html)
+    root = parse_listing(html)
     if root is None:
         return AnnualReport(year=None, title=None, source="html")
     title = None

@@ -540,9 +540,9 @@ def _thresholds(options: Any) -> SiteThresholds:
 def _find_report_page(html: str | None, final: str, results: Sequence[ColumnResult]) -> str | None:
     """The 年度报告 column: a homepage link named 年度报告/年报, else a column with that name."""
     if html is not None:
-        from checks.common.dates import element_text, parse_html
+        from checks.common.dates import element_text, parse_listing
 
-        root = parse_html(html)
+        root = parse_listing(html)
         if root is not None:
             for a in root.iter("a"):
                 text = element_text(a) or (a.get("title") or "")
@@ -666,10 +666,10 @@ def _unit_links(html: str, page_url: str, prefix: str) -> list[tuple[str, str]]:
     """Links on a unit's page to other column pages under its prefix (directory-style URLs)."""
     from yarl import URL
 
-    from checks.common.dates import base_url, element_text, parse_html
+    from checks.common.dates import base_url, element_text, parse_listing
     from monitor.core.urls import InvalidURL, normalize
 
-    root = parse_html(html)
+    root = parse_listing(html)
     if root is None:
         return []
     base = base_url(root, page_url)

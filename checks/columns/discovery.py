@@ -41,7 +41,7 @@ from checks.common.dates import (
     extract_list_items,
     infer_column_type,
     navish_elements,
-    parse_html,
+    parse_listing,
     scan_dates,
 )
 from monitor.core.urls import InvalidURL, looks_like_resource, normalize
@@ -239,7 +239,7 @@ def page_facts(
 ) -> PageFacts:
     """Read a page once: column meta tags, list items, body text size and 暂无信息 markers."""
     items = tuple(extract_list_items(html, url, today, item_selector, date_selector))
-    root = parse_html(html)
+    root = parse_listing(html)
     if root is None:
         return PageFacts(url, "", None, None, items, 0, False, False)
     meta = _meta(root)
@@ -429,7 +429,7 @@ def candidate_links(
     Only pages on ``hosts`` count; resources (files, images), fragments, pager links and links to
     articles do not. ``in_nav`` marks links of the main navigation (nav-ish containers, menus).
     """
-    root = parse_html(html)
+    root = parse_listing(html)
     if root is None:
         return []
     base = base_url(root, page_url)

@@ -44,7 +44,7 @@ from checks.common.dates import (
     latest_item,
     navish_elements,
     parse_date,
-    parse_html,
+    parse_listing,
     scan_dates,
 )
 
@@ -720,7 +720,7 @@ def parse_messages(html: str, page_url: str, today: date) -> list[MessageRecord]
     each list row (li/tr/div with a date) is read by labels (``留言时间：… 回复时间：…``) or, without
     labels, first date = asked and second = replied; 已回复/未回复/办理中 words give the state.
     """
-    root = parse_html(html)
+    root = parse_listing(html)
     if root is None:
         return []
     base = base_url(root, page_url)

@@ -35,9 +35,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-import lxml.html
 from dateutil.relativedelta import relativedelta
 from lxml import etree
+
+from monitor.web.html import parse_document
 
 __all__ = [
     "SHANGHAI",
@@ -59,7 +60,7 @@ __all__ = [
     "navish_elements",
     "parse_date",
     "parse_datetime",
-    "parse_html",
+    "parse_listing",
     "scan_dates",
     "settle_years",
 ]
@@ -552,17 +553,14 @@ def _unwrap_datastore(html: str) -> str:
     return _DATASTORE.sub(records, html)
 
 
-def parse_html(html: str) -> etree._Element | None:
-    """Parse an HTML string with lxml, tolerating XML declarations and empty input.
+def parse_listing(html: str) -> etree._Element | None:
+    """A list page's tree (:func:`monitor.web.html.parse_document`: None when empty or unparsable).
 
     Hanweb datastore lists (records inside a script) are unwrapped into markup first.
     """
     if not html or not html.strip():
         return None
-    try:
-        return lxml.html.document_fromstring(_unwrap_datastore(_XML_DECL.sub("", html, count=1)))
-    except (etree.ParserError, ValueError):
-        return None
+    return parse_document(_unwrap_datastore(_XML_DECL.sub("", html, count=1)))
 
 
 def drop_noise(root: etree._Element) -> None:
@@ -868,7 +866,7 @@ def extract_list_items(
     counts as not updated). Pinned rows: 置顶/[顶] text, a class such as ``top``/``zhiding``/``zd``
     on the row or inside it, or a pin image (``top.gif``, ``zhiding.png``, alt 置顶).
     """
-    root = parse_html(html)
+    root = parse_listing(html)
     if root is None:
         return []
     base = base_url(root, page_url)
@@ -972,7 +970,7 @@ def extract_page_items(html: str, page_url: str, today: date) -> list[ListItem]:
     contains such a row is not an item itself. Rows inside nav/header/footer/sidebar containers never
     count, so the header clock ("今天是2026年11月26日") cannot make a stale homepage look fresh.
     """
-    root = parse_html(html)
+    root = parse_listing(html)
     if root is None:
         return []
     base = base_url(root, page_url)
@@ -1110,7 +1108,7 @@ def article_dating(html: str, today: date) -> ArticleDate:
     Never: header/nav/footer text (headers show "今天是…"), datelines (新华社北京6月1日电), dates in the
     prose, the 落款 date under a document, relative words.
     """
-    root = parse_html(html)
+    root = parse_listing(html)
     if root is None:
         return ArticleDate(None, None)
     meta_date = None

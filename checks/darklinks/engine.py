@@ -35,7 +35,6 @@ So a hidden dropdown of internal links, an ``sr-only`` skip link, a 无障碍 to
 
 from __future__ import annotations
 
-import contextlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -62,7 +61,8 @@ from checks.darklinks.css import (
     same_color,
 )
 from checks.darklinks.js import Payload, expand_script, find_redirects
-from monitor.web.page import parse_plain
+from monitor.core.urls import host_of_link
+from monitor.web.html import parse_document
 
 __all__ = [
     "DarkLinkHit",
@@ -222,27 +222,7 @@ def spam_terms_in(text: str, options: DarkLinkOptions) -> list[str]:
     return found
 
 
-_AUTHORITY_END_RE = re.compile(r"[/?#\\]")
 _PATH_OF_URL_RE = re.compile(r"^[a-z]+://[^/?#\\]*", re.I)
-
-
-def _host(url: str) -> str:
-    """Lower-case host of an absolute URL (string slicing: this runs for every concealed link)."""
-    start = url.find("://")
-    if start < 0:
-        return ""
-    rest = url[start + 3 :]
-    m = _AUTHORITY_END_RE.search(rest)
-    netloc = rest[: m.start()] if m else rest
-    if "@" in netloc:
-        netloc = netloc.rsplit("@", 1)[1]
-    if netloc.startswith("["):
-        return netloc[1 : netloc.find("]")].lower()
-    host = netloc.split(":", 1)[0].rstrip(".").lower()
-    if "xn--" in host:
-        with contextlib.suppress(UnicodeError):
-            host = host.encode("ascii").decode("idna")
-    return host
 
 
 def _under(host: str, domains: Iterable[str]) -> bool:
@@ -271,7 +251,7 @@ def other_port(url: str, options: DarkLinkOptions) -> bool:
 
 def own_url(url: str, options: DarkLinkOptions) -> bool:
     """On the site's own hosts (or under its domain) and on one of its ports."""
-    host = _host(url)
+    host = host_of_link(url)
     return bool(host) and _under(host, options.site_domains) and not other_port(url, options)
 
 
@@ -344,7 +324,7 @@ def _unquote_safe(url: str) -> str:
 @lru_cache(maxsize=32768)
 def _verdict(url: str, text: str, options: DarkLinkOptions) -> _Verdict:
     """Is a (concealed) link external / spammy / suspicious?  Cached: navigation repeats per page."""
-    host = _host(url)
+    host = host_of_link(url)
     internal = not host or (_under(host, options.site_domains) and not other_port(url, options))
     benign = internal or _under(host, options.allow_domains) or _under(host, BENIGN_SUFFIXES)
     terms = tuple(spam_terms_in(f"{text} {_unquote_safe(url)}", options))
@@ -357,7 +337,7 @@ def _verdict(url: str, text: str, options: DarkLinkOptions) -> _Verdict:
 
 def _fragment(html: str) -> etree._Element | None:
     """Parse script-written or commented-out HTML; returns its <body> (or the root)."""
-    root = parse_plain(f"<html><body>{html}</body></html>")
+    root = parse_document(f"<html><body>{html}</body></html>", plain=True)
     if root is None:
         return None
     body = root.find("body")
@@ -1043,7 +1023,7 @@ class _PageAnalysis:
             "script_link" if st.origin == "script" else "hidden_link",
             self._seq,
         )
-        if own_url(target, self.options) or not _host(target):
+        if own_url(target, self.options) or not host_of_link(target):
             self._pending_internal.append(pending)
         else:
             self._judge_link(pending)
@@ -1496,7 +1476,7 @@ def analyze_page(
     ``stylesheets`` / ``scripts``: already-fetched same-site CSS / JS keyed by the absolute URLs that
     :func:`linked_stylesheets` / :func:`linked_scripts` return.  Never raises on malformed HTML.
     """
-    return analyze_document(parse_plain(html), page_url, options, stylesheets, scripts)
+    return analyze_document(parse_document(html, plain=True), page_url, options, stylesheets, scripts)
 
 
 def analyze_document(
@@ -1506,8 +1486,8 @@ def analyze_document(
     stylesheets: Mapping[str, str] | None = None,
     scripts: Mapping[str, str] | None = None,
 ) -> list[DarkLinkHit]:
-    """:func:`analyze_page` on a document already parsed with :func:`monitor.web.page.parse_plain` (the tree
-    is only read, so other analyses of the page can share it)."""
+    """:func:`analyze_page` on a document already parsed with :func:`monitor.web.html.parse_document`
+    (``plain=True``; the tree is only read, so other analyses of the page can share it)."""
     if root is None:
         return []
     return _PageAnalysis(root, page_url, options, stylesheets or {}, scripts or {}).run()
@@ -1531,7 +1511,7 @@ def compare_versions(
     Spider-only links count as strongly concealed (external or spam → hit); spam words that only the
     spider sees give one text hit.  Internal links that differ (rotating news lists) stay silent.
     """
-    b_root, s_root = parse_plain(browser_html), parse_plain(spider_html)
+    b_root, s_root = parse_document(browser_html, plain=True), parse_document(spider_html, plain=True)
     if s_root is None:
         return []
     base = _base_url(s_root, page_url)
@@ -1597,7 +1577,7 @@ def head_signature(html: str, page_url: str, options: DarkLinkOptions) -> dict:
     Keys: ``title``, ``keywords``, ``description``, ``external_domains`` (sorted hosts of external
     links and iframes), ``head_spam_terms``, ``head_hijacked`` (the :func:`analyze_page` head rule).
     """
-    root = parse_plain(html)
+    root = parse_document(html, plain=True)
     if root is None:
         return {
             "title": "",
@@ -1613,7 +1593,7 @@ def head_signature(html: str, page_url: str, options: DarkLinkOptions) -> dict:
     for el in root.iter("a", "iframe"):
         url = _resolve(base, el.get("href") if el.tag == "a" else el.get("src"))
         if url:
-            host = _host(url)
+            host = host_of_link(url)
             if host and not _under(host, options.site_domains):
                 domains.add(host)
     terms = spam_terms_in(" ".join(fields.values()), options)

@@ -32,9 +32,10 @@ from yarl import URL
 
 from checks.base import CheckOutcome, SiteCheck
 from monitor.core.findings import Finding, Severity
+from monitor.core.urls import host_of_link
 from monitor.web.decode import decode_body
 from monitor.web.fetch import Fetcher
-from monitor.web.page import parse_html
+from monitor.web.html import parse_html
 
 RULE = "《政府网站发展指引》（国办发〔2017〕47号）"
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼港澳台"
@@ -119,7 +120,7 @@ def _dzjg(tree: lxml.html.HtmlElement) -> str | None:
             if _DZJG_MARK.search(value):
                 return f"<img {attr}={value[:80]}>"
     for a in tree.iter("a"):
-        host = _host(a.get("href") or "")
+        host = host_of_link(a.get("href") or "")
         if host == "conac.cn" or host.endswith(".conac.cn"):
             return f"<a href={a.get('href', '')[:80]}>"
     for script in tree.iter("script"):
@@ -137,20 +138,13 @@ def _dzjg(tree: lxml.html.HtmlElement) -> str | None:
 def _zhaocuo(tree: lxml.html.HtmlElement) -> str | None:
     for a in tree.iter("a", "area"):
         href = a.get("href") or ""
-        if _host(href) == "zfwzzc.www.gov.cn":
+        if host_of_link(href) == "zfwzzc.www.gov.cn":
             return href[:120]
         label = " ".join(a.text_content().split()) + (a.get("title") or "")
         label += "".join(img.get("alt") or "" for img in a.iter("img"))
         if "我为政府网站找错" in label.replace(" ", ""):
             return f"<a href={href[:100]}>{label[:40]}"
     return None
-
-
-def _host(href: str) -> str:
-    try:
-        return (URL(href.strip()).host or "").lower()
-    except ValueError:
-        return ""
 
 
 class IdentityCheck(SiteCheck):

@@ -222,6 +222,18 @@ def host_of(url: str) -> str:
     return URL(url).host or ""
 
 
+def host_of_link(url: str) -> str:
+    """Lower-case host of a link as written on a page, '' when it has none (relative, ``javascript:``,
+    not a URL at all): never raises. A trailing dot is dropped; IDNA hosts come out decoded as everywhere
+    else in the product (yarl's IDNA 2008), so the dark-links and identity checks compare hosts the way
+    the crawl does."""
+    try:
+        host = host_of(url.strip())
+    except (ValueError, TypeError, UnicodeError):
+        return ""
+    return host.rstrip(".").lower()
+
+
 def path_extension(url: str) -> str:
     """Lower-case file extension of the URL path ('' when none)."""
     try:

@@ -25,6 +25,7 @@ from yarl import URL
 
 from monitor.core.urls import InvalidURL, resolve, resolver, scheme_of
 from monitor.web.cssrefs import CssReference, declaration_references, stylesheet_references
+from monitor.web.html import parse_document, parse_html, parse_utf8
 from monitor.web.visible_text import BODY, VisibleText, extract_visible_text
 
 T = TypeVar("T")
@@ -121,9 +122,10 @@ class Page:
 
     @property
     def plain_tree(self) -> etree._Element | None:
-        """The document parsed with plain lxml elements (:func:`parse_plain`; None when empty), parsed
+        """The document parsed with plain lxml elements (:func:`~monitor.web.html.parse_document`,
+        ``plain=True``; None when empty), parsed
         once for the analyses that walk every element: the dark-link engine and the visible text."""
-        return self.memo("plain_tree", lambda: parse_plain(self.html))
+        return self.memo("plain_tree", lambda: parse_document(self.html, plain=True))
 
     @cached_property
     def title(self) -> str:
@@ -187,51 +189,6 @@ class Page:
         self._memo.clear()
         self.utf8_body = None
         self._visible_text = None
-
-
-# The plain libxml2 HTML parser, not lxml.html's: lxml.html looks up a Python element class for every
-# element proxy, which costs more than a whole-tree walk's own per-element work. Comments are kept.
-_PLAIN_PARSER = etree.HTMLParser(remove_comments=False, remove_pis=True, no_network=True)
-_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>")
-
-
-def parse_plain(html: str) -> etree._Element | None:
-    """Parse HTML leniently into plain lxml elements; None for an empty or unparsable document."""
-    if not html or not html.strip():
-        return None
-    if html.lstrip().startswith("<?xml"):
-        html = _XML_DECL_RE.sub("", html, count=1)
-    try:
-        root = etree.fromstring(html, _PLAIN_PARSER)
-    except (etree.ParserError, etree.XMLSyntaxError, ValueError):
-        return None
-    return root if root is not None and isinstance(root.tag, str) else None
-
-
-def parse_html(html: str) -> lxml.html.HtmlElement:
-    """Parse HTML leniently; never raises on junk (an empty document instead)."""
-    try:
-        doc = lxml.html.document_fromstring(html or "<html></html>")
-    except (etree.ParserError, ValueError):
-        # ValueError: a str with an XML encoding declaration; parse the bytes instead.
-        try:
-            doc = lxml.html.document_fromstring(html.encode("utf-8", "replace"))
-        except (etree.ParserError, ValueError):
-            doc = lxml.html.document_fromstring("<html></html>")
-    return doc
-
-
-# lxml.html's parser class (HtmlElement lookup) with the encoding forced: <meta charset> is not obeyed,
-# the bytes are known to be UTF-8 (see tests/test_page_parse.py).
-_UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
-
-
-def parse_utf8(body: bytes) -> lxml.html.HtmlElement:
-    """Parse a body known to be valid UTF-8: the same tree as ``parse_html(body.decode())``, faster."""
-    try:
-        return lxml.html.document_fromstring(body, parser=_UTF8_PARSER)
-    except (etree.ParserError, ValueError):
-        return parse_html(body.decode("utf-8", "replace"))
 
 
 def _anchor_text(node: lxml.html.HtmlElement) -> str:
