@@ -24,10 +24,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from monitor.backup import backup_database
-from monitor.clock import SHANGHAI
-from monitor.findings import Finding, Severity
-from monitor.store import Store
+from monitor.core.clock import SHANGHAI
+from monitor.core.findings import Finding, Severity
+from monitor.store.backup import backup_database
+from monitor.store.database import Store
 
 
 def build(path: Path, findings: int) -> None:

@@ -26,11 +26,11 @@ from monitor.bulletin.mail import attachment_name
 from monitor.bulletin.model import build_bulletin
 from monitor.bulletin.render import inline_css, render_html, render_text
 from monitor.bulletin.xlsx import write_workbook
-from monitor.clock import SHANGHAI, FixedClock
 from monitor.config import config_from_mapping
-from monitor.findings import Finding, Severity
-from monitor.isoweek import IsoWeek
-from monitor.store import Resolution, Store
+from monitor.core.clock import SHANGHAI, FixedClock
+from monitor.core.findings import Finding, Severity
+from monitor.core.isoweek import IsoWeek
+from monitor.store.database import Resolution, Store
 
 UNITS = [
     ("县教育局", "department", "jyj"),

@@ -3,7 +3,7 @@
 Runs ``monitor run columns`` with **no column registry** (``columns.sites`` emptied, discovery on) on a
 county site served on 127.0.0.1 and compares the findings with the site's ground truth:
 
-* ``demo``: the demo county (``monitor/demo``), truth in ``monitor/demo/expected_columns.yaml``
+* ``demo``: the demo county (``monitor/app/demo``), truth in ``tests/demo_expected/expected_columns.yaml``
   (``zero_config``);
 * ``county2``: the second county layout (``tests/county2.py``: Hanweb-style ``/col/col…`` sections,
   departments and townships three levels deep under ``/xxgk/bm/<unit>/<column>/``, pagers, headline links,
@@ -31,10 +31,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from monitor.clock import FixedClock  # noqa: E402
 from monitor.config import Config, load_config  # noqa: E402
+from monitor.core.clock import FixedClock  # noqa: E402
 from monitor.runner import run_duty  # noqa: E402
-from monitor.store import Store  # noqa: E402
+from monitor.store.database import Store  # noqa: E402
 
 SHANGHAI_NOW = datetime(2026, 11, 26, 9, 30)
 STALE_KINDS = {"column_stale", "column_undated"}
@@ -68,10 +68,10 @@ async def audit(config: Config, site_id: str, clock: FixedClock) -> tuple[set[st
 
 async def measure_demo(clock: FixedClock) -> dict[str, tuple[set[str], set[str]]]:
     """The demo county: (found, truth) per class."""
-    from monitor.demo.runner import demo_config
-    from monitor.demo.server import start_demo_server
+    from monitor.app.demo.runner import demo_config
+    from monitor.app.demo.server import start_demo_server
 
-    truth = yaml.safe_load((REPO / "monitor/demo/expected_columns.yaml").read_text(encoding="utf-8"))
+    truth = yaml.safe_load((REPO / "tests/demo_expected/expected_columns.yaml").read_text(encoding="utf-8"))
     server = await start_demo_server(port=0, today=clock.now().date())
     try:
         config = demo_config(load_config(REPO / "config.yaml", env={}), server)
@@ -112,7 +112,7 @@ def report(name: str, result: dict[str, tuple[set[str], set[str]]], counts: dict
 
 
 if __name__ == "__main__":
-    from checks.dates import SHANGHAI
+    from checks.common.dates import SHANGHAI
 
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     clock = FixedClock(SHANGHAI_NOW.replace(tzinfo=SHANGHAI), SHANGHAI)

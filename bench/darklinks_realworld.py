@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitor.clock import FixedClock
-from monitor.store import Store
+from monitor.core.clock import FixedClock
+from monitor.store.database import Store
 from tests.realworld import findings_by_page, run_on_realworld
 
 

@@ -19,8 +19,8 @@ import statistics
 import time
 from pathlib import Path
 
-from checks import darklinks_engine
-from checks.darklinks_engine import DarkLinkOptions, analyze_page
+from checks.darklinks import engine as darklinks_engine
+from checks.darklinks.engine import DarkLinkOptions, analyze_page
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "darklinks"

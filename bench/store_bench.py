@@ -14,9 +14,9 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from monitor.clock import SHANGHAI
-from monitor.findings import Finding, Severity
-from monitor.store import Resolution, Store
+from monitor.core.clock import SHANGHAI
+from monitor.core.findings import Finding, Severity
+from monitor.store.database import Resolution, Store
 
 
 def findings(n: int) -> list[Finding]:

@@ -4,7 +4,7 @@
   position (positions where the text differs from the corrected text);
 * FPR: share of the 5,000 correct ``acc_xxqg.json`` sentences with any hit.
 
-With ``--typo-model`` the language-model stage (疑似错别字, :mod:`checks.typolm`) runs after the
+With ``--typo-model`` the language-model stage (疑似错别字, :mod:`checks.text.typolm`) runs after the
 scanner, as in the crawl, and its speed is reported in sentences per second on one core.
 
 Usage: ``PYTHONPATH=. python bench/text_quality.py [--show N] [--fixed-phrases] [--typo-model
@@ -19,8 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-from checks import typolm
-from checks.textscan import TextHit, TextScanner, TextScanOptions, sample_word_list
+from checks.text import typolm
+from checks.text.textscan import TextHit, TextScanner, TextScanOptions, sample_word_list
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -22,12 +22,12 @@ from typing import Any
 
 import ahocorasick
 
-from checks.sensitive import SAMPLE_LIST, read_words
-from checks.textnorm import fold
-from checks.textscan import TextScanner, TextScanOptions, sample_word_list
-from checks.typos import iter_all_typo_rows
-from monitor.page import parse_html
-from monitor.visible_text import extract_visible_text
+from checks.text.sensitive import SAMPLE_LIST, read_words
+from checks.text.textnorm import fold
+from checks.text.textscan import TextScanner, TextScanOptions, sample_word_list
+from checks.text.typos import iter_all_typo_rows
+from monitor.web.html import parse_html
+from monitor.web.visible_text import extract_visible_text
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

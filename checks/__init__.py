@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Generic, TypeVar
 
 from checks.base import CheckContext, CheckOutcome, PageCheck, SiteCheck, SiteMemory, UnitResolver
+from monitor.core.duties import PAGE_CHECK_GROUPS
 
 C = TypeVar("C")
 
@@ -44,25 +45,22 @@ class LazyRegistry(Mapping[str, type[C]], Generic[C]):
 #: Page checks fed by the shared site crawl, keyed by name (the ``duty`` of their findings).
 PAGE_CHECKS: LazyRegistry[PageCheck] = LazyRegistry(
     {
-        "links": "checks.links:LinksCheck",
-        "darklinks": "checks.darklinks:DarkLinksCheck",
-        "typos": "checks.text:TyposCheck",
-        "sensitive": "checks.text:SensitiveCheck",
-        "privacy": "checks.text:PrivacyCheck",
+        "links": "checks.links.check:LinksCheck",
+        "darklinks": "checks.darklinks.check:DarkLinksCheck",
+        "typos": "checks.text.check:TyposCheck",
+        "sensitive": "checks.text.check:SensitiveCheck",
+        "privacy": "checks.text.check:PrivacyCheck",
     }
 )
-
-#: Crawl duties that switch on several page checks on one crawl (besides ``patrol``, which runs all).
-PAGE_CHECK_GROUPS: dict[str, tuple[str, ...]] = {"text": ("typos", "sensitive", "privacy")}
 
 #: Site-level checks (one run per site, or one per config for scope "global"), keyed by duty name.
 SITE_CHECKS: LazyRegistry[SiteCheck] = LazyRegistry(
     {
-        "newmedia": "checks.newmedia:NewMediaCheck",
-        "columns": "checks.columns:ColumnsCheck",
-        "units": "checks.columns:UnitsCheck",
-        "availability": "checks.availability:AvailabilityCheck",
-        "identity": "checks.identity:IdentityCheck",
+        "newmedia": "checks.newmedia.check:NewMediaCheck",
+        "columns": "checks.columns.check:ColumnsCheck",
+        "units": "checks.columns.check:UnitsCheck",
+        "availability": "checks.availability.check:AvailabilityCheck",
+        "identity": "checks.identity.check:IdentityCheck",
     }
 )
 

@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from yarl import URL
 
-from monitor.clock import Clock
 from monitor.config import Config, Site, Unit
-from monitor.findings import Finding
-from monitor.posts import Post
-from monitor.urls import origin_of
+from monitor.core.clock import Clock
+from monitor.core.findings import Finding
+from monitor.core.posts import Post
+from monitor.core.urls import origin_of
 
 if TYPE_CHECKING:
-    from monitor.analysis import AnalysisRequest
-    from monitor.crawl import CrawlReport
-    from monitor.fetch import Fetcher, FetchResult
-    from monitor.page import Page
-    from monitor.store import Store
+    from monitor.crawl.analysis import AnalysisRequest
+    from monitor.crawl.crawler import CrawlReport
+    from monitor.store.database import Probe, Store
+    from monitor.web.fetch import Fetcher, FetchResult
+    from monitor.web.page import Page
 
 
 class UnitResolver:
@@ -101,7 +101,7 @@ class PageCheck(ABC):
     def on_page(self, page: Page) -> None:  # noqa: B027 - optional hook
         """See one crawled page (its body is released right after every check has seen it)."""
 
-    #: ``visit`` may hand back an :class:`~monitor.analysis.AnalysisRequest` (the runner then starts
+    #: ``visit`` may hand back an :class:`~monitor.crawl.analysis.AnalysisRequest` (the runner then starts
     #: analysis workers for the run, see ``crawl.analysis_workers``).
     analyses_pages: ClassVar[bool] = False
 
@@ -144,6 +144,10 @@ class CheckOutcome:
     fixed. When incomplete, only findings for which ``cleared(identity)`` is true are resolved.
     ``failed``: why the duty could not do its job (the run is recorded as failed; nothing is resolved).
     ``posts``: new-media posts observed, stored by the runner (a check never writes to the store).
+    ``probes``: availability probes taken, stored by the runner when the run ends, even a failed one
+    (observations; an offline round's probes are flagged and left out of every ratio).
+    ``target_states``: the targets' new up/down state rows, saved by the runner only when the run
+    succeeds, so a failed run moves no state.
     """
 
     findings: list[Finding] = field(default_factory=list)
@@ -152,6 +156,8 @@ class CheckOutcome:
     failed: str | None = None
     cleared: Callable[[str], bool] | None = None
     posts: list[Post] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)
+    target_states: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SiteCheck(ABC):

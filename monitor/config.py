@@ -34,7 +34,9 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.urls import origin_of, site_origins
+from monitor.core.duties import known_duties
+from monitor.core.timing import cron_trigger, parse_duration
+from monitor.core.urls import origin_of, site_origins
 
 DEFAULT_CONFIG_NAME = "config.yaml"
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -858,15 +860,11 @@ class DutySchedule(Model):
     @field_validator("every", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:
-        from monitor.schedule import parse_duration
-
         return None if value is None else parse_duration(value)
 
     @field_validator("cron")
     @classmethod
     def _valid_cron(cls, value: str | None) -> str | None:
-        from monitor.schedule import cron_trigger
-
         if value is not None:
             try:
                 cron_trigger(value, ZoneInfo("UTC"))
@@ -899,10 +897,7 @@ class Schedule(Model):
     @field_validator("duties")
     @classmethod
     def _known_duties(cls, value: Mapping[str, DutySchedule]) -> Mapping[str, DutySchedule]:
-        from monitor.runner import duty_names
-        from monitor.schedule import known_duties
-
-        known = known_duties(duty_names())
+        known = known_duties()
         for name in value:
             if name not in known:
                 raise _located(f"schedule.duties.{name}", f"unknown duty {name!r}; known: {', '.join(known)}")
@@ -974,7 +969,7 @@ class Config(Model):
         for site_id in self.identity.site_codes:
             if site_id not in seen:
                 raise _located(f"identity.site_codes.{site_id}", f"no site with id {site_id!r}")
-        from checks.wordlists import WordListError, read_list  # lazy: checks imports this module
+        from monitor.core.wordlists import WordListError, read_list
 
         for i, wl in enumerate(self.text.word_lists):
             if not self.resolve_path(wl.path).is_file():

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checks import (
-    PAGE_CHECK_GROUPS,
     PAGE_CHECKS,
     SITE_CHECKS,
     CheckContext,
@@ -22,31 +21,18 @@ from checks import (
     SiteMemory,
     UnitResolver,
 )
-from monitor.analysis import AnalysisPool, AnalysisRequest
-from monitor.clock import Clock
 from monitor.config import Config, Site, adhoc_config
-from monitor.crawl import CrawlReport, SiteCrawler, Target
-from monitor.fetch import Fetcher, FetchResult
-from monitor.findings import Finding
-from monitor.page import Page
-from monitor.progress import Progress
-from monitor.store import Resolution, RunOutcome, Store
+from monitor.core.clock import Clock
+from monitor.core.duties import crawl_duties, duty_names
+from monitor.core.findings import Finding
+from monitor.crawl.analysis import AnalysisPool, AnalysisRequest
+from monitor.crawl.crawler import CrawlReport, SiteCrawler, Target
+from monitor.crawl.progress import Progress
+from monitor.store.database import Resolution, RunOutcome, Store
+from monitor.web.fetch import Fetcher, FetchResult
+from monitor.web.page import Page
 
 log = logging.getLogger(__name__)
-
-
-def crawl_duties() -> dict[str, tuple[str, ...]]:
-    """Crawl duties and the page checks each switches on: one per page check, the groups (``text``:
-    typos + sensitive + privacy), and ``patrol``, every page check on one crawl."""
-    duties = {name: (name,) for name in PAGE_CHECKS}
-    duties.update(PAGE_CHECK_GROUPS)
-    duties["patrol"] = tuple(PAGE_CHECKS)
-    return duties
-
-
-def duty_names() -> list[str]:
-    """Every duty ``monitor run`` and the daemon know: crawl duties, then site-level checks."""
-    return [*crawl_duties(), *SITE_CHECKS]
 
 
 class DutyError(Exception):
@@ -153,6 +139,8 @@ async def run_site_check(
     if outcome.posts:
         # Observations, not conclusions: kept even when the run fails, so history never has gaps.
         counts["posts_new"] = store.save_posts(outcome.posts, clock.now())
+    if outcome.probes:
+        store.add_probes(outcome.probes)  # observations too (an offline round's are flagged as such)
     result = store.finish_run(
         run_id,
         status=status,
@@ -165,6 +153,8 @@ async def run_site_check(
     )
     if status == "ok" and ctx.memory.pending:
         store.put_signatures(site.id, ctx.memory.pending, clock.now())
+    if status == "ok" and outcome.target_states:
+        store.save_target_states(outcome.target_states)
     return SiteRunResult(
         run_id,
         duty,

@@ -16,10 +16,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from monitor.clock import SHANGHAI, FixedClock
 from monitor.config import Config, config_from_mapping
-from monitor.findings import Finding, Severity
-from monitor.store import Resolution, Store
+from monitor.core.clock import SHANGHAI, FixedClock
+from monitor.core.findings import Finding, Severity
+from monitor.store.database import Resolution, Store
 
 PORTAL = "http://www.shixian.gov.cn/"
 HOSTILE_TITLE = "<script>alert(1)</script><img src=x onerror=alert(2)>"

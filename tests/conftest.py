@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.clock import SHANGHAI, FixedClock
-from monitor.store import Store
+from monitor.core.clock import SHANGHAI, FixedClock
+from monitor.store.database import Store
 from tests.sites import LocalSites
 
 REPO = Path(__file__).resolve().parents[1]
@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Derived-data cache (monitor.diskcache) in a per-session folder, never the user's ~/.cache;
+    """Derived-data cache (monitor.core.diskcache) in a per-session folder, never the user's ~/.cache;
     inherited by the subprocesses the tests start (CLI, daemon, analysis workers)."""
     mp = pytest.MonkeyPatch()
     mp.setenv("MONITOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
@@ -49,3 +49,29 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+#: End-to-end test modules: the demo county through ``monitor demo`` / ``run_duty``, the daemon as a real
+#: subprocess, and the real browser. ``pytest -m "not e2e"`` is the quick loop; CI runs everything.
+E2E_MODULES = frozenset(
+    {
+        "test_demo_run",
+        "test_demo_columns",
+        "test_demo_darklinks",
+        "test_demo_newmedia",
+        "test_demo_text",
+        "test_demo_availability",
+        "test_daemon",
+        "test_darklinks_browser",
+        "test_darklinks_browser_pass",
+        "test_links_browser",
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the end-to-end modules' tests ``e2e``."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and module.__name__.rsplit(".", 1)[-1] in E2E_MODULES:
+            item.add_marker(pytest.mark.e2e)

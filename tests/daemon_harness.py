@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from monitor.store import Store
+from monitor.store.database import Store
 
 REPO = Path(__file__).resolve().parents[1]
 

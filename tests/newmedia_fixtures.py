@@ -7,8 +7,8 @@ from email.utils import format_datetime
 from typing import Any
 from xml.sax.saxutils import escape
 
-from monitor.clock import SHANGHAI
 from monitor.config import Config, config_from_mapping
+from monitor.core.clock import SHANGHAI
 from tests.sites import LocalSites
 
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=SHANGHAI)

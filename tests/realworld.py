@@ -21,10 +21,10 @@ from typing import Any
 
 from aiohttp import web
 
-from monitor.clock import FixedClock
 from monitor.config import Config, config_from_mapping
+from monitor.core.clock import FixedClock
 from monitor.runner import SiteRunResult, run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
 _HTML = (".html", ".htm", ".shtml", ".jsp")

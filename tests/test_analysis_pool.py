@@ -1,4 +1,5 @@
-"""Page analysis in real worker processes (``monitor.analysis``, ``python -m monitor.analysis_worker``).
+"""Page analysis in real worker processes (``monitor.crawl.analysis``,
+``python -m monitor.crawl.analysis_worker``).
 
 * A patrol finds exactly the same problems whether the pages are analysed in a worker or inline.
 * The pool itself: answers in order, one page's failure stays that page's, ``drain`` waits for all.
@@ -30,13 +31,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from monitor.analysis import AnalysisPool, AnalysisRequest, PageAnalyzer, PageSnapshot, encode_frame
-from monitor.clock import FixedClock
 from monitor.config import Config
-from monitor.findings import Finding
-from monitor.page import Page
+from monitor.core.clock import FixedClock
+from monitor.core.findings import Finding
+from monitor.crawl.analysis import AnalysisPool, AnalysisRequest, PageAnalyzer, PageSnapshot, encode_frame
 from monitor.runner import SiteRunResult, run_duty
-from monitor.store import Store
+from monitor.store.database import Store
+from monitor.web.page import Page
 from tests.sites import LocalSites, fast_config, page
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ ANALYSING_CHECKS = ["darklinks", "privacy", "sensitive", "typos"]
 
 
 def analysis_workers() -> list[int]:
-    """Pids of this process's children running ``monitor.analysis_worker`` (from /proc)."""
+    """Pids of this process's children running ``monitor.crawl.analysis_worker`` (from /proc)."""
     me = os.getpid()
     found = []
     for entry in Path("/proc").iterdir():
@@ -69,7 +70,7 @@ def analysis_workers() -> list[int]:
             continue
         # The command name in parentheses may contain spaces: the fields after the last ")" are fixed.
         ppid = int(stat.rpartition(")")[2].split()[1])
-        if ppid == me and b"monitor.analysis_worker" in cmdline:
+        if ppid == me and b"monitor.crawl.analysis_worker" in cmdline:
             found.append(int(entry.name))
     return found
 
@@ -512,9 +513,9 @@ async def test_killed_worker_fails_the_analysing_checks_and_resolves_nothing(
 
 
 def run_worker(data: bytes) -> subprocess.CompletedProcess[bytes]:
-    """Run ``python -m monitor.analysis_worker`` on ``data`` as its whole input."""
+    """Run ``python -m monitor.crawl.analysis_worker`` on ``data`` as its whole input."""
     return subprocess.run(
-        [sys.executable, "-m", "monitor.analysis_worker"],
+        [sys.executable, "-m", "monitor.crawl.analysis_worker"],
         input=data,
         capture_output=True,
         cwd=REPO,

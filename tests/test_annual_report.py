@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.annual_report import (
+from checks.columns.annual_report import (
     APPLICANT_COLUMNS,
     audit_annual_report,
     check_annual_report,

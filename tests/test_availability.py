@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from monitor.clock import FixedClock
 from monitor.config import ConfigError, config_from_mapping
-from monitor.indicators import IndicatorStatus, Verdict
+from monitor.core.clock import FixedClock
+from monitor.core.indicators import IndicatorStatus, Verdict
 from monitor.runner import run_duty
-from monitor.store import Probe, Store
+from monitor.store.database import Probe, Store
 from tests.sites import LocalSites, fast_config, page
 from tests.tlsutil import LocalCA, TLSSite
 
@@ -126,11 +126,15 @@ async def test_monitor_offline_probes_are_stored_but_never_counted(
     for _ in range(3):
         await run_duty("availability", config, store, clock)
         clock.advance(minutes=15)
+    homepage = store.probes("test")[0].target
+    state_before = store.target_state("test", homepage)
     network["up"] = False  # the monitor's own line is down: every site and every reference fails
     for _ in range(3):
         (offline,) = await run_duty("availability", config, store, clock)
         clock.advance(minutes=15)
     assert offline.status == "failed" and "monitor offline" in (offline.error or "")
+    # A failed run moves no state (the check hands it to the runner, which saves it only on success) …
+    assert state_before is not None and store.target_state("test", homepage) == state_before
     assert offline.counts["monitor_offline"] is True
     probes = store.probes("test")
     assert sum(p.monitor_offline for p in probes) == 3 and all(p.ok for p in probes if not p.monitor_offline)

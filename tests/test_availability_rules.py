@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from checks.ipv6 import V6, V6Plan, judge_ipv6, plan_ipv6
-from checks.tlscheck import CertInfo, evaluate_certificate, hostname_matches
-from checks.uptime import RatioLevel, State, TargetState, advance, failure_ratio, median_ms
+from checks.availability.ipv6 import V6, V6Plan, judge_ipv6, plan_ipv6
+from checks.availability.tlscheck import CertInfo, evaluate_certificate, hostname_matches
+from checks.availability.uptime import RatioLevel, State, TargetState, advance, failure_ratio, median_ms
 
 PINNED_V4 = V6Plan(False, "该主机被固定到IPv4地址（host_overrides），无法判断IPv6")
 BOTH = {"www.x.gov.cn:443": "[::1]:8443", "www.x.gov.cn": "127.0.0.1:1"}

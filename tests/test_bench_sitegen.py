@@ -16,10 +16,10 @@ from aiohttp import web
 
 from bench.servers import quirky_app, static_app
 from bench.sitegen import generate
-from monitor.clock import FixedClock
 from monitor.config import config_from_mapping
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 
 HREF = re.compile(r'(?:href|src)="([^"]+)"')
 

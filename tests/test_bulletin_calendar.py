@@ -6,9 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from monitor.clock import SHANGHAI
-from monitor.isoweek import IsoWeek, current_week, last_complete_week
-from monitor.workdays import WorkdayCalendar
+from monitor.core.clock import SHANGHAI
+from monitor.core.isoweek import IsoWeek, current_week, last_complete_week
+from monitor.core.workdays import WorkdayCalendar
 
 
 def test_new_year_days_belong_to_the_iso_week_of_the_old_year() -> None:

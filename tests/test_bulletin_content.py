@@ -12,9 +12,9 @@ from monitor.bulletin.mail import attachment_name
 from monitor.bulletin.model import build_bulletin
 from monitor.bulletin.publish import render_report
 from monitor.bulletin.render import inline_css, render_html
-from monitor.clock import SHANGHAI, FixedClock
-from monitor.isoweek import IsoWeek
-from monitor.store import Store
+from monitor.core.clock import SHANGHAI, FixedClock
+from monitor.core.isoweek import IsoWeek
+from monitor.store.database import Store
 from tests.bulletin_data import (
     FORMULA,
     HOSTILE_TITLE,
@@ -203,7 +203,7 @@ def test_one_indicator_measured_by_two_checks_shows_the_worst_with_both_figures(
     """W1 comes from the text checks and from the dark-link check: a later text-only run must not hide
     the dark links the patrol found."""
     from monitor.bulletin.model import _latest_indicators
-    from monitor.indicators import Indicator, IndicatorStatus, Verdict
+    from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
 
     def w1(verdict: Verdict, figure: str, rule: str) -> dict:
         return IndicatorStatus(Indicator.SERIOUS_ERRORS, "portal", "门户", verdict, figure, rule).as_dict()

@@ -28,12 +28,12 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from monitor.app.cli import main
+from monitor.bulletin.outbox import Outbox
 from monitor.bulletin.publish import render_report, send_report
-from monitor.cli import main
 from monitor.config import Config
-from monitor.isoweek import IsoWeek
-from monitor.outbox import Outbox
-from monitor.store import Store
+from monitor.core.isoweek import IsoWeek
+from monitor.store.database import Store
 from tests.bulletin_data import A, B, D, E, F, G, bulletin_config, fill_store, problem_rows
 
 W48 = IsoWeek(2026, 48)
@@ -345,9 +345,9 @@ def test_cli_report_send_status_and_flush(tmp_path: Path) -> None:
 
 
 def test_daemon_report_duty_renders_last_week_and_mails_it_once(tmp_path: Path) -> None:
-    """The daemon's `report` duty (monitor.daemon.run_report → monitor.bulletin.weekly_job), for real."""
-    from monitor.clock import FixedClock
-    from monitor.daemon import run_report
+    """The daemon's `report` duty (monitor.app.daemon.run_report → monitor.bulletin.weekly_job), for real."""
+    from monitor.app.daemon import run_report
+    from monitor.core.clock import FixedClock
 
     port = free_port()
     controller, inbox = smtp_server(port)

@@ -17,10 +17,10 @@ from typing import Any
 import openpyxl
 
 from monitor.bulletin.publish import render_report, send_report
-from monitor.clock import SHANGHAI, FixedClock
-from monitor.findings import EvidenceImage, Finding, Severity
-from monitor.isoweek import IsoWeek
-from monitor.store import Resolution, Store
+from monitor.core.clock import SHANGHAI, FixedClock
+from monitor.core.findings import EvidenceImage, Finding, Severity
+from monitor.core.isoweek import IsoWeek
+from monitor.store.database import Resolution, Store
 from tests.bulletin_data import PORTAL, fill_store, problem_rows
 from tests.test_bulletin_mail import XLSX, free_port, mail_config, smtp_server
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from click.testing import CliRunner
 
-from monitor.cli import main
+from monitor.app.cli import main
 from tests.sites import LocalSites, page
 
 REPO = Path(__file__).resolve().parents[1]
@@ -89,6 +89,7 @@ async def test_findings_list_export_and_ignore(sites: LocalSites, tmp_path: Path
 
     code, out, _ = await monitor("--db", db, "findings", "list", cwd=tmp_path)
     assert code == 0 and "1 finding(s)" in out and "扣分" in out and "homepage_dead_link" in out
+    assert "首页链接不可用" in out  # the kind's 问题类型, declared by the links check
 
     code, out, _ = await monitor(
         "--db", db, "findings", "export", "--format", "jsonl", "--duty", "links", cwd=tmp_path
@@ -98,6 +99,7 @@ async def test_findings_list_export_and_ignore(sites: LocalSites, tmp_path: Path
         "fingerprint",
         "duty",
         "kind",
+        "kind_zh",
         "severity",
         "status",
         "site",
@@ -110,6 +112,7 @@ async def test_findings_list_export_and_ignore(sites: LocalSites, tmp_path: Path
         "last_seen",
     ]
     assert row["url"].endswith("/gone.html") and row["source_urls"] == [url]
+    assert row["kind_zh"] == "首页链接不可用"
     assert row["first_seen"] == "2026-11-26T09:30:00+08:00"
 
     target = tmp_path / "f.csv"

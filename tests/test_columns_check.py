@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 import yaml
 
-from checks.columns import discover_snippet
-from monitor.clock import SHANGHAI, FixedClock
+from checks.columns.check import discover_snippet
 from monitor.config import Config, ConfigError, config_from_mapping
+from monitor.core.clock import SHANGHAI, FixedClock
 from monitor.runner import SiteRunResult, run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 from tests.sites import LocalSites, fast_config
 
 HOST = "www.test.gov.cn"

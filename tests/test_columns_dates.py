@@ -1,4 +1,4 @@
-"""Table-driven tests for checks.dates: every supported format and the decoys that must not parse."""
+"""Table-driven tests for checks.common.dates: every supported format and the decoys that must not parse."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from checks.dates import SHANGHAI, find_dates, find_datetimes, parse_date, parse_datetime
+from checks.common.dates import SHANGHAI, find_dates, find_datetimes, parse_date, parse_datetime
 
 TODAY = date(2026, 11, 26)
 NEW_YEAR = date(2026, 1, 5)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.dates import (
+from checks.common.dates import (
     ListItem,
     article_date,
     article_dating,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.column_rules import (
+from checks.columns.rules import (
     ANSWERED,
     PROCESSING,
     UNANSWERED,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from checks.column_discovery import column_from_facts, page_facts
-from checks.dates import extract_list_items, extract_page_items
+from checks.columns.discovery import column_from_facts, page_facts
+from checks.common.dates import extract_list_items, extract_page_items
 
 TODAY = date(2026, 11, 26)
 LAYOUT = (

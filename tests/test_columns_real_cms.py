@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.column_rules import ColumnObservation, evaluate_column
-from checks.dates import (
+from checks.columns.rules import ColumnObservation, evaluate_column
+from checks.common.dates import (
     ListItem,
     article_dating,
     date_in_url,
@@ -23,7 +23,7 @@ from checks.dates import (
     latest_item,
     settle_years,
 )
-from monitor.decode import decode_body
+from monitor.web.decode import decode_body
 
 CMS = Path(__file__).parent / "fixtures" / "cms"
 REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
@@ -187,7 +187,7 @@ def test_no_real_article_page_is_taken_for_a_column_and_none_dates_today() -> No
     """The 34 real article pages (Hanweb, TRS, 集约化平台…): a headline linking one is not a column —
     even when the page carries ColumnName (集约化 templates do) or a related-links list — and no
     toolbar, clock or header row on them is an item dated on the audit day."""
-    from checks.column_discovery import column_from_facts, page_facts
+    from checks.columns.discovery import column_from_facts, page_facts
 
     if not REALWORLD.is_dir():
         pytest.skip("../shared/realworld is not beside the repository")

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from checks.column_rules import (
+from checks.columns.rules import (
     ColumnLimits,
     ColumnObservation,
     ColumnVerdict,
@@ -15,7 +15,7 @@ from checks.column_rules import (
     evaluate_homepage,
     site_verdict,
 )
-from checks.dates import ListItem
+from checks.common.dates import ListItem
 
 TODAY = date(2026, 11, 26)
 

@@ -15,15 +15,15 @@ from typing import Any
 import yaml
 from click.testing import CliRunner
 
-from checks.column_discovery import candidate_links, looks_like_article, looks_like_pager
-from checks.dates import SHANGHAI
-from monitor.cli import main
-from monitor.clock import FixedClock
+from checks.columns.discovery import candidate_links, looks_like_article, looks_like_pager
+from checks.common.dates import SHANGHAI
+from monitor.app.cli import main
+from monitor.app.demo.runner import demo_config
+from monitor.app.demo.server import start_demo_server
 from monitor.config import Config, config_from_mapping, load_config
-from monitor.demo.runner import demo_config
-from monitor.demo.server import start_demo_server
+from monitor.core.clock import FixedClock
 from monitor.runner import SiteRunResult, run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 from tests.county2 import HOST, County2
 from tests.sites import LocalSites
 
@@ -83,7 +83,7 @@ async def test_second_county_zero_config_finds_exactly_its_stale_and_blank_colum
 async def test_demo_county_zero_config_finds_exactly_its_stale_and_blank_columns(
     tmp_path: Path, clock: FixedClock
 ) -> None:
-    truth = yaml.safe_load((REPO / "monitor/demo/expected_columns.yaml").read_text(encoding="utf-8"))
+    truth = yaml.safe_load((REPO / "tests/demo_expected/expected_columns.yaml").read_text(encoding="utf-8"))
     server = await start_demo_server(port=0, today=clock.now().date())
     try:
         config = _zero(demo_config(load_config(REPO / "config.yaml", env={}), server))
@@ -187,9 +187,9 @@ async def _in_thread(runner: CliRunner, args: list[str]) -> Any:
 
 
 async def test_a_list_loaded_by_a_script_is_unknown_not_blank() -> None:
-    from checks.column_audit import ColumnTarget, observe_column
-    from checks.column_discovery import page_facts
-    from checks.column_rules import ColumnLimits
+    from checks.columns.audit import ColumnTarget, observe_column
+    from checks.columns.discovery import page_facts
+    from checks.columns.rules import ColumnLimits
 
     ajax = (
         '<html><head><meta name="ColumnName" content="工作动态"></head><body><ul id="list"></ul>'
@@ -263,7 +263,7 @@ async def test_one_list_served_at_two_urls_is_one_column_and_units_name_their_co
 
 
 def test_a_blank_column_without_column_tags_is_found_when_it_says_so() -> None:
-    from checks.column_discovery import column_from_facts, is_blank, page_facts
+    from checks.columns.discovery import column_from_facts, is_blank, page_facts
 
     url = f"http://{HOST}/xxgk/bm/jyj/ghjh/"
     empty = '<html><body><div class="list"><ul></ul><p>暂无信息</p></div></body></html>'

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.cli import main
+from monitor.app.cli import main
 from monitor.config import Availability, ConfigError, Crawl, adhoc_config, load_config
 
 REPO = Path(__file__).resolve().parents[1]

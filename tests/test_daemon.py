@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import re
 import signal
@@ -12,11 +11,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from monitor.backup import backup_database, list_backups
-from monitor.cli import main
-from monitor.clock import SHANGHAI
-from monitor.locks import DutyLock
-from monitor.store import Store
+from monitor.app.cli import main
+from monitor.app.locks import DutyLock
+from monitor.core.clock import SHANGHAI
+from monitor.store.backup import backup_database, list_backups
+from monitor.store.database import Store
 from tests.daemon_harness import Daemon, monitor_cli, runs, write_config
 from tests.sites import LocalSites, page
 
@@ -107,7 +106,11 @@ async def test_sighup_bad_config_keeps_old_schedule_good_one_swaps(sites: LocalS
         await daemon.until(lambda: runs(daemon.database, "backup"), what="a backup run")
         await daemon.until(lambda: all(r["status"] != "running" for r in runs(daemon.database, "links")))
         settled = len(runs(daemon.database, "links"))
-        await asyncio.sleep(1.5)
+        # Two more backups (every 1 s) prove the scheduler kept running: links never started again.
+        backups = len(runs(daemon.database, "backup"))
+        await daemon.until(
+            lambda: len(runs(daemon.database, "backup")) >= backups + 2, what="two more backups"
+        )
         assert len(runs(daemon.database, "links")) == settled  # links is no longer scheduled
         daemon.signal(signal.SIGTERM)
         assert await daemon.wait() == 0
@@ -255,7 +258,10 @@ async def test_catch_up_after_downtime_runs_only_overdue_duties_once(
         missed = r"links runs now to catch up: missed the run due at \d{4}-01-01 00:00:00"
         assert re.search(missed, daemon.stderr)
         await daemon.until(lambda: runs(daemon.database, "links")[-1]["status"] == "ok")
-        await asyncio.sleep(0.5)
+        # The daemon tells systemd it is idle again, its next links run next January: nothing else queued.
+        await daemon.until(
+            lambda: daemon.sent("STATUS")[-1]["STATUS"].startswith("idle"), what="STATUS idle after the run"
+        )
         assert len(runs(daemon.database, "links")) == 2  # coalesced: one run, however long the downtime
         assert "backup runs now" not in daemon.stderr and len(runs(daemon.database, "backup")) == 1
         daemon.signal(signal.SIGTERM)

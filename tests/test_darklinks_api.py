@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from checks.darklinks_engine import (
+from checks.darklinks.engine import (
     DarkLinkOptions,
     analyze_page,
     compare_versions,

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from checks.darklinks_browser import (
+from checks.darklinks.browser import (
     BrowserCandidate,
     BrowserReport,
     confirm_candidates,

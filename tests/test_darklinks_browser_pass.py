@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from monitor.clock import FixedClock
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 from tests.sites import LocalSites, fast_config, page
 from tests.test_darklinks_browser import needs_chromium
 

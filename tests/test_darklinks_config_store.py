@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.clock import FixedClock
 from monitor.config import BAIDUSPIDER_USER_AGENT, ConfigError, config_from_mapping, load_config
-from monitor.store import MIGRATIONS, Store
+from monitor.core.clock import FixedClock
+from monitor.store.database import MIGRATIONS, Store
 
 REPO = Path(__file__).resolve().parents[1]
 

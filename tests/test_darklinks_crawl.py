@@ -14,11 +14,11 @@ import pytest
 import yaml
 from aiohttp import web
 
-from monitor.clock import FixedClock
 from monitor.config import BAIDUSPIDER_USER_AGENT, Config
-from monitor.fetch import Fetcher
+from monitor.core.clock import FixedClock
 from monitor.runner import SiteRunResult, run_duty
-from monitor.store import Store
+from monitor.store.database import Store
+from monitor.web.fetch import Fetcher
 from tests.sites import LocalSites, fast_config, page
 
 GOV = "www.test.gov.cn"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.darklinks_css import length_px, parse_color, parse_selector, parse_stylesheet
-from checks.darklinks_js import (
+from checks.darklinks.css import length_px, parse_color, parse_selector, parse_stylesheet
+from checks.darklinks.js import (
     Payload,
     b64_decode,
     expand_script,

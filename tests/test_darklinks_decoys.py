@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.darklinks_engine import DarkLinkOptions, analyze_page
+from checks.darklinks.engine import DarkLinkOptions, analyze_page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "darklinks"
 PAGE_URL = "http://www.shixian.gov.cn/index.html"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from checks.darklinks_engine import DarkLinkOptions, analyze_page, linked_scripts, linked_stylesheets
+from checks.darklinks.engine import DarkLinkOptions, analyze_page, linked_scripts, linked_stylesheets
 
 FIXTURES = Path(__file__).parent / "fixtures" / "darklinks"
 PAGE_URL = "http://www.shixian.gov.cn/"

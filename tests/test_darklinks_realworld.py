@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from monitor.clock import FixedClock
-from monitor.store import Store
+from monitor.core.clock import FixedClock
+from monitor.store.database import Store
 from tests.realworld import REALWORLD, findings_by_page, run_on_realworld
 
 

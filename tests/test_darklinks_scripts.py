@@ -11,8 +11,8 @@ import base64
 
 import pytest
 
-from checks.darklinks_engine import DarkLinkOptions, analyze_page
-from checks.darklinks_js import Payload, expand_script, find_redirects, is_library_bundle
+from checks.darklinks.engine import DarkLinkOptions, analyze_page
+from checks.darklinks.js import Payload, expand_script, find_redirects, is_library_bundle
 
 URL = "http://www.shixian.gov.cn/xwzx/index.html"
 OPTS = DarkLinkOptions(site_domains=("shixian.gov.cn",))

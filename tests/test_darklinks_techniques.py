@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.darklinks_engine import DarkLinkHit, DarkLinkOptions, analyze_page
+from checks.darklinks.engine import DarkLinkHit, DarkLinkOptions, analyze_page
 
 FIXTURES = Path(__file__).parent / "fixtures" / "darklinks"
 PAGE_URL = "http://www.shixian.gov.cn/index.html"

@@ -7,8 +7,8 @@ import codecs
 import pytest
 from yarl import URL
 
-from monitor.decode import canonical_encoding, decode_body, sniff_encoding
-from monitor.urls import InvalidURL, TrapDetector, looks_like_resource, normalize, resolve, scheme_of
+from monitor.core.urls import InvalidURL, TrapDetector, looks_like_resource, normalize, resolve, scheme_of
+from monitor.web.decode import canonical_encoding, decode_body, sniff_encoding
 
 GBK_TEXT = "示例县人民政府：关于朱镕基同志、王堃、张喆的通知"
 

@@ -6,17 +6,17 @@ from pathlib import Path
 
 import yaml
 
-from checks.identity import ITEMS
-from monitor.clock import FixedClock
+from checks.identity.check import ITEMS
+from monitor.app.demo.runner import DEMO_DUTIES, DEMO_REFERENCE_URLS, demo_config
+from monitor.app.demo.server import start_demo_server
 from monitor.config import load_config
-from monitor.demo.runner import DEMO_DUTIES, DEMO_REFERENCE_URLS, demo_config
-from monitor.demo.server import start_demo_server
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 
 REPO = Path(__file__).resolve().parents[1]
 EXPECTED = yaml.safe_load(
-    (REPO / "monitor" / "demo" / "expected_availability.yaml").read_text(encoding="utf-8")
+    (REPO / "tests/demo_expected/expected_availability.yaml").read_text(encoding="utf-8")
 )
 
 

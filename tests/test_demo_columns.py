@@ -6,15 +6,15 @@ from pathlib import Path
 
 import yaml
 
-from monitor.clock import FixedClock
+from monitor.app.demo.runner import DEMO_DUTIES, demo_config
+from monitor.app.demo.server import start_demo_server
 from monitor.config import load_config
-from monitor.demo.runner import DEMO_DUTIES, demo_config
-from monitor.demo.server import start_demo_server
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 
 REPO = Path(__file__).resolve().parents[1]
-EXPECTED = yaml.safe_load((REPO / "monitor" / "demo" / "expected_columns.yaml").read_text(encoding="utf-8"))
+EXPECTED = yaml.safe_load((REPO / "tests/demo_expected/expected_columns.yaml").read_text(encoding="utf-8"))
 
 
 def _matches(spec: dict, finding: dict) -> bool:

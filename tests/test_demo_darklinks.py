@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.clock import FixedClock
+from monitor.app.demo.runner import demo_config
+from monitor.app.demo.server import DemoServer, start_demo_server
 from monitor.config import BAIDUSPIDER_USER_AGENT, Config, load_config
-from monitor.demo.runner import demo_config
-from monitor.demo.server import DemoServer, start_demo_server
-from monitor.fetch import Fetcher
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
+from monitor.web.fetch import Fetcher
 
 REPO = Path(__file__).resolve().parents[1]
-EXPECTED = yaml.safe_load((REPO / "monitor" / "demo" / "expected_darklinks.yaml").read_text(encoding="utf-8"))
+EXPECTED = yaml.safe_load((REPO / "tests/demo_expected/expected_darklinks.yaml").read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -8,16 +8,16 @@ from pathlib import Path
 
 import yaml
 
-from checks.newmedia_rules import date_zh
-from monitor.clock import FixedClock
+from checks.newmedia.rules import date_zh
+from monitor.app.demo.runner import demo_config
+from monitor.app.demo.server import start_demo_server
 from monitor.config import load_config
-from monitor.demo.runner import demo_config
-from monitor.demo.server import start_demo_server
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 
 REPO = Path(__file__).resolve().parents[1]
-EXPECTED = yaml.safe_load((REPO / "monitor" / "demo" / "expected_newmedia.yaml").read_text(encoding="utf-8"))
+EXPECTED = yaml.safe_load((REPO / "tests/demo_expected/expected_newmedia.yaml").read_text(encoding="utf-8"))
 
 
 async def test_demo_accounts_get_exactly_the_expected_verdicts(tmp_path: Path, clock: FixedClock) -> None:

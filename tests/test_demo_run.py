@@ -11,21 +11,21 @@ from pathlib import Path
 import openpyxl
 import yaml
 
-from monitor.clock import FixedClock
+from monitor.app.demo.runner import demo_config
+from monitor.app.demo.server import start_demo_server
 from monitor.config import load_config
-from monitor.demo.runner import demo_config
-from monitor.demo.server import start_demo_server
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 from tests.bulletin_data import problem_rows
 
 REPO = Path(__file__).resolve().parents[1]
-EXPECTED = yaml.safe_load((REPO / "monitor" / "demo" / "expected.yaml").read_text(encoding="utf-8"))
+EXPECTED = yaml.safe_load((REPO / "tests/demo_expected/expected.yaml").read_text(encoding="utf-8"))
 EXPECTED_DARKLINKS = yaml.safe_load(
-    (REPO / "monitor" / "demo" / "expected_darklinks.yaml").read_text(encoding="utf-8")
+    (REPO / "tests/demo_expected/expected_darklinks.yaml").read_text(encoding="utf-8")
 )
 # The patrol also runs the text checks: their planted findings are asserted by tests/test_demo_text.py.
-EXPECTED_TEXT = yaml.safe_load((REPO / "monitor" / "demo" / "expected_text.yaml").read_text(encoding="utf-8"))
+EXPECTED_TEXT = yaml.safe_load((REPO / "tests/demo_expected/expected_text.yaml").read_text(encoding="utf-8"))
 KIND_TO_FAILURE = {
     "soft_404": "soft_404",
     "dns": "dns",

@@ -19,10 +19,10 @@ import yaml
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from monitor.demo.server import DEMO_PORTAL, DemoServer, china_today, start_demo_server
+from monitor.app.demo.server import DEMO_PORTAL, DemoServer, china_today, start_demo_server
 
 EXPECTED = yaml.safe_load(
-    (Path(__file__).resolve().parents[1] / "monitor" / "demo" / "expected.yaml").read_text("utf-8")
+    (Path(__file__).resolve().parents[1] / "tests" / "demo_expected" / "expected.yaml").read_text("utf-8")
 )
 TODAY = datetime.date(2026, 11, 3)
 PORTAL = f"http://{DEMO_PORTAL}"

@@ -11,16 +11,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.clock import SHANGHAI, FixedClock
+from monitor.app.demo.runner import demo_config
+from monitor.app.demo.server import start_demo_server
 from monitor.config import Config, load_config
-from monitor.demo.runner import demo_config
-from monitor.demo.server import start_demo_server
-from monitor.fetch import Fetcher
+from monitor.core.clock import SHANGHAI, FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
+from monitor.web.fetch import Fetcher
 
 REPO = Path(__file__).resolve().parents[1]
-EXPECTED = yaml.safe_load((REPO / "monitor" / "demo" / "expected_text.yaml").read_text(encoding="utf-8"))
+EXPECTED = yaml.safe_load((REPO / "tests/demo_expected/expected_text.yaml").read_text(encoding="utf-8"))
 
 
 def _fast(config: Config) -> Config:

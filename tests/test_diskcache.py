@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from checks import typos
-from checks.typos import FIXED_PHRASE, _expand, _expanded, load_protected_terms
-from monitor import diskcache
+from checks.text import typos
+from checks.text.typos import FIXED_PHRASE, _expand, _expanded, load_protected_terms
+from monitor.core import diskcache
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The per-host work queue (``monitor.hostqueue``): limits, turn-taking, completion, failures."""
+"""The per-host work queue (``monitor.crawl.hostqueue``): limits, turn-taking, completion, failures."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from monitor.hostqueue import HostQueue, HostTurn
+from monitor.crawl.hostqueue import HostQueue, HostTurn
 
 
 class Recorder:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from checks.identity import ITEMS, inspect_identity
-from monitor.clock import FixedClock
+from checks.identity.check import ITEMS, inspect_identity
 from monitor.config import config_from_mapping
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 from tests.sites import LocalSites, fast_config
 
 COMPLETE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>示例县人民政府</title>

@@ -6,10 +6,10 @@ import asyncio
 
 from aiohttp import web
 
-from monitor.clock import FixedClock
 from monitor.config import Config
+from monitor.core.clock import FixedClock
 from monitor.runner import SiteRunResult, run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 from tests.sites import LocalSites, fast_config, page
 
 GOV = "www.test.gov.cn"

@@ -10,12 +10,13 @@ from pathlib import Path
 from aiohttp import web
 from yarl import URL
 
-from monitor.clock import FixedClock
 from monitor.config import Config, adhoc_config, config_from_mapping
-from monitor.decode import decode_body
-from monitor.page import CSS_RESOURCE, STYLESHEET, Page, extract_links, parse_html, stylesheet_links
+from monitor.core.clock import FixedClock
 from monitor.runner import SiteRunResult, run_duty
-from monitor.store import Store
+from monitor.store.database import Store
+from monitor.web.decode import decode_body
+from monitor.web.html import parse_html
+from monitor.web.page import CSS_RESOURCE, STYLESHEET, Page, extract_links, stylesheet_links
 from tests.sites import LocalSites, fast_config, page
 
 GOV = "www.test.gov.cn"

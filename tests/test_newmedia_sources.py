@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from monitor.clock import FixedClock
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 from tests.newmedia_fixtures import HOST, NOW, ago, atom, feed_account, nm_config, rfc822, rss
 from tests.sites import LocalSites
 

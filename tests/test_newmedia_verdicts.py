@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from monitor.clock import FixedClock
 from monitor.config import ConfigError, Crawl, load_config
-from monitor.fetch import Fetcher
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
+from monitor.web.fetch import Fetcher
 from tests.newmedia_fixtures import HOST, NOW, ago, feed_account, nm_config, rfc822, rss
 from tests.sites import LocalSites
 

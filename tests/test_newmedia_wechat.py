@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from monitor.clock import FixedClock
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 from tests.newmedia_fixtures import NOW, ago, nm_config
 from tests.sites import LocalSites
 

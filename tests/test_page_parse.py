@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from monitor.page import Page, parse_html, parse_utf8
-from monitor.visible_text import extract_visible_text
+from monitor.web.html import parse_html, parse_utf8
+from monitor.web.page import Page
+from monitor.web.visible_text import extract_visible_text
 
 DOCS = [
     '<!DOCTYPE html><html><head><meta charset="utf-8"><title>首页</title></head>'

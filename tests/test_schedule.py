@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import shutil
 import socket
@@ -17,14 +16,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.cli import main
-from monitor.clock import SHANGHAI, FixedClock
+from monitor.app.cli import main
+from monitor.app.daemon import Daemon, run_report
+from monitor.app.schedule import DEFAULT_SCHEDULE, catch_up, effective_schedule
+from monitor.app.sdnotify import Notifier
 from monitor.config import ConfigError, DutySchedule, config_from_mapping, load_config
-from monitor.daemon import Daemon, run_report
-from monitor.findings import Finding, Severity
-from monitor.schedule import catch_up, cron_trigger, effective_schedule, parse_duration
-from monitor.sdnotify import Notifier
-from monitor.store import Store
+from monitor.core.clock import SHANGHAI, FixedClock
+from monitor.core.findings import Finding, Severity
+from monitor.core.timing import cron_trigger, parse_duration
+from monitor.store.database import Store
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -128,27 +128,13 @@ def test_catch_up_decision(entry: DutySchedule, last_ok: datetime | None, due: b
 
 
 # -- what the daemon schedules ----------------------------------------------------------------------
-class _Installation(Daemon):
-    """A daemon whose installation lacks some duties (others are being built in parallel)."""
-
-    def runnable(self) -> set[str]:
-        return {"links", "patrol", "report", "backup"}
-
-
-async def test_daemon_schedules_only_duties_that_exist_and_says_so(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_daemon_schedules_every_default_duty_and_the_configured_ones(tmp_path: Path) -> None:
+    # Every name a schedule may use is a duty this installation runs: the config rejects any other.
     config = config_from_mapping({"schedule": {"duties": {"links": "every 2s"}}}, base_dir=tmp_path)
-    daemon = _Installation(tmp_path / "config.yaml", config, tmp_path / "m.db", notifier=Notifier({}))
-    with caplog.at_level(logging.INFO, logger="monitor.daemon"):
-        daemon._sync_jobs()
-    assert sorted(job.id for job in daemon.scheduler.get_jobs()) == ["backup", "links", "patrol", "report"]
-    skipped = sorted(r.getMessage() for r in caplog.records if r.getMessage().startswith("not scheduling"))
-    assert skipped == [
-        f"not scheduling {d}: this installation has no such duty yet"
-        for d in ("availability", "columns", "identity", "newmedia", "units")
-    ]
-    assert all(r.levelno == logging.INFO for r in caplog.records)
+    daemon = Daemon(tmp_path / "config.yaml", config, tmp_path / "m.db", notifier=Notifier({}))
+    daemon._sync_jobs()
+    assert sorted(job.id for job in daemon.scheduler.get_jobs()) == sorted({*DEFAULT_SCHEDULE, "links"})
+    assert daemon.specs["links"].every == 2
 
 
 # -- sd_notify ---------------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from monitor.clock import FixedClock
-from monitor.findings import Finding, Severity
-from monitor.store import MIGRATIONS, Resolution, Store
+from monitor.core.clock import FixedClock
+from monitor.core.findings import Finding, Severity
+from monitor.store.database import MIGRATIONS, Resolution, Store
 
 
 def dead(url: str, site: str = "portal", duty: str = "links") -> Finding:
@@ -94,7 +94,7 @@ def test_interrupted_run_is_recovered_and_resolves_nothing(tmp_path: Path, clock
         run(s, clock, [dead("u1")])
     # Another process starts a run and dies without finishing it.
     code = (
-        "import sys; from datetime import datetime; from monitor.store import Store\n"
+        "import sys; from datetime import datetime; from monitor.store.database import Store\n"
         "s = Store(sys.argv[1])\n"
         "s.start_run('links', 'portal', ['links'], datetime.fromisoformat(sys.argv[2]))\n"
         "import os; os._exit(9)\n"

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.clock import FixedClock
-from monitor.evidence import evidence_folder, is_evidence_name, png_size
-from monitor.findings import EvidenceImage, Finding, Severity
-from monitor.store import Resolution, Store
+from monitor.core.clock import FixedClock
+from monitor.core.findings import EvidenceImage, Finding, Severity
+from monitor.store.database import Resolution, Store
+from monitor.store.evidence import evidence_folder, is_evidence_name, png_size
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 20, 20)) -> bytes:

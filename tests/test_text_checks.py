@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.clock import FixedClock
 from monitor.config import ConfigError, config_from_mapping
+from monitor.core.clock import FixedClock
 from monitor.runner import crawl_duties, run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 from tests.sites import LocalSites, fast_config, page
 
 HOST = "www.test.gov.cn"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from monitor.cli import main
+from monitor.app.cli import main
 from tests.sites import LocalSites, page
 from tests.test_cli import LOOP, monitor
 

@@ -11,7 +11,7 @@ import docx
 import pytest
 from click.testing import CliRunner
 
-from monitor.cli import main
+from monitor.app.cli import main
 
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the first bytes of .doc / .wps / .xls
 ERROR_LINE = "自中华人民共合国成立以来，我县安全生产形势总体平稳。"

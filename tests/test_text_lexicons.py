@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from checks.sensitive import SAMPLE_LIST, read_words
-from checks.textnorm import DATA_DIR, common_words
-from checks.textscan import TextScanner, TextScanOptions, cached_scanner
-from checks.typos import iter_all_typo_rows, load_phrasing_rules, load_protected_terms, lookalike_table
+from checks.text.sensitive import SAMPLE_LIST, read_words
+from checks.text.textnorm import DATA_DIR, common_words
+from checks.text.textscan import TextScanner, TextScanOptions, cached_scanner
+from checks.text.typos import iter_all_typo_rows, load_phrasing_rules, load_protected_terms, lookalike_table
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 ROWS = list(iter_all_typo_rows())

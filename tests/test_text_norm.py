@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from checks import privacy
-from checks.textnorm import compact, fold, splits_words
+from checks.text import privacy
+from checks.text.textnorm import compact, fold, splits_words
 
 
 def test_fold_is_one_to_one() -> None:

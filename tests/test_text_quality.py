@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from checks.textscan import TextScanOptions, cached_scanner, sample_word_list
+from checks.text.textscan import TextScanOptions, cached_scanner, sample_word_list
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

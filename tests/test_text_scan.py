@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from checks.textscan import (
+from checks.text.textscan import (
     SiteTerm,
     TextHit,
     TextScanner,

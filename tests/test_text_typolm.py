@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from checks import typolm
-from checks.text import TypoModelOptions, suggestion_hits
-from monitor.cli import main
-from monitor.clock import FixedClock
-from monitor.decode import decode_body
-from monitor.page import Page
+from checks.text import typolm
+from checks.text.check import TypoModelOptions, suggestion_hits
+from monitor.app.cli import main
+from monitor.core.clock import FixedClock
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
+from monitor.web.decode import decode_body
+from monitor.web.page import Page
 from tests.sites import LocalSites, fast_config, page
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from checks.text import word_list_file
-from checks.textscan import TextScanner, TextScanOptions, WordList
-from checks.typos import ProtectedTerm, expand_term
-from checks.wordlists import WordListError, read_list
-from monitor.clock import FixedClock
+from checks.text.check import word_list_file
+from checks.text.textscan import TextScanner, TextScanOptions, WordList
+from checks.text.typos import ProtectedTerm, expand_term
 from monitor.config import ConfigError, config_from_mapping
+from monitor.core.clock import FixedClock
+from monitor.core.wordlists import WordListError, read_list
 from monitor.runner import run_duty
-from monitor.store import Store
+from monitor.store.database import Store
 from tests.sites import LocalSites, fast_config, page
 
 # One list, every form an office meets: a header comment, bare words, TAB and comma categories, a
@@ -192,7 +192,7 @@ async def test_category_of_each_word_in_the_finding(
 def test_check_text_with_an_unreadable_list_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from monitor.cli import main
+    from monitor.app.cli import main
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.txt").write_text("博彩\n台独\t政治\t高\n", encoding="utf-8")

@@ -6,7 +6,7 @@ import ada_url
 import pytest
 from yarl import URL
 
-from monitor.urls import InvalidURL, _fast_resolve, host_of, normalize, resolve, resolver
+from monitor.core.urls import InvalidURL, _fast_resolve, host_of, host_of_link, normalize, resolve, resolver
 
 BASES = [
     "http://www.test.gov.cn/",
@@ -146,3 +146,12 @@ def _yarl_host(url: str) -> str | None:
 @pytest.mark.parametrize("url", [u for u in HOST_URLS if _yarl_host(u) is not None])
 def test_host_of_matches_yarl(url: str) -> None:
     assert host_of(url) == _yarl_host(url)
+
+
+def test_host_of_link_is_the_one_host_parser_for_links_as_written() -> None:
+    # IDNA hosts decode as everywhere else in the product (the dark-links check used IDNA 2003 before).
+    assert host_of_link("http://xn--fiqs8s.xn--fiqs8s/a") == host_of("http://xn--fiqs8s.xn--fiqs8s/a")
+    assert host_of_link(" HTTP://User@WWW.Example.GOV.cn.:8080/x ") == "www.example.gov.cn"
+    assert host_of_link("http://[::1]:8000/") == "::1"
+    for not_a_link in ("", "   ", "关于我们.html", "javascript:void(0)", "mailto:a@b.cn", "//"):
+        assert host_of_link(not_a_link) == ""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.page import Page, parse_html
-from monitor.visible_text import extract_visible_text
+from monitor.web.html import parse_html
+from monitor.web.page import Page
+from monitor.web.visible_text import extract_visible_text
 
 
 def visible(html: str) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from monitor.clock import Clock
     from monitor.config import Config
-    from monitor.store import Store
+    from monitor.core.clock import Clock
+    from monitor.store.database import Store
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +20,9 @@ async def weekly_job(config: Config, store: Store, clock: Clock) -> dict[str, An
     The same functions as ``monitor report weekly --send``. Messages still waiting in the outbox from
     earlier weeks (SMTP was down) are retried too. Returns the figures recorded as the run's counts.
     """
+    from monitor.bulletin.outbox import Outbox
     from monitor.bulletin.publish import render_report, send_report
-    from monitor.isoweek import last_complete_week
-    from monitor.outbox import Outbox
+    from monitor.core.isoweek import last_complete_week
 
     week = last_complete_week(clock.now())
     report = render_report(store, config, week, clock)

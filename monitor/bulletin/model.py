@@ -10,20 +10,21 @@ the period, or the run clock's "now" when the week is still running (the bulleti
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from monitor.clock import Clock
 from monitor.config import Config
-from monitor.evidence import is_evidence_name
-from monitor.findings import Severity
-from monitor.indicators import Indicator, IndicatorStatus, Verdict
-from monitor.isoweek import IsoWeek
-from monitor.store import Store
-from monitor.workdays import WorkdayCalendar
+from monitor.core.clock import Clock
+from monitor.core.findings import Severity
+from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
+from monitor.core.isoweek import IsoWeek
+from monitor.core.workdays import WorkdayCalendar
+from monitor.store.database import Store
+from monitor.store.evidence import is_evidence_name
 
 from .vocabulary import (
     DUTIES,
@@ -376,8 +377,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
                 kind=row["kind"],
                 type_label=label,
                 severity=Severity(row["severity"]),
-                site_name=site_names.get(row["site"])
-                or str(evidence.get("account_name") or evidence.get("subject_name") or row["site"]),
+                site_name=site_names.get(row["site"]) or _subject_name(row, evidence),
                 unit=unit,
                 unit_group=UNIT_GROUPS.get(unit_kinds.get(unit, ""), OTHER_UNITS),
                 message=row["message"] or "",
@@ -448,7 +448,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
             for (w, moment), c in zip(trend_points, trend_counts, strict=True)
         ],
         trend_types=trend_types,
-        census=_census(runs),
+        census=_census(runs, config),
         totals={
             "open": len(open_now),
             "new": sum(1 for p in open_now if p.is_new),
@@ -623,8 +623,10 @@ def _ranking(open_now: list[Problem], config: Config, group_order: dict[str, int
     return sorted(ranks.values(), key=lambda r: (-r.open, -r.overdue, group_order.get(r.group, 99), r.unit))
 
 
-def _census(runs: list[dict[str, Any]]) -> Census:
+def _census(runs: list[dict[str, Any]], config: Config) -> Census:
     """The latest successful run per (duty, site) that recorded a census; its rows, merged.
+
+    Each row gets its Chinese display fields: ``site_name``, ``type_zh`` (column type), ``platform_zh``.
 
     Checks record their census either under ``counts["census"]`` or as top-level ``counts["columns"]``
     (the column audit) and ``counts["accounts"]`` (new media) lists; both are read.
@@ -638,13 +640,55 @@ def _census(runs: list[dict[str, Any]]) -> Census:
                 census = {**census, key: counts[key]}
         if run["status"] == "ok" and census:
             latest[(run["duty"], run["site"])] = (run["site"], census)
+    site_names = {s.id: s.name for s in config.sites}
     columns: list[dict[str, Any]] | None = None
     accounts: list[dict[str, Any]] | None = None
     for site, census in latest.values():
         if isinstance(census.get("columns"), list):
-            rows = [{"site": site, **r} for r in census["columns"] if isinstance(r, dict)]
+            rows = [
+                {"site": site, **r, "site_name": site_names.get(site, site), "type_zh": _column_type_zh(r)}
+                for r in census["columns"]
+                if isinstance(r, dict)
+            ]
             columns = (columns or []) + rows
         if isinstance(census.get("accounts"), list):
-            rows = [{"url": r.get("last_post_url"), **r} for r in census["accounts"] if isinstance(r, dict)]
+            rows = [
+                {"url": r.get("last_post_url"), **r, "platform_zh": _platform_zh(r)}
+                for r in census["accounts"]
+                if isinstance(r, dict)
+            ]
             accounts = (accounts or []) + rows
     return Census(columns, accounts)
+
+
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _column_type_zh(row: dict[str, Any]) -> str:
+    """The column type as the bulletin names it (动态类…). A type already written in Chinese (a census row
+    recorded by hand) shows as written; an unknown identifier shows as 其他类, never as itself."""
+    from checks.columns.rules import TYPE_LABELS
+
+    raw = str(row.get("type") or "")
+    return TYPE_LABELS.get(raw) or (raw if _CJK.search(raw) else TYPE_LABELS["other"])
+
+
+def _platform_zh(row: dict[str, Any]) -> str:
+    """The account's platform as the bulletin names it (微信公众号…); unknown: 其他平台."""
+    from checks.newmedia.rules import PLATFORM_LABELS
+
+    raw = str(row.get("platform") or "")
+    return PLATFORM_LABELS.get(raw) or (raw if _CJK.search(raw) else PLATFORM_LABELS["other"])
+
+
+def _subject_name(row: dict[str, Any], evidence: dict[str, Any]) -> str:
+    """What a finding outside the configured sites is about: its account or subject as the check named
+    it, else — for a check that runs once per config, whose pseudo-site is named after the duty — what
+    the duty monitors (政务新媒体), never the internal id."""
+    named = evidence.get("account_name") or evidence.get("subject_name")
+    if named:
+        return str(named)
+    info = DUTIES.get(row["duty"])
+    if row["site"] == row["duty"] and info is not None:
+        return info.subject
+    return str(row["site"])

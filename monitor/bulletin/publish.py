@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from monitor.atomicfile import replace_atomic, write_atomic
-from monitor.clock import Clock
+from monitor.bulletin.outbox import Outbox, OutboxEntry, idempotency_key
 from monitor.config import Config
-from monitor.evidence import is_evidence_name
-from monitor.isoweek import IsoWeek
-from monitor.outbox import Outbox, OutboxEntry, idempotency_key
-from monitor.store import Store
+from monitor.core.atomicfile import replace_atomic, write_atomic
+from monitor.core.clock import Clock
+from monitor.core.isoweek import IsoWeek
+from monitor.store.database import Store
+from monitor.store.evidence import is_evidence_name
 
 from .mail import MAIL_IMAGE_MAX_BYTES, MAIL_IMAGES_MAX_BYTES, attachment_name, build_message, image_cid
 from .model import Bulletin, Problem, build_bulletin

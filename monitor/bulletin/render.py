@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import css_inline
 import jinja2
 
-from monitor.textsafe import inert
+from monitor.core.textsafe import inert
 
 from .model import Bulletin, cn_date, cn_datetime
 from .vocabulary import duty_label
@@ -72,7 +72,7 @@ def _add_filters(env: jinja2.Environment) -> jinja2.Environment:
 def html_environment() -> jinja2.Environment:
     """Autoescaping environment over the package's templates (every template, whatever its name)."""
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("monitor", "templates"),
+        loader=jinja2.PackageLoader("monitor.bulletin", "templates"),
         autoescape=True,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -90,7 +90,7 @@ def text_environment() -> jinja2.Environment:
     """Plain-text environment: no HTML escaping, but every printed value is made inert."""
     # Plain text output: no HTML escaping here, the values are made inert by ``finalize`` instead.
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("monitor", "templates"),
+        loader=jinja2.PackageLoader("monitor.bulletin", "templates"),
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,

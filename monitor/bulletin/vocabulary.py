@@ -1,13 +1,16 @@
 """The one table of bulletin wording: duty names, problem types (问题类型), figures and unit groups.
 
-Every duty that stores findings (``Finding.duty`` = the check's name) and every finding kind maps to its
-Chinese label here. A duty or kind missing from the tables still shows: an unknown kind is labelled with
-its duty's name, an unknown duty with its own name, so a new check never disappears from the bulletin.
+Every duty that stores findings (``Finding.duty`` = the check's name) maps to its Chinese label here;
+every finding kind's label comes from the kinds its check family declares (:mod:`checks.kinds`). A duty
+or kind missing from the tables still shows: an unknown kind is labelled with its duty's name, an unknown
+duty with its own name, so a new check never disappears from the bulletin.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from checks.kinds import finding_kinds
 
 
 @dataclass(frozen=True)
@@ -32,70 +35,47 @@ DUTIES: dict[str, DutyInfo] = {
     "newmedia": DutyInfo("政务新媒体更新检查", "政务新媒体"),
 }
 
-#: (duty, kind) → 问题类型, in bulletin order. Several kinds may share one type.
+#: The bulletin's 问题类型 in the order it lists them; a label no kind uses any more is harmless here.
+TYPE_ORDER: tuple[str, ...] = (
+    "站点无法访问",
+    "首页不更新",
+    "首页不更新（预警）",
+    "栏目不更新",
+    "栏目临近更新期限（预警）",
+    "空白栏目",
+    "冗余栏目（建议整合或关闭）",
+    "栏目日期异常",
+    "互动回应差",
+    "留言答复不及时",
+    "政府信息公开年报问题",
+    "监测源异常",
+    "暗链",
+    "页面标题或关键词被篡改",
+    "首页疑似被篡改",
+    "外链指向违规内容",
+    "严重表述错误",
+    "错别字",
+    "不规范表述",
+    "敏感词",
+    "个人隐私信息泄露",
+    "新媒体不更新",
+    "僵尸账号",
+    "新媒体原创度不高",
+    "新媒体政策类信息较少",
+    "首页链接不可用",
+    "链接不可用（死链）",
+    "链接无法自动检测（反爬虫防护）",
+    "HTTPS证书问题",
+    "IPv6支持问题",
+    "网站标识不规范",
+)
+
+#: (duty, kind) → 问题类型, from the kinds each check family declares (``checks/<family>/kinds.py``).
 PROBLEM_TYPES: dict[tuple[str, str], str] = {
-    ("availability", "availability_ratio"): "站点无法访问",
-    ("availability", "target_down"): "站点无法访问",
-    ("links", "site_unreachable"): "站点无法访问",
-    ("columns", "homepage_stale"): "首页不更新",
-    ("columns", "homepage_warning"): "首页不更新（预警）",
-    ("columns", "homepage_undated"): "首页不更新",
-    ("columns", "columns_indicator"): "栏目不更新",
-    ("columns", "column_stale"): "栏目不更新",
-    ("columns", "column_undated"): "栏目不更新",
-    ("columns", "column_warning"): "栏目临近更新期限（预警）",
-    ("columns", "column_blank"): "空白栏目",
-    ("columns", "column_review"): "冗余栏目（建议整合或关闭）",
-    ("columns", "message_unanswered"): "互动回应差",
-    ("columns", "message_slow"): "留言答复不及时",
-    ("columns", "annual_report_inconsistent"): "政府信息公开年报问题",
-    ("columns", "annual_report_late"): "政府信息公开年报问题",
-    ("columns", "annual_report_unreadable"): "监测源异常",
-    ("columns", "source_unreachable"): "监测源异常",
-    ("units", "column_stale"): "栏目不更新",
-    ("units", "column_undated"): "栏目不更新",
-    ("units", "column_warning"): "栏目临近更新期限（预警）",
-    ("units", "column_blank"): "空白栏目",
-    ("units", "column_review"): "冗余栏目（建议整合或关闭）",
-    ("darklinks", "dark_link"): "暗链",
-    ("darklinks", "cloaking"): "暗链",
-    ("darklinks", "head_hijack"): "页面标题或关键词被篡改",
-    ("darklinks", "defacement"): "首页疑似被篡改",
-    ("darklinks", "outbound_spam"): "外链指向违规内容",
-    ("typos", "serious_expression"): "严重表述错误",
-    ("typos", "typo"): "错别字",
-    ("typos", "nonstandard_phrasing"): "不规范表述",
-    ("typos", "suspected_typo"): "疑似错别字",
-    ("sensitive", "sensitive_word"): "敏感词",
-    ("privacy", "privacy_id_number"): "个人隐私信息泄露",
-    ("newmedia", "stale"): "新媒体不更新",
-    ("newmedia", "zombie"): "僵尸账号",
-    ("newmedia", "source_error"): "监测源异常",
-    ("newmedia", "low_original"): "新媒体原创度不高",
-    ("newmedia", "low_policy"): "新媒体政策类信息较少",
-    ("links", "homepage_dead_link"): "首页链接不可用",
-    ("links", "dead_link"): "链接不可用（死链）",
-    ("links", "link_unverifiable"): "链接无法自动检测（反爬虫防护）",
-    ("links", "site_unverifiable"): "监测源异常",
-    ("availability", "tls_cert_expired"): "HTTPS证书问题",
-    ("availability", "tls_cert_expiring"): "HTTPS证书问题",
-    ("availability", "tls_hostname_mismatch"): "HTTPS证书问题",
-    ("availability", "tls_untrusted"): "HTTPS证书问题",
-    ("availability", "tls_cert_not_yet_valid"): "HTTPS证书问题",
-    ("availability", "http_not_redirected"): "HTTPS证书问题",
-    ("availability", "ipv6_missing"): "IPv6支持问题",
-    ("availability", "ipv6_unreachable"): "IPv6支持问题",
-    **{
-        ("identity", f"site_identity_{item}"): "网站标识不规范"
-        for item in ("code", "icp", "police", "dzjg", "domain", "meta", "zhaocuo")
-    },
-    **{
-        ("identity", f"site_identity_{item}_wrong"): "网站标识不规范"
-        for item in ("code", "icp", "police", "dzjg", "domain", "meta", "zhaocuo")
-    },
+    (duty, name): kind.label for duty, kinds in finding_kinds().items() for name, kind in kinds.items()
 }
 
-_TYPE_ORDER = {label: i for i, label in enumerate(dict.fromkeys(PROBLEM_TYPES.values()))}
+_TYPE_ORDER = {label: i for i, label in enumerate(TYPE_ORDER)}
 
 
 def duty_label(duty: str) -> str:

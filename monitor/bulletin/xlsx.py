@@ -20,7 +20,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
-from monitor.textsafe import inert
+from monitor.core.textsafe import inert
 
 from .model import Bulletin, Problem
 from .vocabulary import duty_label, duty_order
@@ -216,10 +216,10 @@ def write_workbook(b: Bulletin, path: Path) -> None:
         columns.append(
             [
                 i,
-                c.get("site"),
+                c.get("site_name"),
                 c.get("name"),
                 c.get("unit"),
-                c.get("type_zh") or c.get("type"),
+                c.get("type_zh"),
                 c.get("last_update"),
                 c.get("items_week"),
                 c.get("items_month"),
@@ -249,7 +249,7 @@ def write_workbook(b: Bulletin, path: Path) -> None:
             [
                 i,
                 a.get("name"),
-                a.get("platform_zh") or a.get("platform"),
+                a.get("platform_zh"),
                 a.get("unit"),
                 a.get("last_post"),
                 a.get("posts_week"),

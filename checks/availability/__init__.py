@@ -1,0 +1,1 @@
+"""Availability check family: probes and up/down state, TLS certificates, HTTP→HTTPS, IPv6."""

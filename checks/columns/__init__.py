@@ -1,0 +1,1 @@
+"""Columns check family: column and homepage updates, unit inspections, interaction and annual reports."""

@@ -1,0 +1,1 @@
+"""Dark-links check family: concealed spam links, cloaking, hijacked heads and script redirects."""

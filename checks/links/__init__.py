@@ -1,0 +1,1 @@
+"""Links check family: dead links on a site's pages."""

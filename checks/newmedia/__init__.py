@@ -1,0 +1,1 @@
+"""New-media check family: account updates and quality from feeds, APIs, list pages and ledgers."""

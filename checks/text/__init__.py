@@ -1,0 +1,1 @@
+"""Text check family: typos and serious expression errors, sensitive words, personal data."""

@@ -1,0 +1,405 @@
+"""``monitor daemon``: every duty on its schedule, under systemd.
+
+- Scheduling: APScheduler 3 ``AsyncIOScheduler`` with the in-memory job store; triggers come from
+  ``config.schedule`` (see ``monitor.app.schedule``). At start, duties whose last successful run (the store's
+  ``runs`` table) is older than their period run once (coalesced).
+- Every run goes through ``monitor.runner.run_duty`` — the CLI's code path — under the duty's
+  cross-process lock (``monitor.app.locks``), so a duty never overlaps itself, whoever started it.
+- Signals: SIGTERM/SIGINT stop scheduling, give running duties ``schedule.grace_seconds`` to finish, then
+  cancel them (the runner records them as interrupted) and exit 0; a second SIGTERM cancels at once.
+  SIGHUP reloads the config: validated first, swapped in only when valid.
+- systemd: READY=1, STATUS=, WATCHDOG=1 (from an event-loop task, so a stuck loop stops the pings),
+  RELOADING=1/READY=1 around a reload, STOPPING=1 (``monitor.app.sdnotify``).
+- ``<database>.daemon.json`` holds the daemon's pid and each job's next run for ``monitor status``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import inspect
+import json
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from apscheduler.events import EVENT_ALL
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from monitor.app.locks import Busy, DutyLock, held_by
+from monitor.app.schedule import catch_up, describe, effective_schedule, make_trigger
+from monitor.app.sdnotify import Notifier
+from monitor.config import Config, ConfigError, DutySchedule, load_config
+from monitor.core.clock import Clock, clock_from_env, iso
+from monitor.crawl.progress import LogProgress
+from monitor.runner import DutyError, run_duty
+from monitor.store.backup import run_backup
+from monitor.store.database import Store
+
+log = logging.getLogger("monitor.daemon")
+
+EXIT_BUSY = 4
+
+
+def state_path(database: Path) -> Path:
+    """The daemon's state file next to the database."""
+    return database.parent / f"{database.name}.daemon.json"
+
+
+def read_state(database: Path) -> dict[str, Any] | None:
+    """The running daemon's state (pid, next runs), or None when no daemon holds this database."""
+    holder = held_by(database, "daemon")
+    if holder is None:
+        return None
+    try:
+        state = json.loads(state_path(database).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"pid": holder.pid, "jobs": {}, "running": {}}
+    if holder.pid is not None and state.get("pid") != holder.pid:
+        return {"pid": holder.pid, "jobs": {}, "running": {}}
+    return state
+
+
+@dataclass
+class _Running:
+    task: asyncio.Task[Any]
+    started: datetime
+
+
+class Daemon:
+    """One scheduler process for one database."""
+
+    def __init__(
+        self,
+        config_path: Path,
+        config: Config,
+        database: Path,
+        *,
+        notifier: Notifier | None = None,
+        clock: Callable[[Config], Clock] | None = None,
+    ) -> None:
+        self.config_path = config_path
+        self.config = config
+        self.database = database
+        self.notifier = notifier or Notifier()
+        self._clock = clock or (lambda cfg: clock_from_env(cfg.tz))
+        self.scheduler = AsyncIOScheduler(timezone=config.tz)
+        self.specs: dict[str, DutySchedule] = {}
+        self.running: dict[str, _Running] = {}
+        self.started_at = datetime.now(config.tz)
+        self._stop = asyncio.Event()
+        self._stop_requests = 0
+        self._stopping = False
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    async def main(self) -> int:
+        """Run until SIGTERM/SIGINT; 0 on a clean stop, 4 when another daemon holds the database."""
+        try:
+            lock = DutyLock(self.database, "daemon").acquire(self.now())
+        except Busy as exc:
+            log.error("another daemon already uses %s (%s)", self.database, exc.holder.describe(self.now()))
+            return EXIT_BUSY
+        if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
+            # Our own lines say what runs and how it went; APScheduler's per-job lines only repeat them.
+            logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        watchdog: asyncio.Task[None] | None = None
+        try:
+            self._recover()
+            self.scheduler.add_listener(lambda _event: self._publish_soon(), EVENT_ALL)
+            self._sync_jobs(at_start=True)
+            self.scheduler.start()
+            self._install_signals()
+            if self.notifier.watchdog_interval:
+                watchdog = asyncio.create_task(self._watchdog(self.notifier.watchdog_interval))
+            self._publish()
+            self.notifier.ready(self._status_text())
+            jobs = len(self.scheduler.get_jobs())
+            log.info("daemon started (pid %d, %d duties scheduled)", os.getpid(), jobs)
+            await self._stop.wait()
+            await self._shutdown()
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+            state_path(self.database).unlink(missing_ok=True)
+            lock.release()
+        log.info("daemon stopped")
+        return 0
+
+    def now(self) -> datetime:
+        """Wall-clock time in the configured zone (scheduling is always real time)."""
+        return datetime.now(self.config.tz)
+
+    def _recover(self) -> None:
+        with Store(self.database) as store:
+            for run_id in store.recover_interrupted(self._clock(self.config).now()):
+                log.warning("run #%d was cut off by the end of its process; recorded as interrupted", run_id)
+            verdict = store.db.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != "ok":
+                log.error("database %s fails quick_check: %s (restore a backup)", self.database, verdict)
+
+    def _install_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self.request_stop, sig.name)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+    def request_stop(self, why: str = "stop") -> None:
+        """First call: graceful stop. A second one cancels running duties at once."""
+        self._stop_requests += 1
+        if self._stop_requests == 1:
+            log.info("%s received: stopping", why)
+            self._stop.set()
+        else:
+            log.warning("%s received again: cancelling running duties now", why)
+            for entry in list(self.running.values()):
+                entry.task.cancel()
+
+    async def _shutdown(self) -> None:
+        self._stopping = True
+        self.scheduler.pause()
+        grace = self.config.schedule.grace_seconds
+        running = {name: entry.task for name, entry in self.running.items()}
+        self.notifier.stopping(
+            f"stopping: waiting up to {grace:g}s for {', '.join(running)}" if running else "stopping"
+        )
+        if running:
+            log.info("waiting up to %gs for %s to finish", grace, ", ".join(running))
+            _, pending = await asyncio.wait(running.values(), timeout=grace)
+            if pending:
+                names = [n for n, t in running.items() if t in pending]
+                log.warning("grace period over: cancelling %s", ", ".join(names))
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+        self.scheduler.shutdown(wait=False)
+
+    async def _watchdog(self, interval: float) -> None:
+        # An event-loop task: if the loop stalls, the pings stop and systemd restarts the service.
+        while True:
+            if self.scheduler.running:
+                self.notifier.watchdog()
+            await asyncio.sleep(interval)
+
+    # -- schedule ---------------------------------------------------------------------------------
+    def _sync_jobs(self, *, at_start: bool = False) -> None:
+        """Make the scheduler's jobs match the config; unchanged jobs keep their next run time."""
+        wanted = effective_schedule(self.config.schedule)
+        for duty in list(self.specs):
+            if wanted.get(duty) != self.specs[duty]:
+                self.scheduler.remove_job(duty)
+                del self.specs[duty]
+                log.info("unscheduled %s", duty)
+        due: dict[str, str] = {}
+        if at_start and self.config.schedule.catch_up:
+            with Store(self.database) as store:
+                now = self.now()
+                for duty, entry in wanted.items():
+                    verdict = catch_up(entry, store.last_success(duty), now, self.config.tz)
+                    if verdict.due:
+                        due[duty] = verdict.reason
+        for duty, entry in wanted.items():
+            if duty in self.specs:
+                continue
+            extra: dict[str, Any] = {}
+            if duty in due:
+                extra["next_run_time"] = self.now()
+                log.info("%s runs now to catch up: %s", duty, due[duty])
+            self.scheduler.add_job(
+                self._job,
+                make_trigger(entry, self.config.tz),
+                args=[duty],
+                id=duty,
+                name=duty,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+                **extra,
+            )
+            self.specs[duty] = entry
+            log.info("scheduled %s: %s", duty, describe(entry))
+
+    def reload(self) -> None:
+        """SIGHUP: load and validate the config; swap it in only when valid."""
+        self.notifier.reloading()
+        try:
+            new = load_config(self.config_path)
+        except ConfigError as exc:
+            log.error("reload rejected; the running configuration stays: %s", exc)
+            first = exc.problems[0] if exc.problems else ("", str(exc))
+            self.notifier.ready(
+                f"reload rejected ({first[0] or 'config'}: {first[1]}); {self._status_text()}"
+            )
+            return
+        if new.database_path != self.config.database_path:
+            log.warning("storage.database changed: restart the daemon to use the new database")
+        if new.timezone != self.config.timezone:
+            log.warning("timezone changed: new schedules use %s; restart to apply it fully", new.timezone)
+        self.config = new
+        self._sync_jobs()
+        log.info("configuration reloaded from %s", self.config_path)
+        self._publish()
+        self.notifier.ready(self._status_text())
+
+    # -- running duties ---------------------------------------------------------------------------
+    async def _job(self, duty: str) -> None:
+        """One scheduled run: take the duty lock, run it, never let an error reach the scheduler."""
+        started = self.now()
+        try:
+            lock = DutyLock(self.database, duty).acquire(started)
+        except Busy as exc:
+            log.warning("%s", exc)
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self.running[duty] = _Running(task, started)
+        self._publish()
+        try:
+            with lock:
+                await self._execute(duty, self.config)
+        except asyncio.CancelledError:
+            # Top of the job's task: the runner has recorded the run as interrupted; end quietly.
+            log.warning("%s cancelled at shutdown; its run is recorded as interrupted", duty)
+        except DutyError as exc:
+            log.error("%s not run: %s", duty, exc)
+        except Exception:
+            log.exception("%s failed", duty)
+        finally:
+            self.running.pop(duty, None)
+            self._publish()
+
+    async def _execute(self, duty: str, config: Config) -> None:
+        clock = self._clock(config)
+        if duty == "backup":
+            result = await asyncio.to_thread(self._backup, config, clock)
+            log.info("backup written to %s (%d bytes, %d kept)", result.path, result.bytes, result.kept)
+            return
+        if duty == "report":
+            await run_report(config, self.database, clock)
+            return
+        log.info("%s starting", duty)
+        with Store(self.database) as store:
+            results = await run_duty(duty, config, store, clock, progress=lambda: LogProgress(60.0))
+        for r in results:
+            log.info(
+                "%s on %s: run #%d %s, %d findings, %d open%s",
+                duty,
+                r.site.id,
+                r.run_id,
+                r.status,
+                len(r.findings),
+                r.open_findings,
+                f" ({r.error})" if r.error else "",
+            )
+
+    def _backup(self, config: Config, clock: Clock) -> Any:
+        with Store(self.database) as store:
+            return run_backup(config, self.database, store, clock)
+
+    # -- state ------------------------------------------------------------------------------------
+    def _publish_soon(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().call_soon(self._publish)
+
+    def _publish(self) -> None:
+        """Write the state file and tell systemd what we are doing."""
+        if self._stopping:
+            return
+        jobs = {}
+        for job in self.scheduler.get_jobs():
+            spec = self.specs.get(job.id)
+            jobs[job.id] = {
+                "schedule": describe(spec) if spec else "",
+                "next_run": iso(job.next_run_time) if job.next_run_time else None,
+            }
+        state = {
+            "pid": os.getpid(),
+            "started_at": iso(self.started_at),
+            "config": str(self.config_path),
+            "jobs": jobs,
+            "running": {duty: iso(entry.started) for duty, entry in self.running.items()},
+        }
+        path = state_path(self.database)
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(state, ensure_ascii=False, indent=1), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", path, exc)
+        self.notifier.status(self._status_text())
+
+    def _status_text(self) -> str:
+        parts = []
+        if self.running:
+            parts.append(
+                "running "
+                + ", ".join(f"{duty} (since {e.started:%H:%M:%S})" for duty, e in self.running.items())
+            )
+        else:
+            parts.append("idle")
+        upcoming = [j for j in self.scheduler.get_jobs() if j.next_run_time is not None]
+        if upcoming:
+            job = min(upcoming, key=lambda j: j.next_run_time)
+            parts.append(f"next: {job.id} at {job.next_run_time:%Y-%m-%d %H:%M:%S}")
+        return "; ".join(parts)
+
+
+async def run_report(config: Config, database: Path, clock: Clock) -> bool:
+    """The ``report`` duty: ``monitor.bulletin.weekly_job(config, store, clock)`` when installed.
+
+    Imported lazily: the bulletin is an optional part of an installation. The call is recorded as a run
+    of ``report`` (so catch-up and ``monitor status`` see it); a dict it returns becomes the run's counts.
+    """
+    try:
+        module = importlib.import_module("monitor.bulletin")
+    except ModuleNotFoundError as exc:
+        if exc.name != "monitor.bulletin":
+            raise
+        log.info("report: monitor.bulletin is not part of this installation; no weekly bulletin")
+        return False
+    job = getattr(module, "weekly_job", None)
+    if job is None:
+        log.warning("report: monitor.bulletin has no weekly_job(config, store, clock); no weekly bulletin")
+        return False
+    if inspect.iscoroutinefunction(job):
+        with Store(database) as store:
+            await _recorded(store, clock, job(config, store, clock))
+    else:
+        # A blocking bulletin build runs in a thread with its own connection, so the loop stays alive.
+        def call() -> None:
+            with Store(database) as store:
+                result: Any = None
+                run_id = store.start_run("report", "report", ("report",), clock.now())
+                try:
+                    result = job(config, store, clock)
+                except BaseException as exc:
+                    error = f"{type(exc).__name__}: {exc}"
+                    store.finish_run(run_id, status="failed", now=clock.now(), error=error)
+                    raise
+                store.finish_run(run_id, status="ok", now=clock.now(), counts=_counts(result))
+
+        await asyncio.to_thread(call)
+    log.info("report: weekly bulletin done")
+    return True
+
+
+async def _recorded(store: Store, clock: Clock, work: Any) -> None:
+    run_id = store.start_run("report", "report", ("report",), clock.now())
+    try:
+        result = await work
+    except asyncio.CancelledError:
+        store.mark_interrupted(run_id, clock.now())
+        raise
+    except Exception as exc:
+        store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
+        raise
+    store.finish_run(run_id, status="ok", now=clock.now(), counts=_counts(result))
+
+
+def _counts(result: Any) -> dict[str, Any]:
+    return dict(result) if isinstance(result, dict) else {}

@@ -1,0 +1,281 @@
+"""The mail outbox on disk: a bulletin is persisted before it is sent, and is never dropped.
+
+Each message is two files named by its idempotency key (hash of the ISO week and the sorted recipients):
+``<key>.eml`` (the exact bytes to send) and ``<key>.json`` (status, attempts, last error, next attempt).
+Both are written atomically (temp + fsync + rename), the .eml first, so a crash leaves either nothing or
+a message that is picked up again (an .eml without its .json is treated as queued).
+
+Re-rendering the same week for the same recipients finds the existing key and does not queue it again,
+so a re-run never sends a second copy. Delivery holds a per-message lock file (``flock``), so a CLI
+``--send`` and a ``mail flush`` running at the same time cannot both send one message.
+
+Statuses: ``queued`` (not tried yet), ``failed`` (tried, will be retried; ``next_attempt_at`` says when a
+scheduler should try again), ``sent``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import ssl
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+from typing import Any
+
+import aiosmtplib
+
+from monitor.config import Smtp
+from monitor.core.atomicfile import write_atomic
+from monitor.core.clock import Clock, iso
+
+log = logging.getLogger(__name__)
+
+
+class MailError(Exception):
+    """Sending cannot even be attempted (e.g. the password's environment variable is not set)."""
+
+
+def idempotency_key(week: str, recipients: Iterable[str]) -> str:
+    """One message per week and recipient list, whatever order the recipients are configured in."""
+    people = sorted({r.strip().lower() for r in recipients})
+    raw = "\n".join([week, *people]).encode("utf-8")
+    return f"{week}-{hashlib.sha256(raw).hexdigest()[:12]}"
+
+
+@dataclass
+class OutboxEntry:
+    """The state of one message in the outbox."""
+
+    key: str
+    week: str
+    subject: str
+    recipients: list[str]
+    status: str = "queued"
+    attempts: int = 0
+    created_at: str = ""
+    last_attempt_at: str | None = None
+    next_attempt_at: str | None = None
+    sent_at: str | None = None
+    last_error: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Outbox:
+    """A folder of messages waiting to be (or already) sent."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _eml(self, key: str) -> Path:
+        return self.folder / f"{key}.eml"
+
+    def _state(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def message_bytes(self, key: str) -> bytes:
+        """The persisted message exactly as it is sent."""
+        return self._eml(key).read_bytes()
+
+    def get(self, key: str) -> OutboxEntry | None:
+        """The entry for ``key``, if any (an orphan .eml reads as queued)."""
+        state = self._state(key)
+        if state.exists():
+            return OutboxEntry(**json.loads(state.read_text(encoding="utf-8")))
+        if self._eml(key).exists():
+            return self._recover(key)
+        return None
+
+    def _recover(self, key: str) -> OutboxEntry:
+        from email import message_from_bytes
+
+        msg = message_from_bytes(self.message_bytes(key), policy=SMTP)
+        entry = OutboxEntry(
+            key=key,
+            week=str(msg.get("X-Monitor-Week", "")),
+            subject=str(msg.get("Subject", "")),
+            recipients=[a.strip() for a in str(msg.get("To", "")).split(",") if a.strip()],
+            created_at=datetime.fromtimestamp(self._eml(key).stat().st_mtime).astimezone().isoformat(),
+        )
+        self._save(entry)
+        return entry
+
+    def entries(self) -> list[OutboxEntry]:
+        """Every message, oldest first."""
+        if not self.folder.is_dir():
+            return []
+        keys = {p.stem for p in self.folder.glob("*.eml")}
+        found = [e for e in (self.get(k) for k in keys) if e is not None]
+        return sorted(found, key=lambda e: (e.created_at, e.key))
+
+    def _save(self, entry: OutboxEntry) -> None:
+        write_atomic(self._state(entry.key), json.dumps(asdict(entry), ensure_ascii=False, indent=2))
+
+    def enqueue(
+        self, msg: EmailMessage, *, key: str, week: str, recipients: list[str], now: datetime
+    ) -> tuple[OutboxEntry, bool]:
+        """Persist ``msg`` under ``key`` unless that key is already in the outbox. Returns (entry, new)."""
+        with self._folder_lock():
+            existing = self.get(key)
+            if existing is not None:
+                return existing, False
+            write_atomic(self._eml(key), msg.as_bytes(policy=SMTP))
+            entry = OutboxEntry(
+                key=key, week=week, subject=str(msg["Subject"]), recipients=recipients, created_at=iso(now)
+            )
+            self._save(entry)
+            return entry, True
+
+    @contextmanager
+    def _folder_lock(self) -> Iterator[None]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / ".lock", "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextmanager
+    def _message_lock(self, key: str) -> Iterator[bool]:
+        """Non-blocking per-message lock: yields False when another process is sending it."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with open(self.folder / f".{key}.lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    async def deliver(
+        self,
+        key: str,
+        smtp: Smtp,
+        clock: Clock,
+        *,
+        env: Mapping[str, str] | None = None,
+        retries: int = 0,
+        base_dir: Path | None = None,
+    ) -> OutboxEntry:
+        """Try to send one message now, retrying ``retries`` times with doubling backoff.
+
+        A message already sent is not sent again. On final failure the entry stays in the outbox as
+        ``failed`` with its error and the time a scheduler should try again; nothing is ever removed.
+        """
+        with self._message_lock(key) as mine:
+            entry = self.get(key)
+            if entry is None:
+                raise KeyError(key)
+            if entry.status == "sent" or not mine:
+                return entry
+            data = self.message_bytes(key)
+            for attempt in range(retries + 1):
+                now = clock.now()
+                entry.attempts += 1
+                entry.last_attempt_at = iso(now)
+                try:
+                    await send_bytes(data, entry.recipients, smtp, env=env, base_dir=base_dir)
+                except MailError as exc:
+                    self._failed(entry, smtp, now, str(exc))
+                    return entry  # a setup problem: retrying now cannot help
+                except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as exc:
+                    self._failed(entry, smtp, now, f"{type(exc).__name__}: {exc}")
+                    if attempt < retries:
+                        await asyncio.sleep(smtp.retry_backoff_seconds * 2**attempt)
+                    continue
+                entry.status, entry.sent_at, entry.last_error, entry.next_attempt_at = (
+                    "sent",
+                    iso(now),
+                    None,
+                    None,
+                )
+                entry.history.append({"at": iso(now), "result": "sent"})
+                self._save(entry)
+                log.info("sent %s to %d recipient(s)", key, len(entry.recipients))
+                return entry
+            return entry
+
+    def _failed(self, entry: OutboxEntry, smtp: Smtp, now: datetime, error: str) -> None:
+        wait = min(smtp.retry_backoff_seconds * 2 ** max(entry.attempts - 1, 0), smtp.max_backoff_seconds)
+        entry.status, entry.last_error = "failed", error
+        entry.next_attempt_at = iso(now + timedelta(seconds=wait))
+        entry.history.append({"at": iso(now), "result": "failed", "error": error})
+        self._save(entry)
+        log.warning("sending %s failed (attempt %d): %s", entry.key, entry.attempts, error)
+
+    async def flush(
+        self,
+        smtp: Smtp,
+        clock: Clock,
+        *,
+        env: Mapping[str, str] | None = None,
+        due_only: bool = False,
+        base_dir: Path | None = None,
+    ) -> list[OutboxEntry]:
+        """Try every message not yet sent (``due_only``: only those whose retry time has come)."""
+        out = []
+        for entry in self.entries():
+            if entry.status == "sent":
+                continue
+            if (
+                due_only
+                and entry.next_attempt_at
+                and datetime.fromisoformat(entry.next_attempt_at) > clock.now()
+            ):
+                continue
+            out.append(await self.deliver(entry.key, smtp, clock, env=env, base_dir=base_dir))
+        return out
+
+
+async def send_bytes(
+    data: bytes,
+    recipients: list[str],
+    smtp: Smtp,
+    *,
+    env: Mapping[str, str] | None = None,
+    base_dir: Path | None = None,
+) -> None:
+    """Submit a persisted message over SMTP (STARTTLS, implicit TLS or plain, as configured)."""
+    env = os.environ if env is None else env
+    password = None
+    if smtp.password_env:
+        password = env.get(smtp.password_env)
+        if password is None:
+            raise MailError(
+                f"environment variable {smtp.password_env} (bulletin.smtp.password_env) is not set"
+            )
+    context = None
+    if smtp.security != "none":
+        cafile = None
+        if smtp.ca_file:
+            cafile = Path(smtp.ca_file)
+            if not cafile.is_absolute() and base_dir is not None:
+                cafile = base_dir / cafile
+        context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
+    from email.utils import parseaddr
+
+    await aiosmtplib.send(
+        data,
+        sender=parseaddr(smtp.sender)[1],
+        recipients=recipients,
+        hostname=smtp.host,
+        port=smtp.port,
+        username=smtp.username,
+        password=password,
+        use_tls=smtp.security == "tls",
+        start_tls=smtp.security == "starttls",
+        tls_context=context,
+        timeout=smtp.timeout_seconds,
+    )

@@ -1,0 +1,1 @@
+"""The SQLite store of runs, findings and their lifecycle, with evidence files and online backups."""

@@ -1,0 +1,818 @@
+"""The SQLite store: runs, findings with their lifecycle, and an event per transition.
+
+One file, WAL journal, opened through sqlite-utils. Migrations run at every open. A run's findings are
+written in one transaction at the end of the run, so a crash mid-run can never leave half a result:
+the run row simply stays ``running`` and is marked ``interrupted`` by the next process that opens the
+store (:meth:`Store.recover_interrupted`).
+
+Lifecycle rules (see docs/findings.md):
+- seen again → ``last_seen`` moves (an ignored finding stays ignored; a resolved one reopens);
+- not seen by a complete, successful run of the same duty and site → ``resolved``;
+- a failed or interrupted run resolves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from monitor.core.clock import iso
+from monitor.core.findings import Finding, FindingStatus
+from monitor.core.posts import Post
+from monitor.store.evidence import evidence_folder, save_images
+
+RUN_STATUSES = ("running", "ok", "failed", "interrupted")
+
+
+def _m1_initial(db: sqlite_utils.Database) -> None:
+    db["runs"].create(
+        {
+            "id": int,
+            "duty": str,
+            "site": str,
+            "checks": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "complete": int,
+            "counts": str,
+            "error": str,
+            "pid": int,
+            "host": str,
+        },
+        pk="id",
+    )
+    db["runs"].create_index(["duty", "site", "started_at"])
+    db["findings"].create(
+        {
+            "fingerprint": str,
+            "duty": str,
+            "kind": str,
+            "severity": str,
+            "site": str,
+            "unit": str,
+            "identity": str,
+            "url": str,
+            "source_urls": str,
+            "message": str,
+            "evidence": str,
+            "first_seen": str,
+            "last_seen": str,
+            "status": str,
+            "resolved_at": str,
+            "ignored_reason": str,
+            "first_run_id": int,
+            "last_run_id": int,
+            "times_seen": int,
+        },
+        pk="fingerprint",
+        not_null={"duty", "kind", "severity", "site", "status", "first_seen", "last_seen"},
+    )
+    db["findings"].create_index(["site", "duty", "status"])
+    db["events"].create(
+        {"id": int, "fingerprint": str, "run_id": int, "at": str, "event": str, "note": str},
+        pk="id",
+        foreign_keys=[("fingerprint", "findings", "fingerprint")],
+    )
+    db["events"].create_index(["fingerprint"])
+
+
+def _m2_posts(db: sqlite_utils.Database) -> None:
+    """New-media posts (政务新媒体), one row per account and post id; ``published_ts`` for range queries."""
+    db["posts"].create(
+        {
+            "account": str,
+            "post_id": str,
+            "title": str,
+            "url": str,
+            "published_at": str,
+            "published_ts": int,
+            "pinned": int,
+            "original": int,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk=("account", "post_id"),
+        not_null={"account", "post_id", "published_at", "published_ts", "first_seen", "last_seen"},
+        if_not_exists=True,
+    )
+    db["posts"].create_index(["account", "published_ts"], if_not_exists=True)
+
+
+def _m3_probes(db: sqlite_utils.Database) -> None:
+    """Availability probes (one row per request) and the debounced up/down state of each target."""
+    db["probes"].create(
+        {
+            "id": int,
+            "site": str,
+            "target": str,  # the probed URL
+            "name": str,  # 首页 / 在线办事 …
+            "at": str,
+            "ok": int,
+            "status": int,
+            "latency_ms": int,
+            "error": str,  # ErrorKind value, None when ok
+            "detail": str,
+            "ip_version": int,  # 0: dual stack (the system chose, like a browser); 4 or 6: forced
+            "monitor_offline": int,  # 1: the self-check failed too; never counted in a ratio
+        },
+        pk="id",
+        not_null={"site", "target", "at", "ok", "monitor_offline"},
+    )
+    db["probes"].create_index(["site", "target", "at"])
+    db["target_state"].create(
+        {
+            "site": str,
+            "target": str,
+            "state": str,  # up / down / unknown
+            "fail_streak": int,
+            "ok_streak": int,
+            "since": str,
+            "first_failure_at": str,
+            "last_probe_at": str,
+        },
+        pk=("site", "target"),
+    )
+
+
+def _m4_signatures(db: sqlite_utils.Database) -> None:
+    """Per-site records kept from run to run (the homepage head signature for defacement checks)."""
+    db["signatures"].create(
+        {"site": str, "kind": str, "json": str, "updated_at": str},
+        pk=("site", "kind"),
+        not_null={"site", "kind", "json", "updated_at"},
+    )
+
+
+# Hand-written on purpose: PRAGMA user_version is all the bookkeeping we need, and the only packaged
+# alternative (sqlite-migrate) is a beta. Append new steps; never edit a released one.
+MIGRATIONS = (_m1_initial, _m2_posts, _m3_probes, _m4_signatures)
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a successful run may resolve: open findings of ``duties`` on the run's site it did not see.
+
+    ``cleared`` narrows it: a partial crawl resolves only findings whose identity it positively re-checked
+    as fixed (``cleared(identity)`` is true); without it, every unseen open finding is resolved.
+    ``cleared_for`` narrows it for single duties (a check that could not observe everything this run),
+    whatever ``cleared`` says for the others.
+    """
+
+    duties: tuple[str, ...]
+    cleared: Callable[[str], bool] | None = None
+    cleared_for: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """Counts of what ``finish_run`` changed."""
+
+    new: int = 0
+    seen_again: int = 0
+    reopened: int = 0
+    resolved: int = 0
+    ignored_seen: int = 0
+
+
+class Store:
+    """Access to one monitor database. Cheap to open; open one per process (or per thread)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A generous busy timeout lets the CLI and the daemon share the file: writers queue, never fail.
+        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        self.db = sqlite_utils.Database(conn)
+        if str(path) != ":memory:":
+            self.db.enable_wal()
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self._migrate()
+
+    @property
+    def evidence_dir(self) -> Path | None:
+        """Folder of the evidence screenshots (``<database>.evidence/``); None for an in-memory database."""
+        return None if str(self.path) == ":memory:" else evidence_folder(self.path)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.db.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -----------------------------------------------------------------------------------
+    def _migrate(self) -> None:
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+                step(self.db)
+                conn.execute(f"PRAGMA user_version = {number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        """Number of migrations applied."""
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self.db.conn)
+
+    # -- runs -------------------------------------------------------------------------------------
+    def start_run(self, duty: str, site: str, checks: Iterable[str], now: datetime) -> int:
+        """Record a run as ``running`` and return its id."""
+        with self._tx():
+            table = self.db["runs"]
+            table.insert(
+                {
+                    "duty": duty,
+                    "site": site,
+                    "checks": json.dumps(list(checks)),
+                    "started_at": iso(now),
+                    "status": "running",
+                    "complete": 0,
+                    "counts": "{}",
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                }
+            )
+            return int(table.last_pk)
+
+    def finish_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        now: datetime,
+        findings: Iterable[Finding] = (),
+        counts: dict[str, Any] | None = None,
+        resolution: Resolution | None = None,
+        complete: bool = True,
+        error: str | None = None,
+    ) -> RunOutcome:
+        """Close a run and apply its findings to the lifecycle in one transaction.
+
+        Findings of a failed run are still recorded (they were seen), but nothing is resolved unless the
+        run is ``ok``.
+        """
+        if status not in RUN_STATUSES[1:]:
+            raise ValueError(f"bad final run status {status!r}")
+        stamp = iso(now)
+        new = again = reopened = resolved = ignored_seen = 0
+        unique: dict[str, Finding] = {}
+        for f in findings:
+            unique.setdefault(f.fingerprint, f)
+        # Screenshots are files beside the database, written before the transaction (no disk I/O while
+        # holding the write lock). Content-addressed, so a rolled-back transaction leaves at most a file
+        # that the next run names again; a failed write only notes the missing image.
+        shots = {
+            fp: save_images(self.evidence_dir, f.images) for fp, f in unique.items() if f.images
+        }
+        with self._tx():
+            run = self.db["runs"].get(run_id)
+            # Batched: one lookup per 500 fingerprints and one executemany per statement. Row-at-a-time
+            # sqlite-utils calls cost ~0.5 ms per finding (bench/store_bench.py), seconds on a big site.
+            seen: set[str] = set(unique)
+            existing = self._finding_states(list(unique))
+            inserts: list[tuple[Any, ...]] = []
+            updates: list[tuple[Any, ...]] = []
+            reopens: list[tuple[Any, ...]] = []
+            events: list[tuple[Any, ...]] = []
+            for fp, f in unique.items():
+                state = existing.get(fp)
+                evidence = f.evidence
+                if fp in shots:
+                    evidence = {**evidence, "screenshots": shots[fp]}
+                elif state is not None and state[2] and "screenshots" not in evidence:
+                    # Seen again without a new screenshot (the browser pass was skipped or over budget):
+                    # the last screenshots stay the evidence.
+                    evidence = {**evidence, "screenshots": json.loads(state[2])}
+                common = (
+                    f.severity.value,
+                    f.unit,
+                    f.url,
+                    json.dumps(list(f.sources), ensure_ascii=False),
+                    f.message,
+                    json.dumps(evidence, ensure_ascii=False, default=str),
+                    stamp,
+                    run_id,
+                )
+                if state is None:
+                    inserts.append(
+                        (
+                            fp,
+                            f.duty,
+                            f.kind,
+                            f.site,
+                            f.identity,
+                            stamp,
+                            FindingStatus.OPEN.value,
+                            run_id,
+                            1,
+                            *common,
+                        )
+                    )
+                    events.append((fp, run_id, stamp, "opened", None))
+                    new += 1
+                    continue
+                row_status, times_seen, _shots = state
+                updates.append((*common, (times_seen or 0) + 1, fp))
+                if row_status == FindingStatus.RESOLVED.value:
+                    reopens.append((FindingStatus.OPEN.value, fp))
+                    events.append((fp, run_id, stamp, "reopened", None))
+                    reopened += 1
+                elif row_status == FindingStatus.IGNORED.value:
+                    ignored_seen += 1
+                else:
+                    again += 1
+            conn = self.db.conn
+            conn.executemany(
+                "INSERT INTO findings (fingerprint, duty, kind, site, identity, first_seen, status, "
+                "first_run_id, times_seen, severity, unit, url, source_urls, message, evidence, last_seen, "
+                "last_run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                inserts,
+            )
+            conn.executemany(
+                "UPDATE findings SET severity = ?, unit = ?, url = ?, source_urls = ?, message = ?, "
+                "evidence = ?, last_seen = ?, last_run_id = ?, times_seen = ? WHERE fingerprint = ?",
+                updates,
+            )
+            conn.executemany(
+                "UPDATE findings SET status = ?, resolved_at = NULL WHERE fingerprint = ?", reopens
+            )
+            conn.executemany(
+                "INSERT INTO events (fingerprint, run_id, at, event, note) VALUES (?, ?, ?, ?, ?)", events
+            )
+            if status == "ok" and resolution is not None:
+                resolved = self._resolve_unseen(run["site"], resolution, seen, run_id, stamp)
+            self.db["runs"].update(
+                run_id,
+                {
+                    "status": status,
+                    "finished_at": stamp,
+                    "complete": int(complete),
+                    "counts": json.dumps(counts or {}, ensure_ascii=False),
+                    "error": error,
+                },
+            )
+        return RunOutcome(new, again, reopened, resolved, ignored_seen)
+
+    def _resolve_unseen(
+        self, site: str, resolution: Resolution, seen: set[str], run_id: int, stamp: str
+    ) -> int:
+        marks = ",".join("?" for _ in resolution.duties)
+        rows = self.db.execute(
+            "SELECT fingerprint, identity, duty FROM findings "
+            f"WHERE site = ? AND status = 'open' AND duty IN ({marks})",
+            [site, *resolution.duties],
+        ).fetchall()
+        fixed = []
+        for fp, identity, duty in rows:
+            cleared = resolution.cleared_for.get(duty, resolution.cleared)
+            if fp not in seen and (cleared is None or cleared(identity)):
+                fixed.append(fp)
+        conn = self.db.conn
+        conn.executemany(
+            "UPDATE findings SET status = ?, resolved_at = ? WHERE fingerprint = ?",
+            [(FindingStatus.RESOLVED.value, stamp, fp) for fp in fixed],
+        )
+        conn.executemany(
+            "INSERT INTO events (fingerprint, run_id, at, event, note) VALUES (?, ?, ?, ?, ?)",
+            [(fp, run_id, stamp, "resolved", None) for fp in fixed],
+        )
+        return len(fixed)
+
+    def mark_interrupted(self, run_id: int, now: datetime, reason: str = "interrupted") -> None:
+        """Mark a still-running run as interrupted (it resolves nothing and records nothing)."""
+        with self._tx():
+            self.db.execute(
+                "UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? "
+                "WHERE id = ? AND status = 'running'",
+                [iso(now), reason, run_id],
+            )
+
+    def recover_interrupted(self, now: datetime, *, at_startup: bool = True) -> list[int]:
+        """Mark ``running`` runs whose process on this host is gone as interrupted; return their ids.
+
+        At start-up a run carrying our own pid is stale too (a restarted service can get its old pid back).
+        Runs recorded by another host are left alone: we cannot tell whether they are alive.
+        """
+        host = socket.gethostname()
+        stale: list[int] = []
+        for row in self.db.query("SELECT id, pid, host FROM runs WHERE status = 'running'"):
+            if row["host"] != host:
+                continue
+            own = row["pid"] == os.getpid()
+            if (own and at_startup) or (not own and not _pid_alive(row["pid"] or 0)):
+                stale.append(row["id"])
+        for run_id in stale:
+            self.mark_interrupted(run_id, now, "process ended before the run finished")
+        return stale
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        """One run row with JSON fields decoded."""
+        row = dict(self.db["runs"].get(run_id))
+        row["checks"] = json.loads(row["checks"] or "[]")
+        row["counts"] = json.loads(row["counts"] or "{}")
+        return row
+
+    def runs(self, duty: str | None = None, site: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Most recent runs first."""
+        where, args = _where({"duty": duty, "site": site})
+        rows = self.db.query(f"SELECT id FROM runs {where} ORDER BY id DESC LIMIT ?", [*args, limit])
+        return [self.get_run(r["id"]) for r in rows]
+
+    def last_success(self, duty: str) -> datetime | None:
+        """Start time of the latest ``ok`` run of a duty (any site), or None."""
+        rows = self.db.execute("SELECT started_at FROM runs WHERE duty = ? AND status = 'ok'", [duty])
+        times = [datetime.fromisoformat(r[0]) for r in rows.fetchall() if r[0]]
+        return max(times) if times else None
+
+    def latest_runs(self) -> list[dict[str, Any]]:
+        """The latest finished run of every (duty, site), by duty then site."""
+        rows = self.db.query(
+            "SELECT max(id) AS id FROM runs WHERE status != 'running' GROUP BY duty, site ORDER BY duty, site"
+        )
+        return [self.get_run(r["id"]) for r in rows]
+
+    def running_runs(self) -> list[dict[str, Any]]:
+        """Runs in progress (as far as the store knows), oldest first."""
+        return [self.get_run(r["id"]) for r in self.db.query("SELECT id FROM runs WHERE status = 'running'")]
+
+    # -- findings ---------------------------------------------------------------------------------
+    def _finding_states(self, fingerprints: list[str]) -> dict[str, tuple[str, int | None, str | None]]:
+        """``fingerprint -> (status, times_seen, screenshots JSON or None)`` of the findings already stored,
+        in chunks of 500 (``instr`` first: only evidence that has screenshots is parsed)."""
+        out: dict[str, tuple[str, int | None, str | None]] = {}
+        for i in range(0, len(fingerprints), 500):
+            chunk = fingerprints[i : i + 500]
+            marks = ",".join("?" for _ in chunk)
+            for fp, status, times_seen, shots in self.db.execute(
+                "SELECT fingerprint, status, times_seen, CASE WHEN instr(evidence, '\"screenshots\"') > 0 "
+                "THEN json_extract(evidence, '$.screenshots') END "
+                f"FROM findings WHERE fingerprint IN ({marks})",
+                chunk,
+            ).fetchall():
+                out[fp] = (status, times_seen, shots)
+        return out
+
+    def _event(self, fp: str, run_id: int | None, stamp: str, event: str, note: str | None = None) -> None:
+        self.db["events"].insert(
+            {"fingerprint": fp, "run_id": run_id, "at": stamp, "event": event, "note": note}
+        )
+
+    def finding(self, fp: str) -> dict[str, Any] | None:
+        """One finding with JSON fields decoded, or None. Accepts a unique fingerprint prefix."""
+        rows = list(self.db.query("SELECT * FROM findings WHERE fingerprint LIKE ? LIMIT 2", [fp + "%"]))
+        if len(rows) != 1:
+            return None
+        return _decode_finding(rows[0])
+
+    def findings(
+        self,
+        *,
+        duty: str | None = None,
+        status: str | None = None,
+        site: str | None = None,
+        severity: str | None = None,
+        kind: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Findings matching every given filter, most serious and newest first."""
+        where, args = _where(
+            {"duty": duty, "status": status, "site": site, "severity": severity, "kind": kind}
+        )
+        order = (
+            "CASE severity WHEN 'veto' THEN 0 WHEN 'deduction' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, "
+            "first_seen DESC, url"
+        )
+        for row in self.db.query(f"SELECT * FROM findings {where} ORDER BY {order}", args):
+            yield _decode_finding(row)
+
+    def events(self, fp: str) -> list[dict[str, Any]]:
+        """Transitions of one finding, oldest first."""
+        return list(self.db.query("SELECT * FROM events WHERE fingerprint = ? ORDER BY id", [fp]))
+
+    def ignore(self, fp: str, reason: str, now: datetime) -> dict[str, Any]:
+        """Mark a finding as a false positive (误报): it stays ignored when seen again."""
+        row = self.finding(fp)
+        if row is None:
+            raise KeyError(fp)
+        with self._tx():
+            self.db["findings"].update(
+                row["fingerprint"], {"status": FindingStatus.IGNORED.value, "ignored_reason": reason}
+            )
+            self._event(row["fingerprint"], None, iso(now), "ignored", reason)
+        return self.finding(row["fingerprint"]) or row
+
+    def count_open(self, site: str | None = None, duties: Iterable[str] | None = None) -> int:
+        """Open findings, optionally for one site and some duties."""
+        sql, args = "SELECT count(*) FROM findings WHERE status = 'open'", []
+        if site is not None:
+            sql += " AND site = ?"
+            args.append(site)
+        if duties is not None:
+            duties = list(duties)
+            sql += f" AND duty IN ({','.join('?' for _ in duties)})"
+            args.extend(duties)
+        return int(self.db.execute(sql, args).fetchone()[0])
+
+    # -- new-media posts ---------------------------------------------------------------------------
+    def save_posts(self, posts: Iterable[Post], now: datetime) -> int:
+        """Insert or refresh posts (keyed by account + post id); ``first_seen`` never moves.
+
+        Returns how many were new.
+        """
+        stamp = iso(now)
+        new = 0
+        with self._tx():
+            for p in posts:
+                values = {
+                    "title": p.title,
+                    "url": p.url,
+                    "published_at": iso(p.published_at),
+                    "published_ts": int(p.published_at.timestamp()),
+                    "pinned": int(p.pinned),
+                    "original": None if p.original is None else int(p.original),
+                    "last_seen": stamp,
+                }
+                cur = self.db.execute(
+                    "UPDATE posts SET title = ?, url = ?, published_at = ?, published_ts = ?, pinned = ?, "
+                    "original = ?, last_seen = ? WHERE account = ? AND post_id = ?",
+                    [*values.values(), p.account, p.post_id],
+                )
+                if cur.rowcount == 0:
+                    self.db["posts"].insert(
+                        {"account": p.account, "post_id": p.post_id, "first_seen": stamp, **values}
+                    )
+                    new += 1
+        return new
+
+    def posts(self, account: str, since: datetime | None = None, until: datetime | None = None) -> list[Post]:
+        """Stored posts of one account published in ``[since, until)``, newest first."""
+        sql, args = "SELECT * FROM posts WHERE account = ?", [account]
+        if since is not None:
+            sql += " AND published_ts >= ?"
+            args.append(int(since.timestamp()))
+        if until is not None:
+            sql += " AND published_ts < ?"
+            args.append(int(until.timestamp()))
+        rows = self.db.query(sql + " ORDER BY published_ts DESC, post_id", args)
+        return [_post(row) for row in rows]
+
+    def count_posts(self, account: str, since: datetime, until: datetime) -> int:
+        """How many stored posts of one account were published in ``[since, until)``."""
+        row = self.db.execute(
+            "SELECT count(*) FROM posts WHERE account = ? AND published_ts >= ? AND published_ts < ?",
+            [account, int(since.timestamp()), int(until.timestamp())],
+        ).fetchone()
+        return int(row[0])
+
+    def posts_since(self, accounts: Iterable[str], since: datetime) -> dict[str, list[Post]]:
+        """Stored posts published since ``since`` for several accounts (newest first per account)."""
+        return {a: self.posts(a, since) for a in accounts}
+
+    # -- availability probes ----------------------------------------------------------------------
+    def add_probes(self, probes: Iterable[Probe]) -> None:
+        """Store probes in one transaction."""
+        with self._tx():
+            self.db["probes"].insert_all(
+                (
+                    {
+                        "site": p.site,
+                        "target": p.target,
+                        "name": p.name,
+                        "at": iso(p.at),
+                        "ok": int(p.ok),
+                        "status": p.status,
+                        "latency_ms": p.latency_ms,
+                        "error": p.error,
+                        "detail": p.detail,
+                        "ip_version": p.ip_version,
+                        "monitor_offline": int(p.monitor_offline),
+                    }
+                    for p in probes
+                ),
+            )
+
+    def probes(
+        self,
+        site: str,
+        target: str | None = None,
+        *,
+        since: datetime | None = None,
+        ip_version: int | None = None,
+        limit: int | None = None,
+    ) -> list[Probe]:
+        """Probes of a site (one target, newer than ``since``, one IP version), newest first."""
+        sql, args = "SELECT * FROM probes WHERE site = ?", [site]
+        if target is not None:
+            sql += " AND target = ?"
+            args.append(target)
+        if since is not None:
+            sql += " AND at > ?"
+            args.append(iso(since))
+        if ip_version is not None:
+            sql += " AND ip_version = ?"
+            args.append(ip_version)
+        sql += " ORDER BY at DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            args.append(limit)
+        return [_probe(row) for row in self.db.query(sql, args)]
+
+    def target_state(self, site: str, target: str) -> dict[str, Any] | None:
+        """The stored up/down state of one target, or None before its first probe."""
+        rows = list(self.db.query("SELECT * FROM target_state WHERE site = ? AND target = ?", [site, target]))
+        return rows[0] if rows else None
+
+    def save_target_state(self, row: dict[str, Any]) -> None:
+        """Insert or replace one target's state (keys as in the ``target_state`` table)."""
+        self.save_target_states([row])
+
+    def save_target_states(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert or replace targets' states in one transaction (the runner, when a run succeeds)."""
+        with self._tx():
+            self.db["target_state"].upsert_all(rows, pk=("site", "target"))
+
+    # -- signatures -------------------------------------------------------------------------------
+    def signatures(self, site: str) -> dict[str, Any]:
+        """Every record kept for a site, by kind (JSON decoded)."""
+        rows = self.db.execute("SELECT kind, json FROM signatures WHERE site = ?", [site]).fetchall()
+        return {kind: json.loads(data) for kind, data in rows}
+
+    def put_signatures(self, site: str, records: Mapping[str, Any], now: datetime) -> None:
+        """Replace the records of some kinds for a site, in one transaction."""
+        if not records:
+            return
+        with self._tx():
+            self.db["signatures"].upsert_all(
+                [
+                    {
+                        "site": site,
+                        "kind": kind,
+                        "json": json.dumps(data, ensure_ascii=False, default=str),
+                        "updated_at": iso(now),
+                    }
+                    for kind, data in records.items()
+                ],
+                pk=("site", "kind"),
+            )
+
+    # -- reading history (the weekly bulletin) ---------------------------------------------------------
+    def runs_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
+        """Finished runs (not ``running``) started in ``[start, end)``, oldest first, JSON decoded."""
+        # Stored stamps carry their offset; compare as instants. The SQL range is only a coarse,
+        # index-friendly prefilter (one day of margin covers any offset), the exact test is in Python.
+        rows = self.db.query(
+            "SELECT * FROM runs WHERE started_at >= ? AND started_at < ? AND status != 'running' ORDER BY id",
+            [iso(start - timedelta(days=1)), iso(end + timedelta(days=1))],
+        )
+        out = []
+        for row in rows:
+            if start <= datetime.fromisoformat(row["started_at"]) < end:
+                row = dict(row)
+                row["checks"] = json.loads(row["checks"] or "[]")
+                row["counts"] = json.loads(row["counts"] or "{}")
+                out.append(row)
+        return out
+
+    def history_since(self, since: datetime) -> tuple[list[dict[str, Any]], dict[str, list[tuple[str, str]]]]:
+        """Findings that may have been open at or after ``since``, and their events ``(at, event)``.
+
+        Ignored findings (误报) are left out entirely: a false positive never belongs in a bulletin.
+        """
+        margin = iso(since - timedelta(days=1))
+        where = "{t}status = 'open' OR ({t}status = 'resolved' AND {t}resolved_at >= ?)"
+        findings = [
+            _decode_finding(r)
+            for r in self.db.query(f"SELECT * FROM findings WHERE {where.format(t='')}", [margin])
+        ]
+        events: dict[str, list[tuple[str, str]]] = {}
+        for fp, at, event in self.db.execute(
+            "SELECT e.fingerprint, e.at, e.event FROM events e "
+            f"JOIN findings f ON f.fingerprint = e.fingerprint WHERE {where.format(t='f.')} ORDER BY e.id",
+            [margin],
+        ):
+            events.setdefault(fp, []).append((at, event))
+        return findings, events
+
+    def open_by_severity(self) -> dict[str, int]:
+        """Open findings counted per severity value."""
+        rows = self.db.execute(
+            "SELECT severity, count(*) FROM findings WHERE status = 'open' GROUP BY severity"
+        )
+        return {severity: int(n) for severity, n in rows.fetchall()}
+
+    def integrity_ok(self) -> bool:
+        """``PRAGMA integrity_check`` says ok."""
+        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT/ROLLBACK; nested use joins the outer transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.outer = False
+
+    def __enter__(self) -> None:
+        if self.conn.in_transaction:
+            return
+        self.outer = True
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if not self.outer:
+            return
+        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One availability probe of one target (see the ``probes`` table)."""
+
+    site: str
+    target: str
+    name: str
+    at: datetime
+    ok: bool
+    status: int | None = None
+    latency_ms: int | None = None
+    error: str | None = None
+    detail: str = ""
+    ip_version: int = 0
+    monitor_offline: bool = False
+
+
+def _probe(row: dict[str, Any]) -> Probe:
+    return Probe(
+        site=row["site"],
+        target=row["target"],
+        name=row["name"] or "",
+        at=datetime.fromisoformat(row["at"]),
+        ok=bool(row["ok"]),
+        status=row["status"],
+        latency_ms=row["latency_ms"],
+        error=row["error"],
+        detail=row["detail"] or "",
+        ip_version=row["ip_version"],
+        monitor_offline=bool(row["monitor_offline"]),
+    )
+
+
+def _where(filters: dict[str, str | None]) -> tuple[str, list[str]]:
+    parts = [(k, v) for k, v in filters.items() if v is not None]
+    if not parts:
+        return "", []
+    return "WHERE " + " AND ".join(f"{k} = ?" for k, _ in parts), [v for _, v in parts]
+
+
+def _decode_finding(row: dict[str, Any]) -> dict[str, Any]:
+    row = dict(row)
+    row["source_urls"] = json.loads(row["source_urls"] or "[]")
+    row["evidence"] = json.loads(row["evidence"] or "{}")
+    return row
+
+
+def _post(row: dict[str, Any]) -> Post:
+    return Post(
+        account=row["account"],
+        post_id=row["post_id"],
+        title=row["title"] or "",
+        url=row["url"] or "",
+        published_at=datetime.fromisoformat(row["published_at"]),
+        pinned=bool(row["pinned"]),
+        original=None if row["original"] is None else bool(row["original"]),
+    )
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
