@@ -76,8 +76,8 @@ def _docx_text(data: bytes, name: str) -> str:
     except zipfile.BadZipFile:
         raise DocumentError(f"{name}: a damaged ZIP/Word file") from None
     if "word/document.xml" not in parts:
-        kind = "a spreadsheet (.xlsx)" if "xl/workbook.xml" in parts else "a ZIP file that is not .docx"
-        raise DocumentError(f"{name}: {kind}; only .docx, .pdf and text files can be checked")
+        file_type = "a spreadsheet (.xlsx)" if "xl/workbook.xml" in parts else "a ZIP file that is not .docx"
+        raise DocumentError(f"{name}: {file_type}; only .docx, .pdf and text files can be checked")
     import docx  # python-docx: imported here, only proofreading needs it
     from docx.oxml.ns import qn
     from docx.text.paragraph import Paragraph
