@@ -135,8 +135,7 @@ def test_press_conference_column_is_not_a_14_day_news_column(name: str, kind: st
 
 
 def _realworld(site: str) -> str:
-    if not REALWORLD.is_dir():
-        pytest.skip("../shared/realworld is not beside the repository")
+    assert REALWORLD.is_dir(), "../shared/realworld must be beside the repository (CI has it)"
     for record in json.loads((REALWORLD / "manifest.json").read_text(encoding="utf-8")):
         if record["site"] == site:
             raw = (REALWORLD / "sites" / record["served_path"].lstrip("/")).read_bytes()
@@ -189,8 +188,7 @@ def test_no_real_article_page_is_taken_for_a_column_and_none_dates_today() -> No
     toolbar, clock or header row on them is an item dated on the audit day."""
     from checks.columns.discovery import column_from_facts, page_facts
 
-    if not REALWORLD.is_dir():
-        pytest.skip("../shared/realworld is not beside the repository")
+    assert REALWORLD.is_dir(), "../shared/realworld must be beside the repository (CI has it)"
     today = date(2026, 11, 26)
     for record in json.loads((REALWORLD / "manifest.json").read_text(encoding="utf-8")):
         raw = (REALWORLD / "sites" / record["served_path"].lstrip("/")).read_bytes()

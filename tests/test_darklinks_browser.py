@@ -449,7 +449,6 @@ REALWORLD = Path(__file__).resolve().parents[2] / "shared" / "realworld"
 
 
 @needs_chromium
-@pytest.mark.skipif(not (REALWORLD / "manifest.json").is_file(), reason="shared/realworld is beside the repo")
 async def test_real_government_pages_never_confirm_a_redirect_and_reach_only_their_own_site() -> None:
     # Real pages carry 无障碍 toolbars, statistics scripts, share menus and mobile-redirect snippets: none of
     # that may read as a redirect for a desktop browser or a spider, and none of their third-party
