@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from monitor.config import DarkLinksBrowser
+from monitor.core.urls import origin_of as url_origin
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page, Route
@@ -126,21 +127,9 @@ class BrowserReport:
 
 
 def origin_of(url: str) -> str | None:
-    """``scheme://host[:port]``, default port dropped, host lower-cased; None when not http(s)."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in ("http", "https") or not host:
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    if port is None or (scheme, port) in (("http", 80), ("https", 443)):
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
+    """The URL's origin as :func:`monitor.core.urls.origin_of` gives it (``scheme://host[:port]``, IDNA
+    hosts in their ASCII form, as Chromium requests them); None when it is not an http(s) URL."""
+    return url_origin(url.strip()) or None
 
 
 def host_resolver_rules(host_overrides: Mapping[str, str], allowed_origins: Sequence[str]) -> str:

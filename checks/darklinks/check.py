@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from yarl import URL
 
 from checks.base import CheckContext, PageCheck
-from checks.darklinks.browser import BrowserCandidate, BrowserVerdict, Kind, confirm_candidates, origin_of
+from checks.darklinks.browser import BrowserCandidate, BrowserVerdict, Kind, confirm_candidates
 from checks.darklinks.engine import (
     EVIDENCE_LABELS,
     DarkLinkHit,
@@ -60,7 +60,7 @@ from checks.darklinks.resources import (
 )
 from monitor.core.findings import EvidenceImage, Finding, Severity
 from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
-from monitor.core.urls import InvalidURL, host_of, normalize
+from monitor.core.urls import InvalidURL, host_of, normalize, origin_of
 from monitor.crawl.analysis import AnalysisRequest, PageAnalyzer
 
 if TYPE_CHECKING:
@@ -282,14 +282,7 @@ class DarkLinksCheck(PageCheck):
             sources=(page_url,),
             message=message,
             evidence={
-                "page": page_url,
-                "target": hit.target,
-                "text": hit.text,
-                "technique_kind": hit.kind,
-                "techniques": list(hit.techniques),
-                "reasons": list(hit.reasons),
-                "snippet": hit.snippet,
-                "evidence": list(hit.evidence),
+                **_hit_evidence(page_url, hit),
                 "stylesheets": css[:10],
                 "scripts": js[:10],
                 "indicator": Indicator.SERIOUS_ERRORS.value,
@@ -380,14 +373,7 @@ class DarkLinksCheck(PageCheck):
                 f"（证据：{evidence_phrase(hit.evidence)}）"
             ),
             evidence={
-                "page": page.url,
-                "target": hit.target,
-                "text": hit.text,
-                "technique_kind": hit.kind,
-                "techniques": list(hit.techniques),
-                "reasons": list(hit.reasons),
-                "snippet": hit.snippet,
-                "evidence": list(hit.evidence),
+                **_hit_evidence(page.url, hit),
                 "spider_user_agent": user_agent,
                 "spider_status": status,
                 "browser_user_agent": self.ctx.config.crawl.user_agent,
@@ -675,7 +661,7 @@ class DarkLinksCheck(PageCheck):
             return findings
         site = self.ctx.site
         scheme_hosts = {f"{scheme}://{host}" for host in site.crawl_hosts for scheme in ("http", "https")}
-        origins = sorted(scheme_hosts | {o for c in candidates if (o := origin_of(c.page_url))})
+        origins = sorted((scheme_hosts | {origin_of(c.page_url) for c in candidates}) - {""})
         result = await confirm_candidates(
             candidates, self.opts.browser, self.ctx.config.crawl.host_overrides, origins
         )
@@ -847,6 +833,20 @@ def _with_browser_verdict(f: Finding, verdict: BrowserVerdict) -> Finding:
         message = f"{head}{marker}{evidence_phrase(evidence['evidence'])}）"
     message += f"；{verdict.detail}"
     return replace(f, evidence=evidence, message=message, images=tuple(images))
+
+
+def _hit_evidence(page_url: str, hit: DarkLinkHit) -> dict[str, Any]:
+    """What every dark-link and cloaking finding keeps of the engine's hit."""
+    return {
+        "page": page_url,
+        "target": hit.target,
+        "text": hit.text,
+        "technique_kind": hit.kind,
+        "techniques": list(hit.techniques),
+        "reasons": list(hit.reasons),
+        "snippet": hit.snippet,
+        "evidence": list(hit.evidence),
+    }
 
 
 def _page_of(identity: str) -> str:

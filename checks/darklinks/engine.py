@@ -61,7 +61,7 @@ from checks.darklinks.css import (
     same_color,
 )
 from checks.darklinks.js import Payload, expand_script, find_redirects
-from monitor.core.urls import host_of_link
+from monitor.core.urls import host_of_link, origin_of
 from monitor.web.html import parse_document
 
 __all__ = [
@@ -233,20 +233,12 @@ def _under(host: str, domains: Iterable[str]) -> bool:
     return False
 
 
-_PORT_RE = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^/?#@]*@)?(\[[^\]]*\]|[^/?#:]*):(\d+)", re.I)
-
-
 def other_port(url: str, options: DarkLinkOptions) -> bool:
     """The URL names an explicit port that is not one of the site's (``http://h:8002/`` for a site on
     ``h:8001``, or on ``h`` itself): a different origin on the site's host, hence not the site's own.
     The scheme is not compared: http and https copies of one portal are the same site here."""
-    m = _PORT_RE.match(url)
-    if m is None:
-        return False
-    host, port = m.group(1).lower(), m.group(2)
-    if (url[:5].lower(), port) in (("http:", "80"), ("https", "443")):
-        return False
-    return f"{host}:{port}" not in options.site_ports
+    netloc = origin_of(url).partition("://")[2]  # default ports are already dropped
+    return ":" in netloc.rsplit("]", 1)[-1] and netloc not in options.site_ports
 
 
 def own_url(url: str, options: DarkLinkOptions) -> bool:
