@@ -202,23 +202,30 @@ def _slow_resolve(base: URL, href: str) -> str:
 _PLAIN_HOST = re.compile(r"[a-z0-9][a-z0-9.-]*\Z")
 
 
+def _plain_netloc(url: str) -> tuple[str, str]:
+    """(scheme, netloc) of an http(s) URL by string slicing, ('', '') for anything else: the fast path
+    of :func:`host_of` and :func:`origin_of`, which hand what it does not settle to yarl."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("http", "https"):
+        return "", ""
+    end = len(rest)
+    for mark in "/?#":
+        i = rest.find(mark, 0, end)
+        if i != -1:
+            end = i
+    return scheme, rest[:end]
+
+
 def host_of(url: str) -> str:
     """Lower-cased host of a normalised URL."""
     # Fast path by string slicing (a patrol asks this for every link of every page: parsing each URL
     # with yarl cost ~10 µs a call); userinfo, IPv6 literals and anything unusual go to yarl.
-    scheme, sep, rest = url.partition("://")
-    if sep and scheme in ("http", "https"):
-        end = len(rest)
-        for mark in "/?#":
-            i = rest.find(mark, 0, end)
-            if i != -1:
-                end = i
-        netloc = rest[:end]
-        if "@" not in netloc and "[" not in netloc:
-            host, _, port = netloc.partition(":")
-            # "xn--" labels: yarl shows IDNA hosts decoded, so leave those to it.
-            if _PLAIN_HOST.match(host) and "xn--" not in host and (not port or port.isdigit()):
-                return host
+    netloc = _plain_netloc(url)[1]
+    if netloc and "@" not in netloc and "[" not in netloc:
+        host, _, port = netloc.partition(":")
+        # "xn--" labels: yarl shows IDNA hosts decoded, so leave those to it.
+        if _PLAIN_HOST.match(host) and "xn--" not in host and (not port or port.isdigit()):
+            return host
     return URL(url).host or ""
 
 
@@ -253,19 +260,13 @@ def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of an http(s) URL (lower case, default port omitted): what a browser
     calls its origin. Two sites on one host but different ports or schemes are different origins.
     '' when the URL has no host. This is the helper for every "the site's own" decision."""
-    scheme, sep, rest = url.partition("://")
-    if sep and scheme in ("http", "https"):
-        end = len(rest)
-        for mark in "/?#":
-            i = rest.find(mark, 0, end)
-            if i != -1:
-                end = i
-        netloc = rest[:end]
-        if "@" not in netloc and "[" not in netloc and netloc == netloc.lower() and "xn--" not in netloc:
-            host, _, port = netloc.partition(":")
-            plain_port = not port or (port.isdigit() and _DEFAULT_PORTS[scheme] != ":" + port)
-            if _PLAIN_HOST.match(host) and plain_port:
-                return f"{scheme}://{netloc}"
+    scheme, netloc = _plain_netloc(url)
+    plain = "@" not in netloc and "[" not in netloc and "xn--" not in netloc and netloc == netloc.lower()
+    if netloc and plain:
+        host, _, port = netloc.partition(":")
+        plain_port = not port or (port.isdigit() and _DEFAULT_PORTS[scheme] != ":" + port)
+        if _PLAIN_HOST.match(host) and plain_port:
+            return f"{scheme}://{netloc}"
     try:
         u = URL(url)
     except ValueError:
