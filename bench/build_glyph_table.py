@@ -20,6 +20,8 @@ OUT = Path(__file__).resolve().parents[1] / "checks" / "data" / "lm" / "glyph_si
 
 
 def level1() -> list[str]:
+    # The same set as checks.text.typos.common_chars, written again on purpose: this script runs in a
+    # throw-away venv with Pillow and numpy only, where importing the checks package (yarl, aiohttp…) fails.
     out = []
     for hi in range(0xB0, 0xD8):
         for lo in range(0xA1, 0xFF):
