@@ -14,7 +14,7 @@ import os
 import re
 import string
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, time
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,6 +26,7 @@ from pydantic import (
     AfterValidator,
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -913,6 +914,151 @@ class Backup(Model):
     keep: int = Field(default=12, ge=1, description="Copies kept; older ones are deleted.")
 
 
+#: What an alert is about (the ``events`` of an alert rule); docs/alerts.md describes each.
+AlertEvent = Literal["finding", "site_down", "site_up", "duty_failing", "duty_recovered", "monitor_offline"]
+ALERT_EVENTS: tuple[str, ...] = (
+    "finding",
+    "site_down",
+    "site_up",
+    "duty_failing",
+    "duty_recovered",
+    "monitor_offline",
+)
+_CHANNEL_NAME = r"^[A-Za-z0-9_-]{1,40}$"
+
+
+def _clock_time(value: Any) -> Any:
+    """``"22:30"``; YAML 1.1 reads an unquoted ``22:30`` as the sexagesimal integer 1350, taken back here."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        return f"{value // 60:02d}:{value % 60:02d}"
+    return value
+
+
+class QuietHours(Model):
+    """Hours (in the configured time zone) when only veto-level alerts go out; the others wait until the
+    quiet hours end, then go out — held, never dropped."""
+
+    start: Annotated[time, BeforeValidator(_clock_time)] = Field(description='Start, e.g. "22:00".')
+    end: Annotated[time, BeforeValidator(_clock_time)] = Field(description='End, e.g. "07:30".')
+    pass_severities: tuple[Severity, ...] = Field(
+        default=("veto",), description="Severities sent at once even in quiet hours (单项否决 by default)."
+    )
+    pass_events: tuple[AlertEvent, ...] = Field(
+        default=(), description="Alert events sent at once even in quiet hours (e.g. site_down)."
+    )
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("start and end are the same time: quiet hours would be empty")
+        return self
+
+    def contains(self, moment: time) -> bool:
+        """Whether a wall-clock time falls in the quiet hours (which may run past midnight)."""
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+class AlertChannel(Model):
+    """One place alerts go: an Apprise URL (``wecombot://KEY``, ``dingtalk://TOKEN``, ``feishu://TOKEN``,
+    ``lark://TOKEN``, ``mailto://…``, ``json://host/path``…), given in the file (``${VAR}`` expanded at
+    load) or read from an environment variable when sending (``url_env``), so the secret never sits in
+    the config or the outbox."""
+
+    url: str | None = Field(default=None, description="Apprise URL; ${VAR} expansion applies.")
+    url_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable holding the Apprise URL (read when sending).",
+    )
+    format: Literal["auto", "markdown", "text"] = Field(
+        default="auto",
+        description="auto: Markdown for DingTalk and Feishu/Lark (they render it), plain text elsewhere.",
+    )
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120, description="Connect and read timeout.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AlertChannel:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give exactly one of 'url' or 'url_env'")
+        if self.url is not None:
+            problem = apprise_url_problem(self.url)
+            if problem:
+                raise ValueError(problem)
+        return self
+
+
+def apprise_url_problem(url: str) -> str | None:
+    """Why Apprise cannot load ``url`` (None when it can). Apprise is imported only when alerts are set."""
+    scheme, sep, _ = url.partition("://")
+    if not sep or not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme):
+        return "not an Apprise URL (expected e.g. wecombot://KEY, dingtalk://TOKEN, json://host/path)"
+    import apprise
+
+    if apprise.Apprise.instantiate(url) is None:
+        return f"Apprise cannot load this {scheme}:// URL (unknown service or a malformed token)"
+    return None
+
+
+class AlertRule(Model):
+    """Which alerts go to which channels. Every listed condition must hold; an empty list matches all."""
+
+    channels: tuple[Annotated[str, Field(pattern=_CHANNEL_NAME)], ...] = Field(min_length=1)
+    events: tuple[AlertEvent, ...] = ALERT_EVENTS  # type: ignore[assignment]
+    severities: tuple[Severity, ...] = ()
+    kinds: tuple[NonEmpty, ...] = Field(
+        default=(), description="Finding kinds: names (dark_link) or 问题类型 labels (暗链)."
+    )
+    sites: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+
+
+class Alerts(Model):
+    """Instant alerts (即时告警): transitions only, routed by rules to channels, through the outbox."""
+
+    enabled: bool = False
+    channels: Mapping[Annotated[str, Field(pattern=_CHANNEL_NAME)], AlertChannel] = Field(
+        default_factory=dict
+    )
+    rules: tuple[AlertRule, ...] = ()
+    quiet_hours: QuietHours | None = None
+    reopen_damping: float = Field(
+        default=86400.0,
+        description="A finding that reopens within this long after it was resolved is not alerted again.",
+    )
+    failing_nights: int = Field(
+        default=3,
+        ge=1,
+        le=60,
+        description="Alert when a duty's runs have failed on this many nights running.",
+    )
+    offline_after: float = Field(
+        default=7200.0, description="Alert at daemon start when it was not running for longer than this."
+    )
+    group_top: int = Field(default=5, ge=1, le=20, description="Items listed in a grouped message.")
+    console_url: HttpUrl | None = Field(
+        default=None, description="Console or bulletin address named at the end of grouped messages."
+    )
+    retry_backoff_seconds: float = Field(default=30.0, ge=0)
+    max_backoff_seconds: float = Field(default=1800.0, ge=0)
+
+    @field_validator("reopen_damping", "offline_after", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return parse_duration(value)
+
+    @model_validator(mode="after")
+    def _channels_exist(self) -> Alerts:
+        for i, rule in enumerate(self.rules):
+            for j, name in enumerate(rule.channels):
+                if name not in self.channels:
+                    raise _located(f"alerts.rules[{i}].channels[{j}]", f"no channel named {name!r}")
+        if self.enabled and not self.rules:
+            raise _located("alerts.rules", "alerts are enabled but no rule sends anything to a channel")
+        return self
+
+
 class Config(Model):
     """The whole validated configuration."""
 
@@ -931,6 +1077,7 @@ class Config(Model):
     bulletin: Bulletin = Bulletin()
     schedule: Schedule = Schedule()
     backup: Backup = Backup()
+    alerts: Alerts = Alerts()
     base_dir: str = Field(
         default=".", exclude=True, description="Set by the loader: the config file's folder."
     )
@@ -978,6 +1125,13 @@ class Config(Model):
                 read_list(self.resolve_path(wl.path))
             except WordListError as exc:
                 raise _located(f"text.word_lists[{i}].path", str(exc)) from None
+        for i, rule in enumerate(self.alerts.rules):
+            for j, site_id in enumerate(rule.sites):
+                if site_id not in seen:
+                    raise _located(f"alerts.rules[{i}].sites[{j}]", f"no site with id {site_id!r}")
+            for j, unit in enumerate(rule.units):
+                if unit not in unit_names:
+                    raise _located(f"alerts.rules[{i}].units[{j}]", f"no unit named {unit!r}")
         model = self.text.typo_model_path
         if model and not self.resolve_path(model).is_file():
             raise _located("text.typo_model_path", f"file not found: {self.resolve_path(model)}")

@@ -178,6 +178,19 @@ def check_config(app: AppContext) -> None:
         f"  crawl:     max {c.max_pages} pages, depth {c.max_depth}, timeout {c.timeout_seconds:g}s, "
         f"{c.concurrency} concurrent ({c.per_host_concurrency} per host, delay {c.per_host_delay_seconds:g}s)"
     )
+    alerts = config.alerts
+    if alerts.channels or alerts.enabled:
+        from monitor.alerts.rules import unknown_kinds
+
+        problems = unknown_kinds(alerts)
+        if problems:
+            click.echo(str(ConfigError(problems, str(path))), err=True)
+            raise SystemExit(EXIT_USAGE)
+        state = "on" if alerts.enabled else "off"
+        click.echo(
+            f"  alerts:    {state}, {len(alerts.channels)} channel(s) ({', '.join(alerts.channels)}), "
+            f"{len(alerts.rules)} rule(s)"
+        )
 
 
 class _DutyGroup(click.Group):
@@ -697,9 +710,14 @@ def report_weekly(app: AppContext, week_text: str | None, send: bool, output_dir
         raise SystemExit(EXIT_FAILED)
 
 
+@main.group("outbox")
+def outbox_group() -> None:
+    """The outbox: bulletin emails and instant alerts, each kept until delivered."""
+
+
 @main.group("mail")
 def mail_group() -> None:
-    """The outbox of bulletin emails."""
+    """The outbox (old name of ``monitor outbox``; kept as an alias)."""
 
 
 def _outbox(app: AppContext) -> Any:
@@ -708,36 +726,93 @@ def _outbox(app: AppContext) -> Any:
     return Outbox(app.config.outbox_path(app.database))
 
 
-@mail_group.command("status")
+@outbox_group.command("status")
 @click.pass_obj
-def mail_status(app: AppContext) -> None:
-    """Show every message in the outbox: queued, sent or failed, with attempts and the last error."""
+def outbox_status(app: AppContext) -> None:
+    """Show every message in the outbox (mails and alerts): status, attempts, next try, last error."""
     outbox = _outbox(app)
     entries = outbox.entries()
     click.echo(f"outbox: {outbox.folder}")
     for e in entries:
-        when = f"sent {e.sent_at}" if e.status == "sent" else f"next try {e.next_attempt_at or 'now'}"
-        click.echo(
-            f"  {e.key}  {e.status:<6}  attempts {e.attempts}  {len(e.recipients)} recipient(s)  {when}"
-        )
+        if e.status == "sent":
+            when = f"sent {e.sent_at}"
+        elif e.status in ("rejected", "unconfirmed"):
+            when = "not retried"
+        else:
+            when = f"next try {e.next_attempt_at or 'now'}"
+        what = "mail" if e.channel == "mail" else f"alert → {e.channel}"
+        who = f"{len(e.recipients)} recipient(s)" if e.channel == "mail" else inert(e.subject)[:60]
+        click.echo(f"  {e.key}  {what}  {e.status:<6}  attempts {e.attempts}  {who}  {when}")
         if e.last_error:
             click.echo(f"      last error: {inert(e.last_error)}")
-    counts = {s: sum(1 for e in entries if e.status == s) for s in ("queued", "failed", "sent")}
-    click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
+    statuses = ("queued", "held", "failed", "sending", "sent", "rejected", "unconfirmed")
+    for label, group in (
+        ("mail", [e for e in entries if e.channel == "mail"]),
+        ("alerts", [e for e in entries if e.channel != "mail"]),
+    ):
+        counts = {s: sum(1 for e in group if e.status == s) for s in statuses}
+        shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s in ("queued", "failed", "sent"))
+        click.echo(f"{label}: {shown}")
 
 
-@mail_group.command("flush")
+@outbox_group.command("flush")
 @click.pass_obj
-def mail_flush(app: AppContext) -> None:
-    """Try to send every queued or failed message now (exit 3 if any is still unsent)."""
+def outbox_flush(app: AppContext) -> None:
+    """Try to send every queued or failed mail and every due alert now (exit 3 if any is still unsent)."""
+    from monitor.alerts import send as alert_send
+
     config, clock = app.config, app.clock()
     outbox = _outbox(app)
     results = asyncio.run(outbox.flush(config.bulletin.smtp, clock, base_dir=Path(config.base_dir)))
+    results += asyncio.run(alert_send.drain(outbox, config, clock))
     for e in results:
         click.echo(f"  {e.key}: {e.status}" + (f" ({inert(e.last_error)})" if e.last_error else ""))
     unsent = [e for e in results if e.status != "sent"]
     click.echo(f"{len(results) - len(unsent)} sent, {len(unsent)} still in the outbox")
     raise SystemExit(EXIT_FAILED if unsent else EXIT_OK)
+
+
+mail_group.add_command(outbox_status, "status")
+mail_group.add_command(outbox_flush, "flush")
+
+
+@main.group("alerts")
+def alerts_group() -> None:
+    """Instant alerts (即时告警) to WeCom, DingTalk, Feishu/Lark, mail or webhooks."""
+
+
+@alerts_group.command("test")
+@click.argument("channel")
+@click.pass_obj
+def alerts_test(app: AppContext, channel: str) -> None:
+    """Send a test message to CHANNEL now (exit 3 when it is not accepted, 2 when CHANNEL is unknown).
+
+    The test goes straight to the channel, not through the outbox: it says at once whether the URL works.
+    """
+    from monitor.alerts import send as alert_send
+    from monitor.alerts.compose import Composer, message_format
+
+    config, clock = app.config, app.clock()
+    spec = config.alerts.channels.get(channel)
+    if spec is None:
+        known = ", ".join(config.alerts.channels) or "none configured"
+        fail_usage(f"no alert channel named {channel!r} (alerts.channels: {known})")
+    assert spec is not None
+    try:
+        url = alert_send.channel_url(spec)
+    except alert_send.ChannelError as exc:
+        fail_usage(str(exc))
+        return
+    message = Composer(config).test(
+        channel, clock.now(), message_format(alert_send.url_scheme(url), spec.format)
+    )
+    payload = {"title": message.title, "body": message.body, "format": message.format}
+    outcome = alert_send.notify(url, payload, spec)
+    if outcome.result == "sent":
+        click.echo(f"test message sent to {channel} ({message.format})")
+        raise SystemExit(EXIT_OK)
+    click.echo(f"test message to {channel} not accepted: {inert(outcome.error)}", err=True)
+    raise SystemExit(EXIT_FAILED)
 
 
 # -- daemon, backup, status -------------------------------------------------------------------------

@@ -11,6 +11,9 @@
 - systemd: READY=1, STATUS=, WATCHDOG=1 (from an event-loop task, so a stuck loop stops the pings),
   RELOADING=1/READY=1 around a reload, STOPPING=1 (``monitor.app.sdnotify``).
 - ``<database>.daemon.json`` holds the daemon's pid and each job's next run for ``monitor status``.
+- Alerts (``alerts.enabled``): when a duty finishes, what changed is queued in the outbox
+  (``monitor.alerts.queue_alerts``, in a thread) and an alert task delivers it; at start, a gap in the
+  daemon's heartbeat (written every minute) longer than ``alerts.offline_after`` is alerted as 监测服务离线.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from monitor.app.locks import Busy, DutyLock, held_by
 from monitor.app.schedule import catch_up, describe, effective_schedule, make_trigger
 from monitor.app.sdnotify import Notifier
+from monitor.bulletin.outbox import Outbox
 from monitor.config import Config, ConfigError, DutySchedule, load_config
 from monitor.core.clock import Clock, clock_from_env, iso
 from monitor.crawl.progress import LogProgress
@@ -45,6 +49,8 @@ from monitor.store.database import Store
 log = logging.getLogger("monitor.daemon")
 
 EXIT_BUSY = 4
+#: How often the alert task writes the heartbeat and tries alerts whose time has come (seconds).
+ALERT_TICK = 30.0
 
 
 def state_path(database: Path) -> Path:
@@ -96,6 +102,8 @@ class Daemon:
         self._stop = asyncio.Event()
         self._stop_requests = 0
         self._stopping = False
+        self._alerts_wake = asyncio.Event()
+        self._alerts_lock = asyncio.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def main(self) -> int:
@@ -109,8 +117,11 @@ class Daemon:
             # Our own lines say what runs and how it went; APScheduler's per-job lines only repeat them.
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
         watchdog: asyncio.Task[None] | None = None
+        alerts: asyncio.Task[None] | None = None
         try:
             self._recover()
+            await self._queue_alerts(at_start=True)
+            alerts = asyncio.create_task(self._alert_loop())
             self.scheduler.add_listener(lambda _event: self._publish_soon(), EVENT_ALL)
             self._sync_jobs(at_start=True)
             self.scheduler.start()
@@ -126,6 +137,10 @@ class Daemon:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
+            if alerts is not None:
+                alerts.cancel()
+                await asyncio.gather(alerts, return_exceptions=True)
+                self._heartbeat()
             state_path(self.database).unlink(missing_ok=True)
             lock.release()
         log.info("daemon stopped")
@@ -259,12 +274,14 @@ class Daemon:
         assert task is not None
         self.running[duty] = _Running(task, started)
         self._publish()
+        cancelled = False
         try:
             with lock:
                 await self._execute(duty, self.config)
         except asyncio.CancelledError:
             # Top of the job's task: the runner has recorded the run as interrupted; end quietly.
             log.warning("%s cancelled at shutdown; its run is recorded as interrupted", duty)
+            cancelled = True
         except DutyError as exc:
             log.error("%s not run: %s", duty, exc)
         except Exception:
@@ -272,6 +289,10 @@ class Daemon:
         finally:
             self.running.pop(duty, None)
             self._publish()
+        # What the run changed (or its failure) becomes alerts; not after a cancellation (we are stopping:
+        # the next start looks again from the stored cursor).
+        if not cancelled:
+            await self._queue_alerts()
 
     async def _execute(self, duty: str, config: Config) -> None:
         clock = self._clock(config)
@@ -296,6 +317,66 @@ class Daemon:
                 r.open_findings,
                 f" ({r.error})" if r.error else "",
             )
+
+    # -- alerts -----------------------------------------------------------------------------------------
+    async def _queue_alerts(self, *, at_start: bool = False) -> None:
+        """Queue the alerts of what changed since the last look (SQLite work in a thread), then wake the
+        alert task. Never raises: an alert problem must not stop a duty or the daemon."""
+        config = self.config
+        if not config.alerts.enabled:
+            if at_start:
+                await asyncio.to_thread(self._heartbeat)
+            return
+        from monitor.alerts import queue_alerts
+        from monitor.alerts.rules import unknown_kinds
+        from monitor.alerts.transitions import heartbeat
+
+        clock = self._clock(config)
+
+        def work() -> None:
+            with Store(self.database) as store:
+                outbox = Outbox(config.outbox_path(self.database))
+                queue_alerts(config, store, outbox, clock, at_start=at_start)
+                if at_start:
+                    heartbeat(store, clock.now())
+
+        async with self._alerts_lock:
+            try:
+                if at_start:
+                    for where, problem in unknown_kinds(config.alerts):
+                        log.error("alerts: %s: %s (this rule matches no finding)", where, problem)
+                await asyncio.to_thread(work)
+            except Exception:
+                log.exception("alerts: could not queue this run's alerts (they are queued at the next look)")
+        self._alerts_wake.set()
+
+    async def _alert_loop(self) -> None:
+        """Deliver alerts as they are queued and when their retry or quiet-hours time comes; heartbeat."""
+        from monitor.alerts import send
+
+        while True:
+            config = self.config
+            self._alerts_wake.clear()  # before the round: a wake during it starts another at once
+            await asyncio.to_thread(self._heartbeat)
+            if config.alerts.enabled:
+                clock = self._clock(config)
+                try:
+                    await send.drain(Outbox(config.outbox_path(self.database)), config, clock)
+                except Exception:
+                    log.exception("alerts: delivery round failed; the outbox keeps every alert")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._alerts_wake.wait(), ALERT_TICK)
+
+    def _heartbeat(self) -> None:
+        """Record that the daemon is alive (``monitor_offline`` is a gap in these; written with alerts off
+        too, so switching them on later does not mistake the time they were off for an outage)."""
+        from monitor.alerts.transitions import heartbeat
+
+        try:
+            with Store(self.database) as store:
+                heartbeat(store, self._clock(self.config).now())
+        except Exception as exc:  # a locked or full database: the next beat tries again
+            log.warning("alerts: cannot write the heartbeat: %s", exc)
 
     def _backup(self, config: Config, clock: Clock) -> Any:
         with Store(self.database) as store:

@@ -11,6 +11,11 @@ so a re-run never sends a second copy. Delivery holds a per-message lock file (`
 
 Statuses: ``queued`` (not tried yet), ``failed`` (tried, will be retried; ``next_attempt_at`` says when a
 scheduler should try again), ``sent``.
+
+Instant alerts (:mod:`monitor.alerts`) share the folder: ``<key>.alert`` holds the composed alert (JSON) in
+place of the ``.eml``, and the entry's ``channel`` names the alert channel (``mail`` for bulletins; state
+files written before alerts existed have no ``channel`` and read as mail). The alert sender delivers them
+with :meth:`Outbox.claim` and :meth:`Outbox.save`; :meth:`Outbox.flush` sends mail only.
 """
 
 from __future__ import annotations
@@ -40,6 +45,12 @@ from monitor.core.clock import Clock, iso
 log = logging.getLogger(__name__)
 
 
+#: The ``channel`` of a bulletin mail in the outbox.
+MAIL_CHANNEL = "mail"
+#: File suffix of an alert's composed message (the ``.eml`` of a mail).
+ALERT_SUFFIX = ".alert"
+
+
 class MailError(Exception):
     """Sending cannot even be attempted (e.g. the password's environment variable is not set)."""
 
@@ -67,6 +78,11 @@ class OutboxEntry:
     sent_at: str | None = None
     last_error: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: ``mail`` (a bulletin), or the name of the alert channel an alert goes to.
+    channel: str = MAIL_CHANNEL
+    #: Attempts whose outcome is unknown (cut off mid-send, or no answer after sending): each may have
+    #: been delivered, so an alert is tried again only while this is below 2 (sent at most twice).
+    uncertain: int = 0
 
 
 class Outbox:
@@ -92,7 +108,30 @@ class Outbox:
             return OutboxEntry(**json.loads(state.read_text(encoding="utf-8")))
         if self._eml(key).exists():
             return self._recover(key)
+        if self._payload(key, ALERT_SUFFIX).exists():
+            return self._recover_alert(key)
         return None
+
+    def _payload(self, key: str, suffix: str) -> Path:
+        return self.folder / f"{key}{suffix}"
+
+    def payload_bytes(self, key: str, suffix: str = ALERT_SUFFIX) -> bytes:
+        """The persisted payload of a non-mail entry (an alert's composed message), exactly as queued."""
+        return self._payload(key, suffix).read_bytes()
+
+    def _recover_alert(self, key: str) -> OutboxEntry:
+        """An alert whose state file was never written (killed between the two writes): queued again."""
+        payload = json.loads(self.payload_bytes(key))
+        entry = OutboxEntry(
+            key=key,
+            week="",
+            subject=str(payload.get("title", "")),
+            recipients=[str(payload.get("channel", ""))],
+            created_at=str(payload.get("created_at", "")),
+            channel=str(payload.get("channel", "")),
+        )
+        self._save(entry)
+        return entry
 
     def _recover(self, key: str) -> OutboxEntry:
         from email import message_from_bytes
@@ -112,12 +151,39 @@ class Outbox:
         """Every message, oldest first."""
         if not self.folder.is_dir():
             return []
-        keys = {p.stem for p in self.folder.glob("*.eml")}
+        keys = {p.stem for p in self.folder.glob("*.eml")} | {
+            p.name.removesuffix(ALERT_SUFFIX) for p in self.folder.glob(f"*{ALERT_SUFFIX}")
+        }
         found = [e for e in (self.get(k) for k in keys) if e is not None]
         return sorted(found, key=lambda e: (e.created_at, e.key))
 
     def _save(self, entry: OutboxEntry) -> None:
         write_atomic(self._state(entry.key), json.dumps(asdict(entry), ensure_ascii=False, indent=2))
+
+    def save(self, entry: OutboxEntry) -> None:
+        """Write an entry's state atomically (the alert sender records each attempt before making it)."""
+        self._save(entry)
+
+    def enqueue_payload(self, entry: OutboxEntry, payload: bytes, suffix: str = ALERT_SUFFIX) -> tuple[
+        OutboxEntry, bool
+    ]:
+        """Persist a non-mail message (payload first, then its state) unless its key is already queued.
+
+        Returns (entry, new): an entry already in the outbox, whatever its status, is never queued twice.
+        """
+        with self._folder_lock():
+            existing = self.get(entry.key)
+            if existing is not None:
+                return existing, False
+            write_atomic(self._payload(entry.key, suffix), payload)
+            self._save(entry)
+            return entry, True
+
+    @contextmanager
+    def claim(self, key: str) -> Iterator[bool]:
+        """The per-message lock, non-blocking: yields False when another process is sending it."""
+        with self._message_lock(key) as mine:
+            yield mine
 
     def enqueue(
         self, msg: EmailMessage, *, key: str, week: str, recipients: list[str], now: datetime
@@ -227,8 +293,8 @@ class Outbox:
         """Try every message not yet sent (``due_only``: only those whose retry time has come)."""
         out = []
         for entry in self.entries():
-            if entry.status == "sent":
-                continue
+            if entry.status == "sent" or entry.channel != MAIL_CHANNEL:
+                continue  # alerts are delivered by monitor.alerts
             if (
                 due_only
                 and entry.next_attempt_at

@@ -153,9 +153,19 @@ def _m4_signatures(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m5_monitor_state(db: sqlite_utils.Database) -> None:
+    """Small records the monitor keeps about itself (the alerts' cursor, the daemon's heartbeat)."""
+    db["monitor_state"].create(
+        {"name": str, "json": str, "updated_at": str},
+        pk="name",
+        not_null={"name", "json", "updated_at"},
+        if_not_exists=True,
+    )
+
+
 # Hand-written on purpose: PRAGMA user_version is all the bookkeeping we need, and the only packaged
 # alternative (sqlite-migrate) is a beta. Append new steps; never edit a released one.
-MIGRATIONS = (_m1_initial, _m2_posts, _m3_probes, _m4_signatures)
+MIGRATIONS = (_m1_initial, _m2_posts, _m3_probes, _m4_signatures, _m5_monitor_state)
 
 
 @dataclass(frozen=True)
@@ -677,6 +687,48 @@ class Store:
                 ],
                 pk=("site", "kind"),
             )
+
+    # -- the monitor's own records --------------------------------------------------------------------
+    def get_state(self, name: str) -> Any:
+        """A record the monitor keeps about itself (JSON decoded), or None."""
+        row = self.db.execute("SELECT json FROM monitor_state WHERE name = ?", [name]).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def put_state(self, name: str, value: Any, now: datetime) -> None:
+        """Insert or replace one of the monitor's records."""
+        with self._tx():
+            self.db.execute(
+                "INSERT INTO monitor_state (name, json, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at",
+                [name, json.dumps(value, ensure_ascii=False, default=str), iso(now)],
+            )
+
+    def events_after(self, event_id: int, events: Iterable[str]) -> list[dict[str, Any]]:
+        """Finding transitions recorded after ``event_id`` (oldest first), each with its finding's row
+        (JSON decoded) under ``finding``."""
+        kinds = list(events)
+        marks = ",".join("?" for _ in kinds)
+        rows = self.db.query(
+            "SELECT e.id AS event_id, e.run_id, e.at, e.event, f.* FROM events e "
+            "JOIN findings f ON f.fingerprint = e.fingerprint "
+            f"WHERE e.id > ? AND e.event IN ({marks}) ORDER BY e.id",
+            [event_id, *kinds],
+        )
+        out = []
+        for row in rows:
+            row = dict(row)
+            event = {k: row.pop(k) for k in ("event_id", "run_id", "at", "event")}
+            event["finding"] = _decode_finding(row)
+            out.append(event)
+        return out
+
+    def last_event_id(self) -> int:
+        """The newest finding transition's id (0 without any)."""
+        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+
+    def last_run_id(self) -> int:
+        """The newest run's id (0 without any)."""
+        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0])
 
     # -- reading history (the weekly bulletin) ---------------------------------------------------------
     def runs_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -1,0 +1,281 @@
+"""Alerts into the outbox, and out of it through Apprise: durable, retried, sent at most twice.
+
+An alert is queued in the bulletin's outbox (:class:`monitor.bulletin.outbox.Outbox`): its composed message
+as ``<key>.alert`` and its state as ``<key>.json``, both written atomically before anything is sent. The
+channel's URL is *not* stored: it is read from the config (or its environment variable) when sending, so
+no webhook token ever sits in the outbox.
+
+Each attempt is recorded as ``sending`` before the request is made. The outcome decides what follows:
+
+- accepted → ``sent``, never sent again;
+- refused with an HTTP status (429, 5xx…) or the connection could not be made → not delivered:
+  ``failed``, retried with doubling backoff (``alerts.retry_backoff_seconds`` … ``max_backoff_seconds``);
+- refused for good (another 4xx: a wrong token or path) → ``rejected``, not retried;
+- no answer after the request went out (a read timeout, a dropped connection), or a process found the
+  entry still ``sending`` (it was killed mid-send) → *uncertain*: it may have arrived. It is retried once,
+  after a pause; a second uncertain attempt ends in ``unconfirmed``, so no alert is ever delivered more
+  than twice. ``monitor outbox status`` shows every state.
+
+Apprise reports only success or failure; the kind of failure is read from what it logs (the HTTP status
+``error=NNN``, or the connection error's text). Anything not recognised counts as uncertain, the safe side
+of "at most twice".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import parse_qsl, urlencode
+
+from monitor.bulletin.outbox import ALERT_SUFFIX, Outbox, OutboxEntry
+from monitor.config import AlertChannel, Config
+from monitor.core.clock import Clock, iso
+
+from .compose import Message
+
+log = logging.getLogger(__name__)
+
+#: Statuses an alert can have in the outbox (``failed`` and ``held`` wait for ``next_attempt_at``).
+PENDING = ("queued", "held", "failed", "sending")
+FINAL = ("sent", "rejected", "unconfirmed")
+#: Uncertain attempts after which an alert is never tried again (it may have arrived twice already).
+MAX_UNCERTAIN = 2
+
+_HTTP_STATUS = re.compile(r"error=(\d{3})")
+#: The request never reached the receiver: safe to retry as often as needed.
+_NOT_SENT = re.compile(
+    r"NewConnectionError|Connection refused|ConnectTimeout|Failed to resolve|Name or service not known|"
+    r"No route to host|Network is unreachable|ProxyError|nodename nor servname|Temporary failure in name"
+)
+
+
+class ChannelError(Exception):
+    """A channel cannot be used (not configured, its environment variable unset, an URL Apprise rejects)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt did: ``result`` is sent / retry / uncertain / rejected, with Apprise's reason."""
+
+    result: str
+    error: str = ""
+
+
+def alert_key(channel: str, identity: str) -> str:
+    """The outbox key of one alert to one channel: stable for the same transitions."""
+    digest = hashlib.sha256(f"{channel}\n{identity}".encode()).hexdigest()[:16]
+    return f"alert-{channel}-{digest}"
+
+
+def channel_url(channel: AlertChannel, env: Mapping[str, str] | None = None) -> str:
+    """The channel's Apprise URL, from the config or its environment variable."""
+    if channel.url is not None:
+        return channel.url
+    env = os.environ if env is None else env
+    value = env.get(channel.url_env or "")
+    if not value:
+        raise ChannelError(f"environment variable {channel.url_env} (the channel's url_env) is not set")
+    return value
+
+
+def url_scheme(url: str | None) -> str | None:
+    """``wecombot`` of ``wecombot://KEY``."""
+    if not url or "://" not in url:
+        return None
+    return url.split("://", 1)[0].lower()
+
+
+def enqueue(
+    outbox: Outbox,
+    *,
+    channel: str,
+    identity: str,
+    message: Message,
+    event: str,
+    severity: str,
+    now: datetime,
+    hold_until: datetime | None = None,
+) -> tuple[OutboxEntry, bool]:
+    """Queue one alert for one channel (once: the same ``identity`` is never queued twice)."""
+    key = alert_key(channel, identity)
+    payload = {
+        "channel": channel,
+        "event": event,
+        "severity": severity,
+        "title": message.title,
+        "body": message.body,
+        "format": message.format,
+        "created_at": iso(now),
+        "identity": identity,
+    }
+    entry = OutboxEntry(
+        key=key,
+        week="",
+        subject=message.title,
+        recipients=[channel],
+        created_at=iso(now),
+        channel=channel,
+        status="held" if hold_until is not None else "queued",
+        next_attempt_at=iso(hold_until) if hold_until is not None else None,
+    )
+    data = json.dumps(payload, ensure_ascii=False, indent=1).encode("utf-8")
+    return outbox.enqueue_payload(entry, data, ALERT_SUFFIX)
+
+
+def alert_entries(outbox: Outbox) -> list[OutboxEntry]:
+    """The alerts in the outbox (not the bulletin mails), oldest first."""
+    return [e for e in outbox.entries() if e.channel != "mail"]
+
+
+def due(entry: OutboxEntry, now: datetime) -> bool:
+    """Whether an alert should be tried now."""
+    if entry.status not in PENDING:
+        return False
+    return not entry.next_attempt_at or datetime.fromisoformat(entry.next_attempt_at) <= now
+
+
+async def drain(
+    outbox: Outbox, config: Config, clock: Clock, *, env: Mapping[str, str] | None = None
+) -> list[OutboxEntry]:
+    """Try every alert whose time has come (held ones once the quiet hours end); oldest first."""
+    out = []
+    for entry in alert_entries(outbox):
+        if due(entry, clock.now()):
+            out.append(await deliver(outbox, entry.key, config, clock, env=env))
+    return out
+
+
+async def deliver(
+    outbox: Outbox, key: str, config: Config, clock: Clock, *, env: Mapping[str, str] | None = None
+) -> OutboxEntry:
+    """One attempt at one alert, recorded before it is made (see the module docstring)."""
+    with outbox.claim(key) as mine:
+        entry = outbox.get(key)
+        if entry is None:
+            raise KeyError(key)
+        if not mine or entry.status in FINAL:
+            return entry
+        now = clock.now()
+        if entry.status == "sending":
+            # The process that was sending it died before recording the outcome: it may have arrived.
+            entry.uncertain += 1
+            entry.history.append({"at": iso(now), "result": "interrupted"})
+        if entry.uncertain >= MAX_UNCERTAIN:
+            return _final(outbox, entry, now, "unconfirmed", "可能已送达两次，不再重发")
+        payload = json.loads(outbox.payload_bytes(key, ALERT_SUFFIX))
+        try:
+            channel = config.alerts.channels.get(entry.channel)
+            if channel is None:
+                raise ChannelError(f"channel {entry.channel!r} is no longer in alerts.channels")
+            url = channel_url(channel, env)
+        except ChannelError as exc:
+            return _failed(outbox, entry, config, now, str(exc), uncertain=False)
+        entry.status, entry.last_attempt_at = "sending", iso(now)
+        entry.attempts += 1
+        outbox.save(entry)  # written before the attempt: a kill from here on is counted as uncertain
+        outcome = await asyncio.to_thread(notify, url, payload, channel)
+        now = clock.now()
+        if outcome.result == "sent":
+            entry.status, entry.sent_at, entry.last_error, entry.next_attempt_at = (
+                "sent",
+                iso(now),
+                None,
+                None,
+            )
+            entry.history.append({"at": iso(now), "result": "sent"})
+            outbox.save(entry)
+            log.info("alert %s sent to %s", key, entry.channel)
+            return entry
+        if outcome.result == "rejected":
+            return _final(outbox, entry, now, "rejected", outcome.error)
+        return _failed(outbox, entry, config, now, outcome.error, uncertain=outcome.result == "uncertain")
+
+
+def _final(outbox: Outbox, entry: OutboxEntry, now: datetime, status: str, error: str) -> OutboxEntry:
+    entry.status, entry.last_error, entry.next_attempt_at = status, error, None
+    entry.history.append({"at": iso(now), "result": status, "error": error})
+    outbox.save(entry)
+    log.error("alert %s to %s: %s (%s)", entry.key, entry.channel, status, error)
+    return entry
+
+
+def _failed(
+    outbox: Outbox, entry: OutboxEntry, config: Config, now: datetime, error: str, *, uncertain: bool
+) -> OutboxEntry:
+    opts = config.alerts
+    if uncertain:
+        entry.uncertain += 1
+        if entry.uncertain >= MAX_UNCERTAIN:
+            return _final(outbox, entry, now, "unconfirmed", f"{error}（可能已送达两次，不再重发）")
+    failures = sum(1 for h in entry.history if h.get("result") == "failed") + 1
+    wait = min(opts.retry_backoff_seconds * 2 ** (failures - 1), opts.max_backoff_seconds)
+    entry.status, entry.last_error = "failed", error
+    entry.next_attempt_at = iso(now + timedelta(seconds=wait))
+    entry.history.append({"at": iso(now), "result": "failed", "error": error, "uncertain": uncertain})
+    outbox.save(entry)
+    log.warning("alert %s to %s failed (attempt %d): %s", entry.key, entry.channel, entry.attempts, error)
+    return entry
+
+
+def with_params(url: str, params: Mapping[str, str]) -> str:
+    """``url`` with Apprise options set (``format``, timeouts, no retries of its own)."""
+    base, sep, query = url.partition("?")
+    merged = dict(parse_qsl(query, keep_blank_values=True)) if sep else {}
+    merged.update(params)
+    return f"{base}?{urlencode(merged)}"
+
+
+def notify(url: str, payload: Mapping[str, str], channel: AlertChannel) -> Outcome:
+    """Send one composed alert with Apprise (blocking: called in a thread) and classify the outcome."""
+    import apprise
+
+    fmt = str(payload.get("format") or "text")
+    timeout = f"{channel.timeout_seconds:g}"
+    # Our own retries and outbox decide about repeats: Apprise retries nothing, and never splits a message
+    # into several (``overflow=truncate``: a message is composed to fit, this is only the last guard).
+    full = with_params(
+        url, {"format": fmt, "rto": timeout, "cto": timeout, "retry": "0", "overflow": "truncate"}
+    )
+    sender = apprise.Apprise()
+    if not sender.add(full):
+        return Outcome("rejected", "Apprise cannot load the channel's URL")
+    with apprise.LogCapture(level=logging.DEBUG) as logs:
+        ok = sender.notify(
+            body=str(payload.get("body", "")),
+            title=str(payload.get("title", "")),
+            body_format=apprise.NotifyFormat.MARKDOWN if fmt == "markdown" else apprise.NotifyFormat.TEXT,
+        )
+        text = logs.getvalue()
+    if ok:
+        return Outcome("sent")
+    return classify(text)
+
+
+def classify(apprise_log: str) -> Outcome:
+    """The kind of failure from Apprise's log of one attempt (see the module docstring)."""
+    reason = _reason(apprise_log)
+    status = _HTTP_STATUS.search(apprise_log)
+    if status:
+        code = int(status.group(1))
+        if code in (408, 425, 429) or code >= 500:
+            return Outcome("retry", f"HTTP {code}: {reason}")
+        return Outcome("rejected", f"HTTP {code}: {reason}")
+    if _NOT_SENT.search(apprise_log):
+        return Outcome("retry", f"not delivered: {reason}")
+    return Outcome("uncertain", f"no confirmation: {reason}")
+
+
+def _reason(apprise_log: str) -> str:
+    lines = [
+        line.split(" - ", 2)[-1].strip()
+        for line in apprise_log.splitlines()
+        if " - WARNING - " in line or "Socket Exception" in line or " - ERROR - " in line
+    ]
+    return "; ".join(lines)[:300] or "Apprise reported a failure"
