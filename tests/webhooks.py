@@ -95,7 +95,7 @@ class Webhooks:
     async def _start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, handle_signals=False)
+        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
         http = web.TCPSite(self._runner, "127.0.0.1", 0)
         await http.start()
@@ -116,6 +116,11 @@ class Webhooks:
         async def close() -> None:
             self._proxy.close()
             await self._runner.cleanup()
+            # Requests still held ("hang") and open tunnels end here, inside the loop that runs them.
+            pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
         with contextlib.suppress(Exception):
             asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
