@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -51,6 +52,14 @@ def store(tmp_path: Path) -> Iterator[Store]:
         s.close()
 
 
+@pytest.fixture
+def hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Webhook receivers on loopback for the alert tests (tests/webhooks.py), nothing off loopback."""
+    from tests.webhooks import serve_webhooks
+
+    yield from serve_webhooks(tmp_path, monkeypatch)
+
+
 #: End-to-end test modules: the demo county through ``monitor demo`` / ``run_duty``, the daemon as a real
 #: subprocess, and the real browser. ``pytest -m "not e2e"`` is the quick loop; CI runs everything.
 E2E_MODULES = frozenset(
@@ -62,6 +71,7 @@ E2E_MODULES = frozenset(
         "test_demo_text",
         "test_demo_availability",
         "test_daemon",
+        "test_alerts_daemon",
         "test_darklinks_browser",
         "test_darklinks_browser_pass",
         "test_links_browser",

@@ -15,10 +15,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -29,23 +27,9 @@ from monitor.bulletin.outbox import Outbox
 from monitor.config import Config
 from monitor.store.database import Store
 from tests.alerts_data import SITE, UNITS, alert_config, at, clock_at, dark_link, record_run
-from tests.webhooks import ROBOT_HOSTS, Webhooks, loopback_only
+from tests.webhooks import Webhooks
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhooks]:
-    w = Webhooks(tmp_path).start()
-    for key, value in w.env().items():
-        monkeypatch.setenv(key, value)
-    loopback_only(monkeypatch)
-    try:
-        yield w
-    finally:
-        w.stop()
-    assert w.refused == [], "something tried to leave loopback"
-    assert all(target.rsplit(":", 1)[0] in ROBOT_HOSTS for target in w.connects)
 
 
 def one_dark_link(config: Config, tmp_path: Path) -> Outbox:

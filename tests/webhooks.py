@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -221,3 +222,18 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
         return original(self, address)
 
     monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+def serve_webhooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhooks]:
+    """The ``hooks`` fixture (tests/conftest.py): receivers and proxy, Apprise's environment set (and
+    inherited by subprocesses), nothing in this process may connect off loopback."""
+    w = Webhooks(tmp_path).start()
+    for key, value in w.env().items():
+        monkeypatch.setenv(key, value)
+    loopback_only(monkeypatch)
+    try:
+        yield w
+    finally:
+        w.stop()
+    assert w.refused == [], "something tried to leave loopback"
+    assert all(target.rsplit(":", 1)[0] in ROBOT_HOSTS for target in w.connects)
