@@ -297,3 +297,30 @@ def test_cli_alerts_test_and_outbox_status(hooks: Webhooks, tmp_path: Path) -> N
     payloads = [r.json for r in hooks.requests_to("/ops")]
     assert payloads[-1]["title"] == "【单项否决】示例县人民政府网：新发现暗链1处"
     assert [p["title"] for p in payloads].count("【单项否决】示例县人民政府网：新发现暗链1处") == 1
+
+
+def test_a_rejected_alert_is_kept_and_can_be_queued_again(hooks: Webhooks, tmp_path: Path) -> None:
+    config_path = write_config(tmp_path, {"ops": {"url": hooks.json_url("/ops")}})
+    from monitor.config import load_config
+
+    outbox = one_dark_link(load_config(config_path), tmp_path)
+    [entry] = outbox.entries()
+    runner = CliRunner()
+    args = ["--config", str(config_path)]
+    env = {"MONITOR_NOW": "2026-12-04T09:00:00+08:00", "MONITOR_DB": ""}
+    hooks.plan.append("400")
+    result = runner.invoke(main, [*args, "outbox", "flush"], env=env)
+    assert result.exit_code == 3 and f"{entry.key}: rejected (HTTP 400" in result.output
+    status = runner.invoke(main, [*args, "outbox", "status"], env=env).output
+    assert (
+        "rejected" in status
+        and "not retried" in status
+        and "alerts: 0 queued, 0 failed, 0 sent, 1 rejected" in status
+    )
+    assert runner.invoke(main, [*args, "outbox", "flush"], env=env).exit_code == 0  # nothing due
+    result = runner.invoke(main, [*args, "outbox", "retry", entry.key], env=env)
+    assert result.exit_code == 0 and "queued again" in result.output
+    result = runner.invoke(main, [*args, "outbox", "flush"], env=env)
+    assert result.exit_code == 0 and "1 sent" in result.output
+    assert len(hooks.requests_to("/ops")) == 2
+    assert runner.invoke(main, [*args, "outbox", "retry", "alert-nope"], env=env).exit_code == 2

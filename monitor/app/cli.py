@@ -772,6 +772,33 @@ def outbox_flush(app: AppContext) -> None:
     raise SystemExit(EXIT_FAILED if unsent else EXIT_OK)
 
 
+@outbox_group.command("retry")
+@click.argument("keys", nargs=-1, required=True)
+@click.pass_obj
+def outbox_retry(app: AppContext, keys: tuple[str, ...]) -> None:
+    """Queue alerts that were rejected or left unconfirmed again (after fixing the channel), by KEY.
+
+    An unconfirmed alert may already have arrived (twice): retrying it is the operator's decision.
+    """
+    from monitor.core.clock import iso
+
+    outbox = _outbox(app)
+    now = app.clock().now()
+    for key in keys:
+        entry = outbox.get(key)
+        if entry is None or entry.channel == "mail":
+            fail_usage(f"no alert with key {key!r} in {outbox.folder}")
+            return
+        if entry.status not in ("rejected", "unconfirmed", "failed"):
+            click.echo(f"  {key}: {entry.status}, nothing to do")
+            continue
+        with outbox.claim(key):
+            entry.history.append({"at": iso(now), "result": "requeued", "was": entry.status})
+            entry.status, entry.next_attempt_at, entry.uncertain = "queued", None, 0
+            outbox.save(entry)
+        click.echo(f"  {key}: queued again")
+
+
 mail_group.add_command(outbox_status, "status")
 mail_group.add_command(outbox_flush, "flush")
 
