@@ -305,3 +305,44 @@ def test_config_reference_errors_name_their_key(tmp_path: Path) -> None:
 def test_defang_keeps_foreign_addresses_readable_but_never_tappable() -> None:
     assert defang("https://bet.example.com/x?a=1") == "hxxps://bet[.]example[.]com/x?a=1"
     assert defang("www.bet.example/x") == "www[.]bet.example/x"
+
+
+async def test_the_outbox_keeps_mails_and_alerts_apart(tmp_path: Path, county) -> None:
+    """A mail state file written before alerts existed reads as mail; mail flush never sends an alert; an
+    alert whose state file was never written (killed between the two writes) is queued again."""
+    import socket
+    from email.message import EmailMessage
+
+    from monitor.config import Smtp
+
+    store, outbox = county
+    config = alert_config(tmp_path, {"ops": JSON})
+    msg = EmailMessage()
+    msg["Subject"], msg["To"] = "通报", "zwgk@shixian.gov.cn"
+    msg.set_content("正文")
+    outbox.enqueue(
+        msg,
+        key="2026-W49-abc",
+        week="2026-W49",
+        recipients=["zwgk@shixian.gov.cn"],
+        now=at("2026-12-04 08:00"),
+    )
+    state = tmp_path / "outbox" / "2026-W49-abc.json"
+    old = json.loads(state.read_text(encoding="utf-8"))
+    del old["channel"], old["uncertain"]  # as the outbox wrote it before alerts
+    state.write_text(json.dumps(old), encoding="utf-8")
+    queue_alerts(config, store, outbox, clock_at("2026-12-03 00:00"))
+    record_run(store, "darklinks", [dark_link(1)], at("2026-12-04 02:10"))
+    queue_alerts(config, store, outbox, clock_at("2026-12-04 02:11"))
+    [alert] = queued(outbox)
+    (tmp_path / "outbox" / f"{alert['key']}.json").unlink()  # only the .alert made it to disk
+    entries = {e.key: e for e in outbox.entries()}
+    assert entries["2026-W49-abc"].channel == "mail" and entries[alert["key"]].channel == "ops"
+    assert entries[alert["key"]].status == "queued" and entries[alert["key"]].subject == alert["title"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: the mail attempt fails fast
+    smtp = Smtp(host="127.0.0.1", port=port, security="none", timeout_seconds=2)
+    tried = await outbox.flush(smtp, clock_at("2026-12-04 08:01"))
+    assert [e.key for e in tried] == ["2026-W49-abc"]  # the alert is left to monitor.alerts
+    assert outbox.get(alert["key"]).status == "queued"

@@ -9,6 +9,7 @@ outbox until the quiet hours end — never dropped.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
 
 from checks.kinds import finding_kinds
 from monitor.config import AlertRule, Alerts, Config, QuietHours
@@ -16,8 +17,13 @@ from monitor.config import AlertRule, Alerts, Config, QuietHours
 from .transitions import Transition
 
 
-def kind_names(rule: AlertRule) -> set[str]:
+def kind_names(rule: AlertRule) -> frozenset[str]:
     """The finding kinds a rule names, its Chinese 问题类型 labels turned into kind names."""
+    return _kind_names(rule.kinds)
+
+
+@cache
+def _kind_names(entries: tuple[str, ...]) -> frozenset[str]:
     by_label: dict[str, set[str]] = {}
     names: set[str] = set()
     for kinds in finding_kinds().values():
@@ -25,9 +31,9 @@ def kind_names(rule: AlertRule) -> set[str]:
             names.add(kind.name)
             by_label.setdefault(kind.label, set()).add(kind.name)
     out: set[str] = set()
-    for entry in rule.kinds:
+    for entry in entries:
         out |= {entry} if entry in names else by_label.get(entry, set())
-    return out
+    return frozenset(out)
 
 
 def unknown_kinds(alerts: Alerts) -> list[tuple[str, str]]:

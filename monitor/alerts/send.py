@@ -29,9 +29,11 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from monitor.bulletin.outbox import ALERT_SUFFIX, Outbox, OutboxEntry
@@ -41,6 +43,7 @@ from monitor.core.clock import Clock, iso
 from .compose import Message
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Statuses an alert can have in the outbox (``failed`` and ``held`` wait for ``next_attempt_at``).
 PENDING = ("queued", "held", "failed", "sending")
@@ -180,7 +183,7 @@ async def deliver(
         entry.status, entry.last_attempt_at = "sending", iso(now)
         entry.attempts += 1
         outbox.save(entry)  # written before the attempt: a kill from here on is counted as uncertain
-        outcome = await asyncio.to_thread(notify, url, payload, channel)
+        outcome = await in_daemon_thread(notify, url, payload, channel)
         now = clock.now()
         if outcome.result == "sent":
             entry.status, entry.sent_at, entry.last_error, entry.next_attempt_at = (
@@ -196,6 +199,34 @@ async def deliver(
         if outcome.result == "rejected":
             return _final(outbox, entry, now, "rejected", outcome.error)
         return _failed(outbox, entry, config, now, outcome.error, uncertain=outcome.result == "uncertain")
+
+
+async def in_daemon_thread(func: Callable[..., T], *args: Any) -> T:
+    """``func(*args)`` in a daemon thread: the loop stays free, and a stopping process never waits for a
+    slow webhook (``asyncio.to_thread``'s pool is joined at exit). A thread cut off by the exit leaves its
+    alert ``sending``, which the next process counts as uncertain — the safe side."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def run() -> None:
+        try:
+            result = func(*args)
+        except BaseException as exc:  # handed to the awaiting task, raised there
+            loop.call_soon_threadsafe(_settle, future, None, exc)
+        else:
+            loop.call_soon_threadsafe(_settle, future, result, None)
+
+    threading.Thread(target=run, name="alert-send", daemon=True).start()
+    return await future
+
+
+def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None) -> None:
+    if future.done():  # the awaiting task was cancelled (the daemon is stopping)
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(result)
 
 
 def _final(outbox: Outbox, entry: OutboxEntry, now: datetime, status: str, error: str) -> OutboxEntry:

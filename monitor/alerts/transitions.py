@@ -204,21 +204,20 @@ def duty_transitions(
         if not streak:
             continue
         streak.reverse()  # oldest first
-        dates = sorted({datetime.fromisoformat(r[2]).astimezone(config.tz).date() for r in streak})
-        if len(dates) < nights:
+        days = [datetime.fromisoformat(r[2]).astimezone(config.tz).date() for r in streak]
+        if len(set(days)) < nights:
             continue
         first, last = streak[0], streak[-1]
-        # The run that made the streak reach N nights: the alert's moment, and part of its key.
-        reached = next(
-            r
-            for r in streak
-            if len(
-                {datetime.fromisoformat(x[2]).astimezone(config.tz).date() for x in streak if x[0] <= r[0]}
-            )
-            >= nights
-        )
+        # The run that made the streak reach N nights: the alert's moment.
+        seen: set[object] = set()
+        reached = last
+        for row, day in zip(streak, days, strict=True):
+            seen.add(day)
+            if len(seen) >= nights:
+                reached = row
+                break
         details = {
-            "nights": len(dates),
+            "nights": len(set(days)),
             "runs": len(streak),
             "first_failed_at": datetime.fromisoformat(first[2]).astimezone(config.tz),
             "last_error": last[4] or "",
