@@ -98,7 +98,7 @@ async def test_a_500_is_retried_and_delivered_once(hooks: Webhooks, tmp_path: Pa
     outbox = one_dark_link(config, tmp_path)
     hooks.plan.extend(["500"])
     [first] = await drain(outbox, config, clock_at("2026-12-04 02:11"))
-    assert first.status == "failed" and "HTTP 500" in (first.last_error or "") and first.uncertain == 0
+    assert first.status == "failed" and "HTTP 500" in (first.last_error or "") and first.unconfirmed == 0
     [second] = await drain(outbox, config, clock_at("2026-12-04 02:12"))
     assert second.status == "sent" and second.attempts == 2
     assert len(hooks.requests_to("/hook")) == 2  # the refused one and the delivered one
@@ -121,7 +121,7 @@ async def test_429_waits_with_doubling_backoff_and_is_not_lost(hooks: Webhooks, 
     assert e.status == "failed" and e.next_attempt_at == "2026-12-04T02:14:00+08:00"  # 120 s now
     clock.advance(seconds=120)
     [e] = await drain(outbox, config, clock)
-    assert e.status == "sent" and e.attempts == 3 and e.uncertain == 0
+    assert e.status == "sent" and e.attempts == 3 and e.unconfirmed == 0
     assert len(hooks.requests_to("/hook")) == 3
 
 
@@ -133,9 +133,14 @@ async def test_a_receiver_that_times_out_gets_the_alert_at_most_twice(
     hooks.hang_seconds = 1.5
     hooks.plan.extend(["hang", "hang", "hang"])
     [e] = await drain(outbox, config, clock_at("2026-12-04 02:11"))
-    assert e.status == "failed" and e.uncertain == 1 and "no confirmation" in (e.last_error or "")
+    assert e.status == "failed" and e.unconfirmed == 1 and "no confirmation" in (e.last_error or "")
     [e] = await drain(outbox, config, clock_at("2026-12-04 02:12"))
-    assert e.status == "unconfirmed" and e.uncertain == 2
+    assert (
+        e.status == "failed"
+        and e.permanent
+        and e.unconfirmed == 2
+        and "may have arrived twice" in (e.last_error or "")
+    )
     assert await drain(outbox, config, clock_at("2026-12-04 03:00")) == []
     await asyncio.sleep(1.2)  # the receiver's slow answers come in
     assert len(hooks.requests_to("/hook")) == 2
@@ -148,7 +153,7 @@ async def test_one_timeout_then_delivered(hooks: Webhooks, tmp_path: Path) -> No
     hooks.plan.extend(["hang"])
     await drain(outbox, config, clock_at("2026-12-04 02:11"))
     [e] = await drain(outbox, config, clock_at("2026-12-04 02:12"))
-    assert e.status == "sent" and e.uncertain == 1
+    assert e.status == "sent" and e.unconfirmed == 1
     await asyncio.sleep(0.8)
     assert len(hooks.requests_to("/hook")) == 2
 
@@ -161,8 +166,13 @@ async def test_a_permanent_refusal_is_not_retried_and_a_closed_port_is(
     outbox = one_dark_link(config, tmp_path)
     hooks.plan.extend(["400"])
     results = {e.channel: e for e in await drain(outbox, config, clock_at("2026-12-04 02:11"))}
-    assert results["wrong"].status == "rejected" and "HTTP 400" in (results["wrong"].last_error or "")
-    assert results["down"].status == "failed" and results["down"].uncertain == 0
+    wrong = results["wrong"]
+    assert (
+        wrong.status == "failed"
+        and wrong.permanent
+        and "refused for good: HTTP 400" in (wrong.last_error or "")
+    )
+    assert results["down"].status == "failed" and results["down"].unconfirmed == 0
     assert "not delivered" in (results["down"].last_error or "")
     again = {e.channel: e for e in await drain(outbox, config, clock_at("2026-12-04 02:12"))}
     assert set(again) == {"down"} and again["down"].attempts == 2
@@ -235,7 +245,7 @@ def test_sigkill_mid_send_never_loses_an_alert_nor_sends_it_more_than_twice(
     proc = flush_process(config_path, hooks.env())
     assert proc.wait(60) == 3, proc.stderr.read().decode() if proc.stderr else ""
     final = outbox.get(entry.key)
-    assert final is not None and final.status == "unconfirmed" and final.uncertain == 2
+    assert final is not None and final.permanent and final.unconfirmed == 2
     assert final.attempts == 2 and len(hooks.requests_to("/hook")) == 2
 
 
@@ -255,7 +265,7 @@ def test_sigkill_once_then_delivered_exactly_by_the_next_process(hooks: Webhooks
     proc = flush_process(config_path, hooks.env())  # the receiver answers at once now
     assert proc.wait(60) == 0, proc.stderr.read().decode() if proc.stderr else ""
     final = outbox.get(entry.key)
-    assert final is not None and final.status == "sent" and final.uncertain == 1
+    assert final is not None and final.status == "sent" and final.unconfirmed == 1
     assert [h["result"] for h in final.history] == ["interrupted", "sent"]
     assert len(hooks.requests_to("/hook")) == 2
 
@@ -310,12 +320,12 @@ def test_a_rejected_alert_is_kept_and_can_be_queued_again(hooks: Webhooks, tmp_p
     env = {"MONITOR_NOW": "2026-12-04T09:00:00+08:00", "MONITOR_DB": ""}
     hooks.plan.append("400")
     result = runner.invoke(main, [*args, "outbox", "flush"], env=env)
-    assert result.exit_code == 3 and f"{entry.key}: rejected (HTTP 400" in result.output
+    assert result.exit_code == 3 and f"{entry.key}: failed (refused for good: HTTP 400" in result.output
     status = runner.invoke(main, [*args, "outbox", "status"], env=env).output
     assert (
-        "rejected" in status
+        "not retried (permanent failure)" in status
         and "not retried" in status
-        and "alerts: 0 queued, 0 failed, 0 sent, 1 rejected" in status
+        and "alerts: 0 queued, 1 failed, 0 sent (1 not retried)" in status
     )
     assert runner.invoke(main, [*args, "outbox", "flush"], env=env).exit_code == 0  # nothing due
     result = runner.invoke(main, [*args, "outbox", "retry", entry.key], env=env)

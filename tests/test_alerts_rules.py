@@ -329,7 +329,7 @@ async def test_the_outbox_keeps_mails_and_alerts_apart(tmp_path: Path, county) -
     )
     state = tmp_path / "outbox" / "2026-W49-abc.json"
     old = json.loads(state.read_text(encoding="utf-8"))
-    del old["channel"], old["uncertain"]  # as the outbox wrote it before alerts
+    del old["channel"]  # as the outbox wrote it before alerts
     state.write_text(json.dumps(old), encoding="utf-8")
     queue_alerts(config, store, outbox, clock_at("2026-12-03 00:00"))
     record_run(store, "darklinks", [dark_link(1)], at("2026-12-04 02:10"))

@@ -10,14 +10,14 @@ Each attempt is recorded as ``sending`` before the request is made. The outcome 
 - accepted → ``sent``, never sent again;
 - refused with an HTTP status (429, 5xx…) or the connection could not be made → not delivered:
   ``failed``, retried with doubling backoff (``alerts.retry_backoff_seconds`` … ``max_backoff_seconds``);
-- refused for good (another 4xx: a wrong token or path) → ``rejected``, not retried;
+- refused for good (another 4xx: a wrong token or path) → ``failed`` and ``permanent``: not retried;
 - no answer after the request went out (a read timeout, a dropped connection), or a process found the
-  entry still ``sending`` (it was killed mid-send) → *uncertain*: it may have arrived. It is retried once,
-  after a pause; a second uncertain attempt ends in ``unconfirmed``, so no alert is ever delivered more
-  than twice. ``monitor outbox status`` shows every state.
+  entry still ``sending`` (it was killed mid-send) → *unconfirmed*: it may have arrived. It is retried
+  once, after a pause; a second unconfirmed attempt makes it ``permanent``, so no alert is ever delivered
+  more than twice (the mail outbox's rule, ``MAX_UNCONFIRMED``). ``monitor outbox status`` shows it all.
 
 Apprise reports only success or failure; the kind of failure is read from what it logs (the HTTP status
-``error=NNN``, or the connection error's text). Anything not recognised counts as uncertain, the safe side
+``error=NNN``, or the connection error's text). Anything not recognised counts as unconfirmed, the safe side
 of "at most twice".
 """
 
@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
-from monitor.bulletin.outbox import ALERT_SUFFIX, Outbox, OutboxEntry
+from monitor.bulletin.outbox import ALERT_SUFFIX, MAX_UNCONFIRMED, Outbox, OutboxEntry
 from monitor.config import AlertChannel, Config
 from monitor.core.clock import Clock, iso
 
@@ -45,11 +45,9 @@ from .compose import Message
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Statuses an alert can have in the outbox (``failed`` and ``held`` wait for ``next_attempt_at``).
+#: Statuses of an alert still to be sent (``failed`` and ``held`` wait for ``next_attempt_at``); a
+#: ``failed`` one marked ``permanent`` is not tried again.
 PENDING = ("queued", "held", "failed", "sending")
-FINAL = ("sent", "rejected", "unconfirmed")
-#: Uncertain attempts after which an alert is never tried again (it may have arrived twice already).
-MAX_UNCERTAIN = 2
 
 _HTTP_STATUS = re.compile(r"error=(\d{3})")
 #: The request never reached the receiver: safe to retry as often as needed.
@@ -65,7 +63,7 @@ class ChannelError(Exception):
 
 @dataclass(frozen=True)
 class Outcome:
-    """What one attempt did: ``result`` is sent / retry / uncertain / rejected, with Apprise's reason."""
+    """What one attempt did: ``result`` is sent / retry / unconfirmed / rejected, with Apprise's reason."""
 
     result: str
     error: str = ""
@@ -139,7 +137,7 @@ def alert_entries(outbox: Outbox) -> list[OutboxEntry]:
 
 def due(entry: OutboxEntry, now: datetime) -> bool:
     """Whether an alert should be tried now."""
-    if entry.status not in PENDING:
+    if entry.status not in PENDING or entry.permanent:
         return False
     return not entry.next_attempt_at or datetime.fromisoformat(entry.next_attempt_at) <= now
 
@@ -163,15 +161,17 @@ async def deliver(
         entry = outbox.get(key)
         if entry is None:
             raise KeyError(key)
-        if not mine or entry.status in FINAL:
+        if not mine or entry.status == "sent" or entry.permanent:
             return entry
         now = clock.now()
         if entry.status == "sending":
             # The process that was sending it died before recording the outcome: it may have arrived.
-            entry.uncertain += 1
+            entry.unconfirmed += 1
             entry.history.append({"at": iso(now), "result": "interrupted"})
-        if entry.uncertain >= MAX_UNCERTAIN:
-            return _final(outbox, entry, now, "unconfirmed", "可能已送达两次，不再重发")
+        if entry.unconfirmed >= MAX_UNCONFIRMED:
+            return _final(
+                outbox, entry, now, f"{MAX_UNCONFIRMED} attempts unconfirmed: may have arrived twice"
+            )
         payload = json.loads(outbox.payload_bytes(key, ALERT_SUFFIX))
         try:
             channel = config.alerts.channels.get(entry.channel)
@@ -179,10 +179,10 @@ async def deliver(
                 raise ChannelError(f"channel {entry.channel!r} is no longer in alerts.channels")
             url = channel_url(channel, env)
         except ChannelError as exc:
-            return _failed(outbox, entry, config, now, str(exc), uncertain=False)
+            return _failed(outbox, entry, config, now, str(exc), unconfirmed=False)
         entry.status, entry.last_attempt_at = "sending", iso(now)
         entry.attempts += 1
-        outbox.save(entry)  # written before the attempt: a kill from here on is counted as uncertain
+        outbox.save(entry)  # written before the attempt: a kill from here on is counted as unconfirmed
         outcome = await in_daemon_thread(notify, url, payload, channel)
         now = clock.now()
         if outcome.result == "sent":
@@ -197,14 +197,14 @@ async def deliver(
             log.info("alert %s sent to %s", key, entry.channel)
             return entry
         if outcome.result == "rejected":
-            return _final(outbox, entry, now, "rejected", outcome.error)
-        return _failed(outbox, entry, config, now, outcome.error, uncertain=outcome.result == "uncertain")
+            return _final(outbox, entry, now, f"refused for good: {outcome.error}")
+        return _failed(outbox, entry, config, now, outcome.error, unconfirmed=outcome.result == "unconfirmed")
 
 
 async def in_daemon_thread(func: Callable[..., T], *args: Any) -> T:
     """``func(*args)`` in a daemon thread: the loop stays free, and a stopping process never waits for a
     slow webhook (``asyncio.to_thread``'s pool is joined at exit). A thread cut off by the exit leaves its
-    alert ``sending``, which the next process counts as uncertain — the safe side."""
+    alert ``sending``, which the next process counts as unconfirmed — the safe side."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[T] = loop.create_future()
 
@@ -229,27 +229,31 @@ def _settle(future: asyncio.Future[Any], result: Any, exc: BaseException | None)
         future.set_result(result)
 
 
-def _final(outbox: Outbox, entry: OutboxEntry, now: datetime, status: str, error: str) -> OutboxEntry:
-    entry.status, entry.last_error, entry.next_attempt_at = status, error, None
-    entry.history.append({"at": iso(now), "result": status, "error": error})
+def _final(outbox: Outbox, entry: OutboxEntry, now: datetime, error: str) -> OutboxEntry:
+    """Not tried again (``monitor outbox retry KEY`` queues it anew)."""
+    entry.status, entry.permanent, entry.last_error, entry.next_attempt_at = "failed", True, error, None
+    entry.history.append({"at": iso(now), "result": "failed", "error": error, "permanent": True})
     outbox.save(entry)
-    log.error("alert %s to %s: %s (%s)", entry.key, entry.channel, status, error)
+    log.error("alert %s to %s not retried: %s", entry.key, entry.channel, error)
     return entry
 
 
 def _failed(
-    outbox: Outbox, entry: OutboxEntry, config: Config, now: datetime, error: str, *, uncertain: bool
+    outbox: Outbox, entry: OutboxEntry, config: Config, now: datetime, error: str, *, unconfirmed: bool
 ) -> OutboxEntry:
     opts = config.alerts
-    if uncertain:
-        entry.uncertain += 1
-        if entry.uncertain >= MAX_UNCERTAIN:
-            return _final(outbox, entry, now, "unconfirmed", f"{error}（可能已送达两次，不再重发）")
+    if unconfirmed:
+        entry.unconfirmed += 1
+        error = f"unconfirmed: {error}"
+        if entry.unconfirmed >= MAX_UNCONFIRMED:
+            return _final(
+                outbox, entry, now, f"{error}; {MAX_UNCONFIRMED} attempts unconfirmed: may have arrived twice"
+            )
     failures = sum(1 for h in entry.history if h.get("result") == "failed") + 1
     wait = min(opts.retry_backoff_seconds * 2 ** (failures - 1), opts.max_backoff_seconds)
     entry.status, entry.last_error = "failed", error
     entry.next_attempt_at = iso(now + timedelta(seconds=wait))
-    entry.history.append({"at": iso(now), "result": "failed", "error": error, "uncertain": uncertain})
+    entry.history.append({"at": iso(now), "result": "failed", "error": error, "unconfirmed": unconfirmed})
     outbox.save(entry)
     log.warning("alert %s to %s failed (attempt %d): %s", entry.key, entry.channel, entry.attempts, error)
     return entry
@@ -300,7 +304,7 @@ def classify(apprise_log: str) -> Outcome:
         return Outcome("rejected", f"HTTP {code}: {reason}")
     if _NOT_SENT.search(apprise_log):
         return Outcome("retry", f"not delivered: {reason}")
-    return Outcome("uncertain", f"no confirmation: {reason}")
+    return Outcome("unconfirmed", f"no confirmation: {reason}")
 
 
 def _reason(apprise_log: str) -> str:

@@ -736,23 +736,27 @@ def outbox_status(app: AppContext) -> None:
     for e in entries:
         if e.status == "sent":
             when = f"sent {e.sent_at}"
-        elif e.status in ("rejected", "unconfirmed"):
-            when = "not retried"
+        elif e.permanent:
+            when = "not retried (permanent failure)"
+        elif e.status == "sending":
+            when = f"attempt started {e.last_attempt_at}"
         else:
             when = f"next try {e.next_attempt_at or 'now'}"
+        unconfirmed = f"  unconfirmed {e.unconfirmed}" if e.unconfirmed else ""
         what = "mail" if e.channel == "mail" else f"alert → {e.channel}"
         who = f"{len(e.recipients)} recipient(s)" if e.channel == "mail" else inert(e.subject)[:60]
-        click.echo(f"  {e.key}  {what}  {e.status:<6}  attempts {e.attempts}  {who}  {when}")
+        click.echo(f"  {e.key}  {what}  {e.status:<7}  attempts {e.attempts}{unconfirmed}  {who}  {when}")
         if e.last_error:
             click.echo(f"      last error: {inert(e.last_error)}")
-    statuses = ("queued", "held", "failed", "sending", "sent", "rejected", "unconfirmed")
+    statuses = ("queued", "held", "sending", "failed", "sent")
     for label, group in (
         ("mail", [e for e in entries if e.channel == "mail"]),
         ("alerts", [e for e in entries if e.channel != "mail"]),
     ):
         counts = {s: sum(1 for e in group if e.status == s) for s in statuses}
         shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s in ("queued", "failed", "sent"))
-        click.echo(f"{label}: {shown}")
+        given_up = sum(1 for e in group if e.permanent)
+        click.echo(f"{label}: {shown}" + (f" ({given_up} not retried)" if given_up else ""))
 
 
 @outbox_group.command("flush")
@@ -776,9 +780,10 @@ def outbox_flush(app: AppContext) -> None:
 @click.argument("keys", nargs=-1, required=True)
 @click.pass_obj
 def outbox_retry(app: AppContext, keys: tuple[str, ...]) -> None:
-    """Queue alerts that were rejected or left unconfirmed again (after fixing the channel), by KEY.
+    """Queue alerts that are no longer retried (refused for good, or unconfirmed twice) again, by KEY.
 
-    An unconfirmed alert may already have arrived (twice): retrying it is the operator's decision.
+    Fix the channel first; an alert unconfirmed twice may already have arrived: retrying it is the
+    operator's decision.
     """
     from monitor.core.clock import iso
 
@@ -789,12 +794,12 @@ def outbox_retry(app: AppContext, keys: tuple[str, ...]) -> None:
         if entry is None or entry.channel == "mail":
             fail_usage(f"no alert with key {key!r} in {outbox.folder}")
             return
-        if entry.status not in ("rejected", "unconfirmed", "failed"):
+        if entry.status != "failed":
             click.echo(f"  {key}: {entry.status}, nothing to do")
             continue
         with outbox.claim(key):
-            entry.history.append({"at": iso(now), "result": "requeued", "was": entry.status})
-            entry.status, entry.next_attempt_at, entry.uncertain = "queued", None, 0
+            entry.history.append({"at": iso(now), "result": "requeued", "error": entry.last_error})
+            entry.status, entry.next_attempt_at, entry.unconfirmed, entry.permanent = "queued", None, 0, False
             outbox.save(entry)
         click.echo(f"  {key}: queued again")
 

@@ -45,6 +45,11 @@ from monitor.core.clock import Clock, iso
 log = logging.getLogger(__name__)
 
 
+#: Attempts whose outcome is unknown (the server may have the message) before the outbox gives up on a
+#: message: the first, and one retry after a pause. At most this many copies ever reach a server.
+MAX_UNCONFIRMED = 2
+
+
 #: The ``channel`` of a bulletin mail in the outbox.
 MAIL_CHANNEL = "mail"
 #: File suffix of an alert's composed message (the ``.eml`` of a mail).
@@ -78,11 +83,12 @@ class OutboxEntry:
     sent_at: str | None = None
     last_error: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: Attempts whose outcome is unknown (see MAX_UNCONFIRMED).
+    unconfirmed: int = 0
+    #: Not retried any more (a 5xx refusal, or MAX_UNCONFIRMED unconfirmed attempts).
+    permanent: bool = False
     #: ``mail`` (a bulletin), or the name of the alert channel an alert goes to.
     channel: str = MAIL_CHANNEL
-    #: Attempts whose outcome is unknown (cut off mid-send, or no answer after sending): each may have
-    #: been delivered, so an alert is tried again only while this is below 2 (sent at most twice).
-    uncertain: int = 0
 
 
 class Outbox:
@@ -293,7 +299,7 @@ class Outbox:
         """Try every message not yet sent (``due_only``: only those whose retry time has come)."""
         out = []
         for entry in self.entries():
-            if entry.status == "sent" or entry.channel != MAIL_CHANNEL:
+            if entry.status == "sent" or entry.permanent or entry.channel != MAIL_CHANNEL:
                 continue  # alerts are delivered by monitor.alerts
             if (
                 due_only
