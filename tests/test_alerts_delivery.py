@@ -334,3 +334,31 @@ def test_a_rejected_alert_is_kept_and_can_be_queued_again(hooks: Webhooks, tmp_p
     assert result.exit_code == 0 and "1 sent" in result.output
     assert len(hooks.requests_to("/ops")) == 2
     assert runner.invoke(main, [*args, "outbox", "retry", "alert-nope"], env=env).exit_code == 2
+
+
+def test_alerts_send_without_the_daemon_and_check_config(hooks: Webhooks, tmp_path: Path) -> None:
+    config_path = write_config(tmp_path, {"ops": {"url": hooks.json_url("/ops")}})
+    runner = CliRunner()
+    args = ["--config", str(config_path)]
+    env = {"MONITOR_NOW": "2026-12-04T02:00:00+08:00", "MONITOR_DB": ""}
+    result = runner.invoke(main, [*args, "check-config"], env=env)
+    assert result.exit_code == 0 and "alerts:    on, 1 channel(s) (ops), 1 rule(s)" in result.output
+    result = runner.invoke(main, [*args, "alerts", "send"], env=env)  # the first look: from now on
+    assert result.exit_code == 0 and "0 change(s)" in result.output
+    with Store(tmp_path / "monitor.db") as store:
+        record_run(store, "darklinks", [dark_link(1), dark_link(2)], at("2026-12-04 02:10"))
+    env["MONITOR_NOW"] = "2026-12-04T02:15:00+08:00"
+    result = runner.invoke(main, [*args, "alerts", "send"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "2 change(s), 1 alert(s) queued (0 held)" in result.output and "→ ops: sent" in result.output
+    [got] = hooks.requests_to("/ops")
+    assert got.json["title"] == "【单项否决】示例县人民政府网：新发现暗链2处"
+    result = runner.invoke(main, [*args, "alerts", "send"], env=env)
+    assert "0 change(s)" in result.output and len(hooks.requests_to("/ops")) == 1
+
+    data = yaml.safe_load(config_path.read_text(encoding="utf-8"))
+    data["alerts"]["rules"][0]["kinds"] = ["暗链", "no_such_kind"]
+    config_path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(main, [*args, "check-config"], env=env)
+    assert result.exit_code == 2
+    assert "alerts.rules[0].kinds[1]: unknown finding kind or 问题类型 'no_such_kind'" in result.output

@@ -813,6 +813,33 @@ def alerts_group() -> None:
     """Instant alerts (即时告警) to WeCom, DingTalk, Feishu/Lark, mail or webhooks."""
 
 
+@alerts_group.command("send")
+@click.pass_obj
+def alerts_send(app: AppContext) -> None:
+    """Queue the alerts of what changed since the last look, and send every alert that is due.
+
+    The daemon does this by itself as duties finish; this is for runs made without it (``monitor run``
+    from a timer). Exit 3 when an alert is still unsent, 2 when alerts are not enabled.
+    """
+    from monitor.alerts import queue_alerts
+    from monitor.alerts import send as alert_send
+
+    config, clock = app.config, app.clock()
+    if not config.alerts.enabled:
+        fail_usage("alerts are not enabled (alerts.enabled in the config)")
+    outbox = _outbox(app)
+    with app.store() as store:
+        report = queue_alerts(config, store, outbox, clock)
+    click.echo(f"{report.transitions} change(s), {report.queued} alert(s) queued ({report.held} held)")
+    results = asyncio.run(alert_send.drain(outbox, config, clock))
+    for e in results:
+        click.echo(
+            f"  {e.key} → {e.channel}: {e.status}" + (f" ({inert(e.last_error)})" if e.last_error else "")
+        )
+    unsent = [e for e in results if e.status != "sent"]
+    raise SystemExit(EXIT_FAILED if unsent else EXIT_OK)
+
+
 @alerts_group.command("test")
 @click.argument("channel")
 @click.pass_obj
