@@ -346,3 +346,17 @@ async def test_the_outbox_keeps_mails_and_alerts_apart(tmp_path: Path, county) -
     tried = await outbox.flush(smtp, clock_at("2026-12-04 08:01"))
     assert [e.key for e in tried] == ["2026-W49-abc"]  # the alert is left to monitor.alerts
     assert outbox.get(alert["key"]).status == "queued"
+
+
+def test_a_run_still_running_at_a_look_is_judged_when_it_finishes(tmp_path: Path, county) -> None:
+    store, outbox = county
+    config = alert_config(tmp_path, {"ops": JSON}, failing_nights=2)
+    record_run(store, "links", [], at("2026-12-03 02:00"), status="failed", error="site unreachable")
+    queue_alerts(config, store, outbox, clock_at("2026-12-04 01:00"))  # the first look
+    long_run = store.start_run("links", "county", ("links",), at("2026-12-04 02:00"))
+    record_run(store, "darklinks", [dark_link(1)], at("2026-12-04 02:30"))  # a later run ends first
+    queue_alerts(config, store, outbox, clock_at("2026-12-04 02:31"))
+    assert [a["event"] for a in queued(outbox)] == ["finding"]
+    store.finish_run(long_run, status="failed", now=at("2026-12-04 05:00"), error="site unreachable")
+    queue_alerts(config, store, outbox, clock_at("2026-12-04 05:01"))
+    assert [a["event"] for a in queued(outbox)] == ["finding", "duty_failing"]

@@ -94,23 +94,30 @@ def _running_ids(store: Store) -> list[int]:
 
 
 def collect(store: Store, config: Config, now: datetime, cursor: Cursor) -> tuple[list[Transition], Cursor]:
-    """Every transition after ``cursor``, and the cursor to store once they are queued."""
-    found = finding_transitions(store, config, now, cursor.event_id)
-    runs_to_check = _runs_to_check(store, cursor)
-    found += duty_transitions(store, config, now, runs_to_check)
-    new = Cursor(
-        max([cursor.event_id, store.last_event_id()]),
-        max([cursor.run_id, store.last_run_id()]),
-        _running_ids(store),
-    )
-    return found, new
+    """Every transition after ``cursor``, and the cursor to store once they are queued.
+
+    The store's high-water marks are read *first*: a run finishing while we look is left whole to the
+    next look, never skipped (its events are above the mark); a run still running at the mark is looked
+    at again once it has finished.
+    """
+    mark = Cursor(store.last_event_id(), store.last_run_id(), _running_ids(store))
+    found = finding_transitions(store, config, now, cursor.event_id, mark.event_id)
+    found += duty_transitions(store, config, now, _runs_to_check(store, cursor, mark))
+    mark.event_id = max(mark.event_id, cursor.event_id)
+    mark.run_id = max(mark.run_id, cursor.run_id)
+    return found, mark
 
 
-def finding_transitions(store: Store, config: Config, now: datetime, after: int) -> list[Transition]:
-    """Findings opened or reopened (flaps damped), and targets gone down or back up, after event ``after``."""
+def finding_transitions(
+    store: Store, config: Config, now: datetime, after: int, upto: int | None = None
+) -> list[Transition]:
+    """Findings opened or reopened (flaps damped), and targets gone down or back up: events after
+    ``after`` (up to ``upto``)."""
     damping = timedelta(seconds=config.alerts.reopen_damping)
     out: list[Transition] = []
     for ev in store.events_after(after, ("opened", "reopened", "resolved")):
+        if upto is not None and ev["event_id"] > upto:
+            break
         row = ev["finding"]
         at = datetime.fromisoformat(ev["at"]).astimezone(config.tz)
         if now - at > STALE_AFTER or row["status"] == "ignored":
@@ -170,13 +177,13 @@ def _minutes(start: datetime | None, end: datetime) -> int | None:
     return None if start is None else max(0, int((end - start).total_seconds() // 60))
 
 
-def _runs_to_check(store: Store, cursor: Cursor) -> list[tuple[str, str]]:
-    """(duty, site) pairs with a run finished since the last look."""
+def _runs_to_check(store: Store, cursor: Cursor, mark: Cursor) -> list[tuple[str, str]]:
+    """(duty, site) pairs with a run finished since the last look (up to the high-water mark)."""
     ids = [*cursor.running]
     rows = store.db.execute(
-        "SELECT DISTINCT duty, site FROM runs WHERE status != 'running' AND (id > ? OR id IN "
+        "SELECT DISTINCT duty, site FROM runs WHERE status != 'running' AND ((id > ? AND id <= ?) OR id IN "
         f"({','.join('?' for _ in ids) or 'NULL'}))",
-        [cursor.run_id, *ids],
+        [cursor.run_id, mark.run_id, *ids],
     ).fetchall()
     return [(str(d), str(s)) for d, s in rows]
 
