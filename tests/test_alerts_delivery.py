@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from monitor.alerts import queue_alerts
+from monitor.alerts.queue import queue_alerts
 from monitor.alerts.send import drain
 from monitor.app.cli import main
 from monitor.bulletin.outbox import Outbox

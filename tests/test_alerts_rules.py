@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from monitor.alerts import queue_alerts
 from monitor.alerts.compose import defang
+from monitor.alerts.queue import queue_alerts
 from monitor.alerts.rules import unknown_kinds
 from monitor.alerts.transitions import HEARTBEAT_STATE, heartbeat
 from monitor.bulletin.outbox import Outbox

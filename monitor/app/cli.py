@@ -821,8 +821,8 @@ def alerts_send(app: AppContext) -> None:
     The daemon does this by itself as duties finish; this is for runs made without it (``monitor run``
     from a timer). Exit 3 when an alert is still unsent, 2 when alerts are not enabled.
     """
-    from monitor.alerts import queue_alerts
     from monitor.alerts import send as alert_send
+    from monitor.alerts.queue import queue_alerts
 
     config, clock = app.config, app.clock()
     if not config.alerts.enabled:

@@ -12,7 +12,7 @@
   RELOADING=1/READY=1 around a reload, STOPPING=1 (``monitor.app.sdnotify``).
 - ``<database>.daemon.json`` holds the daemon's pid and each job's next run for ``monitor status``.
 - Alerts (``alerts.enabled``): when a duty finishes, what changed is queued in the outbox
-  (``monitor.alerts.queue_alerts``, in a thread) and an alert task delivers it; at start, a gap in the
+  (``monitor.alerts.queue.queue_alerts``, in a thread) and an alert task delivers it; at start, a gap in the
   daemon's heartbeat (written every minute) longer than ``alerts.offline_after`` is alerted as 监测服务离线.
 """
 
@@ -120,8 +120,6 @@ class Daemon:
         alerts: asyncio.Task[None] | None = None
         try:
             self._recover()
-            await self._queue_alerts(at_start=True)
-            alerts = asyncio.create_task(self._alert_loop())
             self.scheduler.add_listener(lambda _event: self._publish_soon(), EVENT_ALL)
             self._sync_jobs(at_start=True)
             self.scheduler.start()
@@ -132,6 +130,9 @@ class Daemon:
             self.notifier.ready(self._status_text())
             jobs = len(self.scheduler.get_jobs())
             log.info("daemon started (pid %d, %d duties scheduled)", os.getpid(), jobs)
+            # After READY: the offline look reads the last heartbeat before the alert task writes a new one.
+            await self._queue_alerts(at_start=True)
+            alerts = asyncio.create_task(self._alert_loop())
             await self._stop.wait()
             await self._shutdown()
         finally:
@@ -327,7 +328,7 @@ class Daemon:
             if at_start:
                 await asyncio.to_thread(self._heartbeat)
             return
-        from monitor.alerts import queue_alerts
+        from monitor.alerts.queue import queue_alerts
         from monitor.alerts.rules import unknown_kinds
         from monitor.alerts.transitions import heartbeat
 
