@@ -26,7 +26,7 @@ from monitor.app.cli import main
 from monitor.bulletin.outbox import Outbox
 from monitor.config import Config
 from monitor.store.database import Store
-from tests.alerts_data import SITE, UNITS, alert_config, at, clock_at, dark_link, record_run
+from tests.alerts_data import SITE, UNITS, alert_config, at, clock_at, dark_link, dead_link, record_run
 from tests.webhooks import Webhooks
 
 REPO = Path(__file__).resolve().parents[1]
@@ -362,3 +362,28 @@ def test_alerts_send_without_the_daemon_and_check_config(hooks: Webhooks, tmp_pa
     result = runner.invoke(main, [*args, "check-config"], env=env)
     assert result.exit_code == 2
     assert "alerts.rules[0].kinds[1]: unknown finding kind or 问题类型 'no_such_kind'" in result.output
+
+
+async def test_held_alerts_go_out_when_quiet_hours_end(hooks: Webhooks, tmp_path: Path) -> None:
+    config = alert_config(
+        tmp_path, {"ops": {"url": hooks.json_url()}}, quiet_hours={"start": "22:00", "end": "07:30"}
+    )
+    outbox = Outbox(tmp_path / "outbox")
+    with Store(tmp_path / "monitor.db") as store:
+        queue_alerts(config, store, outbox, clock_at("2026-12-04 01:00"))
+        record_run(store, "darklinks", [dark_link(1)], at("2026-12-04 02:10"))
+        record_run(store, "links", [dead_link(1)], at("2026-12-04 02:20"))
+        queue_alerts(config, store, outbox, clock_at("2026-12-04 02:30"))
+    clock = clock_at("2026-12-04 02:30")
+    [veto] = await drain(outbox, config, clock)  # 单项否决 at once, at night
+    assert veto.status == "sent" and veto.subject.startswith("【单项否决】")
+    clock.advance(hours=4, minutes=59)  # 07:29: still quiet
+    assert await drain(outbox, config, clock) == []
+    clock.advance(minutes=1)
+    [held] = await drain(outbox, config, clock)
+    assert (
+        held.status == "sent"
+        and held.subject.startswith("【扣分】")
+        and held.sent_at == "2026-12-04T07:30:00+08:00"
+    )
+    assert [r.json["title"][:6] for r in hooks.requests_to("/hook")] == ["【单项否决】", "【扣分】示例"]

@@ -255,7 +255,8 @@ class Composer:
         if row.get("url") and row.get("url") != page:
             parts.append(f"问题链接：{w.page(row['url'])}")
         parts.append(f"问题：{w.clean(row.get('message'), 90)}")
-        parts.append(f"整改时限：{deadline:%Y-%m-%d}前（{self.days}个工作日）")
+        overdue = "，已逾期" if deadline < t.at.date() else ""  # reopened long after it was first found
+        parts.append(f"整改时限：{deadline:%Y-%m-%d}前（{self.days}个工作日{overdue}）")
         return "；".join(parts)
 
     def _tail(self, w: _Writer, more: int) -> str:
