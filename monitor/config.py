@@ -1042,6 +1042,9 @@ class Alerts(Model):
     )
     retry_backoff_seconds: float = Field(default=30.0, ge=0)
     max_backoff_seconds: float = Field(default=1800.0, ge=0)
+    keep_days: int = Field(
+        default=30, ge=7, le=3650, description="Sent alerts are removed from the outbox after this many days."
+    )
 
     @field_validator("reopen_damping", "offline_after", mode="before")
     @classmethod

@@ -387,3 +387,23 @@ async def test_held_alerts_go_out_when_quiet_hours_end(hooks: Webhooks, tmp_path
         and held.sent_at == "2026-12-04T07:30:00+08:00"
     )
     assert [r.json["title"][:6] for r in hooks.requests_to("/hook")] == ["【单项否决】", "【扣分】示例"]
+
+
+async def test_sent_alerts_are_pruned_after_keep_days_unsent_ones_never(
+    hooks: Webhooks, tmp_path: Path
+) -> None:
+    from monitor.alerts.send import prune
+
+    config = alert_config(
+        tmp_path, {"ops": {"url": hooks.json_url()}, "down": {"url": "json://127.0.0.1:1/x"}}
+    )
+    outbox = one_dark_link(config, tmp_path)
+    results = {e.channel: e.status for e in await drain(outbox, config, clock_at("2026-12-04 02:11"))}
+    assert results == {"ops": "sent", "down": "failed"}
+    assert prune(outbox, at("2026-12-20 00:00"), 30) == 0
+    assert prune(outbox, at("2027-01-04 02:12"), 30) == 1
+    assert [e.channel for e in outbox.entries()] == ["down"]  # never delivered: kept
+    assert sorted(p.suffix for p in (tmp_path / "outbox").iterdir() if not p.name.startswith(".")) == [
+        ".alert",
+        ".json",
+    ]

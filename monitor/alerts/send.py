@@ -24,6 +24,7 @@ of "at most twice".
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -135,6 +136,23 @@ def alert_entries(outbox: Outbox) -> list[OutboxEntry]:
     return [e for e in outbox.entries() if e.channel != "mail"]
 
 
+def prune(outbox: Outbox, now: datetime, keep_days: int) -> int:
+    """Remove alerts sent more than ``keep_days`` ago; returns how many. Alerts not sent stay forever.
+
+    Safe for the never-twice rule: a transition older than two days is never queued again, and
+    ``keep_days`` is at least 7.
+    """
+    cutoff = now - timedelta(days=keep_days)
+    removed = 0
+    for entry in alert_entries(outbox):
+        if entry.status == "sent" and entry.sent_at and datetime.fromisoformat(entry.sent_at) < cutoff:
+            with outbox.claim(entry.key) as mine:
+                if mine:
+                    outbox.discard(entry.key, ALERT_SUFFIX)
+                    removed += 1
+    return removed
+
+
 def due(entry: OutboxEntry, now: datetime) -> bool:
     """Whether an alert should be tried now."""
     if entry.status not in PENDING or entry.permanent:
@@ -145,9 +163,12 @@ def due(entry: OutboxEntry, now: datetime) -> bool:
 async def drain(
     outbox: Outbox, config: Config, clock: Clock, *, env: Mapping[str, str] | None = None
 ) -> list[OutboxEntry]:
-    """Try every alert whose time has come (held ones once the quiet hours end); oldest first."""
+    """Try every alert whose time has come (held ones once the quiet hours end); oldest first.
+
+    Every file and network operation runs in a thread: the event loop never waits for the disk or a
+    webhook."""
     out = []
-    for entry in alert_entries(outbox):
+    for entry in await in_daemon_thread(alert_entries, outbox):
         if due(entry, clock.now()):
             out.append(await deliver(outbox, entry.key, config, clock, env=env))
     return out
@@ -156,7 +177,14 @@ async def drain(
 async def deliver(
     outbox: Outbox, key: str, config: Config, clock: Clock, *, env: Mapping[str, str] | None = None
 ) -> OutboxEntry:
-    """One attempt at one alert, recorded before it is made (see the module docstring)."""
+    """One attempt at one alert (:func:`deliver_now`), in a thread of its own."""
+    return await in_daemon_thread(deliver_now, outbox, key, config, clock, env)
+
+
+def deliver_now(
+    outbox: Outbox, key: str, config: Config, clock: Clock, env: Mapping[str, str] | None = None
+) -> OutboxEntry:
+    """One attempt at one alert, recorded before it is made (see the module docstring). Blocking."""
     with outbox.claim(key) as mine:
         entry = outbox.get(key)
         if entry is None:
@@ -183,7 +211,7 @@ async def deliver(
         entry.status, entry.last_attempt_at = "sending", iso(now)
         entry.attempts += 1
         outbox.save(entry)  # written before the attempt: a kill from here on is counted as unconfirmed
-        outcome = await in_daemon_thread(notify, url, payload, channel)
+        outcome = notify(url, payload, channel)
         now = clock.now()
         if outcome.result == "sent":
             entry.status, entry.sent_at, entry.last_error, entry.next_attempt_at = (
@@ -210,11 +238,11 @@ async def in_daemon_thread(func: Callable[..., T], *args: Any) -> T:
 
     def run() -> None:
         try:
-            result = func(*args)
+            result, error = func(*args), None
         except BaseException as exc:  # handed to the awaiting task, raised there
-            loop.call_soon_threadsafe(_settle, future, None, exc)
-        else:
-            loop.call_soon_threadsafe(_settle, future, result, None)
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: the process is ending
+            loop.call_soon_threadsafe(_settle, future, result, error)
 
     threading.Thread(target=run, name="alert-send", daemon=True).start()
     return await future

@@ -355,6 +355,7 @@ class Daemon:
         """Deliver alerts as they are queued and when their retry or quiet-hours time comes; heartbeat."""
         from monitor.alerts import send
 
+        pruned_on = None
         while True:
             config = self.config
             self._alerts_wake.clear()  # before the round: a wake during it starts another at once
@@ -362,7 +363,12 @@ class Daemon:
             if config.alerts.enabled:
                 clock = self._clock(config)
                 try:
-                    await send.drain(Outbox(config.outbox_path(self.database)), config, clock)
+                    outbox = Outbox(config.outbox_path(self.database))
+                    await send.drain(outbox, config, clock)
+                    today = clock.now().date()
+                    if pruned_on != today:  # once a day: sent alerts older than alerts.keep_days go
+                        pruned_on = today
+                        await send.in_daemon_thread(send.prune, outbox, clock.now(), config.alerts.keep_days)
                 except Exception:
                     log.exception("alerts: delivery round failed; the outbox keeps every alert")
             with contextlib.suppress(TimeoutError):

@@ -185,6 +185,16 @@ class Outbox:
             self._save(entry)
             return entry, True
 
+    def discard(self, key: str, suffix: str = ALERT_SUFFIX) -> None:
+        """Remove a delivered non-mail entry for good (old sent alerts; mails are never removed).
+
+        The payload goes first: a state file left alone by a crash lists nothing and is sent by nobody.
+        """
+        with self._folder_lock():
+            self._payload(key, suffix).unlink(missing_ok=True)
+            self._state(key).unlink(missing_ok=True)
+            (self.folder / f".{key}.lock").unlink(missing_ok=True)
+
     @contextmanager
     def claim(self, key: str) -> Iterator[bool]:
         """The per-message lock, non-blocking: yields False when another process is sending it."""
