@@ -115,8 +115,16 @@ class Outbox:
         if self._eml(key).exists():
             return self._recover(key)
         if self._payload(key, ALERT_SUFFIX).exists():
-            return self._recover_alert(key)
+            with self._folder_lock():  # an enqueue under way finishes writing the state first
+                return self._alert_entry(key)
         return None
+
+    def _alert_entry(self, key: str) -> OutboxEntry:
+        """An alert's entry (the folder lock held): its state, or the payload alone recovered as queued."""
+        state = self._state(key)
+        if state.exists():
+            return OutboxEntry(**json.loads(state.read_text(encoding="utf-8")))
+        return self._recover_alert(key)
 
     def _payload(self, key: str, suffix: str) -> Path:
         return self.folder / f"{key}{suffix}"
@@ -178,9 +186,8 @@ class Outbox:
         Returns (entry, new): an entry already in the outbox, whatever its status, is never queued twice.
         """
         with self._folder_lock():
-            existing = self.get(entry.key)
-            if existing is not None:
-                return existing, False
+            if self._payload(entry.key, suffix).exists():
+                return self._alert_entry(entry.key), False
             write_atomic(self._payload(entry.key, suffix), payload)
             self._save(entry)
             return entry, True
