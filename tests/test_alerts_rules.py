@@ -118,6 +118,7 @@ def test_many_new_findings_of_one_kind_are_one_grouped_message(tmp_path: Path, c
     assert body.count("整改时限：2026-12-18前（10个工作日）") == 5  # the top 5 items, each with its deadline
     assert "另有7处未列出" in body and "https://jiankong.shixian.gov.cn/findings" in body
     assert "页面：http://www.shixian.gov.cn/xxgk/" in body  # the unit's page, readable
+    assert "1. 单位：县教育局；" in body and "5. 单位：县教育局；" in body  # the unit with most items first
 
 
 def test_crawled_text_stays_inert_in_markdown_and_text(tmp_path: Path, county) -> None:

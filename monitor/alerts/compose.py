@@ -230,8 +230,15 @@ class Composer:
             f"网站：{w.clean(site, 40)}；检查项目：{duty_label(first.duty or '')}；"
             f"发现时间：{_when(first.at)}",
         ]
+        # Most serious first, then the unit with the most items (in the order the summary names them).
         ordered = sorted(
-            items, key=lambda t: (t.severity.rank, t.unit or "", (t.finding or {}).get("url", ""))
+            items,
+            key=lambda t: (
+                t.severity.rank,
+                -units[t.unit or NO_UNIT],
+                t.unit or "",
+                (t.finding or {}).get("url", ""),
+            ),
         )
         listed: list[str] = []
         top = self.config.alerts.group_top
