@@ -361,3 +361,40 @@ def test_a_run_still_running_at_a_look_is_judged_when_it_finishes(tmp_path: Path
     store.finish_run(long_run, status="failed", now=at("2026-12-04 05:00"), error="site unreachable")
     queue_alerts(config, store, outbox, clock_at("2026-12-04 05:01"))
     assert [a["event"] for a in queued(outbox)] == ["finding", "duty_failing"]
+
+
+def test_new_media_alerts_name_the_account_never_an_internal_id(tmp_path: Path, county) -> None:
+    from monitor.config import config_from_mapping
+    from monitor.core.findings import Finding, Severity
+
+    store, outbox = county
+    base = alert_config(tmp_path, {"ops": JSON})
+    data = base.model_dump(exclude={"base_dir"})
+    data["newmedia"] = {
+        "accounts": [
+            {
+                "id": "wx-fabu",
+                "name": "示例县发布",
+                "platform": "wechat",
+                "source": {"type": "manual", "path": "x.csv"},
+            }
+        ]
+    }
+    config = config_from_mapping(data, base_dir=tmp_path)
+    queue_alerts(config, store, outbox, clock_at("2026-12-03 00:00"))
+    stale = Finding(
+        duty="newmedia",
+        kind="stale",
+        severity=Severity.VETO,
+        site="newmedia",
+        identity="wx-fabu",
+        url="https://mp.weixin.qq.com/profile?wx-fabu",
+        message="示例县发布（微信公众号）已16天未更新，超过15天的期限",
+        evidence={"account": "wx-fabu", "platform": "wechat"},
+    )
+    run_id = store.start_run("newmedia", "newmedia", ("newmedia",), at("2026-12-04 06:00"))
+    store.finish_run(run_id, status="ok", now=at("2026-12-04 06:00"), findings=[stale])
+    queue_alerts(config, store, outbox, clock_at("2026-12-04 06:01"))
+    [alert] = queued(outbox)
+    assert alert["title"] == "【单项否决】示例县发布：新发现新媒体不更新1处"
+    assert "对象：示例县发布" in alert["body"] and "newmedia" not in alert["title"]

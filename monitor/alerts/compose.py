@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import quote, urlsplit
 
-from monitor.bulletin.vocabulary import duty_label, problem_type
+from monitor.bulletin.vocabulary import DUTIES, duty_label, problem_type
 from monitor.config import Config
 from monitor.core.findings import Severity
 from monitor.core.workdays import WorkdayCalendar
@@ -197,6 +197,7 @@ class Composer:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.sites = {s.id: s.name for s in config.sites}
+        self.accounts = {a.id: a.name for a in config.newmedia.accounts}
         self.hosts = _monitored_hosts(config)
         opts = config.bulletin
         self.calendar = WorkdayCalendar(opts.workdays.holidays, opts.workdays.makeup_workdays)
@@ -205,6 +206,24 @@ class Composer:
     def site_name(self, site: str | None) -> str:
         """The configured name of a site (its id otherwise)."""
         return self.sites.get(site or "", site or "")
+
+    def subject(self, t: Transition) -> str:
+        """What a transition is about, never an internal id: the configured site's name, else the account
+        or subject its check named, else what a once-per-config duty monitors (政务新媒体)."""
+        if t.site in self.sites:
+            return self.sites[t.site or ""]
+        evidence = (t.finding or {}).get("evidence") or {}
+        named = (
+            self.accounts.get(str(evidence.get("account")))
+            or evidence.get("account_name")
+            or evidence.get("subject_name")
+        )
+        if named:
+            return _CONTROL.sub("", str(named))[:40]
+        info = DUTIES.get(t.duty or "")
+        if info is not None and t.site == t.duty:
+            return info.subject
+        return t.site or ""
 
     def deadline(self, first_seen: datetime) -> date:
         """整改时限: ``deadline_working_days`` working days after the day it was first found."""
@@ -217,7 +236,10 @@ class Composer:
         first = items[0]
         label = problem_type(first.duty or "", first.kind or "")
         severity = min((t.severity for t in items), key=lambda s: s.rank)
-        site = self.site_name(first.site)
+        subjects = list(dict.fromkeys(self.subject(t) for t in items))
+        site = subjects[0] if len(subjects) == 1 else f"{subjects[0]}等{len(subjects)}个"
+        if len(subjects) > 1 and first.site == first.duty and first.duty in DUTIES:
+            site = DUTIES[first.duty].subject  # accounts of the new-media duty: 政务新媒体
         reopened = sum(1 for t in items if t.reopened)
         units = Counter(t.unit or NO_UNIT for t in items)
         title = f"{_tag(severity)}{site}：新发现{label}{len(items)}处"
@@ -225,10 +247,10 @@ class Composer:
         unit_text = "、".join(f"{w.clean(u, 20)}{n}处" for u, n in units.most_common(5))
         if len(units) > 5:
             unit_text += "等"
+        where = "网站" if first.site in self.sites else "对象"
         lines = [
             f"{w.bold(w.clean(head))}，涉及{len(units)}个单位：{unit_text}",
-            f"网站：{w.clean(site, 40)}；检查项目：{duty_label(first.duty or '')}；"
-            f"发现时间：{_when(first.at)}",
+            f"{where}：{w.clean(site, 40)}；检查项目：{duty_label(first.duty or '')}；发现时间：{_when(first.at)}",
         ]
         # Most serious first, then the unit with the most items (in the order the summary names them).
         ordered = sorted(
@@ -277,7 +299,7 @@ class Composer:
     def event(self, t: Transition, fmt: str, budget: int) -> Message:
         """The message of one non-finding transition."""
         w = _Writer(fmt, self.hosts)
-        site = self.site_name(t.site)
+        site = self.subject(t)
         if t.event in ("site_down", "site_up"):
             row = t.finding or {}
             target = w.page(row.get("url"))
