@@ -250,7 +250,8 @@ class Composer:
         where = "网站" if first.site in self.sites else "对象"
         lines = [
             f"{w.bold(w.clean(head))}，涉及{len(units)}个单位：{unit_text}",
-            f"{where}：{w.clean(site, 40)}；检查项目：{duty_label(first.duty or '')}；发现时间：{_when(first.at)}",
+            f"{where}：{w.clean(site, 40)}；检查项目：{duty_label(first.duty or '')}；"
+            f"发现时间：{_when(first.at)}",
         ]
         # Most serious first, then the unit with the most items (in the order the summary names them).
         ordered = sorted(
