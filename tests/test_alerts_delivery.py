@@ -407,3 +407,30 @@ async def test_sent_alerts_are_pruned_after_keep_days_unsent_ones_never(
         ".alert",
         ".json",
     ]
+
+
+async def test_mail_channel_reaches_a_real_smtp_server(hooks: Webhooks, tmp_path: Path) -> None:
+    from email import message_from_bytes
+    from email.header import decode_header, make_header
+    from email.policy import default
+
+    from tests.test_bulletin_mail import smtp_server
+
+    port = free_port()
+    url = f"mailto://127.0.0.1:{port}?from=monitor@shixian.gov.cn&to=duty@shixian.gov.cn&mode=insecure"
+    config = alert_config(tmp_path, {"duty-mail": {"url": url}})
+    outbox = one_dark_link(config, tmp_path)
+    [down] = await drain(outbox, config, clock_at("2026-12-04 02:11"))  # no server yet: not delivered
+    assert down.status == "failed" and down.unconfirmed == 0 and not down.permanent
+    controller, inbox = smtp_server(port)
+    try:
+        [sent] = await drain(outbox, config, clock_at("2026-12-04 02:12"))
+    finally:
+        controller.stop()
+    assert sent.status == "sent"
+    [(sender, rcpts, raw)] = inbox.messages
+    assert sender == "monitor@shixian.gov.cn" and rcpts == ["duty@shixian.gov.cn"]
+    msg = message_from_bytes(raw, policy=default)
+    assert str(make_header(decode_header(msg["Subject"]))) == "【单项否决】示例县人民政府网：新发现暗链1处"
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    assert "单位：县教育局" in text and "整改时限：2026-12-18前" in text and "hxxp://bet1[.]example" in text
