@@ -17,6 +17,7 @@ from monitor.bulletin.outbox import Outbox
 from monitor.config import ConfigError, load_config
 from monitor.store.database import Store
 from tests.alerts_data import alert_config, at, clock_at, dark_link, dead_link, down, record_run
+from tests.webhooks import loopback_only
 
 JSON = {"url": "json://127.0.0.1:9/hook"}  # never contacted here: nothing is delivered in this module
 
@@ -30,6 +31,12 @@ def queued(outbox: Outbox) -> list[dict]:
         payload = json.loads(outbox.payload_bytes(e.key))
         out.append({**payload, "status": e.status, "next": e.next_attempt_at, "key": e.key})
     return out
+
+
+@pytest.fixture(autouse=True)
+def _nothing_off_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing is delivered here; should anything try, it may not leave 127.0.0.1."""
+    loopback_only(monkeypatch)
 
 
 @pytest.fixture
