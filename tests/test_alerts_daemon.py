@@ -66,14 +66,14 @@ async def test_daemon_alerts_offline_then_down_then_up_each_once(
 
     daemon = await Daemon(config).start()
     try:
-        await daemon.until(lambda: "【告警】监测服务离线5小时" in titles(), timeout=20, what="offline alert")
+        await daemon.until(lambda: "【告警】监测服务离线5小时" in titles(), timeout=60, what="offline alert")
         await daemon.until(
-            lambda: "【告警】测试县政府网站首页无法访问" in titles(), timeout=30, what="site down alert"
+            lambda: "【告警】测试县政府网站首页无法访问" in titles(), timeout=60, what="site down alert"
         )
         [down] = [r.json for r in hooks.requests_to("/ops") if "无法访问" in r.json["title"]]
         assert "连续2次探测失败（HTTP 502）" in down["message"]
         sites.html(HOST, "/", page("测试县人民政府"))
-        await daemon.until(lambda: any("已恢复访问" in t for t in titles()), timeout=30, what="site up alert")
+        await daemon.until(lambda: any("已恢复访问" in t for t in titles()), timeout=60, what="site up alert")
         runs_before_stop = len(titles())
         daemon.signal(signal.SIGTERM)
         assert await daemon.wait(20) == 0

@@ -209,7 +209,7 @@ def flush_process(config_path: Path, env: dict[str, str]) -> subprocess.Popen[by
     )
 
 
-def wait_for(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped-def]
+def wait_for(predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
