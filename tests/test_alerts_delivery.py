@@ -9,7 +9,6 @@ non-loopback connection.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -128,9 +127,9 @@ async def test_429_waits_with_doubling_backoff_and_is_not_lost(hooks: Webhooks, 
 async def test_a_receiver_that_times_out_gets_the_alert_at_most_twice(
     hooks: Webhooks, tmp_path: Path
 ) -> None:
-    config = alert_config(tmp_path, {"ops": {"url": hooks.json_url(), "timeout_seconds": 0.5}})
+    config = alert_config(tmp_path, {"ops": {"url": hooks.json_url(), "timeout_seconds": 1.5}})
     outbox = one_dark_link(config, tmp_path)
-    hooks.hang_seconds = 1.5
+    hooks.hang_seconds = 5  # no answer within the channel's 1.5 s
     hooks.plan.extend(["hang", "hang", "hang"])
     [e] = await drain(outbox, config, clock_at("2026-12-04 02:11"))
     assert e.status == "failed" and e.unconfirmed == 1 and "no confirmation" in (e.last_error or "")
@@ -142,19 +141,17 @@ async def test_a_receiver_that_times_out_gets_the_alert_at_most_twice(
         and "may have arrived twice" in (e.last_error or "")
     )
     assert await drain(outbox, config, clock_at("2026-12-04 03:00")) == []
-    await asyncio.sleep(1.2)  # the receiver's slow answers come in
     assert len(hooks.requests_to("/hook")) == 2
 
 
 async def test_one_timeout_then_delivered(hooks: Webhooks, tmp_path: Path) -> None:
-    config = alert_config(tmp_path, {"ops": {"url": hooks.json_url(), "timeout_seconds": 0.5}})
+    config = alert_config(tmp_path, {"ops": {"url": hooks.json_url(), "timeout_seconds": 1.5}})
     outbox = one_dark_link(config, tmp_path)
-    hooks.hang_seconds = 1.0
+    hooks.hang_seconds = 5
     hooks.plan.extend(["hang"])
     await drain(outbox, config, clock_at("2026-12-04 02:11"))
-    [e] = await drain(outbox, config, clock_at("2026-12-04 02:12"))
+    [e] = await drain(outbox, config, clock_at("2026-12-04 02:12"))  # answered at once now
     assert e.status == "sent" and e.unconfirmed == 1
-    await asyncio.sleep(0.8)
     assert len(hooks.requests_to("/hook")) == 2
 
 
