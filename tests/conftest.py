@@ -62,6 +62,7 @@ E2E_MODULES = frozenset(
         "test_demo_text",
         "test_demo_availability",
         "test_daemon",
+        "test_daemon_stop",
         "test_darklinks_browser",
         "test_darklinks_browser_pass",
         "test_links_browser",

@@ -749,13 +749,13 @@ def daemon(app: AppContext) -> None:
     Meant for systemd (deploy/monitor.service): it reports readiness, status and watchdog pings over
     $NOTIFY_SOCKET. Exits 0 after a clean stop, 2 on a bad config, 4 when another daemon uses the database.
     """
-    from monitor.app.daemon import Daemon
+    from monitor.app.daemon import run_daemon
 
     path = app.config_path or (DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() else None)
     if path is None or not Path(path).is_file():
         fail_usage(f"the daemon needs a config file: {path or '--config FILE or ./config.yaml'} not found")
     config = app.config
-    raise SystemExit(asyncio.run(Daemon(Path(path).resolve(), config, app.database.resolve()).main()))
+    raise SystemExit(run_daemon(Path(path).resolve(), config, app.database.resolve()))
 
 
 @main.command("backup")
