@@ -741,6 +741,13 @@ class Storage(Model):
     """Where the SQLite database lives (relative paths are relative to the config file)."""
 
     database: str = "var/monitor.db"
+    lock_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a write waits for another process's write lock before the command fails "
+        "(exit status 3).",
+    )
 
 
 # -- new media (政务新媒体) ----------------------------------------------------------------------------

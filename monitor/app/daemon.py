@@ -259,7 +259,7 @@ class Daemon:
         """At start (in a thread): record runs of dead processes as interrupted, check the file, and say
         which duties are due to catch up (duty → why)."""
         config = self.config
-        with Store(self.database) as store:
+        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
             for run_id in store.recover_interrupted(self._clock(config).now()):
                 log.warning("run #%d was cut off by the end of its process; recorded as interrupted", run_id)
             verdict = store.db.execute("PRAGMA quick_check").fetchone()[0]
@@ -462,8 +462,14 @@ class Daemon:
             await run_report(config, self.database, clock)
             return
         log.info("%s starting", duty)
-        with Store(self.database) as store:
-            results = await run_duty(duty, config, store, clock, progress=lambda: LogProgress(60.0))
+        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+            try:
+                results = await run_duty(duty, config, store, clock, progress=lambda: LogProgress(60.0))
+            except Exception as exc:
+                # The store failed (disk full, the write lock held too long): the run must not stay
+                # "running". When even that write fails, the daemon's next start records it as interrupted.
+                store.fail_unfinished(clock.now(), _reason(exc))
+                raise
         for r in results:
             log.info(
                 "%s on %s: run #%d %s, %d findings, %d open%s",
@@ -477,7 +483,7 @@ class Daemon:
             )
 
     def _backup(self, config: Config, clock: Clock) -> Any:
-        with Store(self.database) as store:
+        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
             return run_backup(config, self.database, store, clock)
 
     # -- state ------------------------------------------------------------------------------------
