@@ -177,3 +177,67 @@ def test_a_run_cut_off_by_the_store_is_recorded_as_failed(tmp_path: Path) -> Non
         assert store.fail_unfinished(clock.now(), "database locked") == [run_id]
         run = store.get_run(run_id)
         assert run["status"] == "failed" and run["error"] == "database locked"
+
+
+async def start_cli(*args: str, cwd: Path) -> asyncio.subprocess.Process:
+    """``python -m monitor …`` left running (stdin a pipe we keep open)."""
+    import os
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("MONITOR_DB", None)
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "monitor",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def reading_stdin(pid: int, timeout: float = 30) -> None:
+    """Wait until the process is blocked reading fd 0 (its /proc syscall line: read, fd 0)."""
+    import platform
+
+    read = {"x86_64": "0", "aarch64": "63"}.get(platform.machine())
+    assert read is not None, f"no read syscall number known for {platform.machine()}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            fields = Path(f"/proc/{pid}/syscall").read_text().split()
+        except OSError:
+            fields = []
+        if fields[:2] == [read, "0x0"]:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the command never got to reading its input")
+
+
+async def test_ctrl_c_is_status_130_never_1(sites: LocalSites, tmp_path: Path) -> None:
+    import signal
+
+    # A command waiting on its input (a draft piped from another program that has not finished).
+    config = write_config(tmp_path / "config.yaml", sites.port, duties={})
+    proc = await start_cli("--config", str(config), "check", "text", "-", cwd=tmp_path)
+    await reading_stdin(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 130, err.decode()
+    assert "Traceback" not in err.decode() and "Aborted" not in err.decode()
+
+    # A run mid-crawl: recorded as interrupted.
+    sites.html(HOST, "/", page("首页", links=["/slow.html"]))
+    sites.slow(HOST, "/slow.html", 10, page("慢页面"))
+    proc = await start_cli("--config", str(config), "run", "links", cwd=tmp_path)
+    deadline = time.monotonic() + 20
+    while not sites.count(HOST, "/slow.html") and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 130, err.decode()
+    assert "Traceback" not in err.decode()
+    assert runs(tmp_path / "monitor.db", "links")[-1]["status"] == "interrupted"

@@ -38,6 +38,7 @@ from monitor.runner import DutyError, SiteRunResult, crawl_duties, run_duty
 from monitor.store.database import Store, StoreMissing
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED, EXIT_BUSY = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
 EXPORT_FIELDS = (
     "fingerprint",
     "duty",
@@ -175,8 +176,12 @@ class MonitorGroup(click.Group):
         """Run the command; map what escapes it to an exit status."""
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit, KeyboardInterrupt):
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
+        except KeyboardInterrupt:
+            # click would turn it into "Aborted!" and status 1, which means "open findings".
+            click.echo("interrupted", err=True)
+            raise SystemExit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             app = ctx.obj if isinstance(ctx.obj, AppContext) else None
             database = None
@@ -407,7 +412,7 @@ def execute_duty(
             raise  # unreachable
         except KeyboardInterrupt:
             click.echo("interrupted; the run is recorded as interrupted", err=True)
-            raise SystemExit(130) from None
+            raise SystemExit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             # The store itself failed (disk full, the write lock held too long) or a bug: the run must
             # not stay "running". Recorded as failed now when the database takes the write; otherwise

@@ -149,12 +149,20 @@ class DutyThread:
             _post(self._owner, self.done)
 
     async def _body(self) -> None:
+        assert self.done is not None
         with self._guard:
             self._loop = asyncio.get_running_loop()
             self._task = asyncio.current_task()  # type: ignore[assignment]
-            if self._cancelled:
-                return
-        await self._make()
+            cancelled = self._cancelled
+        try:
+            if not cancelled:
+                await self._make()
+        except BaseException as exc:
+            _post(self._owner, self.done, None, exc)
+            raise
+        # Done as soon as the duty is: closing this loop afterwards joins its executor, where a DNS
+        # lookup (aiohttp's threaded resolver) may still be blocked in getaddrinfo.
+        _post(self._owner, self.done)
 
     def cancel(self) -> None:
         """Cancel the duty inside its own loop (thread-safe, idempotent)."""
