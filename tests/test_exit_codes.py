@@ -127,14 +127,7 @@ async def test_a_full_disk_mid_run_is_status_3_and_the_run_does_not_stay_running
         while not sites.count(HOST, "/slow.html") and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         (running,) = [r for r in runs(database) if r["status"] == "running"]
-        filler = disk / "filler"
-        with filler.open("wb") as out:
-            try:
-                while True:
-                    out.write(b"\0" * 65536)
-                    out.flush()
-            except OSError as exc:
-                assert exc.errno == errno.ENOSPC
+        filler = fill(disk)
         code, _, err = await task
         assert code == 3, err
         assert "disk full" in one_line_error(err)
@@ -241,3 +234,46 @@ async def test_ctrl_c_is_status_130_never_1(sites: LocalSites, tmp_path: Path) -
     assert proc.returncode == 130, err.decode()
     assert "Traceback" not in err.decode()
     assert runs(tmp_path / "monitor.db", "links")[-1]["status"] == "interrupted"
+
+
+def fill(disk: Path) -> Path:
+    """Write a file until the disk is full; return it (delete it to free the space)."""
+    filler = disk / "filler"
+    with filler.open("wb", buffering=0) as out:
+        try:
+            while True:
+                out.write(b"\0" * 4096)
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    return filler
+
+
+async def test_a_full_reports_or_outbox_disk_is_status_3_in_one_line(
+    sites: LocalSites, tmp_path: Path
+) -> None:
+    sites.html(HOST, "/", page("首页", links=["/gone.html"]))
+    config = write_config(tmp_path / "config.yaml", sites.port, duties={})
+    code, _, err = await monitor_cli("--config", str(config), "run", "links", cwd=tmp_path)
+    assert code == 1, err
+    with tiny_tmpfs(tmp_path / "disk", "256k") as disk:
+        data = yaml.safe_load(config.read_text(encoding="utf-8"))
+        data["bulletin"] = {
+            "recipients": ["网站办 <wzb@example.gov.cn>"],
+            "smtp": {"host": "127.0.0.1", "port": 9, "security": "none", "retries": 0},
+            "reports_dir": str(disk / "reports"),
+            "outbox_dir": str(disk / "outbox"),
+        }
+        config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        week = ("report", "weekly", "--week", "2026-W48")
+        filler = fill(disk)
+        code, _, err = await monitor_cli("--config", str(config), *week, cwd=tmp_path)
+        assert code == 3, err
+        assert "disk full" in one_line_error(err) and str(disk) in err
+        # Room for the bulletin, not for the outbox: --send fails with the same one line.
+        filler.unlink()
+        code, _, err = await monitor_cli("--config", str(config), *week, cwd=tmp_path)
+        assert code == 0, err
+        fill(disk)
+        code, _, err = await monitor_cli("--config", str(config), *week, "--send", cwd=tmp_path)
+        assert code == 3, err
+        assert "disk full" in one_line_error(err)

@@ -158,10 +158,10 @@ def error_reason(exc: BaseException, database: Path | None = None) -> tuple[int,
             return EXIT_FAILED, f"disk full: cannot write the database{where} ({text})"
         return EXIT_FAILED, f"database{where}: {text}"
     if isinstance(exc, OSError):
-        name = f": {exc.filename}" if exc.filename else ""
+        name = f" {exc.filename}" if exc.filename else ""
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            return EXIT_FAILED, f"disk full: cannot write{name or where}"
-        return EXIT_FAILED, f"{exc.strerror or exc}{name}"
+            return EXIT_FAILED, f"disk full: cannot write{name} ({exc.strerror or 'no space left'})"
+        return EXIT_FAILED, f"{exc.strerror or exc}{':' + name if name else ''}"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return EXIT_FAILED, f"internal error: {type(exc).__name__}{': ' + text if text else ''}"
 
