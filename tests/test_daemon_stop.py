@@ -11,6 +11,7 @@ import itertools
 import signal
 import sqlite3
 import time
+from datetime import datetime
 from pathlib import Path
 
 from monitor.store.database import Store
@@ -179,3 +180,40 @@ async def test_stop_while_duties_wait_on_the_network_after_reloads(sites: LocalS
     assert took <= grace + SLACK, f"stopped after {took:.1f}s\n{daemon.stderr}"
     assert "grace period over: cancelling links" in daemon.stderr
     assert runs(daemon.database, "links")[-1]["status"] == "interrupted"
+
+
+async def test_sigterm_while_the_database_is_locked_at_start(tmp_path: Path) -> None:
+    """A run left ``running`` by a dead process must be recorded at start, but another process holds the
+    write lock: the daemon waits for it off its loop and still stops at once on SIGTERM."""
+    config = write_config(tmp_path / "config.yaml", 1, duties={"links": "every 1h"}, catch_up=False)
+    database = tmp_path / "monitor.db"
+    with Store(database) as store:
+        run_id = store.start_run("links", "t", ("links",), datetime.now().astimezone())
+        store.db.execute("UPDATE runs SET pid = ? WHERE id = ?", [2**22 + 7, run_id])  # no such process
+    holder = sqlite3.connect(database, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    daemon = await Daemon(config).start()
+    try:
+        await daemon.until_log(r"opening the database", timeout=20)
+        await asyncio.sleep(0.3)  # the recovery is waiting for the lock (30 s by default)
+        assert not daemon.sent("READY", "1")
+        took = await stop_and_time(daemon, SLACK)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+        await daemon.close()
+    assert took <= SLACK, f"stopped after {took:.1f}s\n{daemon.stderr}"
+    assert "Traceback" not in daemon.stderr
+
+
+async def test_a_database_that_cannot_be_opened_is_status_3_in_one_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "config.yaml", 1, duties={"links": "every 1h"})
+    (tmp_path / "monitor.db").write_bytes(b"not a database\n" * 300)
+    daemon = await Daemon(config).start()
+    try:
+        code = await daemon.wait(timeout=30)
+    finally:
+        await daemon.close()
+    assert code == 3, daemon.stderr
+    assert "ERROR monitor.daemon: cannot open the database" in daemon.stderr
+    assert "file is not a database" in daemon.stderr and "Traceback" not in daemon.stderr

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
+import platform
+import signal
 import sqlite3
+import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import yaml
 
+from monitor.core.clock import SHANGHAI, FixedClock
 from monitor.store.database import Store
 from tests.conftest import tiny_tmpfs
 from tests.daemon_harness import REPO, monitor_cli, runs, write_config
@@ -148,9 +154,7 @@ async def test_a_full_disk_mid_run_is_status_3_and_the_run_does_not_stay_running
 def test_a_run_cut_off_by_the_store_is_recorded_as_failed(tmp_path: Path) -> None:
     """Store level: the write lock held past the timeout fails finish_run; once the lock is free,
     fail_unfinished records the run as failed with the reason."""
-    from monitor.core.clock import SHANGHAI, FixedClock
-
-    clock = FixedClock(__import__("datetime").datetime(2026, 11, 26, 9, 30), SHANGHAI)
+    clock = FixedClock(datetime(2026, 11, 26, 9, 30), SHANGHAI)
     database = tmp_path / "monitor.db"
     with Store(database, lock_timeout=0.3) as store:
         run_id = store.start_run("links", "t", ("links",), clock.now())
@@ -174,9 +178,6 @@ def test_a_run_cut_off_by_the_store_is_recorded_as_failed(tmp_path: Path) -> Non
 
 async def start_cli(*args: str, cwd: Path) -> asyncio.subprocess.Process:
     """``python -m monitor …`` left running (stdin a pipe we keep open)."""
-    import os
-    import sys
-
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("MONITOR_DB", None)
     return await asyncio.create_subprocess_exec(
@@ -194,8 +195,6 @@ async def start_cli(*args: str, cwd: Path) -> asyncio.subprocess.Process:
 
 async def reading_stdin(pid: int, timeout: float = 30) -> None:
     """Wait until the process is blocked reading fd 0 (its /proc syscall line: read, fd 0)."""
-    import platform
-
     read = {"x86_64": "0", "aarch64": "63"}.get(platform.machine())
     assert read is not None, f"no read syscall number known for {platform.machine()}"
     deadline = time.monotonic() + timeout
@@ -211,8 +210,6 @@ async def reading_stdin(pid: int, timeout: float = 30) -> None:
 
 
 async def test_ctrl_c_is_status_130_never_1(sites: LocalSites, tmp_path: Path) -> None:
-    import signal
-
     # A command waiting on its input (a draft piped from another program that has not finished).
     config = write_config(tmp_path / "config.yaml", sites.port, duties={})
     proc = await start_cli("--config", str(config), "check", "text", "-", cwd=tmp_path)

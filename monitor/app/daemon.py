@@ -224,6 +224,7 @@ class Daemon:
         watchdog: asyncio.Task[None] | None = None
         try:
             self._install_signals()
+            log.info("daemon starting (pid %d): opening the database %s", os.getpid(), self.database)
             # The store is read off the loop: a database locked by another process must not keep the
             # daemon from answering a SIGTERM.
             opening = asyncio.ensure_future(off_loop(self._recover, name="monitor-recover"))
