@@ -304,7 +304,9 @@ class Daemon:
         self._stopping = True
         self.scheduler.pause()
         grace = self.config.schedule.grace_seconds
-        running = {name: entry.runner for name, entry in self.running.items() if entry.runner.done}
+        running = {
+            name: entry.runner for name, entry in self.running.items() if entry.runner.done is not None
+        }
         self.notifier.stopping(
             f"stopping: waiting up to {grace:g}s for {', '.join(running)}" if running else "stopping"
         )
