@@ -212,7 +212,8 @@ class Daemon:
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def main(self) -> int:
-        """Run until SIGTERM/SIGINT; 0 on a clean stop, 4 when another daemon holds the database."""
+        """Run until SIGTERM/SIGINT; 0 on a clean stop, 3 when the database cannot be opened, 4 when another
+        daemon holds the database."""
         try:
             lock = DutyLock(self.database, "daemon").acquire(self.now())
         except Busy as exc:
