@@ -918,6 +918,8 @@ class DutySchedule(Model):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
+        if value is False:  # `links: false`, as one would write for any switch
+            return {"enabled": False}
         if not isinstance(value, str):
             return value
         text = value.strip()

@@ -157,6 +157,10 @@ def test_booleans_are_only_true_or_false(tmp_path: Path) -> None:
     assert load_config(path, env={}).sites[0].name == "no"
     code, out = check_config_cli(tmp_path, (SITE + "crawl:\n  retries: yes\n").encode())
     assert code == 2 and "crawl.retries" in out
+    # Words that mean "off" where a word is expected stay words (YAML 1.1 made them false, an error).
+    path = write(tmp_path, SITE + "schedule:\n  duties: {links: off, patrol: false}\n")
+    duties = load_config(path, env={}).schedule.duties
+    assert not duties["links"].enabled and not duties["patrol"].enabled
 
 
 def test_duplicate_keys_are_rejected_with_their_line(tmp_path: Path) -> None:
