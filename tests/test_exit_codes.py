@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import logging
 import os
 import platform
 import signal
@@ -274,3 +275,18 @@ async def test_a_full_reports_or_outbox_disk_is_status_3_in_one_line(
         code, _, err = await monitor_cli("--config", str(config), *week, "--send", cwd=tmp_path)
         assert code == 3, err
         assert "disk full" in one_line_error(err)
+
+
+def test_logged_exceptions_are_one_line_unless_debugging() -> None:
+    from monitor.app.cli import SafeFormatter
+
+    try:
+        raise OSError(28, "No space left on device")
+    except OSError:
+        record = logging.getLogger("monitor").makeRecord(
+            "monitor", logging.ERROR, __file__, 1, "run %d (%s) failed", (7, "links"), sys.exc_info()
+        )
+    line = SafeFormatter("%(levelname)s %(name)s: %(message)s", tracebacks=False).format(record)
+    assert line == "ERROR monitor: run 7 (links) failed: OSError: [Errno 28] No space left on device"
+    full = SafeFormatter("%(levelname)s %(name)s: %(message)s", tracebacks=True).format(record)
+    assert full.startswith("ERROR monitor: run 7 (links) failed\nTraceback (most recent call last):")

@@ -201,11 +201,17 @@ class MonitorGroup(click.Group):
             raise SystemExit(code) from None
 
 
-def setup_logging(verbose: int, quiet: bool) -> None:
-    """Log lines go to stderr with their level (journald keeps them as they are)."""
+def setup_logging(verbose: int, quiet: bool, debug: bool = False) -> None:
+    """Log lines go to stderr with their level (journald keeps them as they are).
+
+    A logged exception is one line (its type and message) unless ``-v``/``--debug``: tracebacks are for
+    whoever debugs, not for the operator reading the night's log.
+    """
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        SafeFormatter("%(levelname)s %(name)s: %(message)s", tracebacks=bool(verbose or debug))
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -213,10 +219,26 @@ def setup_logging(verbose: int, quiet: bool) -> None:
 
 
 class SafeFormatter(logging.Formatter):
-    """Escapes control characters so crawled text can never forge log lines or terminal output."""
+    """Escapes control characters so crawled text can never forge log lines or terminal output.
+
+    Without ``tracebacks`` a record's exception is summarised on its line (``…: OSError: disk full``).
+    """
+
+    def __init__(self, fmt: str, *, tracebacks: bool = True) -> None:
+        super().__init__(fmt)
+        self.tracebacks = tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
         """Format, then make the line inert."""
+        if record.exc_info and not self.tracebacks:
+            exc = record.exc_info[1]
+            record = logging.makeLogRecord(
+                {**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None}
+            )
+            if exc is not None:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                record.msg = f"{record.getMessage()}: {type(exc).__name__}{': ' + first if first else ''}"
+                record.args = None
         return inert(super().format(record), keep_newlines=True)
 
 
@@ -246,7 +268,7 @@ def main(
     failed (site unreachable, disk full, database locked, internal error),
     4 the duty or the daemon is already running, 130 interrupted.
     """
-    setup_logging(verbose, quiet)
+    setup_logging(verbose, quiet, debug)
     ctx.obj = AppContext(config_path, db_path, verbose, quiet, debug)
 
 
