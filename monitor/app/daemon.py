@@ -585,13 +585,14 @@ async def run_report(config: Config, database: Path, clock: Clock) -> bool:
     if job is None:
         log.warning("report: monitor.bulletin has no weekly_job(config, store, clock); no weekly bulletin")
         return False
+    timeout = config.storage.lock_timeout_seconds
     if inspect.iscoroutinefunction(job):
-        with Store(database) as store:
+        with Store(database, lock_timeout=timeout) as store:
             await _recorded(store, clock, job(config, store, clock))
     else:
         # A blocking bulletin build runs in a thread with its own connection, so the loop stays alive.
         def call() -> None:
-            with Store(database) as store:
+            with Store(database, lock_timeout=timeout) as store:
                 result: Any = None
                 run_id = store.start_run("report", "report", ("report",), clock.now())
                 try:
