@@ -5,9 +5,16 @@
   ``runs`` table) is older than their period run once (coalesced).
 - Every run goes through ``monitor.runner.run_duty`` — the CLI's code path — under the duty's
   cross-process lock (``monitor.app.locks``), so a duty never overlaps itself, whoever started it.
+- Nothing that can block runs on the daemon's event loop: each duty runs in a thread of its own with its
+  own event loop (:class:`DutyThread`), and the store is read at start in a thread too. A duty stuck on
+  the database lock, on DNS or in a synchronous SQLite call can delay only itself; the loop keeps
+  handling signals, reloads and watchdog pings.
 - Signals: SIGTERM/SIGINT stop scheduling, give running duties ``schedule.grace_seconds`` to finish, then
-  cancel them (the runner records them as interrupted) and exit 0; a second SIGTERM cancels at once.
-  SIGHUP reloads the config: validated first, swapped in only when valid.
+  cancel them (the runner records them as interrupted) and exit 0 — within ``grace_seconds`` +
+  :data:`CANCEL_WAIT` seconds in every state: a duty that does not end by then (blocked in a system call)
+  is left behind, and the next start records its run as interrupted. A second SIGTERM cancels at once.
+  SIGHUP reloads the config: validated first (in a thread), swapped in only when valid; every reload ends
+  in READY=1, with a ``reload rejected (…)`` STATUS when the file was refused.
 - systemd: READY=1, STATUS=, WATCHDOG=1 (from an event-loop task, so a stuck loop stops the pings),
   RELOADING=1/READY=1 around a reload, STOPPING=1 (``monitor.app.sdnotify``).
 - ``<database>.daemon.json`` holds the daemon's pid and each job's next run for ``monitor status``.
@@ -26,7 +33,9 @@ import json
 import logging
 import os
 import signal
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +57,9 @@ from monitor.store.database import Store
 
 log = logging.getLogger("monitor.daemon")
 
-EXIT_BUSY = 4
+EXIT_FAILED, EXIT_BUSY = 3, 4
+#: After the grace period, how long cancelled duties get to record their runs as interrupted and end.
+CANCEL_WAIT = 3.0
 #: How often the alert task writes the heartbeat and tries alerts whose time has come (seconds).
 ALERT_TICK = 30.0
 
@@ -72,9 +83,109 @@ def read_state(database: Path) -> dict[str, Any] | None:
     return state
 
 
+def _settle(future: asyncio.Future[Any], result: Any = None, error: BaseException | None = None) -> None:
+    """Complete ``future`` unless it already is (the waiter may have given up)."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def _post(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], *args: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for this any more
+        loop.call_soon_threadsafe(_settle, future, *args)
+
+
+async def off_loop(func: Callable[..., Any], *args: Any, name: str = "monitor-worker") -> Any:
+    """``func(*args)`` in a daemon thread of its own, awaited without blocking the loop.
+
+    Not ``asyncio.to_thread``: its executor is joined when the loop closes and again at interpreter exit,
+    so a call stuck on a database lock would hold up the daemon's stop. A daemon thread never does.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def work() -> None:
+        try:
+            result = func(*args)
+        except BaseException as exc:  # handed to the awaiting task, which decides
+            _post(loop, future, None, exc)
+        else:
+            _post(loop, future, result)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return await future
+
+
+class DutyThread:
+    """One duty run in a daemon thread with its own event loop, so it can never block the daemon's loop.
+
+    ``start()`` returns a future of the daemon's loop that completes when the duty's coroutine has ended;
+    ``cancel()`` cancels the coroutine inside its own loop (the runner then records the run as
+    interrupted). A thread stuck in a system call cannot be cancelled: :meth:`alive` tells the daemon,
+    which then exits without it.
+    """
+
+    def __init__(self, name: str, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self.name = name
+        self._make = make
+        self._guard = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._cancelled = False
+        self._thread = threading.Thread(target=self._main, name=f"duty-{name}", daemon=True)
+        self.done: asyncio.Future[None] | None = None
+
+    def start(self) -> asyncio.Future[None]:
+        """Start the thread; the returned future completes when the duty has ended."""
+        self._owner = asyncio.get_running_loop()
+        self.done = self._owner.create_future()
+        self._thread.start()
+        return self.done
+
+    def _main(self) -> None:
+        assert self.done is not None
+        try:
+            asyncio.run(self._body())
+        except BaseException as exc:
+            _post(self._owner, self.done, None, exc)
+        else:
+            _post(self._owner, self.done)
+
+    async def _body(self) -> None:
+        assert self.done is not None
+        with self._guard:
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()  # type: ignore[assignment]
+            cancelled = self._cancelled
+        try:
+            if not cancelled:
+                await self._make()
+        except BaseException as exc:
+            _post(self._owner, self.done, None, exc)
+            raise
+        # Done as soon as the duty is: closing this loop afterwards joins its executor, where a DNS
+        # lookup (aiohttp's threaded resolver) may still be blocked in getaddrinfo.
+        _post(self._owner, self.done)
+
+    def cancel(self) -> None:
+        """Cancel the duty inside its own loop (thread-safe, idempotent)."""
+        with self._guard:
+            self._cancelled = True
+            if self._loop is not None and self._task is not None:
+                with contextlib.suppress(RuntimeError):  # its loop has just closed
+                    self._loop.call_soon_threadsafe(self._task.cancel)
+
+    def alive(self) -> bool:
+        """Whether the thread is still running."""
+        return self._thread.is_alive()
+
+
 @dataclass
 class _Running:
-    task: asyncio.Task[Any]
+    runner: DutyThread
     started: datetime
 
 
@@ -100,6 +211,8 @@ class Daemon:
         self.running: dict[str, _Running] = {}
         self.started_at = datetime.now(config.tz)
         self._stop = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+        self._reloads: set[asyncio.Task[None]] = set()
         self._stop_requests = 0
         self._stopping = False
         self._alerts_wake = asyncio.Event()
@@ -107,7 +220,8 @@ class Daemon:
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def main(self) -> int:
-        """Run until SIGTERM/SIGINT; 0 on a clean stop, 4 when another daemon holds the database."""
+        """Run until SIGTERM/SIGINT; 0 on a clean stop, 3 when the database cannot be opened, 4 when another
+        daemon holds the database."""
         try:
             lock = DutyLock(self.database, "daemon").acquire(self.now())
         except Busy as exc:
@@ -119,19 +233,35 @@ class Daemon:
         watchdog: asyncio.Task[None] | None = None
         alerts: asyncio.Task[None] | None = None
         try:
-            self._recover()
-            self.scheduler.add_listener(lambda _event: self._publish_soon(), EVENT_ALL)
-            self._sync_jobs(at_start=True)
-            self.scheduler.start()
             self._install_signals()
+            log.info("daemon starting (pid %d): opening the database %s", os.getpid(), self.database)
+            # The store is read off the loop: a database locked by another process must not keep the
+            # daemon from answering a SIGTERM.
+            opening = asyncio.ensure_future(off_loop(self._recover, name="monitor-recover"))
+            stopping = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({opening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not opening.done():
+                opening.cancel()
+                log.info("stopped before the database could be opened")
+                return 0
+            try:
+                due = opening.result()
+            except Exception as exc:
+                log.error("cannot open the database %s: %s", self.database, _reason(exc))
+                log.debug("opening the database failed", exc_info=True)
+                return EXIT_FAILED
+            self.scheduler.add_listener(lambda _event: self._publish_soon(), EVENT_ALL)
+            self._sync_jobs(due=due)
+            self.scheduler.start()
             if self.notifier.watchdog_interval:
                 watchdog = asyncio.create_task(self._watchdog(self.notifier.watchdog_interval))
             self._publish()
             self.notifier.ready(self._status_text())
             jobs = len(self.scheduler.get_jobs())
             log.info("daemon started (pid %d, %d duties scheduled)", os.getpid(), jobs)
-            # After READY: the offline look reads the last heartbeat before the alert task writes a new one.
-            await self._queue_alerts(at_start=True)
+            # After READY, in a task of its own (a stop never waits for it): the offline look reads the
+            # last heartbeat before the alert task writes a new one.
             alerts = asyncio.create_task(self._alert_loop())
             await self._stop.wait()
             await self._shutdown()
@@ -140,8 +270,9 @@ class Daemon:
                 watchdog.cancel()
             if alerts is not None:
                 alerts.cancel()
+                # No last heartbeat: a stop never waits for the database, and the one written at most
+                # ALERT_TICK ago is accurate enough for an alert about hours offline.
                 await asyncio.gather(alerts, return_exceptions=True)
-                self._heartbeat()
             state_path(self.database).unlink(missing_ok=True)
             lock.release()
         log.info("daemon stopped")
@@ -151,13 +282,24 @@ class Daemon:
         """Wall-clock time in the configured zone (scheduling is always real time)."""
         return datetime.now(self.config.tz)
 
-    def _recover(self) -> None:
-        with Store(self.database) as store:
-            for run_id in store.recover_interrupted(self._clock(self.config).now()):
+    def _recover(self) -> dict[str, str]:
+        """At start (in a thread): record runs of dead processes as interrupted, check the file, and say
+        which duties are due to catch up (duty → why)."""
+        config = self.config
+        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+            for run_id in store.recover_interrupted(self._clock(config).now()):
                 log.warning("run #%d was cut off by the end of its process; recorded as interrupted", run_id)
             verdict = store.db.execute("PRAGMA quick_check").fetchone()[0]
             if verdict != "ok":
                 log.error("database %s fails quick_check: %s (restore a backup)", self.database, verdict)
+            due: dict[str, str] = {}
+            if config.schedule.catch_up:
+                now = self.now()
+                for duty, entry in effective_schedule(config.schedule).items():
+                    verdict_ = catch_up(entry, store.last_success(duty), now, config.tz)
+                    if verdict_.due:
+                        due[duty] = verdict_.reason
+        return due
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -174,26 +316,42 @@ class Daemon:
         else:
             log.warning("%s received again: cancelling running duties now", why)
             for entry in list(self.running.values()):
-                entry.task.cancel()
+                entry.runner.cancel()
 
     async def _shutdown(self) -> None:
         self._stopping = True
         self.scheduler.pause()
         grace = self.config.schedule.grace_seconds
-        running = {name: entry.task for name, entry in self.running.items()}
+        running = {
+            name: entry.runner for name, entry in self.running.items() if entry.runner.done is not None
+        }
         self.notifier.stopping(
             f"stopping: waiting up to {grace:g}s for {', '.join(running)}" if running else "stopping"
         )
         if running:
             log.info("waiting up to %gs for %s to finish", grace, ", ".join(running))
-            _, pending = await asyncio.wait(running.values(), timeout=grace)
+            done = {name: r.done for name, r in running.items() if r.done is not None}
+            _, pending = await asyncio.wait(done.values(), timeout=grace)
             if pending:
-                names = [n for n, t in running.items() if t in pending]
+                names = [n for n, f in done.items() if f in pending]
                 log.warning("grace period over: cancelling %s", ", ".join(names))
-                for task in pending:
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
+                for name in names:
+                    running[name].cancel()
+                _, stuck = await asyncio.wait(pending, timeout=CANCEL_WAIT)
+                if stuck:
+                    names = [n for n, f in done.items() if f in stuck]
+                    log.error(
+                        "%s did not end %gs after being cancelled (blocked in a system call: a database "
+                        "lock or DNS); stopping without it, its run is recorded as interrupted at the next "
+                        "start",
+                        ", ".join(names),
+                        CANCEL_WAIT,
+                    )
         self.scheduler.shutdown(wait=False)
+
+    def left_behind(self) -> list[str]:
+        """Duties whose threads are still running after the stop (stuck in a system call)."""
+        return [name for name, entry in self.running.items() if entry.runner.alive()]
 
     async def _watchdog(self, interval: float) -> None:
         # An event-loop task: if the loop stalls, the pings stop and systemd restarts the service.
@@ -203,22 +361,18 @@ class Daemon:
             await asyncio.sleep(interval)
 
     # -- schedule ---------------------------------------------------------------------------------
-    def _sync_jobs(self, *, at_start: bool = False) -> None:
-        """Make the scheduler's jobs match the config; unchanged jobs keep their next run time."""
+    def _sync_jobs(self, *, due: dict[str, str] | None = None) -> None:
+        """Make the scheduler's jobs match the config; unchanged jobs keep their next run time.
+
+        ``due``: duties to run now to catch up (at start, from :meth:`_recover`), with the reason.
+        """
         wanted = effective_schedule(self.config.schedule)
         for duty in list(self.specs):
             if wanted.get(duty) != self.specs[duty]:
                 self.scheduler.remove_job(duty)
                 del self.specs[duty]
                 log.info("unscheduled %s", duty)
-        due: dict[str, str] = {}
-        if at_start and self.config.schedule.catch_up:
-            with Store(self.database) as store:
-                now = self.now()
-                for duty, entry in wanted.items():
-                    verdict = catch_up(entry, store.last_success(duty), now, self.config.tz)
-                    if verdict.due:
-                        due[duty] = verdict.reason
+        due = due or {}
         for duty, entry in wanted.items():
             if duty in self.specs:
                 continue
@@ -241,17 +395,38 @@ class Daemon:
             log.info("scheduled %s: %s", duty, describe(entry))
 
     def reload(self) -> None:
-        """SIGHUP: load and validate the config; swap it in only when valid."""
-        self.notifier.reloading()
-        try:
-            new = load_config(self.config_path)
-        except ConfigError as exc:
-            log.error("reload rejected; the running configuration stays: %s", exc)
-            first = exc.problems[0] if exc.problems else ("", str(exc))
-            self.notifier.ready(
-                f"reload rejected ({first[0] or 'config'}: {first[1]}); {self._status_text()}"
-            )
+        """SIGHUP: load and validate the config (in a thread); swap it in only when valid."""
+        if self._stop.is_set():
+            log.info("reload ignored: stopping")
             return
+        task = asyncio.get_running_loop().create_task(self._reload())
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+
+    async def _reload(self) -> None:
+        async with self._reload_lock:  # one reload at a time, in the order the signals came
+            self.notifier.reloading()
+            try:
+                new = await off_loop(load_config, self.config_path, name="monitor-reload")
+            except ConfigError as exc:
+                log.error("reload rejected; the running configuration stays: %s", exc)
+                first = exc.problems[0] if exc.problems else ("", str(exc))
+                self._reload_rejected(f"{first[0] or 'config'}: {first[1]}")
+                return
+            except Exception as exc:  # an unreadable file, or a bug: the running config stays either way
+                log.error("reload rejected; the running configuration stays: %s", _reason(exc))
+                log.debug("reload failed", exc_info=True)
+                self._reload_rejected(_reason(exc))
+                return
+            if self._stop.is_set():
+                self.notifier.ready(self._status_text())
+                return
+            self._swap(new)
+
+    def _reload_rejected(self, why: str) -> None:
+        self.notifier.ready(f"reload rejected ({why}); {self._status_text()}")
+
+    def _swap(self, new: Config) -> None:
         if new.database_path != self.config.database_path:
             log.warning("storage.database changed: restart the daemon to use the new database")
         if new.timezone != self.config.timezone:
@@ -264,36 +439,53 @@ class Daemon:
 
     # -- running duties ---------------------------------------------------------------------------
     async def _job(self, duty: str) -> None:
-        """One scheduled run: take the duty lock, run it, never let an error reach the scheduler."""
+        """One scheduled run: take the duty lock, run it in its thread, never let an error reach the
+        scheduler."""
+        if self._stop.is_set():
+            return
         started = self.now()
         try:
             lock = DutyLock(self.database, duty).acquire(started)
         except Busy as exc:
             log.warning("%s", exc)
             return
-        task = asyncio.current_task()
-        assert task is not None
-        self.running[duty] = _Running(task, started)
+        config = self.config
+        runner = DutyThread(duty, lambda: self._guarded(duty, config))
+        self.running[duty] = _Running(runner, started)
         self._publish()
         cancelled = False
         try:
             with lock:
-                await self._execute(duty, self.config)
-        except asyncio.CancelledError:
-            # Top of the job's task: the runner has recorded the run as interrupted; end quietly.
-            log.warning("%s cancelled at shutdown; its run is recorded as interrupted", duty)
-            cancelled = True
-        except DutyError as exc:
-            log.error("%s not run: %s", duty, exc)
+                try:
+                    await asyncio.shield(runner.start())
+                except asyncio.CancelledError:
+                    # The loop is closing (after the stop gave up on this duty): top of the job's task,
+                    # end quietly — APScheduler would log a cancelled job as an error.
+                    runner.cancel()
+                    cancelled = True
         except Exception:
             log.exception("%s failed", duty)
         finally:
-            self.running.pop(duty, None)
+            if runner.done is not None and runner.done.done():
+                self.running.pop(duty, None)  # else it is stuck and left behind at the stop
             self._publish()
-        # What the run changed (or its failure) becomes alerts; not after a cancellation (we are stopping:
-        # the next start looks again from the stored cursor).
-        if not cancelled:
+        # What the run changed (or its failure) becomes alerts; not while stopping (the next start looks
+        # again from the stored cursor, so nothing is missed).
+        if not cancelled and not self._stop.is_set():
             await self._queue_alerts()
+
+    async def _guarded(self, duty: str, config: Config) -> None:
+        """The duty, in its own thread and loop, with every outcome logged."""
+        try:
+            await self._execute(duty, config)
+        except asyncio.CancelledError:
+            # Top of the duty's task: the runner has recorded the run as interrupted; end quietly.
+            log.warning("%s cancelled at shutdown; its run is recorded as interrupted", duty)
+        except DutyError as exc:
+            log.error("%s not run: %s", duty, exc)
+        except Exception as exc:
+            log.error("%s failed: %s", duty, _reason(exc))
+            log.debug("%s failed", duty, exc_info=True)
 
     async def _execute(self, duty: str, config: Config) -> None:
         clock = self._clock(config)
@@ -305,8 +497,14 @@ class Daemon:
             await run_report(config, self.database, clock)
             return
         log.info("%s starting", duty)
-        with Store(self.database) as store:
-            results = await run_duty(duty, config, store, clock, progress=lambda: LogProgress(60.0))
+        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+            try:
+                results = await run_duty(duty, config, store, clock, progress=lambda: LogProgress(60.0))
+            except Exception as exc:
+                # The store failed (disk full, the write lock held too long): the run must not stay
+                # "running". When even that write fails, the daemon's next start records it as interrupted.
+                store.fail_unfinished(clock.now(), _reason(exc))
+                raise
         for r in results:
             log.info(
                 "%s on %s: run #%d %s, %d findings, %d open%s",
@@ -326,7 +524,7 @@ class Daemon:
         config = self.config
         if not config.alerts.enabled:
             if at_start:
-                await asyncio.to_thread(self._heartbeat)
+                await off_loop(self._heartbeat, name="monitor-heartbeat")
             return
         from monitor.alerts.queue import queue_alerts
         from monitor.alerts.rules import unknown_kinds
@@ -335,7 +533,7 @@ class Daemon:
         clock = self._clock(config)
 
         def work() -> None:
-            with Store(self.database) as store:
+            with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
                 outbox = Outbox(config.outbox_path(self.database))
                 queue_alerts(config, store, outbox, clock, at_start=at_start)
                 if at_start:
@@ -346,20 +544,22 @@ class Daemon:
                 if at_start:
                     for where, problem in unknown_kinds(config.alerts):
                         log.error("alerts: %s: %s (this rule matches no finding)", where, problem)
-                await asyncio.to_thread(work)
-            except Exception:
-                log.exception("alerts: could not queue this run's alerts (they are queued at the next look)")
+                await off_loop(work, name="monitor-alerts")
+            except Exception as exc:
+                log.error("alerts: could not queue the alerts (queued at the next look): %s", _reason(exc))
+                log.debug("alerts: queueing failed", exc_info=True)
         self._alerts_wake.set()
 
     async def _alert_loop(self) -> None:
         """Deliver alerts as they are queued and when their retry or quiet-hours time comes; heartbeat."""
         from monitor.alerts import send
 
+        await self._queue_alerts(at_start=True)
         pruned_on = None
         while True:
             config = self.config
             self._alerts_wake.clear()  # before the round: a wake during it starts another at once
-            await asyncio.to_thread(self._heartbeat)
+            await off_loop(self._heartbeat, name="monitor-heartbeat")
             if config.alerts.enabled:
                 clock = self._clock(config)
                 try:
@@ -369,8 +569,9 @@ class Daemon:
                     if pruned_on != today:  # once a day: sent alerts older than alerts.keep_days go
                         pruned_on = today
                         await send.in_daemon_thread(send.prune, outbox, clock.now(), config.alerts.keep_days)
-                except Exception:
-                    log.exception("alerts: delivery round failed; the outbox keeps every alert")
+                except Exception as exc:
+                    log.error("alerts: delivery round failed, the outbox keeps every alert: %s", _reason(exc))
+                    log.debug("alerts: delivery round failed", exc_info=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._alerts_wake.wait(), ALERT_TICK)
 
@@ -379,14 +580,15 @@ class Daemon:
         too, so switching them on later does not mistake the time they were off for an outage)."""
         from monitor.alerts.transitions import heartbeat
 
+        config = self.config
         try:
-            with Store(self.database) as store:
-                heartbeat(store, self._clock(self.config).now())
+            with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+                heartbeat(store, self._clock(config).now())
         except Exception as exc:  # a locked or full database: the next beat tries again
             log.warning("alerts: cannot write the heartbeat: %s", exc)
 
     def _backup(self, config: Config, clock: Clock) -> Any:
-        with Store(self.database) as store:
+        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
             return run_backup(config, self.database, store, clock)
 
     # -- state ------------------------------------------------------------------------------------
@@ -437,6 +639,28 @@ class Daemon:
         return "; ".join(parts)
 
 
+def _reason(exc: BaseException) -> str:
+    """One line naming an error (its type when the message is empty)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def run_daemon(config_path: Path, config: Config, database: Path) -> int:
+    """Run the daemon until it stops; the exit status (0 after a clean stop).
+
+    A duty thread stuck in a system call after the stop (see :meth:`Daemon.left_behind`) would keep the
+    interpreter from exiting (it joins executor threads at exit), so the process then ends at once.
+    """
+    daemon = Daemon(config_path, config, database)
+    code = asyncio.run(daemon.main())
+    if daemon.left_behind():
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
 async def run_report(config: Config, database: Path, clock: Clock) -> bool:
     """The ``report`` duty: ``monitor.bulletin.weekly_job(config, store, clock)`` when installed.
 
@@ -454,13 +678,14 @@ async def run_report(config: Config, database: Path, clock: Clock) -> bool:
     if job is None:
         log.warning("report: monitor.bulletin has no weekly_job(config, store, clock); no weekly bulletin")
         return False
+    timeout = config.storage.lock_timeout_seconds
     if inspect.iscoroutinefunction(job):
-        with Store(database) as store:
+        with Store(database, lock_timeout=timeout) as store:
             await _recorded(store, clock, job(config, store, clock))
     else:
         # A blocking bulletin build runs in a thread with its own connection, so the loop stays alive.
         def call() -> None:
-            with Store(database) as store:
+            with Store(database, lock_timeout=timeout) as store:
                 result: Any = None
                 run_id = store.start_run("report", "report", ("report",), clock.now())
                 try:
