@@ -405,3 +405,20 @@ def test_new_media_alerts_name_the_account_never_an_internal_id(tmp_path: Path, 
     [alert] = queued(outbox)
     assert alert["title"] == "【单项否决】示例县发布：新发现新媒体不更新1处"
     assert "对象：示例县发布" in alert["body"] and "newmedia" not in alert["title"]
+
+
+def test_a_long_failing_streak_of_a_frequent_duty_alerts_once(tmp_path: Path, county) -> None:
+    """600 failed availability rounds over four days (every 10 minutes): one alert, not one per round."""
+    from datetime import timedelta
+
+    store, outbox = county
+    config = alert_config(tmp_path, {"ops": JSON}, failing_nights=3)
+    queue_alerts(config, store, outbox, clock_at("2026-11-30 23:00"))
+    start = at("2026-12-01 00:00")
+    for n in range(600):
+        moment = start + timedelta(minutes=10 * n)
+        record_run(store, "availability", [], moment, status="failed", error="monitor offline")
+        if n % 50 == 49:
+            queue_alerts(config, store, outbox, clock_at(moment.strftime("%Y-%m-%d %H:%M")))
+    [alert] = queued(outbox)
+    assert alert["event"] == "duty_failing" and "连续3晚运行失败" in alert["title"]

@@ -194,23 +194,31 @@ def duty_transitions(
     """A duty failing on ``failing_nights`` nights in a row on a site (once per streak), and its recovery."""
     nights = config.alerts.failing_nights
     out: list[Transition] = []
+    marks = ",".join("?" for _ in FAILING)
+    done = f"status NOT IN ('running', 'interrupted', {marks})"  # a run that did its job
     for duty, site in pairs:
-        runs = store.db.execute(
-            "SELECT id, status, started_at, finished_at, error FROM runs WHERE duty = ? AND site = ? "
-            "AND status NOT IN ('running', 'interrupted') ORDER BY id DESC LIMIT 500",
+        latest = store.db.execute(
+            "SELECT id, status, started_at, finished_at FROM runs WHERE duty = ? AND site = ? "
+            "AND status NOT IN ('running', 'interrupted') ORDER BY id DESC LIMIT 1",
             [duty, site],
-        ).fetchall()
-        if not runs:
+        ).fetchone()
+        if latest is None:
             continue
-        latest_ok = runs[0][1] not in FAILING
-        streak = []
-        for row in runs[1:] if latest_ok else runs:
-            if row[1] not in FAILING:
-                break
-            streak.append(row)
+        latest_ok = latest[1] not in FAILING
+        upper = latest[0] if latest_ok else latest[0] + 1
+        # The streak: every failing run since the last run that did its job (exact, however long).
+        before = store.db.execute(
+            f"SELECT coalesce(max(id), 0) FROM runs WHERE duty = ? AND site = ? AND id < ? AND {done}",
+            [duty, site, upper, *FAILING],
+        ).fetchone()[0]
+        streak = store.db.execute(
+            "SELECT id, status, started_at, finished_at, error FROM runs WHERE duty = ? AND site = ? "
+            f"AND status IN ({marks}) AND id > ? AND id < ? ORDER BY id",
+            [duty, site, *FAILING, before, upper],
+        ).fetchall()
         if not streak:
             continue
-        streak.reverse()  # oldest first
+        runs = [latest]
         days = [datetime.fromisoformat(r[2]).astimezone(config.tz).date() for r in streak]
         if len(set(days)) < nights:
             continue
