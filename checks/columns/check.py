@@ -55,7 +55,8 @@ from checks.columns.rules import (
 )
 from checks.common.dates import extract_page_items, infer_column_type, latest_item
 from monitor.core.findings import Finding, Severity
-from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
+from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
+from monitor.core.report import CheckReport
 
 if TYPE_CHECKING:
     from monitor.config import Config, SiteColumns
@@ -69,6 +70,11 @@ _W4 = {
     "stale": Indicator.COLUMNS_STALE,
     "overdue": Indicator.COLUMNS_OVERDUE,
     "blank": Indicator.COLUMNS_BLANK,
+}
+_W4_RULES = {
+    "stale": RuleId.COLUMNS_STALE,
+    "overdue": RuleId.COLUMNS_OVERDUE,
+    "blank": RuleId.COLUMNS_BLANK,
 }
 
 
@@ -115,13 +121,13 @@ class _Tracker:
         self.checked: set[str] = set()
         self.failed: dict[str, str] = {}
 
-    def outcome(self, findings: list[Finding], counts: dict[str, Any]) -> CheckOutcome:
-        counts["unreadable"] = dict(sorted(self.failed.items()))
+    def outcome(self, findings: list[Finding], report: CheckReport) -> CheckOutcome:
+        report.figures["unreadable"] = dict(sorted(self.failed.items()))
         complete = not self.failed
         checked = frozenset(self.checked)
         return CheckOutcome(
             findings=findings,
-            counts=counts,
+            report=report,
             complete=complete,
             cleared=None if complete else (lambda identity: identity in checked),
         )
@@ -193,9 +199,8 @@ class ColumnsCheck(SiteCheck):
         _record_columns(tracker, results)
         findings.extend(column_findings(self.name, site.id, results))
         summary = site_verdict([r.verdict for r in results], _thresholds(options))
-        indicators = [s.as_dict() for s in self._w4(summary)]
+        indicators = self._w4(summary)
         counts: dict[str, Any] = {
-            "columns": [census_row(r) for r in results],
             "columns_checked": summary.checked,
             "columns_unknown": len(summary.unknown_columns),
             "discovery": {
@@ -213,13 +218,13 @@ class ColumnsCheck(SiteCheck):
         if home_html is not None:
             tracker.checked.add(column_key(site.homepage))
             w3, home_findings, home_counts = self._homepage(home_html, home_final, results, today)
-            indicators.insert(0, w3.as_dict())
+            indicators.insert(0, w3)
             findings.extend(home_findings)
             counts["homepage"] = home_counts
 
         if spec and spec.message_boards:
             w5, board_findings, board_counts = await self._boards(spec, fetch, tracker, today)
-            indicators.append(w5.as_dict())
+            indicators.append(w5)
             findings.extend(board_findings)
             counts["messages"] = board_counts
 
@@ -234,8 +239,10 @@ class ColumnsCheck(SiteCheck):
                 "due_year": audit.due_year,
                 "reports": [r.as_dict() for r in audit.reports],
             }
-        counts["indicators"] = indicators
-        return tracker.outcome(findings, counts)
+        report = CheckReport(
+            figures=counts, indicators=indicators, columns=[census_row(r) for r in results]
+        )
+        return tracker.outcome(findings, report)
 
     # ---------------------------------------------------------------------------------------- W3
 
@@ -276,6 +283,7 @@ class ColumnsCheck(SiteCheck):
             ),
             f"超过{verdict.limit_days}天未更新不合格，{verdict.warn_days}天预警",
             float(verdict.days_since) if verdict.days_since is not None else None,
+            rule_id=RuleId.COLUMNS_HOMEPAGE,
         )
         kind, severity = {
             "stale": ("homepage_stale", Severity.VETO),
@@ -320,6 +328,7 @@ class ColumnsCheck(SiteCheck):
                     figure,
                     f"≥{ind.veto_threshold}个不合格，≥{ind.warn_threshold}个预警",
                     float(ind.figure),
+                    rule_id=_W4_RULES[ind.key],
                 )
             )
         return out
@@ -458,6 +467,7 @@ class ColumnsCheck(SiteCheck):
             figure,
             f"近{rules.window_months}个月内有留言超过{rules.unanswered_months}个月未回应即不合格",
             float(vetoes),
+            rule_id=RuleId.COLUMNS_INTERACTION,
         )
         return status, findings, rows
 
@@ -615,11 +625,11 @@ class UnitsCheck(SiteCheck):
                 else RESULT_PASS
             )
             per_unit.append({"unit": unit.name, "kind": unit.kind, "result": result, **tally.as_dict()})
-        counts: dict[str, Any] = {
-            "units": per_unit,
-            "columns": [census_row(r) for r in results if r.target.unit in unit_names],
-        }
-        return tracker.outcome(findings, counts)
+        report = CheckReport(
+            figures={"units": per_unit},
+            columns=[census_row(r) for r in results if r.target.unit in unit_names],
+        )
+        return tracker.outcome(findings, report)
 
 
 async def _unit_columns(

@@ -43,6 +43,7 @@ from yarl import URL
 
 from monitor.config import Config, Site
 from monitor.core.clock import Clock
+from monitor.core.report import CrawlFigures
 from monitor.core.urls import (
     InvalidURL,
     ScopeRules,
@@ -144,18 +145,17 @@ class CrawlReport:
         """The URL was checked in this crawl and works."""
         return self._seen.get(url) is _CHECKED_OK
 
-    def counts(self) -> dict[str, object]:
-        """Summary numbers for the run record."""
-        return {
-            "pages_crawled": self.pages_crawled,
-            "links_checked": self.targets_checked,
-            "broken": len(self.failures),
-            "recovered_on_recheck": self.recovered,
-            "skipped": dict(self.skipped),
-            "skipped_examples": self.skipped_examples,
-            "requests": self.requests,
-            "complete": self.complete,
-        }
+    def figures(self) -> CrawlFigures:
+        """Summary numbers for the run report."""
+        return CrawlFigures(
+            pages_crawled=self.pages_crawled,
+            links_checked=self.targets_checked,
+            broken=len(self.failures),
+            recovered_on_recheck=self.recovered,
+            skipped=dict(self.skipped),
+            skipped_examples=self.skipped_examples,
+            requests=self.requests,
+        )
 
 
 class SiteCrawler:
