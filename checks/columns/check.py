@@ -16,7 +16,6 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
 from checks.base import CheckOutcome, SiteCheck, UnitResolver
 from checks.columns.audit import (
@@ -57,6 +56,7 @@ from checks.common.dates import extract_page_items, infer_column_type, latest_it
 from monitor.core.findings import Finding, Severity
 from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
 from monitor.core.report import CheckReport
+from monitor.core.urls import join_url
 
 if TYPE_CHECKING:
     from monitor.config import Config, SiteColumns
@@ -558,7 +558,7 @@ def _find_report_page(html: str | None, final: str, results: Sequence[ColumnResu
                 text = element_text(a) or (a.get("title") or "")
                 href = (a.get("href") or "").strip()
                 if href and not href.startswith(("#", "javascript:")) and REPORT_NAME.search(text):
-                    return urljoin(final, href)
+                    return join_url(final, href)
     return next((r.target.url for r in results if REPORT_NAME.search(r.target.name)), None)
 
 
@@ -589,7 +589,7 @@ class UnitsCheck(SiteCheck):
                 continue
             for prefix in unit.paths:
                 found, unit_facts, failed = await _unit_columns(
-                    fetch, urljoin(site.homepage, prefix), prefix, unit.name, today, known
+                    fetch, join_url(site.homepage, prefix), prefix, unit.name, today, known
                 )
                 for url, reason in failed.items():
                     tracker.failed[url] = reason
