@@ -21,6 +21,7 @@ from checks import (
     SiteMemory,
     UnitResolver,
 )
+from checks.links.policy import DeadLinkPolicy
 from monitor.config import Config, Site, adhoc_config
 from monitor.core.clock import Clock
 from monitor.core.duties import crawl_duties, duty_names
@@ -231,6 +232,7 @@ async def run_site_crawl(
                 config,
                 fetcher,
                 clock,
+                policy=DeadLinkPolicy(config),
                 on_page=on_page,
                 on_checked=on_checked,
                 check_links=any(c.needs_link_checks for c in checks),

@@ -105,8 +105,8 @@ def test_a_run_of_the_previous_format_is_read_into_the_typed_report(
     store = Store(db)
     run_id = _old_row(store, db, "patrol", OLD_PATROL)
     with caplog.at_level(logging.WARNING, logger="monitor.core.report"):
-        row = store.get_run(run_id)
-    report: RunReport = row["report"]
+        report = store.run_report(run_id)
+    row = store.get_run(run_id)
     assert report.schema == 1
     assert report.pages_crawled == 120 and report.crawl is not None and report.crawl.broken == 3
     assert (report.findings, report.complete, report.check_errors) == (5, True, ("typos",))
@@ -116,8 +116,9 @@ def test_a_run_of_the_previous_format_is_read_into_the_typed_report(
     # The two unreadable records are logged with the run they came from, not dropped silently.
     unreadable = [r.getMessage() for r in caplog.records if "unreadable" in r.getMessage()]
     assert len(unreadable) == 2 and all(m.startswith(f"run {run_id}: indicator record") for m in unreadable)
-    # Display keeps the row as stored.
+    # Display keeps the row as stored, JSON-able.
     assert row["counts"]["pages_crawled"] == 120 and "schema" not in row["counts"]
+    assert json.loads(json.dumps(row))["counts"] == OLD_PATROL
 
 
 def test_the_bulletin_reads_old_rows_census_and_veto_without_guessing(
@@ -165,7 +166,7 @@ def test_a_report_round_trips_through_the_store_with_its_schema(tmp_path: Path) 
     store = Store(tmp_path / "monitor.db")
     run_id = store.start_run("columns", "portal", ["columns"], TUESDAY)
     store.finish_run(run_id, status="ok", now=TUESDAY, report=report, resolution=Resolution(("columns",)))
-    back: RunReport = store.get_run(run_id)["report"]
+    back = store.run_report(run_id)
     assert back == report
     assert back.number("columns_checked") == 12 and back.number("pages_crawled") == 9
     assert back.number("complete") is None  # a flag is not a figure

@@ -438,6 +438,10 @@ class Store:
         """One run row with JSON fields decoded."""
         return _decode_run(dict(self.db["runs"].get(run_id)))
 
+    def run_report(self, run_id: int) -> RunReport:
+        """One run's typed report (:func:`monitor.core.report.load_report`: rows of every version)."""
+        return _decode_run(dict(self.db["runs"].get(run_id)), with_report=True)["report"]
+
     def runs(self, duty: str | None = None, site: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Most recent runs first."""
         where, args = _where({"duty": duty, "site": site})
@@ -682,7 +686,8 @@ class Store:
 
     # -- reading history (the weekly bulletin) ---------------------------------------------------------
     def runs_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Finished runs (not ``running``) started in ``[start, end)``, oldest first, JSON decoded."""
+        """Finished runs (not ``running``) started in ``[start, end)``, oldest first, JSON decoded, each
+        with its typed ``report``."""
         # Stored stamps carry their offset; compare as instants. The SQL range is only a coarse,
         # index-friendly prefilter (one day of margin covers any offset), the exact test is in Python.
         rows = self.db.query(
@@ -692,7 +697,7 @@ class Store:
         out = []
         for row in rows:
             if start <= datetime.fromisoformat(row["started_at"]) < end:
-                out.append(_decode_run(dict(row)))
+                out.append(_decode_run(dict(row), with_report=True))
         return out
 
     def history_since(self, since: datetime) -> tuple[list[dict[str, Any]], dict[str, list[tuple[str, str]]]]:
@@ -817,12 +822,14 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _decode_run(row: dict[str, Any]) -> dict[str, Any]:
-    """A run row with its JSON fields decoded: ``checks``; ``report`` (the typed
-    :class:`~monitor.core.report.RunReport`, read from either schema) and ``counts`` (its stored JSON as a
-    plain dict without the schema version, for display: ``monitor status --json``)."""
+def _decode_run(row: dict[str, Any], *, with_report: bool = False) -> dict[str, Any]:
+    """A run row with its JSON fields decoded: ``checks`` and ``counts`` (the stored run report as a plain
+    dict without its schema version, for display: ``monitor status --json``), so the row stays JSON-able;
+    ``with_report`` adds ``report``, the typed :class:`~monitor.core.report.RunReport` (read from any
+    schema)."""
     row["checks"] = json.loads(row["checks"] or "[]")
     stored = json.loads(row["counts"] or "{}")
-    row["report"] = load_report(stored, f"run {row['id']}")
+    if with_report:
+        row["report"] = load_report(stored, f"run {row['id']}")
     row["counts"] = {k: v for k, v in stored.items() if k != "schema"} if isinstance(stored, dict) else {}
     return row
