@@ -436,11 +436,11 @@ class Store:
 
     def get_run(self, run_id: int) -> dict[str, Any]:
         """One run row with JSON fields decoded."""
-        return _decode_run(dict(self.db["runs"].get(run_id)))
+        return _decode_run(dict(self.db.table("runs").get(run_id)))
 
     def run_report(self, run_id: int) -> RunReport:
         """One run's typed report (:func:`monitor.core.report.load_report`: rows of every version)."""
-        return _decode_run(dict(self.db["runs"].get(run_id)), with_report=True)["report"]
+        return _decode_run(dict(self.db.table("runs").get(run_id)), with_report=True)["report"]
 
     def runs(self, duty: str | None = None, site: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Most recent runs first."""
