@@ -24,10 +24,13 @@ from monitor.core.report import (
     dump_report,
     load_report,
 )
+from monitor.runner import run_duty
 from monitor.store.database import Resolution, Store
 from tests.bulletin_data import PORTAL, bulletin_config
+from tests.sites import LocalSites, fast_config, page
 
 W48 = IsoWeek(2026, 48)
+GOV = "www.test.gov.cn"
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
 
 #: A patrol row exactly as the previous version (the counts blob, no schema key) stored it.
@@ -210,3 +213,18 @@ def test_load_report_tolerates_empty_and_non_object_rows(caplog: pytest.LogCaptu
     with caplog.at_level(logging.WARNING, logger="monitor.core.report"):
         assert load_report("[1, 2]", "run 7") == RunReport(schema=1)
     assert "run 7: run report is not a JSON object" in caplog.text
+
+
+async def test_a_crawl_run_hands_the_store_the_report_it_returns(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    """The runner assembles the report from the crawl and the checks; what the store reads back is
+    that report, typed."""
+    sites.html(GOV, "/", page("首页", links=["/a.html", "/gone.html"]))
+    sites.html(GOV, "/a.html", page("A", links=["/"]))
+    (result,) = await run_duty("links", fast_config(sites, [GOV], f"http://{GOV}/"), store, clock)
+    report = result.report
+    assert report.crawl is not None and (report.pages_crawled, report.crawl.broken) == (2, 1)
+    assert (report.findings, report.complete, report.check_errors) == (1, True, ())
+    assert store.run_report(result.run_id) == report
+    assert result.counts == store.get_run(result.run_id)["counts"]  # the display view is the stored one
