@@ -194,7 +194,14 @@ class RunReport:
     def number(self, key: str) -> int | float | None:
         """A numeric figure by its stored key (``pages_crawled``, ``columns_checked``, ``probes``…);
         None when the run did not record it as a number."""
-        value = self.as_counts().get(key)
+        if key in _TOP_KEYS:
+            value = getattr(self, key)
+        elif key in self.figures:
+            value = self.figures[key]
+        elif self.crawl is not None and key in _CRAWL_KEYS:
+            value = getattr(self.crawl, key)
+        else:
+            return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             return None
         return value
