@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from checks.links.policy import CONFIRM_RETRIES, DeadLinkPolicy
+from checks.links.policy import CONFIRM_RETRIES, DeadLinkPolicy, bot_wall, bot_wall_answer
 from monitor.config import config_from_mapping
 from monitor.crawl.crawler import Target
 from monitor.web.fetch import ErrorKind, FetchResult
@@ -104,3 +104,15 @@ def test_the_crawl_holds_no_dead_link_decisions() -> None:
     assert "soft_404_patterns" not in names and "soft404" not in names
     statuses = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, int)}
     assert not statuses & {404, 405, 410, 429}
+
+
+def test_a_bot_walls_answer_is_not_a_dead_link() -> None:
+    def failed(status: int, challenge: str = "") -> Target:
+        res = FetchResult(HOME, "GET", status=status, error=ErrorKind.HTTP, challenge=challenge)
+        target = _target(result=res)
+        target.failure = ErrorKind.HTTP
+        return target
+
+    assert bot_wall(failed(999)) and bot_wall(failed(429)) and bot_wall(failed(403, "challenge"))
+    assert not bot_wall(failed(403)) and not bot_wall(failed(404))
+    assert not bot_wall_answer(FetchResult(HOME, "GET", error=ErrorKind.TIMEOUT))

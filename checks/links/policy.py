@@ -15,6 +15,9 @@ crawl asks it:
   5xx, 429, 403 from a firewall, soft 404s) once ``crawl.confirm_delay_seconds`` have passed since it was
   first seen; a 429 that says when to ask again (Retry-After, capped by
   ``crawl.max_retry_after_seconds``) is asked then. The second opinion itself gets one retry;
+* a confirmed HTTP failure that is a bot wall's answer rather than the page's (a LinkedIn-style 999, a
+  challenge page — Cloudflare's ``cf-mitigated: challenge``, usually on a 403 — or a 429 that never
+  clears) is not a dead link: the check reports it as "cannot be checked automatically";
 * connection-level failures of the site's own links (timeout, DNS, refused, reset, TLS) are the sign of
   a site that is down: the crawl then probes the homepage, and a site that is down gets one site-level
   finding instead of one per link.
@@ -47,7 +50,23 @@ NOT_FOUND_STATUSES = frozenset({404, 410})
 #: can make it a "not found" page.
 SOFT_404_MAX_TEXT = 1200
 
+#: Statuses only bot protection answers with (LinkedIn's 999); a 429 that never clears is one too.
+BOT_WALL_STATUSES = frozenset({999})
+
 Failure = tuple[ErrorKind, str]
+
+
+def bot_wall_answer(res: FetchResult | None) -> bool:
+    """The failed fetch is a bot wall's answer rather than the page's: a visitor's browser gets the page,
+    an automated check cannot tell."""
+    if res is None or res.error != ErrorKind.HTTP:
+        return False
+    return res.status in BOT_WALL_STATUSES or res.status == 429 or bool(res.challenge)
+
+
+def bot_wall(target: Target) -> bool:
+    """The target's confirmed failure is a bot wall rather than a dead link."""
+    return target.failure == ErrorKind.HTTP and bot_wall_answer(target.result)
 
 
 def form_endpoint(target: Target, res: FetchResult) -> bool:
