@@ -254,6 +254,7 @@ class Bulletin:
 
     week: IsoWeek
     title: str
+    issue_number: str  # 文号/期号: ``bulletin.issue_number`` with {year} and {seq} (the ISO week)
     issuer: str
     addressees: str
     basis: str
@@ -422,6 +423,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
     return Bulletin(
         week=week,
         title=opts.title.format(issuer=opts.issuer, year=week.year, week=week.week),
+        issue_number=opts.issue_number.format(year=week.year, seq=week.week),
         issuer=opts.issuer,
         addressees="、".join(opts.addressees),
         basis=opts.basis,
@@ -651,9 +653,16 @@ def _census(runs: list[dict[str, Any]], config: Config) -> Census:
                 if isinstance(r, dict)
             ]
             columns = (columns or []) + rows
+    if columns is not None:
+        columns = _one_row_per_column(columns)
         if isinstance(census.get("accounts"), list):
             rows = [
-                {"url": r.get("last_post_url"), **r, "platform_zh": _platform_zh(r)}
+                {
+                    "url": r.get("last_post_url"),
+                    **r,
+                    "platform_zh": _platform_zh(r),
+                    "last_post_zh": _last_post_zh(r),
+                }
                 for r in census["accounts"]
                 if isinstance(r, dict)
             ]
@@ -662,6 +671,37 @@ def _census(runs: list[dict[str, Any]], config: Config) -> Census:
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _one_row_per_column(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One census row per column: the weekly column audit and the monthly unit inspection both record the
+    columns of a unit, so the same column (site and URL, else site, unit and name) came twice. The row
+    listed first (the column audit's, in run order) is kept, with the other's missing values filled in."""
+    kept: dict[tuple[str, ...], dict[str, Any]] = {}
+    for row in rows:
+        url = str(row.get("url") or "")
+        key = (
+            (str(row.get("site")), url)
+            if url
+            else (str(row.get("site")), str(row.get("unit")), str(row.get("name")))
+        )
+        before = kept.get(key)
+        if before is None:
+            kept[key] = row
+        else:
+            kept[key] = {**row, **{k: v for k, v in before.items() if v is not None}}
+    return list(kept.values())
+
+
+def _last_post_zh(row: dict[str, Any]) -> str:
+    """最近发布 as the census shows it: the date, 未能读取（原因） when the account's source could not be
+    read (never 无, which would claim the account has no posts), else 无."""
+    if row.get("last_post"):
+        return str(row["last_post"])
+    if row.get("verdict") == "unknown":
+        reason = str(row.get("reason") or "").strip()
+        return f"未能读取（{reason}）" if reason else "未能读取"
+    return "无"
 
 
 def _column_type_zh(row: dict[str, Any]) -> str:
