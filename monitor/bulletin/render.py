@@ -28,22 +28,23 @@ from .vocabulary import duty_label
 
 _CN_DIGITS = "零一二三四五六七八九十"
 #: Where a long URL may break: after a separator, so a line ends in "/", "?", "&"… never mid-word.
-_URL_BREAKS = re.compile(r"(?<=[/?&=#._~-])")
+_URL_BREAKS = re.compile(r"(?<=[/?&=#])")
 #: Units the mail's ranking lists (the web page and the workbook list every unit).
 MAIL_RANKING_ROWS = 10
 
 
 def distinct_colors(n: int) -> list[str]:
-    """``n`` colours that tell problem types apart: hues spread evenly round the wheel, and beyond 11 types
-    every other colour darker, so neighbours differ in lightness too (a fixed palette of 9 repeated
-    colours for 22 types). Colour is never the only cue: the legend and the table name every type."""
-    if n <= 0:
-        return []
-    out = []
+    """``n`` colours that tell problem types apart (a fixed palette of 9 was repeated for 22 types).
+
+    Hues step by the golden angle, so types listed next to each other (neighbours in a bar) get hues far
+    apart, and beyond 8 types the lightness cycles through three levels, so two colours of close hue still
+    differ in lightness. Colour is never the only cue: the legend and the table name every type.
+    """
+    out: list[str] = []
     for i in range(n):
-        hue = i / n
-        lightness = 0.42 if n <= 11 or i % 2 == 0 else 0.30
-        r, g, b = colorsys.hls_to_rgb(hue, lightness, 0.75)
+        hue = (i * 0.381966) % 1.0
+        lightness = 0.42 if n <= 8 else (0.42, 0.28, 0.58)[i % 3]
+        r, g, b = colorsys.hls_to_rgb(hue, lightness, 0.78)
         out.append(f"#{round(r * 255):02x}{round(g * 255):02x}{round(b * 255):02x}")
     return out
 
