@@ -20,6 +20,7 @@ import css_inline
 import jinja2
 from markupsafe import Markup, escape
 
+from monitor.core.indicators import Verdict
 from monitor.core.textsafe import inert
 
 from .model import Bulletin, TypeSection, UnitRank, cn_date, cn_datetime
@@ -187,12 +188,16 @@ def _context(
 
     sections = b.sections if listed_per_type is None else trim_sections(b.sections, listed_per_type)
     ranking, ranking_left = _ranking_rows(b.ranking, mail)
+    # The mail shows the subjects that need attention; the workbook's 单项否决指标 sheet has every one.
+    veto = [s for s in b.veto if s.overall != Verdict.PASS] if mail else b.veto
     return {
         "b": b,
         "mail": mail,
         "sections": sections,
         "ranking": ranking,
         "ranking_left": ranking_left,
+        "veto": veto,
+        "veto_left": len(b.veto) - len(veto),
         "row_limit": row_limit,
         "xlsx_name": xlsx_name or workbook_name(b.week),
         "docx_name": document_name(b.week),
