@@ -102,8 +102,8 @@ def fill_every_kind(store: Store, *, per_kind: int = 1) -> FixedClock:
                     "verdict": "unknown",
                     "reason": UNREADABLE_REASON,
                     "last_post": None,
-                    "posts_week": None,
-                    "posts_month": None,
+                    "posts_week": 0,  # as the check records it: no post was read
+                    "posts_month": 0,
                 }
             )
             counts["census"] = {"accounts": accounts}

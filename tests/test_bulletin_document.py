@@ -24,7 +24,7 @@ from monitor.bulletin.render import distinct_colors, render_html, render_text
 from monitor.config import ConfigError
 from monitor.core.clock import SHANGHAI, FixedClock
 from monitor.store.database import Store
-from tests.bulletin_data import D, bulletin_config, fill_store
+from tests.bulletin_data import FORMULA, HOSTILE_TITLE, D, bulletin_config, fill_store
 from tests.bulletin_full import (
     UNREADABLE_REASON,
     W48,
@@ -142,6 +142,8 @@ def test_census_lists_each_column_once_and_says_when_a_feed_could_not_be_read(fu
     wb = openpyxl.load_workbook(full_report.xlsx)
     posts = [row[4] for row in wb["新媒体普查信息统计表"].iter_rows(min_row=2, values_only=True)]
     assert f"未能读取（{UNREADABLE_REASON}）" in posts and datetime(2026, 11, 20) in posts
+    (unread,) = [a for a in census.accounts if a["verdict"] == "unknown"]
+    assert unread["posts_week"] is None and unread["posts_month"] is None  # shown as —, not 0
 
 
 def test_trend_colours_are_distinct_and_named(full_report: Report) -> None:
@@ -281,3 +283,13 @@ def test_page_html_has_print_rules_and_fixed_columns(full_report: Report) -> Non
     assert "<wbr>" in lxml.html.tostring(link, encoding="unicode")
     assert link.text_content() == link.get("href")
     assert date(2026, 11, 30) == full_report.bulletin.issued
+
+
+def test_hostile_page_text_stays_text_in_the_word_document(tmp_path: Path) -> None:
+    """Markup and control characters from a crawled page: escaped into the XML, shown as written."""
+    with Store(tmp_path / "m.db") as store:
+        clock = fill_store(store)
+        report = render_report(store, bulletin_config(), W48, clock, tmp_path / "reports")
+    text = docx_text(report.docx)
+    assert HOSTILE_TITLE in text and "\x1b" not in text and "\\x1b[31m" in text
+    assert FORMULA in text

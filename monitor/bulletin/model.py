@@ -662,6 +662,8 @@ def _census(runs: list[dict[str, Any]], config: Config) -> Census:
                     **r,
                     "platform_zh": _platform_zh(r),
                     "last_post_zh": _last_post_zh(r),
+                    # Nothing was read: no count of posts (— rather than 0, which would claim silence).
+                    **({"posts_week": None, "posts_month": None} if r.get("verdict") == "unknown" else {}),
                 }
                 for r in census["accounts"]
                 if isinstance(r, dict)

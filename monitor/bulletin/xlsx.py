@@ -11,6 +11,7 @@ file unreadable) and never becomes a formula: a cell starting with "=" is writte
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -51,7 +52,6 @@ _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="EEF1F5")
 _LINK_FONT = Font(color="1F4E8C", underline="single")
 _WRAP = Alignment(wrap_text=True, vertical="top")
-_TOP = Alignment(vertical="top")
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 #: A column this wide or wider wraps its text (narrow ones hold numbers, dates and short labels).
@@ -81,7 +81,8 @@ class _Sheet:
     def __init__(self, wb: Workbook, title: str, header: Sequence[tuple[str, float]], *, preamble=()) -> None:
         self.ws: WriteOnlyWorksheet = wb.create_sheet(_sheet_title(title, wb.sheetnames))
         self.width = len(header)
-        self.wrap = [width >= WRAP_WIDTH for _, width in header]
+        # Rows may be longer than the header (a preamble line, a note): those cells do not wrap.
+        self.wrap = defaultdict(bool, enumerate(width >= WRAP_WIDTH for _, width in header))
         for i, (_, width) in enumerate(header, start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = width
         self.header_row = len(preamble) + 1
@@ -100,23 +101,30 @@ class _Sheet:
 
     def append(self, values: Iterable[Any]) -> None:
         """One row: dates as date cells, http(s) URLs as hyperlinks, long text wrapped."""
-        row = []
+        row: list[Any] = []
         for i, v in enumerate(values):
             v = _value(v)
-            cell = WriteOnlyCell(self.ws, value=v)
-            wrap = i < len(self.wrap) and self.wrap[i]
-            cell.alignment = _WRAP if wrap else _TOP
+            # Only cells that need a format are cell objects: a styled cell costs several times a plain
+            # value in openpyxl, and a 20,000-row workbook has 300,000 cells.
             if isinstance(v, datetime):
                 # Excel has no time zones: the local (configured zone) wall time, as the bulletin shows it.
-                cell.value = v.replace(tzinfo=None)
+                cell = WriteOnlyCell(self.ws, value=v.replace(tzinfo=None))
                 cell.number_format = DATETIME_FORMAT
             elif isinstance(v, date):
+                cell = WriteOnlyCell(self.ws, value=v)
                 cell.number_format = DATE_FORMAT
-            elif isinstance(v, str) and v.startswith("="):  # text, never a formula
-                cell.data_type = "s"
-            elif isinstance(v, str) and "\n" not in v and href(v):
-                cell.hyperlink = v
-                cell.font = _LINK_FONT
+            elif isinstance(v, str) and v and (v[0] == "=" or self.wrap[i] or v.startswith(("http", "HTTP"))):
+                cell = WriteOnlyCell(self.ws, value=v)
+                if v.startswith("="):  # text, never a formula
+                    cell.data_type = "s"
+                if self.wrap[i]:
+                    cell.alignment = _WRAP
+                if "\n" not in v and href(v):
+                    cell.hyperlink = v
+                    cell.font = _LINK_FONT
+            else:
+                row.append(v)
+                continue
             row.append(cell)
         self.ws.append(row)
         self.rows += 1
