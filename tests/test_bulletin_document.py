@@ -26,6 +26,7 @@ from monitor.core.clock import SHANGHAI, FixedClock
 from monitor.store.database import Store
 from tests.bulletin_data import FORMULA, HOSTILE_TITLE, D, bulletin_config, fill_store
 from tests.bulletin_full import (
+    LONG_URL,
     UNREADABLE_REASON,
     W48,
     fill_every_kind,
@@ -281,7 +282,11 @@ def test_page_html_has_print_rules_and_fixed_columns(full_report: Report) -> Non
     # URLs break after separators, never at a fixed count of characters.
     link = problems.xpath(".//a[@class='url']")[0]
     assert "<wbr>" in lxml.html.tostring(link, encoding="unicode")
-    assert link.text_content() == link.get("href")
+    # The address shows decoded and shortened in the middle; the link keeps all of it.
+    assert link.get("href").startswith(LONG_URL) and "%E5%85%B3" in link.get("href")
+    shown = link.text_content()
+    assert "showname=关于印发" in shown and "…" in shown and len(shown) <= 140
+    assert shown.startswith("http://www.shixian.gov.cn/module/download/downfile.jsp?classid=0&")
     assert date(2026, 11, 30) == full_report.bulletin.issued
 
 
@@ -293,3 +298,17 @@ def test_hostile_page_text_stays_text_in_the_word_document(tmp_path: Path) -> No
     text = docx_text(report.docx)
     assert HOSTILE_TITLE in text and "\x1b" not in text and "\\x1b[31m" in text
     assert FORMULA in text
+
+
+def test_addresses_show_decoded_but_never_spoofed() -> None:
+    from monitor.bulletin.render import display_url, wrap_url
+
+    assert display_url("http://x.gov.cn/a/%E9%80%9A%E7%9F%A5.pdf") == "http://x.gov.cn/a/通知.pdf"
+    # A decoded right-to-left override would reorder the shown address: it stays visible as an escape.
+    assert "\u202e" not in display_url("http://x.gov.cn/%E2%80%AEfdp.exe")
+    assert display_url("http://x.gov.cn/a%20b") == "http://x.gov.cn/a%20b"  # no decoded spaces
+    assert display_url("http://x.gov.cn/%FF") == "http://x.gov.cn/%FF"  # not UTF-8: as written
+    assert (
+        str(wrap_url("http://x.gov.cn/a?b=<i>&c"))
+        == "http://<wbr>x.gov.cn/<wbr>a?<wbr>b=<wbr>&lt;i&gt;&amp;<wbr>c"
+    )

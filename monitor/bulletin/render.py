@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import css_inline
 import jinja2
@@ -29,7 +29,7 @@ from .vocabulary import duty_label
 
 _CN_DIGITS = "零一二三四五六七八九十"
 #: Where a long URL may break: after a separator, so a line ends in "/", "?", "&"… never mid-word.
-_URL_BREAKS = re.compile(r"(?<=[/?&=#])")
+_URL_BREAKS = re.compile(r"(?<=[/?&=#])(?!/)")
 #: Units the mail's ranking lists (the web page and the workbook list every unit).
 MAIL_RANKING_ROWS = 10
 
@@ -50,11 +50,34 @@ def distinct_colors(n: int) -> list[str]:
     return out
 
 
-def wrap_url(url: Any) -> Markup:
-    """The URL escaped, with a <wbr> (a permitted line break) after each separator, so a narrow column
-    breaks it at "/", "?", "&" rather than at a fixed number of characters."""
+#: Longest URL the page shows in full; longer ones show their start and end around "…" (the link and
+#: the workbook keep the whole address).
+URL_DISPLAY_MAX = 140
+
+
+def display_url(url: Any) -> str:
+    """A URL as a reader reads it: percent-encoded UTF-8 decoded (``showname=关于印发….pdf`` rather than
+    ``%E5%85%B3%E4%BA%8E…``, three times shorter), control and direction-override characters made inert
+    (a decoded ``%E2%80%AE`` must not reorder what the reader sees), and a very long one shortened in the
+    middle."""
     text = "" if url is None else str(url)
-    return Markup("<wbr>").join(escape(part) for part in _URL_BREAKS.split(text))
+    try:
+        decoded = unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        decoded = text
+    if decoded != text and any(c.isspace() for c in decoded):
+        decoded = text  # a decoded space or line break would make the shown address ambiguous
+    shown = inert(decoded)
+    if len(shown) > URL_DISPLAY_MAX:
+        head = URL_DISPLAY_MAX * 2 // 3
+        shown = f"{shown[:head]}…{shown[-(URL_DISPLAY_MAX - head - 1):]}"
+    return shown
+
+
+def wrap_url(url: Any) -> Markup:
+    """The URL as :func:`display_url` shows it, escaped, with a <wbr> (a permitted line break) after each
+    separator, so a narrow column breaks it at "/", "?", "&" rather than at a fixed number of characters."""
+    return Markup("<wbr>").join(escape(part) for part in _URL_BREAKS.split(display_url(url)))
 
 
 TEXT_BAR_WIDTH = 40
