@@ -57,16 +57,17 @@ _STYLES: dict[str, tuple[str, float, bool]] = {
 }
 RED = RGBColor(0xC8, 0x16, 0x1D)
 
+#: 附件1's columns and widths (cm): 26.1 cm, the width of a landscape A4 page inside its margins.
 PROBLEM_COLUMNS: tuple[tuple[str, float], ...] = (
-    ("序号", 1.2),
-    ("单位", 2.8),
-    ("网站/账号", 2.8),
-    ("问题类型", 2.6),
+    ("序号", 1.3),
+    ("单位", 2.4),
+    ("网站/账号", 2.4),
+    ("问题类型", 2.4),
     ("问题描述", 6.4),
-    ("网址/父页面", 5.6),
-    ("发现时间", 2.2),
-    ("整改状态", 1.6),
-    ("整改时限", 2.2),
+    ("网址/父页面", 4.7),
+    ("发现时间", 2.5),
+    ("整改状态", 1.5),
+    ("整改时限", 2.5),
 )
 
 
@@ -96,8 +97,8 @@ def _styles(doc: DocumentObject) -> None:
         fmt.space_before = Pt(0)
         fmt.space_after = Pt(0)
         fmt.line_spacing = Pt(28) if size >= 16 else Pt(14)
-        if name == BODY:
-            fmt.first_line_indent = Pt(size * 2)  # 首行缩进两个字
+        if name in (BODY, HEADING1, HEADING2):
+            fmt.first_line_indent = Pt(size * 2)  # 首行缩进两个字 (公文: headings too)
         if name in (TITLE, DOC_NUMBER):
             fmt.alignment = WD_ALIGN_PARAGRAPH.CENTER
     _set_fonts(doc.styles["Normal"].element, FANGSONG)
@@ -139,7 +140,7 @@ def _cell_xml(text: str, width_twips: int, style_id: str, *, bold: bool = False)
     bold_xml = "<w:rPr><w:b/></w:rPr>" if bold else ""
     return (
         f'<w:tc><w:tcPr><w:tcW w:w="{width_twips}" w:type="dxa"/></w:tcPr>'
-        f'<w:p><w:pPr><w:pStyle w:val={quoteattr(style_id)}/></w:pPr><w:r>{bold_xml}{runs}</w:r></w:p></w:tc>'
+        f"<w:p><w:pPr><w:pStyle w:val={quoteattr(style_id)}/></w:pPr><w:r>{bold_xml}{runs}</w:r></w:p></w:tc>"
     )
 
 
@@ -158,15 +159,16 @@ def _table(doc: DocumentObject, header: Sequence[tuple[str, float]], rows: Itera
     grid = table._tbl.tblGrid
     for col, w in zip(grid.findall(qn("w:gridCol")), widths, strict=True):
         col.set(qn("w:w"), str(w))
-    # The header row repeats at the top of every page (w:tblHeader); body rows never split (w:cantSplit).
+    # The header row repeats at the top of every page (w:tblHeader). Body rows may split: a long row kept
+    # whole (w:cantSplit) left half of each printed page empty.
     parts = ["<w:tr><w:trPr><w:tblHeader/></w:trPr>"]
     parts += [_cell_xml(name, w, style_id, bold=True) for (name, _), w in zip(header, widths, strict=True)]
     parts.append("</w:tr>")
     for row in rows:
-        parts.append("<w:tr><w:trPr><w:cantSplit/></w:trPr>")
+        parts.append("<w:tr>")
         parts += [_cell_xml(_text(value), w, style_id) for value, w in zip(row, widths, strict=True)]
         parts.append("</w:tr>")
-    body = parse_xml(f'<w:tbl {nsdecls("w")}>{"".join(parts)}</w:tbl>')
+    body = parse_xml(f"<w:tbl {nsdecls('w')}>{''.join(parts)}</w:tbl>")
     table._tbl.extend(list(body))
     return table
 
@@ -255,14 +257,14 @@ def build_document(b: Bulletin) -> DocumentObject:
         (("监测对象", 3.4), ("指标", 2.8), ("结论", 1.5), ("监测情况", 4.4), ("判定标准", 3.4)),
         (
             (
-                f"{s.name}（{s.kind}，综合：{s.overall.label_zh}）",
+                f"{s.name}（{s.kind}，综合：{s.overall.label_zh}）" if i == 0 else "",  # once per subject
                 c.indicator,
                 c.verdict.label_zh,
                 c.figure,
                 c.threshold,
             )
             for s in b.veto
-            for c in s.cells
+            for i, c in enumerate(s.cells)
         ),
     )
     _para(doc, f"（四）近{len(b.trend)}周待整改问题趋势", HEADING2)
