@@ -325,6 +325,9 @@ def test_cli_report_send_status_and_flush(tmp_path: Path) -> None:
         "2026年第48周" in result.output
         and str(tmp_path / "reports" / "2026-W48" / "bulletin.html") in result.output
     )
+    # Every file is named, the workbook and the Word document as the bulletin's text names them.
+    for name in ("2026-W48问题清单.xlsx", "2026-W48监测通报.docx"):
+        assert str(tmp_path / "reports" / "2026-W48" / name) in result.output
 
     result = runner.invoke(main, [*args, "report", "weekly", "--week", "2026-W48", "--send"], env=env)
     assert result.exit_code == 3 and "stays in the outbox" in result.output
