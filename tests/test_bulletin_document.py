@@ -172,6 +172,10 @@ def test_word_document_reads_back_with_tables_repeated_headers_a4_and_chinese_fo
     first, attachments = doc.sections[0], doc.sections[-1]
     assert abs(first.page_width - Cm(21)) < Cm(0.05) and abs(first.page_height - Cm(29.7)) < Cm(0.05)
     assert attachments.page_width > attachments.page_height
+    # Page numbers "— 1 —" on every page (the attachments' footer is linked to the letter's).
+    footer = first.footer.paragraphs[0]._p
+    assert footer.find(qn("w:fldSimple")).get(qn("w:instr")) == "PAGE"
+    assert attachments.footer.is_linked_to_previous
     # 附件1: every problem, a header row that repeats on every printed page.
     (problem_table,) = [t for t in doc.tables if "问题描述" in [c.text for c in t.rows[0].cells]]
     header = [c.text for c in problem_table.rows[0].cells]

@@ -116,6 +116,16 @@ def _a4(section: Any, *, landscape: bool) -> None:
         section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
 
 
+def _page_numbers(section: Any) -> None:
+    """公文 page numbers in the footer: "— 1 —", centred (a PAGE field Word and WPS fill in)."""
+    p = section.footer.paragraphs[0]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:t xml:space="preserve">— </w:t></w:r>'))
+    field = f'<w:fldSimple {nsdecls("w")} w:instr="PAGE"><w:r><w:t>1</w:t></w:r></w:fldSimple>'
+    p._p.append(parse_xml(field))
+    p._p.append(parse_xml(f'<w:r {nsdecls("w")}><w:t xml:space="preserve"> —</w:t></w:r>'))
+
+
 def _para(doc: DocumentObject, text: str, style: str = BODY, *, align: Any = None) -> Any:
     p = doc.add_paragraph(_text(text), style=style)
     if align is not None:
@@ -182,6 +192,7 @@ def build_document(b: Bulletin) -> DocumentObject:
     doc = Document()
     _styles(doc)
     _a4(doc.sections[0], landscape=False)
+    _page_numbers(doc.sections[0])  # the landscape section of the 附件 links to this footer
 
     masthead = _para(doc, b.issuer, TITLE)
     for run in masthead.runs:
