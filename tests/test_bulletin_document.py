@@ -136,15 +136,15 @@ def test_issue_number_template_is_checked_at_load() -> None:
 def test_census_lists_each_column_once_and_says_when_a_feed_could_not_be_read(full_report: Report) -> None:
     census = full_report.bulletin.census
     assert census.columns is not None and census.accounts is not None
-    urls = [c["url"] for c in census.columns]
+    urls = [c.url for c in census.columns]
     assert len(urls) == len(set(urls)) == 8  # the column audit and the unit inspection saw the same 8
     page = html_text(full_report.html.read_text(encoding="utf-8"))
     assert f"未能读取（{UNREADABLE_REASON}）" in page
     wb = openpyxl.load_workbook(full_report.xlsx)
     posts = [row[4] for row in wb["新媒体普查信息统计表"].iter_rows(min_row=2, values_only=True)]
     assert f"未能读取（{UNREADABLE_REASON}）" in posts and datetime(2026, 11, 20) in posts
-    (unread,) = [a for a in census.accounts if a["verdict"] == "unknown"]
-    assert unread["posts_week"] is None and unread["posts_month"] is None  # shown as —, not 0
+    (unread,) = [a for a in census.accounts if a.last_post_zh.startswith("未能读取")]
+    assert unread.posts_week is None and unread.posts_month is None  # shown as —, not 0
 
 
 def test_trend_colours_are_distinct_and_named(full_report: Report) -> None:

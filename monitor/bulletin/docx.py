@@ -395,14 +395,14 @@ def build_document(b: Bulletin) -> DocumentObject:
             (
                 (
                     i,
-                    c.get("site_name"),
-                    c.get("name"),
-                    c.get("unit") or "—",
-                    c.get("type_zh"),
-                    c.get("last_update") or "无",
-                    "—" if c.get("items_week") is None else c.get("items_week"),
-                    "—" if c.get("items_month") is None else c.get("items_month"),
-                    c.get("url") or "",
+                    c.site_name,
+                    c.name,
+                    c.unit or "—",
+                    c.type_zh,
+                    c.last_update or "无",
+                    "—" if c.items_week is None else c.items_week,
+                    "—" if c.items_month is None else c.items_month,
+                    c.url or "",
                 )
                 for i, c in enumerate(b.census.columns, start=1)
             ),
@@ -425,12 +425,12 @@ def build_document(b: Bulletin) -> DocumentObject:
             (
                 (
                     i,
-                    a.get("name"),
-                    a.get("platform_zh"),
-                    a.get("unit") or "—",
-                    a.get("last_post_zh") or a.get("last_post") or "无",
-                    "—" if a.get("posts_week") is None else a.get("posts_week"),
-                    "—" if a.get("posts_month") is None else a.get("posts_month"),
+                    a.name,
+                    a.platform_zh,
+                    a.unit or "—",
+                    a.last_post_zh or a.last_post or "无",
+                    "—" if a.posts_week is None else a.posts_week,
+                    "—" if a.posts_month is None else a.posts_month,
                 )
                 for i, a in enumerate(b.census.accounts, start=1)
             ),

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
 import css_inline
 import jinja2
@@ -22,6 +21,7 @@ from markupsafe import Markup, escape
 
 from monitor.core.indicators import Verdict
 from monitor.core.textsafe import inert
+from monitor.core.urls import percent_decode, scheme_of
 
 from .model import Bulletin, TypeSection, UnitRank, cn_date, cn_datetime
 from .names import document_name, workbook_name
@@ -62,7 +62,7 @@ def display_url(url: Any) -> str:
     middle."""
     text = "" if url is None else str(url)
     try:
-        decoded = unquote(text, errors="strict")
+        decoded = percent_decode(text, errors="strict")
     except UnicodeDecodeError:
         decoded = text
     if decoded != text and any(c.isspace() for c in decoded):
@@ -70,7 +70,7 @@ def display_url(url: Any) -> str:
     shown = inert(decoded)
     if len(shown) > URL_DISPLAY_MAX:
         head = URL_DISPLAY_MAX * 2 // 3
-        shown = f"{shown[:head]}…{shown[-(URL_DISPLAY_MAX - head - 1):]}"
+        shown = f"{shown[:head]}…{shown[-(URL_DISPLAY_MAX - head - 1) :]}"
     return shown
 
 
@@ -95,11 +95,8 @@ def href(url: Any) -> str | None:
     """The URL when it is safe to make clickable (http/https), else None (shown as text only)."""
     if not isinstance(url, str):
         return None
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return url if scheme in ("http", "https") else None
+    # As the parser (and a browser) reads it: tabs and line breaks inside the scheme do not hide it.
+    return url if scheme_of(url, as_parsed=True) in ("http", "https") else None
 
 
 def _ymd(value: date | datetime) -> str:
