@@ -24,11 +24,11 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
-from urllib.parse import quote, urlsplit
 
 from monitor.bulletin.vocabulary import DUTIES, duty_label, problem_type
 from monitor.config import Config
 from monitor.core.findings import Severity
+from monitor.core.urls import host_of_link, percent_encode
 from monitor.core.workdays import WorkdayCalendar
 
 from .transitions import Transition
@@ -109,7 +109,7 @@ class _Writer:
 
     def _monitored(self, url: str) -> bool:
         try:
-            host = (urlsplit(url).hostname or "").lower()
+            host = host_of_link(url).lower()
         except ValueError:
             return False
         return bool(host) and host in self.hosts
@@ -124,7 +124,7 @@ class _Writer:
             return text.translate(_MD_META) if self.md else text
         if not self.md:
             return url
-        safe = quote(url, safe=":/?&=%#+,;@$'.-~")  # ( ) [ ] < > spaces and the rest percent-encoded
+        safe = percent_encode(url, safe=":/?&=%#+,;@$'.-~")  # ( ) [ ] < > spaces and the rest percent-encoded
         return f"[{safe.translate(_MD_META)}]({safe})"
 
     def own(self, url: str) -> str:
@@ -132,7 +132,7 @@ class _Writer:
         url = _CONTROL.sub("", url)
         if not self.md:
             return url
-        safe = quote(url, safe=":/?&=%#+,;@$'.-~")
+        safe = percent_encode(url, safe=":/?&=%#+,;@$'.-~")
         return f"[{safe.translate(_MD_META)}]({safe})"
 
     def bold(self, text: str) -> str:
@@ -162,7 +162,7 @@ def _monitored_hosts(config: Config) -> frozenset[str]:
     hosts: set[str] = set()
     for site in config.sites:
         hosts.update(h.lower() for h in site.crawl_hosts)
-        host = urlsplit(site.homepage).hostname
+        host = host_of_link(site.homepage)
         if host:
             hosts.add(host.lower())
     return frozenset(hosts)

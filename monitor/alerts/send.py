@@ -35,11 +35,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, urlencode
 
 from monitor.bulletin.outbox import ALERT_SUFFIX, MAX_UNCONFIRMED, Outbox, OutboxEntry
 from monitor.config import AlertChannel, Config
 from monitor.core.clock import Clock, iso
+from monitor.core.urls import percent_encode
 
 from .compose import Message
 
@@ -288,11 +288,10 @@ def _failed(
 
 
 def with_params(url: str, params: Mapping[str, str]) -> str:
-    """``url`` with Apprise options set (``format``, timeouts, no retries of its own)."""
-    base, sep, query = url.partition("?")
-    merged = dict(parse_qsl(query, keep_blank_values=True)) if sep else {}
-    merged.update(params)
-    return f"{base}?{urlencode(merged)}"
+    """``url`` with Apprise options set (``format``, timeouts, no retries of its own): appended after the
+    channel's own, so ours win (Apprise keeps the last value of a repeated option)."""
+    extra = "&".join(f"{k}={percent_encode(v, safe='')}" for k, v in params.items())
+    return f"{url}{'&' if '?' in url else '?'}{extra}"
 
 
 def notify(url: str, payload: Mapping[str, str], channel: AlertChannel) -> Outcome:
