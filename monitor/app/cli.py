@@ -716,13 +716,22 @@ def mail_status(app: AppContext) -> None:
     entries = outbox.entries()
     click.echo(f"outbox: {outbox.folder}")
     for e in entries:
-        when = f"sent {e.sent_at}" if e.status == "sent" else f"next try {e.next_attempt_at or 'now'}"
+        if e.status == "sent":
+            when = f"sent {e.sent_at}"
+        elif e.permanent:
+            when = "not retried (permanent failure)"
+        elif e.status == "sending":
+            when = f"attempt started {e.last_attempt_at}"
+        else:
+            when = f"next try {e.next_attempt_at or 'now'}"
+        unconfirmed = f"  unconfirmed {e.unconfirmed}" if e.unconfirmed else ""
         click.echo(
-            f"  {e.key}  {e.status:<6}  attempts {e.attempts}  {len(e.recipients)} recipient(s)  {when}"
+            f"  {e.key}  {e.status:<7}  attempts {e.attempts}{unconfirmed}  "
+            f"{len(e.recipients)} recipient(s)  {when}"
         )
         if e.last_error:
             click.echo(f"      last error: {inert(e.last_error)}")
-    counts = {s: sum(1 for e in entries if e.status == s) for s in ("queued", "failed", "sent")}
+    counts = {s: sum(1 for e in entries if e.status == s) for s in ("queued", "sending", "failed", "sent")}
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
 
 

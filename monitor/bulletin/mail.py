@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 
 from monitor.config import Config
 
@@ -33,6 +33,13 @@ MAIL_IMAGES_MAX_BYTES = 3_000_000
 def image_cid(file_name: str, week: str) -> str:
     """Content-ID of an embedded screenshot (no angle brackets): ``<sha prefix>.<week>@govsite-monitor``."""
     return f"{file_name.removesuffix('.png')[:32]}.{week}@govsite-monitor"
+
+
+def message_id(key: str, domain: str) -> str:
+    """The Message-ID of the outbox message ``key``: derived from the key, not random, so every copy a
+    retry may send (and a re-render for the same week and recipients) carries the same one and receivers
+    can drop duplicates (issue 20)."""
+    return f"<{key}.bulletin@{domain}>"
 
 
 def attachment_name(b: Bulletin) -> str:
@@ -59,7 +66,7 @@ def build_message(
     msg["To"] = ", ".join(opts.recipients)
     msg["Date"] = format_datetime(now)
     domain = parseaddr(opts.smtp.sender)[1].rpartition("@")[2] or "localhost"
-    msg["Message-ID"] = make_msgid(idstring=b.week.label, domain=domain)
+    msg["Message-ID"] = message_id(key, domain)
     msg["X-Monitor-Week"] = b.week.label
     msg["X-Monitor-Key"] = key
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
