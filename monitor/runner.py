@@ -27,6 +27,7 @@ from monitor.core.duties import crawl_duties, duty_names
 from monitor.core.findings import Finding
 from monitor.crawl.analysis import AnalysisPool, AnalysisRequest
 from monitor.crawl.crawler import CrawlReport, SiteCrawler, Target
+from monitor.crawl.credibility import SampledFetcher, SiteSample, Verdict, history_from_runs, judge
 from monitor.crawl.progress import Progress
 from monitor.store.database import Resolution, RunOutcome, Store
 from monitor.web.fetch import Fetcher, FetchResult
@@ -107,6 +108,24 @@ def check_context(
     )
 
 
+def gate_run(
+    store: Store, duty: str, site: Site, run_id: int, sample: SiteSample, counts: dict[str, Any]
+) -> Verdict:
+    """The sanity gate (monitor.crawl.credibility) on a run that ended ``ok``: its figures against the
+    site's recent runs of the duty, kept in ``counts`` with the verdict."""
+    history = history_from_runs(r for r in store.runs(duty, site.id, limit=12) if r["id"] != run_id)
+    figures = sample.figures()
+    verdict = judge(figures, history)
+    counts["credibility"] = figures.as_counts()
+    if verdict.degraded:
+        counts["degraded_reason"] = verdict.reason
+        counts["degraded_rules"] = list(verdict.rules)
+        log.warning("run %d (%s on %s) degraded, nothing resolved: %s", run_id, duty, site.id, verdict.reason)
+    elif verdict.note:
+        counts["credibility_note"] = verdict.note
+    return verdict
+
+
 def merge_counts(counts: dict[str, Any], extra: dict[str, Any]) -> None:
     """Merge a check's figures into the run counts; lists under ``"indicators"`` are concatenated."""
     for key, value in extra.items():
@@ -124,8 +143,10 @@ async def run_site_check(
     run_id = store.start_run(duty, site.id, (duty,), clock.now())
     ctx = check_context(duty, site, config, clock, store)
     check = check_class(ctx)
+    sample = SiteSample(homepage=site.homepage)
+    gated = check_class.judges_site_content and check_class.scope == "site"
     try:
-        async with Fetcher(config.crawl) as fetcher:
+        async with SampledFetcher(config.crawl, sample, site) if gated else Fetcher(config.crawl) as fetcher:
             outcome = await check.run(fetcher)
     except (asyncio.CancelledError, KeyboardInterrupt):
         store.mark_interrupted(run_id, clock.now())
@@ -136,6 +157,11 @@ async def run_site_check(
         return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
     status = "failed" if outcome.failed else "ok"
     counts = {**outcome.counts, "findings": len(outcome.findings), "complete": outcome.complete}
+    findings, error = outcome.findings, outcome.failed
+    if status == "ok" and gated and gate_run(store, duty, site, run_id, sample, counts).degraded:
+        # A maintenance or firewall night: what its pages "show" is not the site's state.
+        status, error = "degraded", counts["degraded_reason"]
+        counts["findings_withheld"], counts["findings"], findings = len(findings), 0, []
     if outcome.posts:
         # Observations, not conclusions: kept even when the run fails, so history never has gaps.
         counts["posts_new"] = store.save_posts(outcome.posts, clock.now())
@@ -145,11 +171,15 @@ async def run_site_check(
         run_id,
         status=status,
         now=clock.now(),
-        findings=outcome.findings,
+        findings=findings,
         counts=counts,
-        resolution=Resolution((duty,), None if outcome.complete else (outcome.cleared or (lambda _: False))),
+        resolution=Resolution(
+            (duty,),
+            None if outcome.complete else (outcome.cleared or (lambda _: False)),
+            partial_pages=frozenset(sample.truncated),
+        ),
         complete=outcome.complete,
-        error=outcome.failed,
+        error=error,
     )
     if status == "ok" and ctx.memory.pending:
         store.put_signatures(site.id, ctx.memory.pending, clock.now())
@@ -163,8 +193,8 @@ async def run_site_check(
         counts=counts,
         outcome=result,
         open_findings=store.count_open(site.id, (duty,)),
-        error=outcome.failed,
-        findings=outcome.findings,
+        error=error,
+        findings=findings,
     )
 
 
@@ -188,6 +218,7 @@ async def run_site_crawl(
         store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
         return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
     failed_checks: set[str] = set()
+    sample = SiteSample(homepage=site.homepage)
 
     def failed(check: PageCheck, where: str, why: str | None = None) -> None:
         if check.name not in failed_checks:
@@ -198,6 +229,7 @@ async def run_site_crawl(
         failed_checks.add(check.name)
 
     async def on_page(page: Page) -> None:
+        sample.add_crawled(page)  # the sanity gate's view (visible text the crawl computed already)
         # Requests with the same analyzer key are one analysis whose result goes to every check asking.
         requests: dict[str, list[tuple[PageCheck, AnalysisRequest]]] = {}
         for check in checks:
@@ -252,6 +284,9 @@ async def run_site_crawl(
         progress.stop()
 
     status = "failed" if report.unreachable is not None else "ok"
+    for target in report.failures:
+        if target.internal and target.crawl:
+            sample.add_failure(target.url, target.result.status if target.result is not None else None)
     counts = report.counts()
     for check in checks:
         if check.name not in failed_checks:
@@ -271,17 +306,22 @@ async def run_site_crawl(
         for c in checks
         if c.name in resolvable and not c.observed_all()
     }
+    error = "site unreachable" if report.unreachable is not None else None
+    if status == "ok" and gate_run(store, duty, site, run_id, sample, counts).degraded:
+        # A maintenance, firewall or partial night: resolve nothing, record nothing it "found".
+        status, error = "degraded", counts["degraded_reason"]
+        counts["findings_withheld"], findings = len(findings), []
     counts["findings"] = len(findings)
     if failed_checks:
         counts["check_errors"] = sorted(failed_checks)
-    error = "site unreachable" if report.unreachable is not None else None
+    partial = frozenset(sample.truncated)
     outcome = store.finish_run(
         run_id,
         status=status,
         now=clock.now(),
         findings=findings,
         counts=counts,
-        resolution=Resolution(resolvable, cleared, cleared_for) if resolvable else None,
+        resolution=Resolution(resolvable, cleared, cleared_for, partial) if resolvable else None,
         complete=report.complete,
         error=error,
     )

@@ -139,6 +139,7 @@ class ColumnsCheck(SiteCheck):
     """Column updates, homepage updates, blank columns, message replies and annual reports."""
 
     name = "columns"
+    judges_site_content = True
 
     async def run(self, fetcher: Fetcher) -> CheckOutcome:
         """Observe the homepage, columns, boards and reports; judge them; report findings and counts."""
@@ -559,6 +560,7 @@ class UnitsCheck(SiteCheck):
     """Monthly inspection of every unit's (县直部门/乡镇) 政务公开 columns, reported per unit."""
 
     name = "units"
+    judges_site_content = True
 
     async def run(self, fetcher: Fetcher) -> CheckOutcome:
         """Audit each unit's configured columns and the columns found under its path prefixes."""

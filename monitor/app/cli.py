@@ -402,8 +402,21 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
             f"  findings: {o.new} new, {o.seen_again} still open, {o.reopened} reopened, {o.resolved} fixed, "
             f"{o.ignored_seen} ignored; open now: {r.open_findings}"
         )
-        if r.error:
+        if r.status == "degraded":
+            # The sanity gate (issue 20): a maintenance, firewall or partial night resolves nothing.
+            click.echo(
+                f"  degraded night: {inert(str(c.get('degraded_reason') or r.error))}; nothing resolved, "
+                f"{c.get('findings_withheld', 0)} finding(s) of this night not recorded"
+            )
+        elif r.error:
             click.echo(f"  error: {inert(r.error)}")
+        if c.get("credibility_note"):
+            click.echo(f"  note: {inert(str(c['credibility_note']))}")
+        truncated = (c.get("credibility") or {}).get("truncated")
+        if truncated:
+            click.echo(
+                f"  {truncated} page(s) over crawl.max_response_bytes read in part: their findings stay open"
+            )
         for f in sorted(r.findings, key=lambda f: (f.severity.rank, f.kind, f.url))[:40]:
             click.echo(f"  [{f.severity.label_zh}] {f.fingerprint[:8]} {inert(f.message)}")
         if len(r.findings) > 40:
@@ -880,6 +893,8 @@ def _counts_text(run: dict[str, Any]) -> str:
         bits.append(f"{c['findings']} findings")
     if run["duty"] == "backup" and "bytes" in c:
         bits.append(f"{c['bytes']} bytes")
-    if run.get("error"):
+    if run["status"] == "degraded":
+        bits.append(f"degraded, nothing resolved: {inert(str(c.get('degraded_reason') or run.get('error')))}")
+    elif run.get("error"):
         bits.append(f"error: {inert(str(run['error']))}")
     return f" ({'; '.join(bits)})" if bits else ""

@@ -7,8 +7,10 @@ store (:meth:`Store.recover_interrupted`).
 
 Lifecycle rules (see docs/findings.md):
 - seen again → ``last_seen`` moves (an ignored finding stays ignored; a resolved one reopens);
-- not seen by a complete, successful run of the same duty and site → ``resolved``;
-- a failed or interrupted run resolves nothing.
+- not seen by a complete, successful (``ok``) run of the same duty and site → ``resolved``;
+- a failed, interrupted or degraded run resolves nothing (a degraded run — one the sanity gate,
+  ``monitor.crawl.credibility``, judged a maintenance or firewall night — records no finding either);
+- a finding on a page read only in part (cut at ``max_response_bytes``) is never resolved.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from monitor.core.findings import Finding, FindingStatus
 from monitor.core.posts import Post
 from monitor.store.evidence import evidence_folder, save_images
 
-RUN_STATUSES = ("running", "ok", "failed", "interrupted")
+RUN_STATUSES = ("running", "ok", "failed", "interrupted", "degraded")
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
@@ -166,11 +168,14 @@ class Resolution:
     as fixed (``cleared(identity)`` is true); without it, every unseen open finding is resolved.
     ``cleared_for`` narrows it for single duties (a check that could not observe everything this run),
     whatever ``cleared`` says for the others.
+    ``partial_pages``: URLs of pages this run read only in part (cut at ``max_response_bytes``); a finding
+    on one of them (its URL or one of its source pages) stays open whatever the rest says.
     """
 
     duties: tuple[str, ...]
     cleared: Callable[[str], bool] | None = None
     cleared_for: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
+    partial_pages: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -285,9 +290,7 @@ class Store:
         # Screenshots are files beside the database, written before the transaction (no disk I/O while
         # holding the write lock). Content-addressed, so a rolled-back transaction leaves at most a file
         # that the next run names again; a failed write only notes the missing image.
-        shots = {
-            fp: save_images(self.evidence_dir, f.images) for fp, f in unique.items() if f.images
-        }
+        shots = {fp: save_images(self.evidence_dir, f.images) for fp, f in unique.items() if f.images}
         with self._tx():
             run = self.db["runs"].get(run_id)
             # Batched: one lookup per 500 fingerprints and one executemany per statement. Row-at-a-time
@@ -382,14 +385,19 @@ class Store:
     ) -> int:
         marks = ",".join("?" for _ in resolution.duties)
         rows = self.db.execute(
-            "SELECT fingerprint, identity, duty FROM findings "
+            "SELECT fingerprint, identity, duty, url, source_urls FROM findings "
             f"WHERE site = ? AND status = 'open' AND duty IN ({marks})",
             [site, *resolution.duties],
         ).fetchall()
         fixed = []
-        for fp, identity, duty in rows:
+        partial = resolution.partial_pages
+        for fp, identity, duty, url, sources in rows:
+            if fp in seen:
+                continue
+            if partial and (url in partial or not partial.isdisjoint(json.loads(sources or "[]"))):
+                continue  # its page was read only in part: not seeing it proves nothing
             cleared = resolution.cleared_for.get(duty, resolution.cleared)
-            if fp not in seen and (cleared is None or cleared(identity)):
+            if cleared is None or cleared(identity):
                 fixed.append(fp)
         conn = self.db.conn
         conn.executemany(

@@ -475,9 +475,9 @@ class Fetcher:
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> tuple[bytes, bool]:
-    declared = resp.content_length
-    if declared is not None and declared > cap:
-        return b"", True
+    """The body up to ``cap`` bytes, and whether it was cut. A body declared bigger than the cap is still
+    read up to the cap: a truncated page is partial, never empty (its first part is checked, and the
+    runner keeps its findings open, issue 20)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_chunked(65536):
