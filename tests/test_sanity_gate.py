@@ -16,8 +16,11 @@ from aiohttp import web
 from click.testing import CliRunner
 
 from monitor.app.cli import main
+from monitor.bulletin.model import build_bulletin
+from monitor.bulletin.render import render_html, render_text
 from monitor.config import Config
 from monitor.core.clock import FixedClock
+from monitor.core.isoweek import IsoWeek
 from monitor.crawl.credibility import NightFigures, PastNight, SiteSample, judge
 from monitor.runner import SiteRunResult, run_duty
 from monitor.store.database import Store
@@ -193,7 +196,16 @@ async def test_status_and_summary_name_the_degraded_night(
         night["mode"] = "maintenance"
         await run("links", config, store, clock)
     out = CliRunner().invoke(main, ["--db", str(tmp_path / "monitor.db"), "status"]).output
-    assert "degraded" in out and "仅读取到1个页面" in out
+    assert "degraded, nothing resolved: 仅读取到1个页面" in out
+
+    # The bulletin's 监测开展情况 names the night and the reason (the runs were Nov 26–29, week 48).
+    with Store(tmp_path / "monitor.db") as store:
+        b = build_bulletin(store, config, IsoWeek(2026, 48), clock)
+    text = render_text(b, xlsx_name="x.xlsx")
+    html = render_html(b, xlsx_name="x.xlsx")
+    note = "监测说明：2026年11月29日09:30 测试县政府网站：仅读取到1个页面，近3次完整运行的中位数为13个"
+    assert note in text and note in html
+    assert "本次结果未采用，未将任何问题判为已整改" in text
 
 
 # -- decoys: credible nights stay credible ------------------------------------------------------------
@@ -321,3 +333,39 @@ async def test_a_truncated_page_keeps_its_findings_open_and_its_first_part_is_ch
         f"http://{GOV}/gone-early.html",
         f"http://{GOV}/gone-late.html",
     }
+
+
+# -- site checks: the columns duty fetches its pages itself --------------------------------------------
+
+
+async def test_a_maintenance_night_of_the_columns_duty_resolves_and_records_nothing(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    from datetime import timedelta
+
+    old = (clock.now() - timedelta(days=30)).date().isoformat()
+    older = (clock.now() - timedelta(days=40)).date().isoformat()
+    paths = [f"/col{i}/" for i in range(6)]
+    nav = "".join(f'<a href="{p}">栏目{i}</a>' for i, p in enumerate(paths))
+    home = page("测试县人民政府", f"<div class='nav'>{nav}</div>今日要闻：县政府召开常务会议")
+    sites.html(GOV, "/", home)
+    for i, path in enumerate(paths):
+        rows = "".join(
+            f'<li><a href="{path}a{j}.html">栏目{i}第{j}条信息标题</a><span>{when}</span></li>'
+            for j, when in enumerate((old, older))
+        )
+        sites.html(GOV, path, page(f"栏目{i}", f"<ul class='list'>{rows}</ul>"))
+    columns = [{"name": f"工作动态{i}", "url": f"http://{GOV}{p}"} for i, p in enumerate(paths)]
+    config = fast_config(sites, [GOV], HOME, columns={"sites": {"test": {"columns": columns}}})
+    first = await run("columns", config, store, clock)
+    assert first.status == "ok"
+    before = open_findings(store)
+    assert sum(f["kind"] == "column_stale" for f in before.values()) == 6
+
+    maintenance = page("系统维护", "网站系统升级维护中，暂停访问，给您带来不便敬请谅解。")
+    for path in ["/", *paths]:
+        sites.html(GOV, path, maintenance)
+    bad = await run("columns", config, store, clock)
+    assert bad.status == "degraded" and "首页为网站维护或安全验证提示页" in (bad.error or "")
+    assert bad.outcome.resolved == 0 and bad.outcome.new == 0
+    assert open_findings(store).keys() == before.keys()
