@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from aiohttp import web
 from click.testing import CliRunner
@@ -18,6 +19,7 @@ from click.testing import CliRunner
 from monitor.app.cli import main
 from monitor.bulletin.model import build_bulletin
 from monitor.bulletin.render import render_html, render_text
+from monitor.bulletin.xlsx import write_workbook
 from monitor.config import Config
 from monitor.core.clock import FixedClock
 from monitor.core.isoweek import IsoWeek
@@ -206,6 +208,13 @@ async def test_status_and_summary_name_the_degraded_night(
     note = "监测说明：2026年11月29日09:30 测试县政府网站：仅读取到1个页面，近3次完整运行的中位数为13个"
     assert note in text and note in html
     assert "本次结果未采用，未将任何问题判为已整改" in text
+    write_workbook(b, tmp_path / "b.xlsx")
+    cells = [
+        c
+        for row in openpyxl.load_workbook(tmp_path / "b.xlsx").worksheets[0].iter_rows(values_only=True)
+        for c in row
+    ]
+    assert any(isinstance(c, str) and note in c for c in cells)
 
 
 # -- decoys: credible nights stay credible ------------------------------------------------------------

@@ -160,6 +160,8 @@ def write_workbook(b: Bulletin, path: Path) -> None:
     for c in b.coverage:
         if c.state != "ok":
             summary.append([f"（{c.label}：{c.state_zh}）", c.label, None, None, None, None, None])
+        for note in c.degraded:  # nights the sanity gate did not use (issue 20)
+            summary.append([f"（监测说明：{note}）", c.label, None, None, None, None, None])
     summary.close()
 
     # One sheet per duty; 序号 is the row's number in the bulletin's 附件 list, so both can be matched.
