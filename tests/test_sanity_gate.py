@@ -378,3 +378,17 @@ async def test_a_maintenance_night_of_the_columns_duty_resolves_and_records_noth
     assert bad.status == "degraded" and "首页为网站维护或安全验证提示页" in (bad.error or "")
     assert bad.outcome.resolved == 0 and bad.outcome.new == 0
     assert open_findings(store).keys() == before.keys()
+
+
+async def test_empty_columns_saying_under_maintenance_are_not_a_maintenance_night(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    """Empty columns often say "本栏目正在维护中": short pages with one body, but not the homepage."""
+    cols = [f"/col/{i}/" for i in range(5)]
+    sites.html(GOV, "/", page("示例县人民政府", "县政府召开常务会议研究部署冬季安全生产工作", links=cols))
+    for path in cols:
+        sites.html(GOV, path, page("栏目", "本栏目正在维护中，敬请期待。", links=["/"]))
+    config = fast_config(sites, [GOV], HOME)
+    result = await run("links", config, store, clock)
+    assert result.status == "ok", result.counts.get("degraded_reason")
+    assert result.counts["credibility"]["top_body_pages"] == 5

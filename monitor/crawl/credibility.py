@@ -16,12 +16,12 @@ deadlines (issue 20). A run of a duty that judges site content therefore passes 
 Absolute rules hold even without history (a site's first night): ≥ 80 % of ≥ 5 pages share one body and
 the homepage is one of them (every URL answers one page: pages that merely look alike below a homepage
 of their own are judged against history instead), ≥ 50 % of ≥ 4 page fetches failed (resets, timeouts,
-5xx, 403, 429 — not 404/410, a working site's dead links), or the homepage (or half of ≥ 3 pages) is a
-short page saying "maintenance" or "security check". Relative rules need at least 3 past credible runs:
-pages reached below half their median (median ≥ 10), distinct bodies below half their median (median ≥
-10), or a share of failed page fetches ≥ 25 % and three times the usual. A site that really shrank would
-stay degraded for ever under the relative rules alone, so a third night in a row degraded by relative
-rules only is accepted as the site's new shape (and said so); the absolute rules never expire.
+5xx, 403, 429 — not 404/410, a working site's dead links), or the homepage is a short page saying
+"maintenance" or "security check". Relative rules need at least 3 past credible runs: pages reached
+below half their median (median ≥ 10), distinct bodies below half their median (median ≥ 10), or a share
+of failed page fetches ≥ 25 % and three times the usual. A site that really shrank would stay degraded
+for ever under the relative rules alone, so a third night in a row degraded by relative rules only is
+accepted as the site's new shape (and said so); the absolute rules never expire.
 
 A degraded run resolves nothing and records no finding (what a maintenance page "shows" — every column
 stale, the identity code missing — is not the site's state); the runner records it as ``degraded`` with
@@ -65,7 +65,7 @@ RELATIVE_PERSISTENCE = 3
 _MAINTENANCE = re.compile(
     r"系统维护|网站维护|站点维护|维护升级|升级维护|系统升级|正在维护|维护中|暂停访问|暂停服务|暂时无法访问"
     r"|安全验证|人机验证|访问验证|滑动验证|请完成验证|正在验证|验证您的浏览器|浏览器安全检查"
-    r"|访问被(?:拦截|阻断|拒绝)|请求被(?:拦截|阻断|拒绝)|已被拦截|防火墙|WAF|云防护|安全狗|创宇盾|知道创宇"
+    r"|访问被(?:拦截|阻断|拒绝)|请求被(?:拦截|阻断|拒绝)|已被拦截|防火墙|\bWAF\b|云防护|安全狗|创宇盾|知道创宇"
     r"|under maintenance|temporarily unavailable|checking your browser|just a moment|attention required"
     r"|access denied|request blocked",
     re.IGNORECASE,
@@ -281,10 +281,11 @@ def judge(now: NightFigures, history: Sequence[PastNight]) -> Verdict:
     if now.fetches >= FAILED_MIN_FETCHES and now.failed_share >= FAILED_SHARE:
         rules.append("failed_share")
         reasons.append(f"{now.fetches}个本站页面中{now.failed}个无法访问（{_pct(now.failed_share)}）")
-    if now.homepage_maintenance or (now.pages >= 3 and now.maintenance_pages * 2 >= now.pages):
+    if now.homepage_maintenance:
+        # The homepage alone: an empty column's "本栏目维护中" or a notice about a service's 暂停服务
+        # is a short page too, and a real maintenance night that spares the homepage is judged by history.
         rules.append("maintenance_page")
-        which = "首页" if now.homepage_maintenance else f"{now.maintenance_pages}个页面"
-        reasons.append(f"{which}为网站维护或安全验证提示页")
+        reasons.append("首页为网站维护或安全验证提示页")
     absolute = bool(rules)
 
     baseline = [p.figures for p in history if p.status == "ok" and p.complete and p.figures is not None][
