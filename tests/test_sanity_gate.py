@@ -392,3 +392,14 @@ async def test_empty_columns_saying_under_maintenance_are_not_a_maintenance_nigh
     result = await run("links", config, store, clock)
     assert result.status == "ok", result.counts.get("degraded_reason")
     assert result.counts["credibility"]["top_body_pages"] == 5
+
+
+def test_a_site_whose_every_crawl_hits_max_pages_is_compared_with_its_partial_runs() -> None:
+    usual = NightFigures(pages=500, distinct_bodies=498, top_body_pages=2, distinct_titles=480)
+    tonight = NightFigures(pages=1, distinct_bodies=1, top_body_pages=1, distinct_titles=1)
+    verdict = judge(tonight, [PastNight("ok", False, usual)] * 5)
+    assert verdict.degraded and "近5次正常运行的中位数为500个" in verdict.reason
+    # Failed and degraded runs never make the baseline.
+    assert not judge(
+        tonight, [PastNight("failed", True, usual), PastNight("degraded", True, usual)] * 3
+    ).degraded

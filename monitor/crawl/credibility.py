@@ -10,8 +10,8 @@ deadlines (issue 20). A run of a duty that judges site content therefore passes 
   visible text (digits and whitespace dropped, so a counter or a date does not make two copies of one
   maintenance page differ; scripts are not visible text, so a challenge page's per-request token does
   not either), its title, the failed page fetches, and the pages cut at ``max_response_bytes``;
-- :func:`judge` compares those figures (:class:`NightFigures`) with the site's recent credible complete
-  runs of the same duty and says why the run is not credible, or nothing.
+- :func:`judge` compares those figures (:class:`NightFigures`) with the site's recent credible runs of
+  the same duty (complete ones when it has them) and says why the run is not credible, or nothing.
 
 Absolute rules hold even without history (a site's first night): ≥ 80 % of ≥ 5 pages share one body and
 the homepage is one of them (every URL answers one page: pages that merely look alike below a homepage
@@ -146,7 +146,7 @@ class SiteSample:
 
     homepage: str = ""
     _bodies: dict[str, str] = field(default_factory=dict)
-    _titles: dict[str, str] = field(default_factory=dict)
+    _titles: set[str] = field(default_factory=set)
     _maintenance: set[str] = field(default_factory=set)
     _failed: set[str] = field(default_factory=set)
     #: Pages cut at ``max_response_bytes`` (their URLs, requested and final): partial, never "empty".
@@ -167,7 +167,7 @@ class SiteSample:
         url = _key(url)
         self._failed.discard(url)
         self._bodies[url] = body_fingerprint(visible_text, html)
-        self._titles[url] = title
+        self._titles.add(title)
         if looks_like_maintenance(title, visible_text):
             self._maintenance.add(url)
         if truncated:
@@ -206,7 +206,7 @@ class SiteSample:
             failed=len(self._failed),
             distinct_bodies=len(counts),
             top_body_pages=max(counts.values(), default=0),
-            distinct_titles=len(set(self._titles.values())),
+            distinct_titles=len(self._titles),
             maintenance_pages=len(self._maintenance),
             homepage_maintenance=bool(self.homepage) and _key(self.homepage) in self._maintenance,
             homepage_repeated=home is not None and top[1] > 1 and home == top[0],
@@ -288,9 +288,12 @@ def judge(now: NightFigures, history: Sequence[PastNight]) -> Verdict:
         reasons.append("首页为网站维护或安全验证提示页")
     absolute = bool(rules)
 
-    baseline = [p.figures for p in history if p.status == "ok" and p.complete and p.figures is not None][
-        :BASELINE_RUNS
-    ]
+    credible = [p for p in history if p.status == "ok" and p.figures is not None]
+    complete = [p for p in credible if p.complete]
+    # Complete runs make the baseline; a site whose every crawl hits max_pages has only partial ones.
+    chosen = complete if len(complete) >= BASELINE_MIN_RUNS else credible
+    baseline = [p.figures for p in chosen if p.figures is not None][:BASELINE_RUNS]
+    runs_zh = "完整运行" if chosen is complete else "正常运行"
     if len(baseline) >= BASELINE_MIN_RUNS:
         usual_pages = statistics.median(f.pages for f in baseline)
         usual_bodies = statistics.median(f.distinct_bodies for f in baseline)
@@ -298,12 +301,12 @@ def judge(now: NightFigures, history: Sequence[PastNight]) -> Verdict:
         if usual_pages >= BASELINE_MIN_PAGES and now.pages < usual_pages * DROP_RATIO:
             rules.append("pages_drop")
             reasons.append(
-                f"仅读取到{now.pages}个页面，近{len(baseline)}次完整运行的中位数为{usual_pages:g}个"
+                f"仅读取到{now.pages}个页面，近{len(baseline)}次{runs_zh}的中位数为{usual_pages:g}个"
             )
         elif usual_bodies >= BASELINE_MIN_PAGES and now.distinct_bodies < usual_bodies * DROP_RATIO:
             rules.append("bodies_drop")
             reasons.append(
-                f"不同内容的页面仅{now.distinct_bodies}种，近{len(baseline)}次完整运行的中位数为{usual_bodies:g}种"
+                f"不同内容的页面仅{now.distinct_bodies}种，近{len(baseline)}次{runs_zh}的中位数为{usual_bodies:g}种"
             )
         if (
             "failed_share" not in rules
