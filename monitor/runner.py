@@ -177,6 +177,7 @@ async def run_site_check(
             (duty,),
             None if outcome.complete else (outcome.cleared or (lambda _: False)),
             partial_pages=frozenset(sample.truncated),
+            whole_pages=sample.whole_pages,
         ),
         complete=outcome.complete,
         error=error,
@@ -321,7 +322,9 @@ async def run_site_crawl(
         now=clock.now(),
         findings=findings,
         counts=counts,
-        resolution=Resolution(resolvable, cleared, cleared_for, partial) if resolvable else None,
+        resolution=Resolution(resolvable, cleared, cleared_for, partial, sample.whole_pages)
+        if resolvable
+        else None,
         complete=report.complete,
         error=error,
     )

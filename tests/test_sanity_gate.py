@@ -403,3 +403,30 @@ def test_a_site_whose_every_crawl_hits_max_pages_is_compared_with_its_partial_ru
     assert not judge(
         tonight, [PastNight("failed", True, usual), PastNight("degraded", True, usual)] * 3
     ).degraded
+
+
+async def test_pages_linked_only_from_a_truncated_tail_keep_their_findings(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    state = {"big": False}
+    filler = ("<p>" + "县政府信息公开工作年度报告正文内容。" * 40 + "</p>") * 60
+
+    async def index(request: web.Request) -> web.Response:
+        text = page("信息公开目录", links=["/"])
+        tail = '<a href="/deep.html">深层页面</a></body>'
+        return web.Response(
+            text=text.replace("</body>", (filler if state["big"] else "") + tail), content_type="text/html"
+        )
+
+    sites.html(GOV, "/", page("首页", links=["/index.html", "/other.html"]))
+    sites.html(GOV, "/other.html", page("其他", links=["/"]))
+    sites.route(GOV, "/index.html", index)
+    sites.html(GOV, "/deep.html", page("深层页面", links=["/deep-gone.html"]))
+    config = fast_config(sites, [GOV], HOME, crawl={"max_response_bytes": 65536})
+    first = await run("links", config, store, clock)
+    assert first.open_findings == 1
+
+    state["big"] = True  # /deep.html is now linked only from beyond the cap: not reached
+    second = await run("links", config, store, clock)
+    assert second.counts["pages_crawled"] == 3 and second.outcome.resolved == 0
+    assert [f["url"] for f in store.findings(status="open")] == [f"http://{GOV}/deep-gone.html"]

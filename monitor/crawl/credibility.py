@@ -152,6 +152,7 @@ class SiteSample:
     #: Pages cut at ``max_response_bytes`` (their URLs, requested and final): partial, never "empty".
     truncated: set[str] = field(default_factory=set)
     _cut: set[str] = field(default_factory=set)
+    _whole: set[str] = field(default_factory=set)
 
     def add_page(
         self,
@@ -173,6 +174,13 @@ class SiteSample:
         if truncated:
             self._cut.add(url)
             self.truncated.update(u for u in (url, final_url) if u)
+        else:
+            self._whole.update(u for u in (url, final_url) if u)
+
+    @property
+    def whole_pages(self) -> frozenset[str]:
+        """URLs of the pages read whole this run (requested and final URLs)."""
+        return frozenset(self._whole)
 
     def add_crawled(self, page: Page) -> None:
         """A page the crawl parsed (its visible text is computed once and shared with the checks)."""

@@ -169,13 +169,16 @@ class Resolution:
     ``cleared_for`` narrows it for single duties (a check that could not observe everything this run),
     whatever ``cleared`` says for the others.
     ``partial_pages``: URLs of pages this run read only in part (cut at ``max_response_bytes``); a finding
-    on one of them (its URL or one of its source pages) stays open whatever the rest says.
+    on one of them (its URL or one of its source pages) stays open whatever the rest says. With them comes
+    ``whole_pages``, the pages read whole: the links in a cut page's unread tail were never followed, so a
+    finding resolves only when its URL or one of its source pages was read whole this run.
     """
 
     duties: tuple[str, ...]
     cleared: Callable[[str], bool] | None = None
     cleared_for: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
     partial_pages: frozenset[str] = frozenset()
+    whole_pages: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -394,8 +397,10 @@ class Store:
         for fp, identity, duty, url, sources in rows:
             if fp in seen:
                 continue
-            if partial and (url in partial or not partial.isdisjoint(json.loads(sources or "[]"))):
-                continue  # its page was read only in part: not seeing it proves nothing
+            if partial:
+                pages = {url, *json.loads(sources or "[]")}
+                if not partial.isdisjoint(pages) or resolution.whole_pages.isdisjoint(pages):
+                    continue  # its page was read only in part, or not reached: not seeing it proves nothing
             cleared = resolution.cleared_for.get(duty, resolution.cleared)
             if cleared is None or cleared(identity):
                 fixed.append(fp)
