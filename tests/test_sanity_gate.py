@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from click.testing import CliRunner
 
-from monitor.app.cli import main
+from monitor.app.cli import main, print_run_summary
 from monitor.bulletin.model import build_bulletin
 from monitor.bulletin.render import render_html, render_text
 from monitor.bulletin.xlsx import write_workbook
@@ -188,7 +188,7 @@ async def test_first_night_with_only_the_homepage_answering(
 
 
 async def test_status_and_summary_name_the_degraded_night(
-    sites: LocalSites, tmp_path: Path, clock: FixedClock
+    sites: LocalSites, tmp_path: Path, clock: FixedClock, capsys: pytest.CaptureFixture[str]
 ) -> None:
     night = {"mode": "normal"}
     county_site(sites, night)
@@ -196,7 +196,13 @@ async def test_status_and_summary_name_the_degraded_night(
     with Store(tmp_path / "monitor.db") as store:
         await three_good_nights(config, store, clock)
         night["mode"] = "maintenance"
-        await run("links", config, store, clock)
+        bad = await run("links", config, store, clock)
+    capsys.readouterr()
+    print_run_summary([bad])  # what `monitor run links` prints
+    summary = capsys.readouterr().out
+    assert f"run #{bad.run_id} degraded" in summary
+    assert "degraded night: 仅读取到1个页面，近3次完整运行的中位数为13个; nothing resolved" in summary
+    assert "1 finding(s) of this night not recorded" in summary  # the maintenance page's dead /help.html
     out = CliRunner().invoke(main, ["--db", str(tmp_path / "monitor.db"), "status"]).output
     assert "degraded, nothing resolved: 仅读取到1个页面" in out
 
