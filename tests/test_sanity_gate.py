@@ -281,7 +281,9 @@ async def test_a_small_site_of_three_pages_with_a_dead_page_is_credible(
 
 
 async def test_real_government_pages_are_credible(store: Store, clock: FixedClock) -> None:
-    _, results = await run_on_realworld("links", store, clock)
+    # The gate judges the crawl's pages whatever the duty: the sensitive-word duty crawls the same pages
+    # without checking every link (0.7 s for the corpus instead of 33 s for links).
+    _, results = await run_on_realworld("sensitive", store, clock)
     degraded = {r.site.homepage: r.counts.get("degraded_reason") for r in results if r.status == "degraded"}
     assert degraded == {}
     _, results = await run_on_realworld("identity", store, clock)
