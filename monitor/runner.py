@@ -21,10 +21,12 @@ from checks import (
     SiteMemory,
     UnitResolver,
 )
+from checks.links.policy import DeadLinkPolicy
 from monitor.config import Config, Site, adhoc_config
 from monitor.core.clock import Clock
 from monitor.core.duties import crawl_duties, duty_names
 from monitor.core.findings import Finding
+from monitor.core.report import RunReport
 from monitor.crawl.analysis import AnalysisPool, AnalysisRequest
 from monitor.crawl.crawler import CrawlReport, SiteCrawler, Target
 from monitor.crawl.credibility import SampledFetcher, SiteSample, Verdict, history_from_runs, judge
@@ -48,11 +50,16 @@ class SiteRunResult:
     duty: str
     site: Site
     status: str
-    counts: dict[str, Any] = field(default_factory=dict)
+    report: RunReport = field(default_factory=RunReport)
     outcome: RunOutcome = field(default_factory=RunOutcome)
     open_findings: int = 0
     error: str | None = None
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        """The report's flat JSON view, as ``monitor status --json`` shows it (read-only)."""
+        return self.report.as_counts()
 
 
 def sites_for(config: Config, url: str | None) -> tuple[Config, list[Site]]:
@@ -109,30 +116,21 @@ def check_context(
 
 
 def gate_run(
-    store: Store, duty: str, site: Site, run_id: int, sample: SiteSample, counts: dict[str, Any]
+    store: Store, duty: str, site: Site, run_id: int, sample: SiteSample, report: RunReport
 ) -> Verdict:
     """The sanity gate (monitor.crawl.credibility) on a run that ended ``ok``: its figures against the
-    site's recent runs of the duty, kept in ``counts`` with the verdict."""
+    site's recent runs of the duty, kept in the run ``report`` with the verdict."""
     history = history_from_runs(r for r in store.runs(duty, site.id, limit=12) if r["id"] != run_id)
     figures = sample.figures()
     verdict = judge(figures, history)
-    counts["credibility"] = figures.as_counts()
+    report.credibility = figures.as_counts()
     if verdict.degraded:
-        counts["degraded_reason"] = verdict.reason
-        counts["degraded_rules"] = list(verdict.rules)
+        report.degraded_reason = verdict.reason
+        report.degraded_rules = verdict.rules
         log.warning("run %d (%s on %s) degraded, nothing resolved: %s", run_id, duty, site.id, verdict.reason)
     elif verdict.note:
-        counts["credibility_note"] = verdict.note
+        report.credibility_note = verdict.note
     return verdict
-
-
-def merge_counts(counts: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Merge a check's figures into the run counts; lists under ``"indicators"`` are concatenated."""
-    for key, value in extra.items():
-        if key == "indicators":
-            counts.setdefault("indicators", []).extend(value)
-        else:
-            counts[key] = value
 
 
 async def run_site_check(
@@ -156,15 +154,16 @@ async def run_site_check(
         store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
         return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
     status = "failed" if outcome.failed else "ok"
-    counts = {**outcome.counts, "findings": len(outcome.findings), "complete": outcome.complete}
+    report = RunReport(findings=len(outcome.findings), complete=outcome.complete)
+    report.add(outcome.report)
     findings, error = outcome.findings, outcome.failed
-    if status == "ok" and gated and gate_run(store, duty, site, run_id, sample, counts).degraded:
+    if status == "ok" and gated and gate_run(store, duty, site, run_id, sample, report).degraded:
         # A maintenance or firewall night: what its pages "show" is not the site's state.
-        status, error = "degraded", counts["degraded_reason"]
-        counts["findings_withheld"], counts["findings"], findings = len(findings), 0, []
+        status, error = "degraded", report.degraded_reason
+        report.findings_withheld, report.findings, findings = len(findings), 0, []
     if outcome.posts:
         # Observations, not conclusions: kept even when the run fails, so history never has gaps.
-        counts["posts_new"] = store.save_posts(outcome.posts, clock.now())
+        report.posts_new = store.save_posts(outcome.posts, clock.now())
     if outcome.probes:
         store.add_probes(outcome.probes)  # observations too (an offline round's are flagged as such)
     result = store.finish_run(
@@ -172,7 +171,7 @@ async def run_site_check(
         status=status,
         now=clock.now(),
         findings=findings,
-        counts=counts,
+        report=report,
         resolution=Resolution(
             (duty,),
             None if outcome.complete else (outcome.cleared or (lambda _: False)),
@@ -191,7 +190,7 @@ async def run_site_check(
         duty,
         site,
         status,
-        counts=counts,
+        report=report,
         outcome=result,
         open_findings=store.count_open(site.id, (duty,)),
         error=error,
@@ -266,6 +265,7 @@ async def run_site_crawl(
                 config,
                 fetcher,
                 clock,
+                policy=DeadLinkPolicy(config),
                 on_page=on_page,
                 on_checked=on_checked,
                 check_links=any(c.needs_link_checks for c in checks),
@@ -288,11 +288,11 @@ async def run_site_crawl(
     for target in report.failures:
         if target.internal and target.crawl:
             sample.add_failure(target.url, target.result.status if target.result is not None else None)
-    counts = report.counts()
+    run_report = RunReport(crawl=report.figures(), complete=report.complete)
     for check in checks:
         if check.name not in failed_checks:
             try:
-                merge_counts(counts, check.counts())
+                run_report.add(check.report_part())
             except Exception:
                 log.exception("check %s failed while counting", check.name)
                 failed_checks.add(check.name)
@@ -308,20 +308,19 @@ async def run_site_crawl(
         if c.name in resolvable and not c.observed_all()
     }
     error = "site unreachable" if report.unreachable is not None else None
-    if status == "ok" and gate_run(store, duty, site, run_id, sample, counts).degraded:
+    if status == "ok" and gate_run(store, duty, site, run_id, sample, run_report).degraded:
         # A maintenance, firewall or partial night: resolve nothing, record nothing it "found".
-        status, error = "degraded", counts["degraded_reason"]
-        counts["findings_withheld"], findings = len(findings), []
-    counts["findings"] = len(findings)
-    if failed_checks:
-        counts["check_errors"] = sorted(failed_checks)
+        status, error = "degraded", run_report.degraded_reason
+        run_report.findings_withheld, findings = len(findings), []
+    run_report.findings = len(findings)
+    run_report.check_errors = tuple(sorted(failed_checks))
     partial = frozenset(sample.truncated)
     outcome = store.finish_run(
         run_id,
         status=status,
         now=clock.now(),
         findings=findings,
-        counts=counts,
+        report=run_report,
         resolution=Resolution(resolvable, cleared, cleared_for, partial, sample.whole_pages)
         if resolvable
         else None,
@@ -336,7 +335,7 @@ async def run_site_crawl(
         duty,
         site,
         status,
-        counts=counts,
+        report=run_report,
         outcome=outcome,
         open_findings=store.count_open(site.id, check_names),
         error=error,

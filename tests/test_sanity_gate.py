@@ -447,3 +447,16 @@ def test_challenge_pages_match_whatever_their_token_and_script_drawn_pages_do_no
     assert len(challenges) == 1
     spa = {body_fingerprint("", f'<div id="app" data-page="/news/{name}"></div>') for name in ("a", "b", "c")}
     assert len(spa) == 3
+
+
+async def test_the_gate_verdict_is_part_of_the_typed_run_report(
+    sites: LocalSites, store: Store, clock: FixedClock
+) -> None:
+    night = {"mode": "homepage_only"}
+    county_site(sites, night)
+    bad = await run("links", fast_config(sites, [GOV], HOME), store, clock)
+    stored = store.run_report(bad.run_id)
+    assert stored.degraded_reason == bad.report.degraded_reason and stored.degraded_reason
+    assert stored.degraded_rules == ("failed_share",) and stored.findings_withheld == 12
+    assert stored.credibility is not None and stored.credibility["failed"] == 12
+    assert stored.findings == 0 and "degraded_reason" not in stored.figures

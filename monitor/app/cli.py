@@ -534,17 +534,17 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
             f"  findings: {o.new} new, {o.seen_again} still open, {o.reopened} reopened, {o.resolved} fixed, "
             f"{o.ignored_seen} ignored; open now: {r.open_findings}"
         )
+        gate = r.report  # the sanity gate's verdict (issue 20): a bad night resolves nothing
         if r.status == "degraded":
-            # The sanity gate (issue 20): a maintenance, firewall or partial night resolves nothing.
             click.echo(
-                f"  degraded night: {inert(str(c.get('degraded_reason') or r.error))}; nothing resolved, "
-                f"{c.get('findings_withheld', 0)} finding(s) of this night not recorded"
+                f"  degraded night: {inert(str(gate.degraded_reason or r.error))}; nothing resolved, "
+                f"{gate.findings_withheld or 0} finding(s) of this night not recorded"
             )
         elif r.error:
             click.echo(f"  error: {inert(r.error)}")
-        if c.get("credibility_note"):
-            click.echo(f"  note: {inert(str(c['credibility_note']))}")
-        truncated = (c.get("credibility") or {}).get("truncated")
+        if gate.credibility_note:
+            click.echo(f"  note: {inert(gate.credibility_note)}")
+        truncated = (gate.credibility or {}).get("truncated")
         if truncated:
             click.echo(
                 f"  {truncated} page(s) over crawl.max_response_bytes read in part: their findings stay open"
