@@ -17,6 +17,7 @@ from aiohttp import web
 from click.testing import CliRunner
 
 from monitor.app.cli import main, print_run_summary
+from monitor.bulletin.docx import build_document
 from monitor.bulletin.model import build_bulletin
 from monitor.bulletin.render import render_html, render_text
 from monitor.bulletin.xlsx import write_workbook
@@ -214,6 +215,9 @@ async def test_status_and_summary_name_the_degraded_night(
     note = "监测说明：2026年11月29日09:30 测试县政府网站：仅读取到1个页面，近3次完整运行的中位数为13个"
     assert note in text and note in html
     assert "本次结果未采用，未将任何问题判为已整改" in text
+    paragraphs = [p.text for p in build_document(b).paragraphs]
+    said = note.removeprefix("监测说明：")
+    assert any(text.startswith("监测说明：") and said in text for text in paragraphs)  # the 公文 (.docx) too
     write_workbook(b, tmp_path / "b.xlsx")
     cells = [
         c
