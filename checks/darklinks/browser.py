@@ -39,7 +39,7 @@ from monitor.config import DarkLinksBrowser
 from monitor.core.urls import origin_of as url_origin
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page, Route
+    from playwright.async_api import Browser, FloatRect, Page, Route, ViewportSize
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ DESKTOP_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36"
 )
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 #: Screenshot caps: the region photographed, and the PNG's size (shrunk region retried when larger).
 MAX_SHOT_WIDTH = 1200
 MAX_SHOT_HEIGHT = 900
@@ -198,7 +198,7 @@ class _Visit:
         return self.error is None or bool(self.navigations)
 
 
-def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> dict[str, float]:
+def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> FloatRect:
     """The screenshot rectangle: the region padded, at least 480×240, at most the caps, inside the page."""
     doc_w, doc_h = max(doc[0], 1.0), max(doc[1], 1.0)
     if region is None:  # the top of the page, as a visitor first sees it
@@ -215,7 +215,7 @@ def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> dict[
     return {"x": round(x), "y": round(y), "width": round(width), "height": round(height)}
 
 
-async def _screenshot(page: Page, clip: dict[str, float]) -> bytes | None:
+async def _screenshot(page: Page, clip: FloatRect) -> bytes | None:
     """A PNG of ``clip`` (document coordinates) under MAX_SHOT_BYTES, shrinking the region when needed."""
     for _ in range(3):
         try:
