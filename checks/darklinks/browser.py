@@ -261,6 +261,12 @@ async def _unmark(page: Page) -> None:
 Region = Mapping[str, float] | None
 
 
+def _ignore_outcome(future: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned future's outcome, so asyncio does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
+
+
 def _region_key(region: Region) -> tuple[float, ...]:
     return () if region is None else tuple(round(region[k]) for k in ("x", "y", "width", "height"))
 
@@ -379,15 +385,37 @@ class _Session:
         await context.add_init_script(init)
         page = result.page = await context.new_page()
         timeout_ms = opts.page_timeout_seconds * 1000
+        started = time.monotonic()
+        goto = asyncio.ensure_future(page.goto(page_url, wait_until="load", timeout=timeout_ms))
+        left_while_loading = asyncio.ensure_future(left_page.wait())
         try:
-            response = await page.goto(page_url, wait_until="load", timeout=timeout_ms)
-            result.status = response.status if response is not None else None
-        except Exception as exc:
-            if not result.navigations:
-                if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:40]:
-                    result.error = f"页面加载超时（{opts.page_timeout_seconds:g}秒内未完成）"
-                else:
-                    result.error = f"页面加载失败：{_short_error(exc)}"
+            await asyncio.wait((goto, left_while_loading), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled (the visit's time is up): the goto goes with it, as when awaited
+            goto.cancel()
+            raise
+        finally:
+            left_while_loading.cancel()
+        if goto.done():
+            try:
+                response = goto.result()
+                result.status = response.status if response is not None else None
+            except Exception as exc:
+                if not result.navigations:
+                    if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:40]:
+                        result.error = f"页面加载超时（{opts.page_timeout_seconds:g}秒内未完成）"
+                    else:
+                        result.error = f"页面加载失败：{_short_error(exc)}"
+        else:
+            # The page tried to leave while loading (a script redirect in its body). Chromium stops the
+            # document there — what it shows is final — and never reports that document's load, so the
+            # goto would only wait out its timeout. Wait for the stopped document instead; the goto ends
+            # with the visit's context (its error is of no interest: the navigation is the result).
+            goto.add_done_callback(_ignore_outcome)
+            remaining_ms = max(timeout_ms - (time.monotonic() - started) * 1000, 1)
+            with contextlib.suppress(Exception):  # not complete in time: inspected as it is, as before
+                await page.wait_for_function(
+                    "document.readyState === 'complete'", polling=50, timeout=remaining_ms
+                )
         state["loading"] = False
         if result.error is not None:
             return
