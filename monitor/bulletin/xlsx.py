@@ -57,7 +57,9 @@ def _value(value: Any) -> Any:
 class _Sheet:
     """A write-only sheet with a styled, frozen, filtered header row at ``header_row``."""
 
-    def __init__(self, wb: Workbook, title: str, header: Sequence[tuple[str, float]], *, preamble=()) -> None:
+    def __init__(
+        self, wb: Workbook, title: str, header: Sequence[tuple[str, float]], *, preamble: Sequence[Any] = ()
+    ) -> None:
         self.ws: WriteOnlyWorksheet = wb.create_sheet(_sheet_title(title, wb.sheetnames))
         self.width = len(header)
         for i, (_, width) in enumerate(header, start=1):
@@ -91,7 +93,10 @@ class _Sheet:
 
     def close(self) -> None:
         last = self.header_row + max(self.rows, 1)
-        self.ws.auto_filter.ref = f"A{self.header_row}:{get_column_letter(self.width)}{last}"
+        # The write-only sheet gets auto_filter from Worksheet._setup, which it shares; the stub omits it.
+        self.ws.auto_filter.ref = (  # type: ignore[attr-defined]
+            f"A{self.header_row}:{get_column_letter(self.width)}{last}"
+        )
 
 
 def _sheet_title(title: str, taken: list[str]) -> str:
@@ -157,9 +162,10 @@ def write_workbook(b: Bulletin, path: Path) -> None:
             b.totals["fixed"],
         ]
     )
-    for c in b.coverage:
-        if c.state != "ok":
-            summary.append([f"（{c.label}：{c.state_zh}）", c.label, None, None, None, None, None])
+    for duty_coverage in b.coverage:
+        if duty_coverage.state != "ok":
+            label, state_zh = duty_coverage.label, duty_coverage.state_zh
+            summary.append([f"（{label}：{state_zh}）", label, None, None, None, None, None])
     summary.close()
 
     # One sheet per duty; 序号 is the row's number in the bulletin's 附件 list, so both can be matched.
