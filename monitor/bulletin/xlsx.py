@@ -113,7 +113,9 @@ class _Sheet:
                 cell = WriteOnlyCell(self.ws, value=v.replace(tzinfo=None))
                 cell.number_format = DATETIME_FORMAT
             elif isinstance(v, date):
-                cell = WriteOnlyCell(self.ws, value=v)
+                # Set as the value (what WriteOnlyCell does): its stub leaves date out of the argument.
+                cell = WriteOnlyCell(self.ws)
+                cell.value = v
                 cell.number_format = DATE_FORMAT
             elif isinstance(v, str) and v and (v[0] == "=" or self.wrap[i] or v.startswith(("http", "HTTP"))):
                 cell = WriteOnlyCell(self.ws, value=v)
