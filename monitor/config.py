@@ -1052,7 +1052,11 @@ class Config(Model):
             where = f"columns.sites.{site_id}"
             if site_id not in seen:
                 raise _located(where, f"no site with id {site_id!r}")
-            for kind, entries in (("columns", spec.columns), ("message_boards", spec.message_boards)):
+            groups: tuple[tuple[str, tuple[ColumnSpec | MessageBoard, ...]], ...] = (
+                ("columns", spec.columns),
+                ("message_boards", spec.message_boards),
+            )
+            for kind, entries in groups:
                 for j, entry in enumerate(entries):
                     if entry.unit is not None and entry.unit not in unit_names:
                         raise _located(f"{where}.{kind}[{j}].unit", f"no unit named {entry.unit!r}")

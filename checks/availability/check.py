@@ -258,7 +258,7 @@ class AvailabilityCheck(SiteCheck):
         if not offline:
             judged.add(f"down|{target.url}")
         if state.state == State.DOWN:
-            since = state.since.strftime("%Y-%m-%d %H:%M") if state.since else "—"
+            down_since = state.since.strftime("%Y-%m-%d %H:%M") if state.since else "—"
             if result.ok or offline:
                 detail = f"最近一次探测已恢复，连续{opts.up_after}次成功后确认恢复"
             else:
@@ -273,9 +273,9 @@ class AvailabilityCheck(SiteCheck):
                     site=site,
                     identity=f"down|{target.url}",
                     url=target.url,
-                    message=f"{target.name}（{target.url}）自{since}起无法访问：{detail}",
+                    message=f"{target.name}（{target.url}）自{down_since}起无法访问：{detail}",
                     unit=unit,
-                    evidence={**evidence, "fail_streak": state.fail_streak, "since": since},
+                    evidence={**evidence, "fail_streak": state.fail_streak, "since": down_since},
                 )
             )
         return row, findings

@@ -39,7 +39,7 @@ from monitor.core.urls import origin_of as url_origin
 from monitor.core.urls import split_url
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page, Route
+    from playwright.async_api import Browser, FloatRect, Page, Route, ViewportSize
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ DESKTOP_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36"
 )
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 #: Screenshot caps: the region photographed, and the PNG's size (shrunk region retried when larger).
 MAX_SHOT_WIDTH = 1200
 MAX_SHOT_HEIGHT = 900
@@ -198,7 +198,7 @@ class _Visit:
         return self.error is None or bool(self.navigations)
 
 
-def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> dict[str, float]:
+def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> FloatRect:
     """The screenshot rectangle: the region padded, at least 480×240, at most the caps, inside the page."""
     doc_w, doc_h = max(doc[0], 1.0), max(doc[1], 1.0)
     if region is None:  # the top of the page, as a visitor first sees it
@@ -215,7 +215,7 @@ def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> dict[
     return {"x": round(x), "y": round(y), "width": round(width), "height": round(height)}
 
 
-async def _screenshot(page: Page, clip: dict[str, float]) -> bytes | None:
+async def _screenshot(page: Page, clip: FloatRect) -> bytes | None:
     """A PNG of ``clip`` (document coordinates) under MAX_SHOT_BYTES, shrinking the region when needed."""
     for _ in range(3):
         try:
@@ -259,6 +259,12 @@ async def _unmark(page: Page) -> None:
 
 
 Region = Mapping[str, float] | None
+
+
+def _ignore_outcome(future: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned future's outcome, so asyncio does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _region_key(region: Region) -> tuple[float, ...]:
@@ -379,15 +385,37 @@ class _Session:
         await context.add_init_script(init)
         page = result.page = await context.new_page()
         timeout_ms = opts.page_timeout_seconds * 1000
+        started = time.monotonic()
+        goto = asyncio.ensure_future(page.goto(page_url, wait_until="load", timeout=timeout_ms))
+        left_while_loading = asyncio.ensure_future(left_page.wait())
         try:
-            response = await page.goto(page_url, wait_until="load", timeout=timeout_ms)
-            result.status = response.status if response is not None else None
-        except Exception as exc:
-            if not result.navigations:
-                if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:40]:
-                    result.error = f"页面加载超时（{opts.page_timeout_seconds:g}秒内未完成）"
-                else:
-                    result.error = f"页面加载失败：{_short_error(exc)}"
+            await asyncio.wait((goto, left_while_loading), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled (the visit's time is up): the goto goes with it, as when awaited
+            goto.cancel()
+            raise
+        finally:
+            left_while_loading.cancel()
+        if goto.done():
+            try:
+                response = goto.result()
+                result.status = response.status if response is not None else None
+            except Exception as exc:
+                if not result.navigations:
+                    if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:40]:
+                        result.error = f"页面加载超时（{opts.page_timeout_seconds:g}秒内未完成）"
+                    else:
+                        result.error = f"页面加载失败：{_short_error(exc)}"
+        else:
+            # The page tried to leave while loading (a script redirect in its body). Chromium stops the
+            # document there — what it shows is final — and never reports that document's load, so the
+            # goto would only wait out its timeout. Wait for the stopped document instead; the goto ends
+            # with the visit's context (its error is of no interest: the navigation is the result).
+            goto.add_done_callback(_ignore_outcome)
+            remaining_ms = max(timeout_ms - (time.monotonic() - started) * 1000, 1)
+            with contextlib.suppress(Exception):  # not complete in time: inspected as it is, as before
+                await page.wait_for_function(
+                    "document.readyState === 'complete'", polling=50, timeout=remaining_ms
+                )
         state["loading"] = False
         if result.error is not None:
             return

@@ -21,7 +21,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -132,7 +132,7 @@ class AppContext:
         return LogProgress
 
 
-def fail_usage(message: str) -> None:
+def fail_usage(message: str) -> NoReturn:
     """Print an error and exit with status 2."""
     click.echo(f"error: {message}", err=True)
     raise SystemExit(EXIT_USAGE)
@@ -922,7 +922,9 @@ def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
 
     config = app.config
     if directory or keep:
-        changes = {**({"directory": str(Path(directory).resolve())} if directory else {})}
+        changes: dict[str, str | int] = {
+            **({"directory": str(Path(directory).resolve())} if directory else {})
+        }
         changes.update({"keep": keep} if keep else {})
         config = config.model_copy(update={"backup": config.backup.model_copy(update=changes)})
     if not app.database.exists():

@@ -86,7 +86,7 @@ def build_message(
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     if images:
-        html_part = msg.get_payload()[1]
+        html_part = next(p for p in msg.iter_parts() if p.get_content_type() == "text/html")
         for cid, png in images:
             html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline")
     msg.add_attachment(xlsx, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=attachment_name(b))

@@ -78,7 +78,9 @@ def as_day(value: Any) -> Any:
 class _Sheet:
     """A write-only sheet with a styled, frozen, filtered header row at ``header_row``."""
 
-    def __init__(self, wb: Workbook, title: str, header: Sequence[tuple[str, float]], *, preamble=()) -> None:
+    def __init__(
+        self, wb: Workbook, title: str, header: Sequence[tuple[str, float]], *, preamble: Sequence[Any] = ()
+    ) -> None:
         self.ws: WriteOnlyWorksheet = wb.create_sheet(_sheet_title(title, wb.sheetnames))
         self.width = len(header)
         # Rows may be longer than the header (a preamble line, a note): those cells do not wrap.
@@ -111,7 +113,9 @@ class _Sheet:
                 cell = WriteOnlyCell(self.ws, value=v.replace(tzinfo=None))
                 cell.number_format = DATETIME_FORMAT
             elif isinstance(v, date):
-                cell = WriteOnlyCell(self.ws, value=v)
+                # Set as the value (what WriteOnlyCell does): its stub leaves date out of the argument.
+                cell = WriteOnlyCell(self.ws)
+                cell.value = v
                 cell.number_format = DATE_FORMAT
             elif isinstance(v, str) and v and (v[0] == "=" or self.wrap[i] or v.startswith(("http", "HTTP"))):
                 cell = WriteOnlyCell(self.ws, value=v)
@@ -131,7 +135,10 @@ class _Sheet:
 
     def close(self) -> None:
         last = self.header_row + max(self.rows, 1)
-        self.ws.auto_filter.ref = f"A{self.header_row}:{get_column_letter(self.width)}{last}"
+        # The write-only sheet gets auto_filter from Worksheet._setup, which it shares; the stub omits it.
+        self.ws.auto_filter.ref = (  # type: ignore[attr-defined]
+            f"A{self.header_row}:{get_column_letter(self.width)}{last}"
+        )
 
 
 def _sheet_title(title: str, taken: list[str]) -> str:
@@ -197,11 +204,12 @@ def write_workbook(b: Bulletin, path: Path) -> None:
             b.totals["fixed"],
         ]
     )
-    for c in b.coverage:
-        if c.state != "ok":
-            summary.append([f"（{c.label}：{c.state_zh}）", c.label, None, None, None, None, None])
-        for note in c.degraded:  # nights the sanity gate did not use (issue 20)
-            summary.append([f"（监测说明：{note}）", c.label, None, None, None, None, None])
+    for duty_coverage in b.coverage:
+        label = duty_coverage.label
+        if duty_coverage.state != "ok":
+            summary.append([f"（{label}：{duty_coverage.state_zh}）", label, None, None, None, None, None])
+        for note in duty_coverage.degraded:  # nights the sanity gate did not use (issue 20)
+            summary.append([f"（监测说明：{note}）", label, None, None, None, None, None])
     summary.close()
 
     # One sheet per duty; 序号 is the row's number in the bulletin's 附件 list, so both can be matched.

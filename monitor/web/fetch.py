@@ -232,7 +232,11 @@ class Fetcher:
     """Fetches URLs politely. Use as ``async with Fetcher(config.crawl) as f: await f.fetch(url)``."""
 
     def __init__(
-        self, options: Crawl, *, user_agent: str | None = None, family: int = socket.AF_UNSPEC
+        self,
+        options: Crawl,
+        *,
+        user_agent: str | None = None,
+        family: socket.AddressFamily = socket.AF_UNSPEC,
     ) -> None:
         self.options = options
         self.user_agent = user_agent or options.user_agent
