@@ -534,14 +534,11 @@ class SiteCrawler:
                 # Confirm it while the crawl goes on, once the pause since it was first seen has passed,
                 # instead of all at the end: the crawl's tail is not a pause plus a re-check round.
                 loop = asyncio.get_running_loop()
-                elapsed = res.elapsed if res is not None else 0.0
                 # A 429 that says when to ask again is asked then (its answer came now): the server's
-                # own word replaces the pause. Everything else: the pause after it was first seen.
+                # own word replaces the pause. Everything else: the pause after its answer came, so the
+                # server gets the whole pause however long connecting and answering took.
                 wait = self.policy.retry_after(target)
-                if wait is not None:
-                    due = loop.time() + wait
-                else:
-                    due = loop.time() - elapsed + self.policy.confirm_pause(target)
+                due = loop.time() + (wait if wait is not None else self.policy.confirm_pause(target))
                 task = asyncio.create_task(self._recheck_at(target, due))
                 self._early[id(target)] = (target.failure, task)
 
