@@ -29,6 +29,7 @@ from monitor.crawl.analysis import AnalysisPool, AnalysisRequest
 from monitor.crawl.crawler import CrawlReport, SiteCrawler, Target
 from monitor.crawl.progress import Progress
 from monitor.store.database import Resolution, RunOutcome, Store
+from monitor.web.egress import EgressPolicy
 from monitor.web.fetch import Fetcher, FetchResult
 from monitor.web.page import Page
 
@@ -125,7 +126,7 @@ async def run_site_check(
     ctx = check_context(duty, site, config, clock, store)
     check = check_class(ctx)
     try:
-        async with Fetcher(config.crawl) as fetcher:
+        async with Fetcher(config.crawl, egress=EgressPolicy.for_config(config, site)) as fetcher:
             outcome = await check.run(fetcher)
     except (asyncio.CancelledError, KeyboardInterrupt):
         store.mark_interrupted(run_id, clock.now())
@@ -227,7 +228,8 @@ async def run_site_crawl(
     progress.start(f"{duty} · {site.name}")
     workers = config.crawl.analysis_workers if any(c.analyses_pages for c in checks) else 0
     try:
-        async with Fetcher(config.crawl) as fetcher, AnalysisPool(workers) as pool:
+        egress = EgressPolicy.for_config(config, site)
+        async with Fetcher(config.crawl, egress=egress) as fetcher, AnalysisPool(workers) as pool:
             crawler = SiteCrawler(
                 site,
                 config,
