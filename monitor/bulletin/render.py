@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import css_inline
 import jinja2
 
-from monitor.core.textsafe import inert
+from monitor.core.textsafe import inert, inert_markup
 
 from .model import Bulletin, cn_date, cn_datetime
 from .vocabulary import duty_label
@@ -77,6 +77,9 @@ def html_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        # Autoescaping stops markup, not control or direction-override characters: those are escaped
+        # first (a crawled title with U+202E must not read backwards in the bulletin).
+        finalize=inert_markup,
     )
     return _add_filters(env)
 

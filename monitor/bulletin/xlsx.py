@@ -54,6 +54,14 @@ def _value(value: Any) -> Any:
     return value
 
 
+def _text_cell(ws: WriteOnlyWorksheet, text: str) -> WriteOnlyCell:
+    """A string cell, inert; typed as text so openpyxl never writes it as a formula (it would for a
+    leading '='), and Excel never evaluates it (a string cell is not parsed for + - @ either)."""
+    cell = WriteOnlyCell(ws, value=_value(text))
+    cell.data_type = "s"
+    return cell
+
+
 class _Sheet:
     """A write-only sheet with a styled, frozen, filtered header row at ``header_row``."""
 
@@ -66,7 +74,7 @@ class _Sheet:
         self.ws.freeze_panes = f"A{self.header_row + 1}"
         self.rows = 0
         for line in preamble:
-            cell = WriteOnlyCell(self.ws, value=_value(line))
+            cell = _text_cell(self.ws, line)
             cell.font = _HEADER_FONT
             self.ws.append([cell])
         cells = []
@@ -79,13 +87,7 @@ class _Sheet:
     def append(self, values: Iterable[Any]) -> None:
         row = []
         for v in values:
-            v = _value(v)
-            if isinstance(v, str) and v.startswith("="):  # text, never a formula
-                cell = WriteOnlyCell(self.ws, value=v)
-                cell.data_type = "s"
-                row.append(cell)
-            else:
-                row.append(v)
+            row.append(_text_cell(self.ws, v) if isinstance(v, str) else _value(v))
         self.ws.append(row)
         self.rows += 1
 
