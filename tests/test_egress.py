@@ -309,3 +309,20 @@ def test_outside_page_titles_are_quoted_short() -> None:
 
     verdict = scan_external(result, DarkLinkOptions(site_domains=("x.gov.cn",)))
     assert len(verdict.title) <= EXTERNAL_TITLE_CHARS == 40
+
+
+async def test_outside_soft_404_titles_are_quoted_short(store: Store, clock: FixedClock) -> None:
+    from tests.sites import LocalSites, fast_config, page
+
+    sites = await LocalSites().start()
+    try:
+        secret = "页面不存在 内部系统 token=9f8e7d6c5b4a39281706f5e4d3c2b1a0 会话密钥请勿外传"
+        sites.html("www.test.gov.cn", "/", page("首页", links=["http://oa.partner.cn/x"]))
+        sites.html("oa.partner.cn", "/x", f"<html><head><title>{secret}</title></head><body>x</body></html>")
+        config = fast_config(sites, ["www.test.gov.cn", "oa.partner.cn"], "http://www.test.gov.cn/")
+        await run_duty("links", config, store, clock)
+    finally:
+        await sites.close()
+    (finding,) = store.findings(status="open")
+    assert "软404" in finding["message"]
+    assert secret[:40] in finding["message"] and secret[:41] not in finding["message"]

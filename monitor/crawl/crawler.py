@@ -496,9 +496,11 @@ class SiteCrawler:
 
     def soft_404(self, page: Page) -> str:
         """Why an HTTP 200 page is really a "not found" page ('' when it is not)."""
+        # A page outside the site is quoted short: its title may carry what its owner never published.
+        limit = 60 if self.scope.in_scope(page.final_url or page.url) else OUTSIDE_TITLE_CHARS
         for pattern in self.soft404:
             if pattern.search(page.title):
-                return f"标题为“{page.title[:60]}”"
+                return f"标题为“{page.title[:limit]}”"
         text = page.visible_text()
         if len(text) > 1200:
             return ""
@@ -676,6 +678,10 @@ def _sitemap_locs(body: bytes) -> list[tuple[str, bool]]:
         if node.text and node.text.strip():
             out.append((node.text.strip(), is_index))
     return out
+
+
+#: How much of the title of a page outside the site a finding quotes (issue 20: no leaks from intranets).
+OUTSIDE_TITLE_CHARS = 40
 
 
 def _default_port(url: str) -> bool:
