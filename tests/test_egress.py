@@ -9,6 +9,7 @@ the finding, and a run far quicker than a connect timeout).
 from __future__ import annotations
 
 import ipaddress
+import socket
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from aiohttp.abc import AbstractResolver, ResolveResult
 
 from checks.darklinks.resources import EXTERNAL_TITLE_CHARS, scan_external
 from monitor.config import ConfigError, Crawl, config_from_mapping
@@ -172,6 +174,15 @@ async def test_links_into_the_network_are_not_requested(
     assert result.counts["private_address_links"] == len(private)
     redirected = open_[f"{site.origin}/go-intranet"]
     assert "重定向" in redirected["message"]
+    # The fetch layer's own record: refused before any connection, never retried or re-checked.
+    for url in (
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://oa.intranet.test/",
+    ):
+        fetch = open_[url]["evidence"]["fetch"]
+        assert fetch["error"] == "private_address" and fetch["attempts"] == 1, fetch
+        assert "internal address" in fetch["detail"]
+    assert "169.254.169.254" in open_["http://metadata.test/latest/meta-data/"]["evidence"]["fetch"]["detail"]
 
 
 def _label(finding: dict[str, Any]) -> str:
@@ -242,6 +253,37 @@ async def test_dns_answers_are_checked_in_the_resolver() -> None:
     # The configured site's own origin resolves wherever the operator's DNS sends it.
     assert (await resolver.resolve("www.site.test", 8080))[0]["host"] == "10.0.0.8"
     assert [h for h, _, _ in resolver.refused] == ["meta.test", "v6.test", "www.site.test"]
+
+
+class ScriptedResolver(AbstractResolver):
+    """A DNS server under the test's control: answers each lookup from a script (rebinding, mixed
+    answers). Only the resolver is exercised: nothing connects to these addresses."""
+
+    def __init__(self, answers: list[list[str]]) -> None:
+        self.answers = answers
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        return [
+            {"hostname": host, "host": a, "port": port, "family": socket.AF_INET, "proto": 0, "flags": 0}
+            for a in self.answers.pop(0)
+        ]
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_every_lookup_is_filtered_rebinding_and_mixed_answers() -> None:
+    resolver = GuardedResolver(
+        ScriptedResolver([["202.96.134.133"], ["10.0.0.1"], ["10.0.0.1", "202.96.134.133", "127.0.0.1"]]),
+        EgressPolicy.build(()),
+    )
+    assert [r["host"] for r in await resolver.resolve("rebind.test", 80)] == ["202.96.134.133"]
+    with pytest.raises(EgressDenied):  # the same name, now pointing inside: refused on this lookup
+        await resolver.resolve("rebind.test", 80)
+    # Mixed answers: only the public address is left to connect to.
+    assert [r["host"] for r in await resolver.resolve("mixed.test", 80)] == ["202.96.134.133"]
 
 
 async def test_fetcher_records_refusals_without_connecting() -> None:
