@@ -121,6 +121,10 @@ class EgressPolicy:
     networks: tuple[IPNetwork, ...] = ()
     #: Human-readable list of what is allowed, for messages.
     described: tuple[str, ...] = field(default=(), compare=False)
+    #: Decisions by (host, port): a crawl asks about the same few hosts for every request.
+    _decided: dict[tuple[str, int], str | None] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @classmethod
     def build(cls, origins: Iterable[str], allow_private: Iterable[str] = ()) -> EgressPolicy:
@@ -177,10 +181,19 @@ class EgressPolicy:
         URL itself), or None: names are judged by :class:`GuardedResolver` on what they resolve to."""
         host = url.raw_host or ""
         port = url.port or _DEFAULT_PORTS.get(url.scheme, 0)
+        key = (host, port)
+        try:
+            return self._decided[key]
+        except KeyError:
+            pass
         address = literal_address(host)
         if address is None or self.trusts(host, port) or self.permits(address):
-            return None
-        return f"{host}:{port} is internal address {address} (not in crawl.allow_private)"
+            reason = None
+        else:
+            reason = f"{host}:{port} is internal address {address} (not in crawl.allow_private)"
+        if len(self._decided) < 4096:  # bounded: a hostile page cannot grow it without end
+            self._decided[key] = reason
+        return reason
 
 
 class GuardedResolver(AbstractResolver):
