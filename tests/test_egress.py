@@ -82,9 +82,10 @@ def html(title: str, links: list[str]) -> str:
     return f"<html><head><title>{title}</title></head><body><ul>{items}</ul><p>正文内容</p></body></html>"
 
 
-def config_for(site: Recorder, **crawl: Any) -> Any:
+def config_for(site: Recorder, *, top: dict[str, Any] | None = None, **crawl: Any) -> Any:
     return config_from_mapping(
         {
+            **(top or {}),
             "sites": [
                 {
                     "id": "test",
@@ -368,3 +369,26 @@ async def test_outside_soft_404_titles_are_quoted_short(store: Store, clock: Fix
     (finding,) = store.findings(status="open")
     assert "软404" in finding["message"]
     assert secret[:40] in finding["message"] and secret[:41] not in finding["message"]
+
+
+@pytest.mark.parametrize("duty", ["patrol", "darklinks"])
+async def test_every_crawl_duty_keeps_out_of_the_network(
+    duty: str, servers: tuple[Recorder, Recorder, Recorder], store: Store, clock: FixedClock
+) -> None:
+    """The dark-link check reads outside pages (spam words) and stylesheets itself: those reads go
+    through the same fetcher, so a hidden link or a stylesheet into the network is never read either."""
+    site, intranet, other_loopback = servers
+    b = intranet.port
+    site.pages["/"] = (
+        f'<html><head><title>首页</title><link rel="stylesheet" href="http://127.0.0.1:{b}/site.css">'
+        f'</head><body><div style="display:none"><a href="http://127.0.0.1:{b}/bet">百家乐 澳门赌场</a>'
+        f'<a href="{other_loopback.origin}/x">时时彩</a></div><p>正文</p></body></html>'
+    )
+    # The same run with the intranet allowed reads both (the test would prove nothing otherwise).
+    allowed = config_for(site, top={"links": {"check_external": False}}, allow_private=["127.0.0.0/8"])
+    await run_duty(duty, allowed, store, clock)
+    assert intranet.requests and other_loopback.requests
+    intranet.requests.clear()
+    other_loopback.requests.clear()
+    await run_duty(duty, config_for(site, top={"links": {"check_external": False}}), store, clock)
+    assert intranet.requests == [] and other_loopback.requests == []
