@@ -21,7 +21,7 @@ import yaml
 from monitor.core.clock import SHANGHAI
 from monitor.core.findings import Finding, Severity
 from monitor.core.textsafe import FORMULA_TRIGGERS, csv_cell, inert, inert_json, unsafe_characters
-from monitor.store.database import Store
+from monitor.store.database import Resolution, Store
 from tests.sites import LocalSites
 from tests.test_cli import LOOP, monitor
 
@@ -46,11 +46,23 @@ def hostile_site(sites: LocalSites) -> str:
         "/ok.html": f"@SUM(1+1){CSI}",
     }
     items = "".join(f'<li><a href="{u}">{t}</a></li>' for u, t in links.items())
+    # Navigation text becomes a column's name in zero-config column discovery (the issue's CSV formula).
+    nav = (
+        '<div class="nav"><ul><li><a href="/">首页</a></li>'
+        '<li><a href="/tzgg/">=1+1通知公告</a></li></ul></div>'
+    )
     body = (
         f"<html><head><meta charset='utf-8'><title>{title}</title></head>"
-        f"<body><ul>{items}</ul><p>正文{ESC}[0m</p></body></html>"
+        f"<body>{nav}<ul>{items}</ul><p>正文{ESC}[0m</p></body></html>"
     )
     sites.route(LOOP, "/", _raw(body))
+    listing = "".join(
+        f'<li><a href="/tzgg/2025{i:02d}.html">关于开展第{i}项工作的通知</a><span>2025-0{i}-1{i}</span></li>'
+        for i in range(1, 9)
+    )
+    sites.html(
+        LOOP, "/tzgg/", f"<html><head><title>通知公告</title></head><body><ul>{listing}</ul></body></html>"
+    )
     sites.html(LOOP, "/ok.html", "<html><head><title>正常</title></head><body>正常页面</body></html>")
     return f"http://{LOOP}:{sites.port}/"
 
@@ -65,8 +77,8 @@ def _raw(body: str):  # type: ignore[no-untyped-def]
 
 
 def plant_formula_findings(db: Path, site: str) -> None:
-    """Findings whose cells start with formula triggers, as crawled text can make them (a column name
-    taken from navigation text starts a columns finding's message; a unit named on a page)."""
+    """Findings whose cells start with every other formula trigger (+ - @ tab CR, full-width =), as
+    crawled text can make them; the crawl itself gives the '=' one (a column named by navigation text)."""
     now = datetime(2026, 11, 26, 9, 0, tzinfo=SHANGHAI)
     with Store(db) as store:
         run = store.start_run("columns", site, ("columns",), now)
@@ -74,6 +86,8 @@ def plant_formula_findings(db: Path, site: str) -> None:
             run,
             status="ok",
             now=now,
+            complete=False,
+            resolution=Resolution(("columns",), lambda _identity: False),  # keeps the crawled ones open
             findings=[
                 Finding(
                     duty="columns",
@@ -104,9 +118,10 @@ async def test_hostile_payloads_are_inert_in_every_output(sites: LocalSites, tmp
     config.write_text(
         yaml.safe_dump(
             {
-                "sites": [{"id": "evil", "name": "测试站点", "homepage": url, "unit": "县政府办公室"}],
+                "sites": [{"id": "evil", "name": "测试站点", "homepage": url}],
                 "crawl": {"timeout_seconds": 2, "retries": 0, "confirm_delay_seconds": 0.05},
                 "darklinks": {"browser": {"enabled": False}},
+                "columns": {"discover": True},
             },
             allow_unicode=True,
         ),
@@ -116,13 +131,17 @@ async def test_hostile_payloads_are_inert_in_every_output(sites: LocalSites, tmp
     base = ("--config", str(config), "--db", str(db))
     code, out, err = await monitor(*base, "-v", "run", "links", cwd=tmp_path)
     assert code == 1, err  # dead links found
+    code, col_out, col_err = await monitor(*base, "-v", "run", "columns", cwd=tmp_path)
+    assert code == 1, col_err  # the stale column
     # The payloads did reach the store: the test would prove nothing otherwise.
     with Store(db) as store:
         stored = "".join(f["message"] for f in store.findings())
+        column = next(f for f in store.findings(duty="columns") if f["kind"] == "column_stale")
     assert {ESC, CSI, RLO, DEL, PDI} <= raw_payload(stored), stored
+    assert column["message"].startswith("=1+1通知公告")  # a formula, were it exported as it is
     plant_formula_findings(db, "evil")
 
-    outputs = {"run stdout": out, "run stderr (logs)": err}
+    outputs = {"run stdout": out, "run stderr (logs)": err, "columns run": col_out + col_err}
     for fmt in ("csv", "jsonl"):
         target = tmp_path / f"findings.{fmt}"
         code, listed, log = await monitor(
@@ -167,6 +186,7 @@ async def test_hostile_payloads_are_inert_in_every_output(sites: LocalSites, tmp
             assert not cell.startswith(FORMULA_TRIGGERS), cell
     quoted = [cell for row in rows for cell in row if cell.startswith("'")]
     assert any(c.startswith("'=HYPERLINK(") for c in quoted) and any(c.startswith("'@SUM") for c in quoted)
+    assert any(c.startswith("'=1+1通知公告") for c in quoted)  # the crawled column name
     # JSONL stays lossless: the override comes back from the JSON escape.
     records = [json.loads(line) for line in outputs["export jsonl"].splitlines()]
     assert any(RLO in r["message"] for r in records)
