@@ -215,3 +215,31 @@ def test_textsafe_rules() -> None:
     assert csv_cell("正常文本") == "正常文本" and csv_cell(3) == 3 and csv_cell(None) is None
     encoded = inert_json({"t": f"{RLO}{CSI}{ESC}x"})
     assert not raw_payload(encoded) and json.loads(encoded) == {"t": f"{RLO}{CSI}{ESC}x"}
+
+
+def test_log_lines_cannot_be_forged() -> None:
+    import logging
+
+    from monitor.app.cli import SafeFormatter
+
+    formatter = SafeFormatter("%(levelname)s %(name)s: %(message)s")
+    record = logging.LogRecord(
+        "monitor.crawl",
+        logging.WARNING,
+        __file__,
+        1,
+        "cannot parse %s",
+        (f"标题\nERROR monitor: 伪造{ESC}[2J{RLO}",),
+        None,
+    )
+    line = formatter.format(record)
+    assert "\n" not in line and not raw_payload(line)
+    assert line == "WARNING monitor.crawl: cannot parse 标题\\x0aERROR monitor: 伪造\\x1b[2J\\u202e"
+    try:
+        raise ValueError(f"bad{ESC}]8;;x{ESC}\\")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("m", logging.ERROR, __file__, 1, "failed", (), sys.exc_info())
+    text = formatter.format(record)
+    assert text.count("\n") >= 2 and not raw_payload(text)  # a traceback keeps its lines, inert
