@@ -37,10 +37,10 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
 from monitor.config import DarkLinksBrowser
 from monitor.core.urls import origin_of as url_origin
+from monitor.core.urls import split_url
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page, Route
@@ -149,8 +149,8 @@ def host_resolver_rules(host_overrides: Mapping[str, str], allowed_origins: Sequ
         rules.append(f"MAP {key} {'~NOTFOUND' if target == 'nxdomain' else target}")
     rules.append("MAP * ~NOTFOUND")
     for origin in allowed_origins:
-        host = urlsplit(origin).hostname
-        if host and host.lower() not in overridden:
+        host = split_url(origin).host
+        if host and host not in overridden:
             rules.append(f"EXCLUDE {host.lower()}")
     return ", ".join(dict.fromkeys(rules))
 
@@ -160,10 +160,10 @@ def proxy_bypass_list(allowed_origins: Sequence[str]) -> str:
     ``<-loopback>`` removes Chromium's implicit bypass of localhost, so loopback goes to the proxy too."""
     rules = ["<-loopback>"]
     for origin in allowed_origins:
-        parts = urlsplit(origin)
-        if parts.hostname and parts.scheme in ("http", "https"):
+        parts = split_url(origin)
+        if parts.host and parts.scheme in ("http", "https"):
             port = parts.port or (443 if parts.scheme == "https" else 80)
-            host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+            host = f"[{parts.host}]" if ":" in parts.host else parts.host
             rules.append(f"{parts.scheme}://{host}:{port}")
     return ";".join(dict.fromkeys(rules))
 
@@ -189,8 +189,8 @@ def same_link(a: str, b: str) -> bool:
     """Two absolute URLs name the same page (fragment dropped, scheme/host case and default port ignored)."""
 
     def key(u: str) -> tuple[str | None, str]:
-        parts = urlsplit(u.strip())
-        return origin_of(u), (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        parts = split_url(u.strip())
+        return url_origin(u), (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
     try:
         return key(a) == key(b)
