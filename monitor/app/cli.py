@@ -825,7 +825,7 @@ def report_weekly(app: AppContext, week_text: str | None, send: bool, output_dir
         f"  {b.totals['open']} open ({b.totals['new']} new, {b.totals['overdue']} overdue), "
         f"{b.totals['fixed']} fixed this week"
     )
-    for path in (report.html, report.text, report.xlsx):
+    for path in (report.html, report.text, report.xlsx, report.docx):
         click.echo(f"  {path}")
     if not send:
         return
