@@ -32,6 +32,7 @@ from monitor.crawl.crawler import CrawlReport, SiteCrawler, Target
 from monitor.crawl.credibility import SampledFetcher, SiteSample, Verdict, history_from_runs, judge
 from monitor.crawl.progress import Progress
 from monitor.store.database import Resolution, RunOutcome, Store
+from monitor.web.egress import EgressPolicy
 from monitor.web.fetch import Fetcher, FetchResult
 from monitor.web.page import Page
 
@@ -144,7 +145,13 @@ async def run_site_check(
     sample = SiteSample(homepage=site.homepage)
     gated = check_class.judges_site_content and check_class.scope == "site"
     try:
-        async with SampledFetcher(config.crawl, sample, site) if gated else Fetcher(config.crawl) as fetcher:
+        egress = EgressPolicy.for_config(config, site)
+        fetcher_cm = (
+            SampledFetcher(config.crawl, sample, site, egress=egress)
+            if gated
+            else Fetcher(config.crawl, egress=egress)
+        )
+        async with fetcher_cm as fetcher:
             outcome = await check.run(fetcher)
     except (asyncio.CancelledError, KeyboardInterrupt):
         store.mark_interrupted(run_id, clock.now())
@@ -259,7 +266,8 @@ async def run_site_crawl(
     progress.start(f"{duty} · {site.name}")
     workers = config.crawl.analysis_workers if any(c.analyses_pages for c in checks) else 0
     try:
-        async with Fetcher(config.crawl) as fetcher, AnalysisPool(workers) as pool:
+        egress = EgressPolicy.for_config(config, site)
+        async with Fetcher(config.crawl, egress=egress) as fetcher, AnalysisPool(workers) as pool:
             crawler = SiteCrawler(
                 site,
                 config,

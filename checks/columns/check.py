@@ -719,12 +719,13 @@ async def discover_snippet(config: Config, url: str, clock: Clock) -> tuple[str,
     import yaml
 
     from monitor.config import adhoc_config
+    from monitor.web.egress import EgressPolicy
     from monitor.web.fetch import Fetcher
 
     config, site = adhoc_config(url, config)
     resolver = UnitResolver(site, config.units_of(site.id))
     today = clock.now().astimezone(config.tz).date()
-    async with Fetcher(config.crawl) as fetcher:
+    async with Fetcher(config.crawl, egress=EgressPolicy.for_config(config, site)) as fetcher:
         fetch = PageFetcher(fetcher, config)
         html, final, error = await fetch(site.homepage)
         if html is None:

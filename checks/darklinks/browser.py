@@ -13,7 +13,10 @@ twice: once as an ordinary desktop browser, once as Baiduspider arriving from a 
 
 Network safety: the browser reaches only the site's own origins. Chromium's ``--host-resolver-rules``
 resolves nothing but the allowed hosts (and the test/demo host overrides), and every request is routed:
-allowed origin → continue, anything else → abort. WebSockets are never connected.
+allowed origin → continue, anything else → abort. WebSockets are never connected. Playwright's routing
+does not see redirect hops (Chromium follows them by itself), so a third fence covers those: every origin
+but the allowed ones goes through a proxy that refuses every connection (``proxy_flags``), so a redirect
+from the site's own page to ``http://169.254.169.254/`` or another port fails without leaving the machine.
 
 The pass is bounded (``max_pages`` distinct pages per run, ``page_timeout_seconds`` per load) and never
 raises: a missing browser skips it with a reason, any browser failure makes the affected verdicts
@@ -27,8 +30,9 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -78,7 +82,6 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-default-apps",
     "--disable-extensions",
-    "--no-proxy-server",
     "--dns-prefetch-disable",
     # Chromium upgrades http:// navigations to https:// by default (HTTPS-Upgrades): many county sites
     # serve http only, and a different scheme is a different origin to the allow-list.
@@ -150,6 +153,36 @@ def host_resolver_rules(host_overrides: Mapping[str, str], allowed_origins: Sequ
         if host and host not in overridden:
             rules.append(f"EXCLUDE {host.lower()}")
     return ", ".join(dict.fromkeys(rules))
+
+
+def proxy_bypass_list(allowed_origins: Sequence[str]) -> str:
+    """Chromium ``--proxy-bypass-list``: exactly the allowed origins (scheme, host and port) go direct;
+    ``<-loopback>`` removes Chromium's implicit bypass of localhost, so loopback goes to the proxy too."""
+    rules = ["<-loopback>"]
+    for origin in allowed_origins:
+        parts = split_url(origin)
+        if parts.host and parts.scheme in ("http", "https"):
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            host = f"[{parts.host}]" if ":" in parts.host else parts.host
+            rules.append(f"{parts.scheme}://{host}:{port}")
+    return ";".join(dict.fromkeys(rules))
+
+
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port bound but never listening: every connection to it is refused at once. Used as the
+    proxy of everything the browser must not reach (nothing else can take the port meanwhile)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def proxy_flags(allowed_origins: Sequence[str], refusing: int) -> tuple[str, ...]:
+    """Flags sending every origin but the allowed ones to the refusing proxy at 127.0.0.1:``refusing``."""
+    return (
+        f"--proxy-server=http://127.0.0.1:{refusing}",
+        f"--proxy-bypass-list={proxy_bypass_list(allowed_origins)}",
+    )
 
 
 def same_link(a: str, b: str) -> bool:
@@ -542,7 +575,7 @@ async def confirm_candidates(
         reason = "浏览器复核页数上限为0（darklinks.browser.max_pages）"
         return BrowserReport(_unknown_all(candidates, reason), reason, 0)
     try:
-        from playwright.async_api import async_playwright
+        from playwright.async_api import async_playwright  # noqa: F401 - is it installed?
     except ImportError:
         reason = "未安装playwright（pip install playwright）"
         return BrowserReport(_unknown_all(candidates, reason), reason, 0)
@@ -564,8 +597,35 @@ async def confirm_candidates(
             verdicts[cand.key] = BrowserVerdict(
                 cand.key, "unknown", f"超出本次浏览器复核上限（每次运行{options.max_pages}个页面），未复核"
             )
-    loaded = 0
     started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        try:
+            refusing = stack.enter_context(refusing_port())
+        except OSError as exc:  # no loopback port to bind: never run the browser without its fence
+            reason = f"浏览器复核未运行：{_short_error(exc)}"
+            return BrowserReport(_unknown_all(candidates, reason), reason, 0)
+        return await _run_browser(
+            pages, budget, over, verdicts, options, host_overrides, allowed, refusing, candidates, started
+        )
+
+
+async def _run_browser(
+    pages: dict[str, list[BrowserCandidate]],
+    budget: list[str],
+    over: list[str],
+    verdicts: dict[str, BrowserVerdict],
+    options: BrowserOptions,
+    host_overrides: Mapping[str, str],
+    allowed: frozenset[str],
+    refusing: int,
+    candidates: Sequence[BrowserCandidate],
+    started: float,
+) -> BrowserReport:
+    """Launch Chromium behind its fences and judge the budgeted pages (see :func:`confirm_candidates`)."""
+    exe = options.executable_path
+    loaded = 0
+    from playwright.async_api import async_playwright
+
     try:
         async with async_playwright() as pw:
             try:
@@ -575,6 +635,7 @@ async def confirm_candidates(
                     chromium_sandbox=False,
                     args=[
                         *CHROMIUM_FLAGS,
+                        *proxy_flags(sorted(allowed), refusing),
                         f"--host-resolver-rules={host_resolver_rules(host_overrides, sorted(allowed))}",
                     ],
                     timeout=LAUNCH_TIMEOUT_MS,

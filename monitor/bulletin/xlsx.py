@@ -19,6 +19,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -65,6 +66,14 @@ def _value(value: Any) -> Any:
     return value
 
 
+def _text_cell(ws: WriteOnlyWorksheet, text: str) -> Cell:
+    """A string cell, inert; typed as text so openpyxl never writes it as a formula (it would for a
+    leading '='), and Excel never evaluates it (a string cell is not parsed for + - @ either)."""
+    cell = WriteOnlyCell(ws, value=_value(text))
+    cell.data_type = "s"
+    return cell
+
+
 def as_day(value: Any) -> Any:
     """A census date recorded as ``2026-10-28`` as a date (a date cell); anything else unchanged."""
     if isinstance(value, str) and _ISO_DAY.fullmatch(value):
@@ -91,7 +100,7 @@ class _Sheet:
         self.ws.freeze_panes = f"A{self.header_row + 1}"
         self.rows = 0
         for line in preamble:
-            cell = WriteOnlyCell(self.ws, value=_value(line))
+            cell = _text_cell(self.ws, line)
             cell.font = _HEADER_FONT
             self.ws.append([cell])
         cells = []

@@ -125,6 +125,8 @@ class CrawlFigures:
     pages_crawled: int | None = None
     links_checked: int | None = None
     broken: int | None = None
+    #: Links into the internal network, not requested (monitor.web.egress): not counted in ``broken``.
+    private_address_links: int | None = None
     recovered_on_recheck: int | None = None
     skipped: dict[str, int] | None = None  # why URLs were not requested → how many
     skipped_examples: dict[str, list[str]] | None = None

@@ -41,6 +41,7 @@ from typing import Any
 from monitor.config import Crawl, Site
 from monitor.core.urls import InvalidURL, normalize, origin_of
 from monitor.web.decode import decode_body
+from monitor.web.egress import EgressPolicy
 from monitor.web.fetch import Fetcher, FetchResult
 from monitor.web.page import Page
 
@@ -355,8 +356,10 @@ class SampledFetcher(Fetcher):
     """A :class:`Fetcher` that shows the site's own HTML pages it fetches to a :class:`SiteSample`: the
     gate's view of a site-level check (columns, units, identity), which fetches its pages itself."""
 
-    def __init__(self, options: Crawl, sample: SiteSample, site: Site) -> None:
-        super().__init__(options)
+    def __init__(
+        self, options: Crawl, sample: SiteSample, site: Site, *, egress: EgressPolicy | None = None
+    ) -> None:
+        super().__init__(options, egress=egress)
         self.sample = sample
         self._origins = frozenset(site.crawl_origins)
 
