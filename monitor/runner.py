@@ -295,7 +295,8 @@ async def run_site_crawl(
     status = "failed" if report.unreachable is not None else "ok"
     for target in report.failures:
         if target.internal and target.crawl:
-            sample.add_failure(target.url, target.result.status if target.result is not None else None)
+            answered = target.result.status if target.result is not None else None
+            sample.add_failure(target.url, answered, target.failure)
     run_report = RunReport(crawl=report.figures(), complete=report.complete)
     for check in checks:
         if check.name not in failed_checks:

@@ -42,7 +42,7 @@ from monitor.config import Crawl, Site
 from monitor.core.urls import InvalidURL, normalize, origin_of
 from monitor.web.decode import decode_body
 from monitor.web.egress import EgressPolicy
-from monitor.web.fetch import Fetcher, FetchResult
+from monitor.web.fetch import NOT_REQUESTED, ErrorKind, Fetcher, FetchResult
 from monitor.web.page import Page
 
 #: Absolute rules (no history needed).
@@ -199,12 +199,14 @@ class SiteSample:
             final_url=page.final_url,
         )
 
-    def add_failure(self, url: str, status: int | None = None) -> None:
+    def add_failure(self, url: str, status: int | None = None, error: ErrorKind | None = None) -> None:
         """Fetching a page of the site failed (for good: after the crawl's confirmation).
 
         A 404 or 410 is the server's own word that a page does not exist — a working site's dead link,
-        not a sign of a bad night — and is not counted; resets, timeouts, 5xx, 403 and 429 are."""
-        if status in GONE_STATUSES:
+        not a sign of a bad night — and is not counted; resets, timeouts, 5xx, 403 and 429 are. Nor is a
+        failure the monitor decided without asking the site (an invalid URL, a file: link, a redirect
+        into an internal address the egress policy refuses): it says nothing about the night."""
+        if status in GONE_STATUSES or error in NOT_REQUESTED:
             return
         url = _key(url)
         if url not in self._bodies:
@@ -377,7 +379,7 @@ class SampledFetcher(Fetcher):
         except ValueError:
             return
         if not result.ok:
-            self.sample.add_failure(url, result.status)
+            self.sample.add_failure(url, result.status, result.error)
             return
         if result.body is None or not result.is_html:
             return
