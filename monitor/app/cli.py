@@ -14,14 +14,13 @@ import asyncio
 import csv
 import errno
 import io
-import json
 import logging
 import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -32,7 +31,7 @@ from monitor.app.locks import Busy, DutyLock
 from monitor.config import DEFAULT_CONFIG_NAME, Config, ConfigError, WordListFile, load_config
 from monitor.core.clock import Clock, clock_from_env
 from monitor.core.findings import Severity
-from monitor.core.textsafe import inert
+from monitor.core.textsafe import csv_cell, inert, inert_json
 from monitor.crawl.progress import LogProgress, Progress, RichProgress
 from monitor.runner import DutyError, SiteRunResult, crawl_duties, run_duty
 from monitor.store.database import Store, StoreMissing
@@ -132,9 +131,9 @@ class AppContext:
         return LogProgress
 
 
-def fail_usage(message: str) -> None:
+def fail_usage(message: str) -> NoReturn:
     """Print an error and exit with status 2."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {inert(message)}", err=True)  # may quote a URL or text given on the command line
     raise SystemExit(EXIT_USAGE)
 
 
@@ -221,6 +220,8 @@ def setup_logging(verbose: int, quiet: bool, debug: bool = False) -> None:
 class SafeFormatter(logging.Formatter):
     """Escapes control characters so crawled text can never forge log lines or terminal output.
 
+    A message is one line: a newline in it (from a crawled title or URL) is escaped too, so nothing can
+    start a line that looks like the monitor's own. A traceback keeps its lines, each made inert.
     Without ``tracebacks`` a record's exception is summarised on its line (``…: OSError: disk full``).
     """
 
@@ -229,7 +230,7 @@ class SafeFormatter(logging.Formatter):
         self.tracebacks = tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
-        """Format, then make the line inert."""
+        """Format; every part is made inert by the methods below."""
         if record.exc_info and not self.tracebacks:
             exc = record.exc_info[1]
             record = logging.makeLogRecord(
@@ -239,7 +240,19 @@ class SafeFormatter(logging.Formatter):
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 record.msg = f"{record.getMessage()}: {type(exc).__name__}{': ' + first if first else ''}"
                 record.args = None
-        return inert(super().format(record), keep_newlines=True)
+        return super().format(record)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The line for the record's message, inert and on one line."""
+        return inert(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        """The traceback, line by line inert."""
+        return inert(super().formatException(ei), keep_newlines=True)
+
+    def formatStack(self, stack_info: str) -> str:
+        """The stack, line by line inert."""
+        return inert(super().formatStack(stack_info), keep_newlines=True)
 
 
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -547,8 +560,21 @@ def print_run_summary(results: Iterable[SiteRunResult]) -> None:
             f"  findings: {o.new} new, {o.seen_again} still open, {o.reopened} reopened, {o.resolved} fixed, "
             f"{o.ignored_seen} ignored; open now: {r.open_findings}"
         )
-        if r.error:
+        gate = r.report  # the sanity gate's verdict (issue 20): a bad night resolves nothing
+        if r.status == "degraded":
+            click.echo(
+                f"  degraded night: {inert(str(gate.degraded_reason or r.error))}; nothing resolved, "
+                f"{gate.findings_withheld or 0} finding(s) of this night not recorded"
+            )
+        elif r.error:
             click.echo(f"  error: {inert(r.error)}")
+        if gate.credibility_note:
+            click.echo(f"  note: {inert(gate.credibility_note)}")
+        truncated = (gate.credibility or {}).get("truncated")
+        if truncated:
+            click.echo(
+                f"  {truncated} page(s) over crawl.max_response_bytes read in part: their findings stay open"
+            )
         for f in sorted(r.findings, key=lambda f: (f.severity.rank, f.kind, f.url))[:40]:
             click.echo(f"  [{f.severity.label_zh}] {f.fingerprint[:8]} {inert(f.message)}")
         if len(r.findings) > 40:
@@ -619,15 +645,16 @@ def findings_export(app: AppContext, fmt: str, output: str | None, **filters: st
     buf = io.StringIO()
     if fmt == "jsonl":
         for row in rows:
-            buf.write(json.dumps(row, ensure_ascii=False) + "\n")
+            buf.write(inert_json(row) + "\n")
     else:
         writer = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS, lineterminator="\n")
         writer.writeheader()
         for row in rows:
             flat = dict(row)
-            flat["source_urls"] = json.dumps(row["source_urls"], ensure_ascii=False)
-            flat["evidence"] = json.dumps(row["evidence"], ensure_ascii=False)
-            writer.writerow(flat)
+            flat["source_urls"] = inert_json(row["source_urls"])
+            flat["evidence"] = inert_json(row["evidence"])
+            # Crawled text never becomes a live formula or escape sequence in Excel/WPS (OWASP rule).
+            writer.writerow({k: csv_cell(v) for k, v in flat.items()})
     if output:
         # Excel opens UTF-8 CSV correctly only with a byte-order mark.
         Path(output).write_text(buf.getvalue(), encoding="utf-8-sig" if fmt == "csv" else "utf-8")
@@ -740,7 +767,7 @@ def check_text(
         click.echo(f"note: {note}", err=True)
     if fmt == "jsonl":
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(inert_json(row))
     else:
         _print_proofread_table(rows)
     raise SystemExit(EXIT_FINDINGS if rows else EXIT_OK)
@@ -1034,7 +1061,9 @@ def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
 
     config = app.config
     if directory or keep:
-        changes = {**({"directory": str(Path(directory).resolve())} if directory else {})}
+        changes: dict[str, str | int] = {
+            **({"directory": str(Path(directory).resolve())} if directory else {})
+        }
         changes.update({"keep": keep} if keep else {})
         config = config.model_copy(update={"backup": config.backup.model_copy(update=changes)})
     if not app.database.exists():
@@ -1048,7 +1077,7 @@ def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
         try:
             result = run_backup(config, app.database, store, app.clock())
         except BackupError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {inert(str(exc))}", err=True)
             raise SystemExit(EXIT_FAILED) from None
     click.echo(f"backup: {result.path} ({result.bytes} bytes, integrity ok); {result.kept} kept")
     for path in result.removed:
@@ -1071,7 +1100,7 @@ def status(app: AppContext, as_json: bool) -> None:
     duties = sorted({r["duty"] for r in runs} | {r["duty"] for r in in_progress} | set(jobs))
     if as_json:
         click.echo(
-            json.dumps(
+            inert_json(
                 {
                     "daemon": (
                         {"pid": state.get("pid"), "started_at": state.get("started_at")} if state else None
@@ -1087,7 +1116,6 @@ def status(app: AppContext, as_json: bool) -> None:
                     },
                     "open_findings": {s.value: open_counts.get(s.value, 0) for s in Severity},
                 },
-                ensure_ascii=False,
                 indent=1,
             )
         )
@@ -1145,6 +1173,8 @@ def _counts_text(run: dict[str, Any]) -> str:
         bits.append(f"{c['findings']} findings")
     if run["duty"] == "backup" and "bytes" in c:
         bits.append(f"{c['bytes']} bytes")
-    if run.get("error"):
+    if run["status"] == "degraded":
+        bits.append(f"degraded, nothing resolved: {inert(str(c.get('degraded_reason') or run.get('error')))}")
+    elif run.get("error"):
         bits.append(f"error: {inert(str(run['error']))}")
     return f" ({'; '.join(bits)})" if bits else ""
