@@ -1270,9 +1270,9 @@ class Config(Model):
             for j, site_id in enumerate(rule.sites):
                 if site_id not in seen:
                     raise _located(f"alerts.rules[{i}].sites[{j}]", f"no site with id {site_id!r}")
-            for j, unit in enumerate(rule.units):
-                if unit not in unit_names:
-                    raise _located(f"alerts.rules[{i}].units[{j}]", f"no unit named {unit!r}")
+            for j, unit_name in enumerate(rule.units):
+                if unit_name not in unit_names:
+                    raise _located(f"alerts.rules[{i}].units[{j}]", f"no unit named {unit_name!r}")
         model = self.text.typo_model_path
         if model and not self.resolve_path(model).is_file():
             raise _located("text.typo_model_path", f"file not found: {self.resolve_path(model)}")

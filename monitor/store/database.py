@@ -158,7 +158,7 @@ def _m4_signatures(db: sqlite_utils.Database) -> None:
 
 def _m5_monitor_state(db: sqlite_utils.Database) -> None:
     """Small records the monitor keeps about itself (the alerts' cursor, the daemon's heartbeat)."""
-    db["monitor_state"].create(
+    db.table("monitor_state").create(
         {"name": str, "json": str, "updated_at": str},
         pk="name",
         not_null={"name", "json", "updated_at"},
