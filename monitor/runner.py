@@ -134,8 +134,10 @@ async def run_site_check(
         log.exception("run %d (%s on %s) failed", run_id, duty, site.id)
         store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
         return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
-    status = "failed" if outcome.failed else "ok"
+    status = "failed" if outcome.failed else "skipped" if outcome.skipped else "ok"
     counts = {**outcome.counts, "findings": len(outcome.findings), "complete": outcome.complete}
+    if outcome.skipped:
+        counts["skipped_reason"] = outcome.skipped
     if outcome.posts:
         # Observations, not conclusions: kept even when the run fails, so history never has gaps.
         counts["posts_new"] = store.save_posts(outcome.posts, clock.now())

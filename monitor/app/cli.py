@@ -163,6 +163,14 @@ def check_config(app: AppContext) -> None:
     click.echo(f"{path}: OK")
     click.echo(f"  time zone: {config.timezone}")
     click.echo(f"  database:  {app.database}")
+    click.echo(f"  reports:   {config.reports_path}")
+    smtp = config.bulletin.smtp
+    if smtp.username:
+        have = "set" if smtp.password_env and os.environ.get(smtp.password_env) is not None else "NOT SET"
+        auth = f"login {smtp.username}, password from ${smtp.password_env} ({have} here)"
+    else:
+        auth = "no authentication (bulletin.smtp.username is empty)"
+    click.echo(f"  mail:      {smtp.host}:{smtp.port} {smtp.security}, {auth}")
     click.echo(f"  sites:     {len(config.sites)}")
     for site in config.sites:
         click.echo(f"    - {site.id}: {site.name} <{site.homepage}> origins={','.join(site.crawl_origins)}")
@@ -318,9 +326,9 @@ def execute_duty(
 
 
 def exit_status(results: Iterable[SiteRunResult]) -> int:
-    """3 if a run failed, else 1 with open findings, else 0."""
+    """3 if a run failed, else 1 with open findings, else 0 (a skipped run had nothing to do: no failure)."""
     results = list(results)
-    if any(r.status != "ok" for r in results):
+    if any(r.status not in ("ok", "skipped") for r in results):
         return EXIT_FAILED
     return EXIT_FINDINGS if any(r.open_findings for r in results) else EXIT_OK
 
@@ -650,12 +658,20 @@ def report_group() -> None:
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False),
-    help="Reports folder (default: bulletin.reports_dir, i.e. reports/ next to config.yaml).",
+    help="Reports folder (default: bulletin.reports_dir: reports/ under $STATE_DIRECTORY, else next to "
+    "config.yaml).",
 )
+@click.option("--force", is_flag=True, help="With --send: send even a week in which no duty ran.")
 @click.pass_obj
-def report_weekly(app: AppContext, week_text: str | None, send: bool, output_dir: str | None) -> None:
-    """Render the bulletin for an ISO week into reports/<year>-W<week>/ (and send it with --send)."""
-    from monitor.bulletin.publish import render_report, send_report
+def report_weekly(
+    app: AppContext, week_text: str | None, send: bool, output_dir: str | None, force: bool
+) -> None:
+    """Render the bulletin for an ISO week into reports/<year>-W<week>/ (and send it with --send).
+
+    Exit status: 0 done, 2 usage error or --send refused (a week in which no duty ran, without --force),
+    3 the files could not be written (e.g. a read-only reports folder) or the mail was not sent.
+    """
+    from monitor.bulletin.publish import render_report, send_report, week_without_data
     from monitor.core.isoweek import IsoWeek, last_complete_week
 
     config, clock = app.config, app.clock()
@@ -666,12 +682,29 @@ def report_weekly(app: AppContext, week_text: str | None, send: bool, output_dir
         return
     if send and not config.bulletin.recipients:
         fail_usage("bulletin.recipients is empty: add the addresses the bulletin goes to in config.yaml")
+    folder = (Path(output_dir) if output_dir else config.reports_path) / week.label
     with app.store() as store:
+        empty = week_without_data(store, config, week)
+        if empty is not None and send and not force:
+            fail_usage(
+                f"not sending the bulletin: {empty}, so every check would read 本周未开展; "
+                "run the duties first, or add --force to send it anyway"
+            )
         try:
             report = render_report(store, config, week, clock, Path(output_dir) if output_dir else None)
         except ValueError as exc:
             fail_usage(str(exc))
             return
+        except OSError as exc:  # a read-only or full reports folder: one line, never a traceback
+            where = exc.filename or folder
+            click.echo(
+                f"error: cannot write the bulletin to {where}: {exc.strerror or exc} "
+                "(set bulletin.reports_dir to a writable folder, or use --output-dir)",
+                err=True,
+            )
+            raise SystemExit(EXIT_FAILED) from None
+    if empty is not None:
+        click.echo(f"note: {empty}: the bulletin has no data (every check reads 本周未开展)", err=True)
     b = report.bulletin
     state = "（本周尚未结束）" if b.incomplete else ""
     click.echo(f"{b.title}{state}")

@@ -468,7 +468,8 @@ def _coverage(runs: list[dict[str, Any]], problems: list[Problem]) -> list[DutyC
     open_by_duty = Counter(p.duty for p in problems if p.is_open)
     out = []
     for duty in sorted(duties, key=duty_order):
-        mine = [r for r in runs if duty in _run_duties(r)]
+        # A skipped run (nothing configured for the duty) is no check: the duty reads 未开展.
+        mine = [r for r in runs if duty in _run_duties(r) and r["status"] != "skipped"]
         ok = [r for r in mine if r["status"] == "ok"]
         last = datetime.fromisoformat(mine[-1]["started_at"]) if mine else None
         out.append(DutyCoverage(duty, duty_label(duty), len(mine), len(ok), last, open_by_duty[duty]))

@@ -30,7 +30,8 @@ from monitor.core.findings import Finding, FindingStatus
 from monitor.core.posts import Post
 from monitor.store.evidence import evidence_folder, save_images
 
-RUN_STATUSES = ("running", "ok", "failed", "interrupted")
+# "skipped": the duty had nothing to do (e.g. no new-media accounts configured) — not a failure, no data.
+RUN_STATUSES = ("running", "ok", "failed", "interrupted", "skipped")
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
@@ -443,8 +444,13 @@ class Store:
         return [self.get_run(r["id"]) for r in rows]
 
     def last_success(self, duty: str) -> datetime | None:
-        """Start time of the latest ``ok`` run of a duty (any site), or None."""
-        rows = self.db.execute("SELECT started_at FROM runs WHERE duty = ? AND status = 'ok'", [duty])
+        """Start time of the latest ``ok`` (or ``skipped``: nothing to do) run of a duty (any site).
+
+        None when it never succeeded.
+        """
+        rows = self.db.execute(
+            "SELECT started_at FROM runs WHERE duty = ? AND status IN ('ok', 'skipped')", [duty]
+        )
         times = [datetime.fromisoformat(r[0]) for r in rows.fetchall() if r[0]]
         return max(times) if times else None
 
