@@ -822,6 +822,63 @@ def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
         click.echo(f"  removed {path.name}")
 
 
+@main.command("prune")
+@click.option(
+    "--older-than",
+    "older_than",
+    required=True,
+    help="Age of what goes: 180d (days); units d, h, m, s.",
+)
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.pass_obj
+def prune_command(app: AppContext, older_than: str, dry_run: bool) -> None:
+    """Remove old report folders, sent outbox mail, unreferenced evidence screenshots and old run details.
+
+    Open findings, their screenshots and every finding's history are never removed. Take a backup
+    first (monitor backup). Exit status: 0 done, 2 usage error, 3 something could not be removed.
+    """
+    from datetime import timedelta
+
+    from monitor.app.prune import prune
+    from monitor.core.timing import parse_duration
+
+    try:
+        age = timedelta(seconds=parse_duration(older_than))
+    except ValueError as exc:
+        fail_usage(f"--older-than: {exc}")
+        return
+    if not app.database.exists():
+        fail_usage(f"no database at {app.database}")
+    with app.store() as store:
+        try:
+            result = prune(
+                store,
+                app.config,
+                app.config.outbox_path(app.database),
+                app.clock().now(),
+                age,
+                dry_run=dry_run,
+            )
+        except ValueError as exc:
+            fail_usage(str(exc))
+            return
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"prune: everything before {result.cutoff:%Y-%m-%d %H:%M}")
+    click.echo(f"  {verb} {len(result.report_folders)} report folder(s)")
+    for path in result.report_folders:
+        click.echo(f"    {path}")
+    click.echo(f"  {verb} {len(result.mails)} sent mail(s) from the outbox")
+    click.echo(
+        f"  {verb} {len(result.screenshots)} evidence screenshot(s); "
+        f"{result.screenshots_kept} kept for open findings"
+    )
+    click.echo(f"  {verb} the details of {result.runs} old run(s) and {result.probes} availability probe(s)")
+    click.echo(f"  {result.freed_bytes / 1e6:.1f} MB {'would be ' if dry_run else ''}freed on disk")
+    for error in result.errors:
+        click.echo(f"error: cannot remove {inert(error)}", err=True)
+    raise SystemExit(EXIT_FAILED if result.errors else EXIT_OK)
+
+
 @main.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj

@@ -286,9 +286,7 @@ class Store:
         # Screenshots are files beside the database, written before the transaction (no disk I/O while
         # holding the write lock). Content-addressed, so a rolled-back transaction leaves at most a file
         # that the next run names again; a failed write only notes the missing image.
-        shots = {
-            fp: save_images(self.evidence_dir, f.images) for fp, f in unique.items() if f.images
-        }
+        shots = {fp: save_images(self.evidence_dir, f.images) for fp, f in unique.items() if f.images}
         with self._tx():
             run = self.db["runs"].get(run_id)
             # Batched: one lookup per 500 fingerprints and one executemany per statement. Row-at-a-time
@@ -460,6 +458,43 @@ class Store:
             "SELECT max(id) AS id FROM runs WHERE status != 'running' GROUP BY duty, site ORDER BY duty, site"
         )
         return [self.get_run(r["id"]) for r in rows]
+
+    # -- pruning (monitor prune) ----------------------------------------------------------------------
+    def prune_details(self, cutoff: datetime, *, dry_run: bool = False) -> dict[str, int]:
+        """Forget the details of history older than ``cutoff``: the counts (figures, per-page tallies) of
+        runs started before it — except each duty's and site's latest run, which ``monitor status``
+        shows — and availability probes taken before it. Findings, their events and the runs' rows
+        (status, times) stay, so no finding changes state and every event keeps its run."""
+        # Stamps carry their offset; a day of margin keeps the string comparison on the safe side.
+        margin = iso(cutoff - timedelta(days=1))
+        runs_sql = (
+            "FROM runs WHERE started_at < ? AND counts IS NOT NULL AND counts != '{}' "
+            "AND status != 'running' "
+            "AND id NOT IN (SELECT max(id) FROM runs WHERE status != 'running' GROUP BY duty, site)"
+        )
+        runs = int(self.db.execute(f"SELECT count(*) {runs_sql}", [margin]).fetchone()[0])
+        probes = int(self.db.execute("SELECT count(*) FROM probes WHERE at < ?", [margin]).fetchone()[0])
+        if not dry_run:
+            with self._tx():
+                self.db.execute(
+                    f"UPDATE runs SET counts = '{{}}' WHERE id IN (SELECT id {runs_sql})", [margin]
+                )
+                self.db.execute("DELETE FROM probes WHERE at < ?", [margin])
+        return {"runs": runs, "probes": probes}
+
+    def screenshots_in_use(self) -> set[str]:
+        """Evidence file names referenced by open findings (their screenshots must never be pruned)."""
+        names: set[str] = set()
+        rows = self.db.execute(
+            "SELECT json_extract(evidence, '$.screenshots') FROM findings "
+            "WHERE status = 'open' AND instr(evidence, '\"screenshots\"') > 0"
+        )
+        for (shots,) in rows.fetchall():
+            for shot in json.loads(shots or "[]"):
+                name = shot.get("file") if isinstance(shot, dict) else shot
+                if isinstance(name, str):
+                    names.add(name)
+        return names
 
     def running_runs(self) -> list[dict[str, Any]]:
         """Runs in progress (as far as the store knows), oldest first."""
