@@ -296,3 +296,44 @@ async def test_newmedia_without_accounts_is_skipped_not_failed(tmp_path: Path) -
         assert result.status == "skipped"
         assert store.get_run(result.run_id)["status"] == "skipped"
         assert store.last_success("newmedia") is not None  # the daemon's catch-up does not repeat it
+
+
+def test_wrapper_runs_monitor_with_the_service_environment(tmp_path: Path) -> None:
+    """deploy/govsite-monitor: the env file read as systemd reads it (no shell expansion), the unit's
+    database, state and cache folders; its defaults are the unit's paths."""
+    wrapper = REPO / "deploy" / "govsite-monitor"
+    text = wrapper.read_text(encoding="utf-8")
+    unit = UNIT.read_text(encoding="utf-8")
+    assert (
+        "GOVSITE_MONITOR_STATE:-/var/lib/govsite-monitor}" in text
+        and "StateDirectory=govsite-monitor" in unit
+    )
+    assert (
+        "GOVSITE_MONITOR_CACHE:-/var/cache/govsite-monitor}" in text
+        and "CacheDirectory=govsite-monitor" in unit
+    )
+    assert "GOVSITE_MONITOR_CONFIG:-/etc/govsite-monitor/config.yaml}" in text
+    assert "--config /etc/govsite-monitor/config.yaml daemon" in unit
+    layout = Layout(
+        tmp_path,
+        (REPO / "config.yaml").read_text(encoding="utf-8"),
+        "# secrets\nMONITOR_SMTP_USER=monitor@shixian.gov.cn\nMONITOR_SMTP_PASSWORD=p$ss word\n",
+    )
+    import pwd
+
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "GOVSITE_MONITOR_USER": pwd.getpwuid(os.geteuid()).pw_name,
+        "GOVSITE_MONITOR_BIN": str(Path(sys.executable).parent / "monitor"),
+        "GOVSITE_MONITOR_CONFIG": str(layout.config),
+        "GOVSITE_MONITOR_ENV_FILE": str(layout.etc / "env"),
+        "GOVSITE_MONITOR_STATE": str(layout.state),
+        "GOVSITE_MONITOR_CACHE": str(layout.cache),
+    }
+    done = subprocess.run(
+        ["sh", str(wrapper), "check-config"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"database:  {layout.state / 'monitor.db'}" in done.stdout
+    assert f"reports:   {layout.state / 'reports'}" in done.stdout
+    assert "login monitor@shixian.gov.cn, password from $MONITOR_SMTP_PASSWORD (set here)" in done.stdout
