@@ -26,6 +26,7 @@ from checks.columns.audit import (
     Tally,
     audit_columns,
     census_row,
+    collapse_unreachable_hosts,
     column_findings,
     engine_limits,
     unreachable_finding,
@@ -117,6 +118,7 @@ class _Tracker:
 
     def outcome(self, findings: list[Finding], counts: dict[str, Any]) -> CheckOutcome:
         counts["unreadable"] = dict(sorted(self.failed.items()))
+        findings = collapse_unreachable_hosts(findings)
         complete = not self.failed
         checked = frozenset(self.checked)
         return CheckOutcome(

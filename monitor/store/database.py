@@ -26,7 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from monitor.core.clock import iso
-from monitor.core.findings import Finding, FindingStatus
+from monitor.core.findings import Finding, FindingStatus, fingerprint, identity_family
 from monitor.core.posts import Post
 from monitor.store.evidence import evidence_folder, save_images
 
@@ -154,9 +154,26 @@ def _m4_signatures(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m5_shared_column_identity(db: sqlite_utils.Database) -> None:
+    """Issue 21: ``units`` findings take the ``columns`` identity (``IDENTITY_FAMILY``). A units finding
+    the column audit also has is merged into it (its events move over); the others are renamed."""
+    conn = db.conn
+    conn.execute("PRAGMA defer_foreign_keys = ON")  # events are re-pointed before their finding is renamed
+    rows = conn.execute("SELECT fingerprint, duty, kind, site, identity FROM findings WHERE duty = 'units'")
+    for old, duty, kind, site, identity in rows.fetchall():
+        new = fingerprint(duty, kind, site, identity)
+        if new == old:
+            continue
+        conn.execute("UPDATE events SET fingerprint = ? WHERE fingerprint = ?", [new, old])
+        if conn.execute("SELECT 1 FROM findings WHERE fingerprint = ?", [new]).fetchone():
+            conn.execute("DELETE FROM findings WHERE fingerprint = ?", [old])
+        else:
+            conn.execute("UPDATE findings SET fingerprint = ? WHERE fingerprint = ?", [new, old])
+
+
 # Hand-written on purpose: PRAGMA user_version is all the bookkeeping we need, and the only packaged
 # alternative (sqlite-migrate) is a beta. Append new steps; never edit a released one.
-MIGRATIONS = (_m1_initial, _m2_posts, _m3_probes, _m4_signatures)
+MIGRATIONS = (_m1_initial, _m2_posts, _m3_probes, _m4_signatures, _m5_shared_column_identity)
 
 
 @dataclass(frozen=True)
@@ -335,7 +352,10 @@ class Store:
                     new += 1
                     continue
                 row_status, times_seen, _shots = state
-                updates.append((*common, (times_seen or 0) + 1, fp))
+                # One finding, two duties (IDENTITY_FAMILY): the family's own duty (the weekly column
+                # audit) takes the row once it sees it, so its next run resolves it when fixed.
+                owner = f.duty if identity_family(f.duty) == f.duty else None
+                updates.append((*common, (times_seen or 0) + 1, owner, fp))
                 if row_status == FindingStatus.RESOLVED.value:
                     reopens.append((FindingStatus.OPEN.value, fp))
                     events.append((fp, run_id, stamp, "reopened", None))
@@ -353,7 +373,8 @@ class Store:
             )
             conn.executemany(
                 "UPDATE findings SET severity = ?, unit = ?, url = ?, source_urls = ?, message = ?, "
-                "evidence = ?, last_seen = ?, last_run_id = ?, times_seen = ? WHERE fingerprint = ?",
+                "evidence = ?, last_seen = ?, last_run_id = ?, times_seen = ?, duty = coalesce(?, duty) "
+                "WHERE fingerprint = ?",
                 updates,
             )
             conn.executemany(
