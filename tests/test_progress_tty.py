@@ -51,4 +51,4 @@ async def test_live_progress_on_a_terminal(sites: LocalSites, tmp_path: Path) ->
     screen = b"".join(chunks).decode("utf-8", "replace")
     assert proc.returncode == 0
     assert "pages crawled" in screen and "links checked" in screen
-    assert "31 pages crawled" in out.decode()
+    assert "抓取31个页面" in out.decode()

@@ -586,6 +586,31 @@ class Store:
             self._event(row["fingerprint"], None, iso(now), "ignored", reason)
         return self.finding(row["fingerprint"]) or row
 
+    def unignore(self, fp: str, reason: str, now: datetime) -> dict[str, Any]:
+        """Undo ``ignore``: the finding is open again (the next run resolves it if the problem is gone);
+        recorded as an ``unignored`` event with the reason."""
+        row = self.finding(fp)
+        if row is None:
+            raise KeyError(fp)
+        if row["status"] != FindingStatus.IGNORED.value:
+            raise ValueError(f"finding {row['fingerprint']} is {row['status']}, not ignored")
+        with self._tx():
+            self.db["findings"].update(
+                row["fingerprint"], {"status": FindingStatus.OPEN.value, "ignored_reason": None}
+            )
+            self._event(row["fingerprint"], None, iso(now), "unignored", reason)
+        return self.finding(row["fingerprint"]) or row
+
+    def fingerprints_starting(self, prefix: str, limit: int = 6) -> list[str]:
+        """Fingerprints that start with ``prefix`` (at most ``limit``), to tell a unique id from an
+        ambiguous one."""
+        rows = self.db.execute(
+            "SELECT fingerprint FROM findings WHERE substr(fingerprint, 1, ?) = ? "
+            "ORDER BY fingerprint LIMIT ?",
+            [len(prefix), prefix, limit],
+        )
+        return [r[0] for r in rows.fetchall()]
+
     def count_open(self, site: str | None = None, duties: Iterable[str] | None = None) -> int:
         """Open findings, optionally for one site and some duties."""
         sql, args = "SELECT count(*) FROM findings WHERE status = 'open'", []
