@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,12 +82,12 @@ async def run_duty(
         if url:
             raise DutyError(f"{duty} does not take a URL")
         pseudo = Site(id=duty, name=duty, homepage="http://localhost/")
-        return [await run_site_check(SITE_CHECKS[duty], pseudo, config, store, clock)]
+        return [await run_site_check(SITE_CHECKS[duty], pseudo, config, store, clock, progress())]
     config, sites = sites_for(config, url)
     results = []
     for site in sites:
         if duty in SITE_CHECKS:
-            results.append(await run_site_check(SITE_CHECKS[duty], site, config, store, clock))
+            results.append(await run_site_check(SITE_CHECKS[duty], site, config, store, clock, progress()))
         else:
             results.append(await run_site_crawl(duty, duties[duty], site, config, store, clock, progress()))
     return results
@@ -116,17 +117,37 @@ def merge_counts(counts: dict[str, Any], extra: dict[str, Any]) -> None:
             counts[key] = value
 
 
+async def _watch_requests(fetcher: Fetcher, progress: Progress, every: float = 0.25) -> None:
+    """Report a site-level duty's request count while it works (a check has no crawl counters)."""
+    started = time.monotonic()
+    while True:
+        progress.activity(requests=fetcher.requests, elapsed=time.monotonic() - started)
+        await asyncio.sleep(every)
+
+
 async def run_site_check(
-    check_class: type[SiteCheck], site: Site, config: Config, store: Store, clock: Clock
+    check_class: type[SiteCheck],
+    site: Site,
+    config: Config,
+    store: Store,
+    clock: Clock,
+    progress: Progress | None = None,
 ) -> SiteRunResult:
     """Run one site-level check on one site (or once, for global checks) and record the run."""
     duty = check_class.name
     run_id = store.start_run(duty, site.id, (duty,), clock.now())
     ctx = check_context(duty, site, config, clock, store)
     check = check_class(ctx)
+    progress = progress or Progress()
+    progress.start(duty if site.id == duty else f"{duty} · {site.name}")
     try:
         async with Fetcher(config.crawl) as fetcher:
-            outcome = await check.run(fetcher)
+            watcher = asyncio.create_task(_watch_requests(fetcher, progress))
+            try:
+                outcome = await check.run(fetcher)
+            finally:
+                watcher.cancel()
+                progress.stop()
     except (asyncio.CancelledError, KeyboardInterrupt):
         store.mark_interrupted(run_id, clock.now())
         raise
