@@ -43,7 +43,9 @@ async def test_columns_and_units_report_one_stale_column_once(sites: LocalSites,
     assert again.outcome.resolved == 1 and store.count_open("test") == 0
 
 
-async def test_an_unreachable_site_is_one_finding_not_one_per_column(sites: LocalSites, store: Store) -> None:
+async def test_an_unreachable_site_adds_no_line_per_column(sites: LocalSites, store: Store) -> None:
+    """The site does not resolve: the column audit records why it could not check (the patrol reports the
+    site as unreachable) instead of one 监测源异常 per column."""
     columns = [col(f"栏目{i}", f"/lm{i}/") for i in range(6)]
     config = fast_config(
         sites,
@@ -54,13 +56,30 @@ async def test_an_unreachable_site_is_one_finding_not_one_per_column(sites: Loca
         columns={"discover": False, "sites": {"test": {"columns": columns}}},
     )
     result = await _run("columns", config, store)
+    assert result.status == "failed" and "域名无法解析" in (result.error or "")
+    assert result.findings == [] and store.count_open("test") == 0
+
+
+async def test_columns_on_an_unreachable_host_are_one_finding(sites: LocalSites, store: Store) -> None:
+    """The portal is up but the columns live on another host that is down: one finding for that host."""
+    other = "xxgk.test.gov.cn"
+    sites.html(HOST, "/", homepage(ago(1)))
+    columns = [{"name": f"公开{i}", "url": f"http://{other}/gk{i}/"} for i in range(5)]
+    config = fast_config(
+        sites,
+        [HOST],
+        f"http://{HOST}/",
+        special={other: "nxdomain"},
+        units=[{"name": "县教育局", "site": "test", "paths": ["/bm/jyj/"]}],
+        columns={"discover": False, "sites": {"test": {"columns": columns}}},
+    )
+    result = await _run("columns", config, store)
     unreachable = [f for f in result.findings if f.kind == "source_unreachable"]
     assert len(unreachable) == 1, [f.message for f in unreachable]
     (finding,) = unreachable
-    assert f"网站{HOST}无法访问（域名无法解析）" in finding.message and "7个页面" in finding.message
-    assert finding.evidence["pages"] == 7 and finding.url == f"http://{HOST}/"
-    # Nothing was observed, so nothing is resolved and no column is judged stale.
-    assert result.counts["complete"] is False
+    assert f"网站{other}无法访问（域名无法解析）" in finding.message and "5个页面" in finding.message
+    assert finding.evidence["pages"] == 5
+    assert result.counts["complete"] is False  # nothing there was observed: nothing there is resolved
 
 
 async def test_a_dead_column_on_a_live_site_stays_its_own_finding(sites: LocalSites, store: Store) -> None:
@@ -134,3 +153,23 @@ def test_finding_fingerprint_is_shared_only_within_the_family() -> None:
 
     assert f("units").fingerprint == f("columns").fingerprint
     assert f("links").fingerprint != f("columns").fingerprint
+
+
+async def test_units_on_an_unreachable_site_add_no_lines(sites: LocalSites, store: Store) -> None:
+    units = [
+        {"name": n, "site": "test", "paths": [p]} for n, p in (("县教育局", "/jyj/"), ("县财政局", "/czj/"))
+    ]
+    config = fast_config(
+        sites,
+        [],
+        f"http://{HOST}/",
+        special={HOST: "nxdomain"},
+        units=units,
+        columns={
+            "discover": True,
+            "sites": {"test": {"columns": [col("动态", "/jyj/dt/", unit="县教育局")]}},
+        },
+    )
+    result = await _run("units", config, store)
+    assert result.status == "failed" and "域名无法解析" in (result.error or "")
+    assert result.findings == []
