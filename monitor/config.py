@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from datetime import date
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -112,10 +113,72 @@ Regex = Annotated[str, AfterValidator(_regex)]
 HostAddress = Annotated[str, AfterValidator(_host_address)]
 
 
-class Model(BaseModel):
-    """Base for every config section: immutable, and unknown keys are errors."""
+class Rejected:
+    """A value a config field refuses before validation (``yes`` for a boolean, ``true`` for a number)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    def __init__(self, value: Any, expected: str) -> None:
+        self.value = value
+        self.expected = expected
+
+    def __repr__(self) -> str:
+        return repr(self.value)
+
+    def message(self) -> str:
+        """``expected true or false, got 'yes'``."""
+        shown = str(self.value).lower() if isinstance(self.value, bool) else repr(self.value)
+        return f"{self.expected}, got {shown}"
+
+
+def _input_keys(name: str, alias: str | None, validation_alias: Any) -> list[str]:
+    keys = [name] + ([alias] if alias and alias != name else [])
+    if isinstance(validation_alias, str):
+        keys.append(validation_alias)
+    elif isinstance(validation_alias, AliasChoices):
+        keys.extend(c for c in validation_alias.choices if isinstance(c, str))
+    return keys
+
+
+def _scalar_types(annotation: Any) -> set[Any]:
+    """``bool | None`` → ``{bool, NoneType}``; a field of any other shape gives its own type."""
+    if get_origin(annotation) in (Union, UnionType):
+        return set(get_args(annotation))
+    return {annotation}
+
+
+class Model(BaseModel):
+    """Base for every config section: immutable, unknown keys are errors, numbers are finite and booleans
+    are only ``true``/``false``."""
+
+    # allow_inf_nan: `.inf` would pass as a timeout and fail much later (OverflowError in a sleep).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strict_booleans(cls, data: Any) -> Any:
+        # Pydantic's lax mode reads "yes"/"on"/1 as true and true as the number 1; in a config file those
+        # are slips (YAML 1.1 habits), so a boolean must be written true/false and a number as a number.
+        # The value is swapped for a marker the field's own type check rejects, so the error keeps its
+        # key path (a field validator cannot sit on a union's discriminator field).
+        if not isinstance(data, dict):
+            return data
+        out = dict(data)
+        for name, field in cls.model_fields.items():
+            kinds = _scalar_types(field.annotation) - {type(None)}
+            for key in _input_keys(name, field.alias, field.validation_alias):
+                value = out.get(key)
+                if value is None:
+                    continue
+                if kinds == {bool} and not isinstance(value, bool):
+                    out[key] = Rejected(value, "expected true or false")
+                elif kinds and kinds <= {int, float} and isinstance(value, bool):
+                    out[key] = Rejected(value, "expected a number")
+        return out
+        kinds = _scalar_types(field.annotation) - {type(None)}
+        if kinds == {bool} and not isinstance(value, bool):
+            raise ValueError(f"expected true or false, got {value!r}")
+        if kinds and kinds <= {int, float} and isinstance(value, bool):
+            raise ValueError(f"expected a number, got {str(value).lower()}")
+        return value
 
 
 class Scope(Model):
@@ -696,6 +759,13 @@ class Storage(Model):
     """Where the SQLite database lives (relative paths are relative to the config file)."""
 
     database: str = "var/monitor.db"
+    lock_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a write waits for another process's write lock before the command fails "
+        "(exit status 3).",
+    )
 
 
 # -- new media (政务新媒体) ----------------------------------------------------------------------------
@@ -866,6 +936,8 @@ class DutySchedule(Model):
     @model_validator(mode="before")
     @classmethod
     def _shorthand(cls, value: Any) -> Any:
+        if value is False:  # `links: false`, as one would write for any switch
+            return {"enabled": False}
         if not isinstance(value, str):
             return value
         text = value.strip()
@@ -1137,7 +1209,9 @@ def config_from_mapping(
                 problems.append((ctx_err.path, str(ctx_err)))
                 continue
             msg = err["msg"]
-            if err["type"] == "extra_forbidden":
+            if isinstance(err.get("input"), Rejected):
+                msg = err["input"].message()
+            elif err["type"] == "extra_forbidden":
                 msg = "unknown key"
             elif msg.startswith("Value error, "):
                 msg = msg[len("Value error, ") :]
@@ -1159,22 +1233,117 @@ def _without_union_tags(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
     return tuple(out)
 
 
-def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
-    """Read, expand and validate a YAML config file. Raises :class:`ConfigError`."""
-    path = Path(path)
+class ConfigLoader(yaml.SafeLoader):
+    """The YAML loader of config files: a SafeLoader whose booleans are only ``true``/``false``.
+
+    YAML 1.1 (PyYAML's default) also reads ``yes``/``no``/``on``/``off`` as booleans, so ``name: no``
+    became ``False`` and ``retries: yes`` the number 1; here they stay strings, as in YAML 1.2, and a
+    field that wants a boolean says so. Duplicate keys are found by :func:`duplicate_keys`.
+    """
+
+
+ConfigLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ConfigLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+def duplicate_keys(node: yaml.Node, path: str = "") -> list[tuple[str, str]]:
+    """``(key path, message)`` for every key written twice in one mapping of a composed YAML document.
+
+    PyYAML keeps the last value silently; a config where an administrator changed the first of two
+    ``retries:`` lines and saw no effect is worse than an error naming both lines.
+    """
+    problems: list[tuple[str, str]] = []
+    seen_nodes: set[int] = set()
+
+    def walk(node: yaml.Node, path: str) -> None:
+        if id(node) in seen_nodes:  # an alias: already walked where it was anchored
+            return
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            first_line: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.value == "<<":
+                    walk(value_node, path)
+                    continue
+                key = key_node.value
+                child = f"{path}.{key}" if path else key
+                line = key_node.start_mark.line + 1
+                if key in first_line:
+                    problems.append(
+                        (child, f"duplicate key {key!r} on line {line} (first on line {first_line[key]})")
+                    )
+                else:
+                    first_line[key] = line
+                walk(value_node, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, f"{path}[{i}]")
+
+    walk(node, path)
+    return problems
+
+
+def read_config_text(path: Path) -> str:
+    """The config file's text: UTF-8 (a byte-order mark is allowed), else a :class:`ConfigError` naming the
+    first byte that is not."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError([("", f"cannot read config file: {exc.strerror or exc}")], str(path)) from None
     try:
-        raw = yaml.safe_load(text)
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(
+            [
+                (
+                    "",
+                    f"not UTF-8 text: byte {exc.start} (line {line}, column {column}) is "
+                    f"0x{data[exc.start]:02x}; save the file as UTF-8 (GBK and other encodings are not "
+                    "read)",
+                )
+            ],
+            str(path),
+        ) from None
+
+
+def parse_config_yaml(text: str, source: str) -> Any:
+    """Parse a config file's YAML: syntax errors with their line, duplicate keys and empty files rejected."""
+    loader = ConfigLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is not None:
+            duplicates = duplicate_keys(node)
+            if duplicates:
+                raise ConfigError(duplicates, source)
+        raw = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         raise ConfigError(
-            [("", f"{where}YAML syntax error: {getattr(exc, 'problem', exc)}")], str(path)
+            [("", f"{where}YAML syntax error: {getattr(exc, 'problem', exc)}")], source
         ) from None
-    if raw is not None and not isinstance(raw, dict):
+    finally:
+        loader.dispose()
+    if raw is None:
+        raise ConfigError(
+            [("", "the config file is empty: it needs at least the sites to monitor (see config.yaml)")],
+            source,
+        )
+    return raw
+
+
+def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read, expand and validate a YAML config file. Raises :class:`ConfigError`."""
+    path = Path(path)
+    raw = parse_config_yaml(read_config_text(path), str(path))
+    if not isinstance(raw, dict):
         raise ConfigError([("", "the top level must be a mapping of sections")], str(path))
     environ = os.environ if env is None else env
     try:

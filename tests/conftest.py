@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -62,6 +64,7 @@ E2E_MODULES = frozenset(
         "test_demo_text",
         "test_demo_availability",
         "test_daemon",
+        "test_daemon_stop",
         "test_darklinks_browser",
         "test_darklinks_browser_pass",
         "test_links_browser",
@@ -75,3 +78,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         module = getattr(item, "module", None)
         if module is not None and module.__name__.rsplit(".", 1)[-1] in E2E_MODULES:
             item.add_marker(pytest.mark.e2e)
+
+
+@contextlib.contextmanager
+def tiny_tmpfs(mount: Path, size: str = "64k") -> Iterator[Path]:
+    """A real size-capped tmpfs at ``mount`` (CI runs as root): a disk that fills up for real.
+
+    Skips the calling test where mounting is not permitted.
+    """
+    mount.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True, check=False
+    )
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

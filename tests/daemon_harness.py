@@ -46,11 +46,19 @@ def write_config(path: Path, port: int, *, duties: dict[str, Any], **schedule: A
 class Daemon:
     """The daemon as systemd runs it: a subprocess, a notify socket, stderr collected as it comes."""
 
-    def __init__(self, config: Path, *, abstract: bool = False, watchdog_usec: int | None = None) -> None:
+    def __init__(
+        self,
+        config: Path,
+        *,
+        abstract: bool = False,
+        watchdog_usec: int | None = None,
+        database: Path | None = None,
+    ) -> None:
         self.config = config
-        self.database = config.parent / "monitor.db"
+        self.database = database or config.parent / "monitor.db"
         self.notifications: list[dict[str, str]] = []
         self.stderr = ""
+        self.stderr_at: list[tuple[float, str]] = []  # (monotonic time, line) as each line arrived
         self._abstract = abstract
         self._watchdog_usec = watchdog_usec
         self.proc: asyncio.subprocess.Process | None = None
@@ -99,7 +107,8 @@ class Daemon:
     async def _read_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
         while line := await self.proc.stderr.readline():
-            self.stderr += line.decode()
+            self.stderr += line.decode(errors="replace")
+            self.stderr_at.append((time.monotonic(), line.decode(errors="replace")))
 
     @property
     def pid(self) -> int:

@@ -116,3 +116,86 @@ def test_check_config_prints_a_summary() -> None:
     assert result.exit_code == 0, result.output
     assert "portal: 示例县人民政府门户网站" in result.output
     assert "5 县直部门, 4 乡镇" in result.output
+
+
+# -- issue 20, item 8: configs that must not be accepted --------------------------------------------------
+SITE = "sites:\n  - {id: p, name: 示例县, homepage: http://www.shixian.gov.cn/}\n"
+
+
+def check_config_cli(tmp_path: Path, data: bytes) -> tuple[int, str]:
+    """``monitor --config FILE check-config`` on these bytes: exit status and everything printed."""
+    path = tmp_path / "config.yaml"
+    path.write_bytes(data)
+    result = CliRunner().invoke(main, ["--config", str(path), "check-config"])
+    return result.exit_code, result.output
+
+
+def test_infinite_and_nan_numbers_are_rejected(tmp_path: Path) -> None:
+    for value in (".inf", "-.inf", ".nan", "1e999"):
+        found = problems(tmp_path, SITE + f"crawl:\n  timeout_seconds: {value}\n")
+        assert found and found[0][0] == "crawl.timeout_seconds", (value, found)
+        assert "finite" in found[0][1], (value, found)
+    found = problems(tmp_path, SITE + "schedule:\n  grace_seconds: .inf\n")
+    assert found[0][0] == "schedule.grace_seconds"
+    code, out = check_config_cli(tmp_path, (SITE + "crawl:\n  timeout_seconds: .inf\n").encode())
+    assert code == 2 and "crawl.timeout_seconds" in out and "Traceback" not in out
+
+
+def test_booleans_are_only_true_or_false(tmp_path: Path) -> None:
+    # YAML 1.1 reads yes/no/on/off as booleans: a number field would take `yes` as 1.
+    found = problems(tmp_path, SITE + "crawl:\n  retries: yes\n")
+    assert found[0][0] == "crawl.retries", found
+    assert problems(tmp_path, SITE + "crawl:\n  retries: true\n")[0][0] == "crawl.retries"
+    for word in ("yes", "no", "on", "off", "1", "'true'"):
+        found = problems(tmp_path, SITE + f"schedule:\n  catch_up: {word}\n")
+        assert found[0][0] == "schedule.catch_up" and "true or false" in found[0][1], (word, found)
+    for word, expected in (("true", True), ("false", False), ("True", True), ("FALSE", False)):
+        path = write(tmp_path, SITE + f"schedule:\n  catch_up: {word}\n")
+        assert load_config(path, env={}).schedule.catch_up is expected
+    # Strings that YAML 1.1 would have turned into booleans stay what was written.
+    path = write(tmp_path, "sites:\n  - {id: p, name: no, homepage: http://www.shixian.gov.cn/}\n")
+    assert load_config(path, env={}).sites[0].name == "no"
+    code, out = check_config_cli(tmp_path, (SITE + "crawl:\n  retries: yes\n").encode())
+    assert code == 2 and "crawl.retries" in out
+    # Words that mean "off" where a word is expected stay words (YAML 1.1 made them false, an error).
+    path = write(tmp_path, SITE + "schedule:\n  duties: {links: off, patrol: false}\n")
+    duties = load_config(path, env={}).schedule.duties
+    assert not duties["links"].enabled and not duties["patrol"].enabled
+
+
+def test_duplicate_keys_are_rejected_with_their_line(tmp_path: Path) -> None:
+    text = SITE + "crawl:\n  retries: 2\n  timeout_seconds: 10\n  retries: 5\n"
+    (found,) = problems(tmp_path, text)
+    assert found[0] == "crawl.retries"
+    assert "duplicate key 'retries' on line 6 (first on line 4)" in found[1]
+    text = "crawl:\n  retries: 2\n" + SITE + "crawl:\n  retries: 3\n"
+    (found,) = problems(tmp_path, text)
+    assert found[0] == "crawl" and "line 5 (first on line 1)" in found[1]
+    text = "sites:\n  - {id: p, name: 甲, id: q, homepage: http://www.shixian.gov.cn/}\n"
+    (found,) = problems(tmp_path, text)
+    assert found[0] == "sites[0].id" and "line 2" in found[1]
+    code, out = check_config_cli(tmp_path, text.encode())
+    assert code == 2 and "sites[0].id: duplicate key 'id'" in out
+
+
+def test_an_empty_config_file_is_an_error(tmp_path: Path) -> None:
+    for text in ("", "\n\n", "# only a comment\n", "---\n"):
+        (found,) = problems(tmp_path, text)
+        assert "empty" in found[1], (text, found)
+        code, out = check_config_cli(tmp_path, text.encode())
+        assert code == 2 and "config.yaml" in out and "empty" in out
+
+
+def test_a_config_that_is_not_utf8_names_the_file_and_byte_offset(tmp_path: Path) -> None:
+    good = (SITE + "timezone: Asia/Shanghai\n").encode()
+    data = good.replace("示例县".encode(), b"\xff" + "示例县".encode("gbk"))  # 0xff never occurs in UTF-8
+    offset = data.index(b"\xff")
+    path = write(tmp_path, "")
+    path.write_bytes(data)
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    assert str(path) in str(info.value)
+    (found,) = info.value.problems
+    assert f"byte {offset}" in found[1] and "line 2" in found[1] and "UTF-8" in found[1], found
+    code, out = check_config_cli(tmp_path, data)
+    assert code == 2 and f"byte {offset}" in out and "Traceback" not in out

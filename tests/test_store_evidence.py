@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-import subprocess
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ from monitor.core.clock import FixedClock
 from monitor.core.findings import EvidenceImage, Finding, Severity
 from monitor.store.database import Resolution, Store
 from monitor.store.evidence import evidence_folder, is_evidence_name, png_size
+from tests.conftest import tiny_tmpfs
 
 
 def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 20, 20)) -> bytes:
@@ -116,17 +116,8 @@ def test_a_failed_image_write_keeps_the_finding(tmp_path: Path, clock: FixedCloc
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 64 KiB tmpfs (CI runs as root); the test is skipped where mounting is not permitted."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True, check=False
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
-    try:
+    with tiny_tmpfs(tmp_path / "tiny", "64k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_a_full_disk_keeps_the_finding_and_notes_the_missing_screenshot(

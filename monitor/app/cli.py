@@ -1,17 +1,22 @@
 """The ``monitor`` command: a thin click layer over the same functions the daemon calls.
 
-Exit status: 0 no open findings, 1 open findings, 2 usage or configuration error, 3 a run failed,
-4 busy: the duty is already running (its lock is held by the daemon or another ``monitor run``), or
-another daemon already uses the database.
+Exit status (README, "Exit status"): 0 no open findings, 1 open findings, 2 usage or configuration error
+(also: no database yet for a read-only command), 3 a run or the command failed (the site could not be
+reached, the disk is full, the database is locked by another process for longer than
+``storage.lock_timeout_seconds``, or an internal error), 4 busy: the duty is already running (its lock is
+held by the daemon or another ``monitor run``), or another daemon already uses the database; 130
+interrupted (Ctrl-C). Errors are one line on stderr; ``--debug`` adds the traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import io
 import json
 import logging
 import os
+import sqlite3
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -31,20 +36,24 @@ from monitor.core.findings import Severity
 from monitor.core.textsafe import inert
 from monitor.crawl.progress import LogProgress, Progress, RichProgress
 from monitor.runner import DutyError, SiteRunResult, crawl_duties, run_duty
-from monitor.store.database import Store
+from monitor.store.database import Store, StoreMissing
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED, EXIT_BUSY = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED = 130
 log = logging.getLogger("monitor")
 
 
 class AppContext:
     """Global options, resolved lazily so that ``--help`` never needs a config file."""
 
-    def __init__(self, config_path: str | None, db_path: str | None, verbose: int, quiet: bool) -> None:
+    def __init__(
+        self, config_path: str | None, db_path: str | None, verbose: int, quiet: bool, debug: bool = False
+    ) -> None:
         self.config_path = config_path
         self.db_path = db_path
         self.verbose = verbose
         self.quiet = quiet
+        self.debug = debug
         self._config: Config | None = None
         #: Run id → fingerprint → new/open/reopened/ignored, for the last ``execute_duty``.
         self.marks: dict[int, dict[str, str]] = {}
@@ -77,9 +86,25 @@ class AppContext:
 
     def store(self) -> Store:
         """Open the store (migrations run) and mark runs of dead processes as interrupted."""
-        store = Store(self.database)
-        store.recover_interrupted(self.clock().now())
+        store = Store(self.database, lock_timeout=self.config.storage.lock_timeout_seconds)
+        try:
+            store.recover_interrupted(self.clock().now())
+        except BaseException:
+            store.close()
+            raise
         return store
+
+    def reader(self) -> Store:
+        """Open the store read-only (never waits for a writer, never creates anything); exit 2 when there
+        is no database yet."""
+        try:
+            return Store.open_readonly(self.database, lock_timeout=self.config.storage.lock_timeout_seconds)
+        except StoreMissing:
+            fail_usage(
+                f"no database at {self.database}: nothing has been recorded yet (a `monitor run …` or the "
+                "daemon creates it), or --db / $MONITOR_DB / storage.database points elsewhere"
+            )
+            raise  # unreachable
 
     def clock(self) -> Clock:
         """The run's clock in the configured zone (``MONITOR_NOW`` pins it)."""
@@ -100,11 +125,80 @@ def fail_usage(message: str) -> None:
     raise SystemExit(EXIT_USAGE)
 
 
-def setup_logging(verbose: int, quiet: bool) -> None:
-    """Log lines go to stderr with their level (journald keeps them as they are)."""
+def error_reason(exc: BaseException, database: Path | None = None) -> tuple[int, str]:
+    """The exit status and the one-line reason for an error that ended a command.
+
+    A full disk and a database locked past ``storage.lock_timeout_seconds`` are failures of the command
+    (3), not findings; anything unforeseen is too, and says how to see the traceback.
+    """
+    where = f" {database}" if database is not None else ""
+    if isinstance(exc, ConfigError):
+        return EXIT_USAGE, str(exc)
+    if isinstance(exc, sqlite3.Error):
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            return EXIT_FAILED, (
+                f"database{where} is locked: another process held its write lock for longer than "
+                "storage.lock_timeout_seconds; try again when it has finished"
+            )
+        if "full" in text:
+            return EXIT_FAILED, f"disk full: cannot write the database{where} ({text})"
+        return EXIT_FAILED, f"database{where}: {text}"
+    if isinstance(exc, OSError):
+        name = f" {exc.filename}" if exc.filename else ""
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return EXIT_FAILED, f"disk full: cannot write{name} ({exc.strerror or 'no space left'})"
+        return EXIT_FAILED, f"{exc.strerror or exc}{':' + name if name else ''}"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return EXIT_FAILED, f"internal error: {type(exc).__name__}{': ' + text if text else ''}"
+
+
+class MonitorGroup(click.Group):
+    """The top-level group: an error no command handled becomes one line and a documented exit status.
+
+    A user never sees a traceback (``--debug`` prints it; with ``-v`` it is logged at DEBUG).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; map what escapes it to an exit status."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            # click would turn it into "Aborted!" and status 1, which means "open findings".
+            click.echo("interrupted", err=True)
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            app = ctx.obj if isinstance(ctx.obj, AppContext) else None
+            database = None
+            if app is not None:
+                try:
+                    database = app.database
+                except (SystemExit, Exception):
+                    database = None
+            code, reason = error_reason(exc, database)
+            if app is not None and app.debug:
+                import traceback
+
+                traceback.print_exception(exc, file=sys.stderr)
+            else:
+                log.debug("traceback of the error", exc_info=exc)
+            click.echo(f"error: {inert(reason)}", err=True)
+            raise SystemExit(code) from None
+
+
+def setup_logging(verbose: int, quiet: bool, debug: bool = False) -> None:
+    """Log lines go to stderr with their level (journald keeps them as they are).
+
+    A logged exception is one line (its type and message) unless ``-v``/``--debug``: tracebacks are for
+    whoever debugs, not for the operator reading the night's log.
+    """
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(SafeFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        SafeFormatter("%(levelname)s %(name)s: %(message)s", tracebacks=bool(verbose or debug))
+    )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -112,14 +206,30 @@ def setup_logging(verbose: int, quiet: bool) -> None:
 
 
 class SafeFormatter(logging.Formatter):
-    """Escapes control characters so crawled text can never forge log lines or terminal output."""
+    """Escapes control characters so crawled text can never forge log lines or terminal output.
+
+    Without ``tracebacks`` a record's exception is summarised on its line (``…: OSError: disk full``).
+    """
+
+    def __init__(self, fmt: str, *, tracebacks: bool = True) -> None:
+        super().__init__(fmt)
+        self.tracebacks = tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
         """Format, then make the line inert."""
+        if record.exc_info and not self.tracebacks:
+            exc = record.exc_info[1]
+            record = logging.makeLogRecord(
+                {**record.__dict__, "exc_info": None, "exc_text": None, "stack_info": None}
+            )
+            if exc is not None:
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                record.msg = f"{record.getMessage()}: {type(exc).__name__}{': ' + first if first else ''}"
+                record.args = None
         return inert(super().format(record), keep_newlines=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: ./config.yaml)."
 )
@@ -131,6 +241,7 @@ class SafeFormatter(logging.Formatter):
 )
 @click.option("-v", "--verbose", count=True, help="More log output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors; no progress display.")
+@click.option("--debug", is_flag=True, help="On an error, print the full traceback.")
 @click.option(
     "--lang",
     type=click.Choice(LANGS),
@@ -144,12 +255,20 @@ def main(
     db_path: str | None,
     verbose: int,
     quiet: bool,
+    debug: bool,
     lang: str | None,
 ) -> None:
-    """Monitor government websites and new-media accounts (政府网站与政务新媒体监测)."""
-    setup_logging(verbose, quiet)
+    """Monitor government websites and new-media accounts (政府网站与政务新媒体监测).
+
+    \b
+    Exit status: 0 no open findings, 1 open findings, 2 usage or configuration
+    error (or no database yet for a read-only command), 3 a run or the command
+    failed (site unreachable, disk full, database locked, internal error),
+    4 the duty or the daemon is already running, 130 interrupted.
+    """
+    setup_logging(verbose, quiet, debug)
     set_lang(resolve_lang(lang))
-    ctx.obj = AppContext(config_path, db_path, verbose, quiet)
+    ctx.obj = AppContext(config_path, db_path, verbose, quiet, debug)
 
 
 @main.command("check-config")
@@ -324,7 +443,19 @@ def execute_duty(
             raise  # unreachable
         except KeyboardInterrupt:
             click.echo("interrupted; the run is recorded as interrupted", err=True)
-            raise SystemExit(130) from None
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            # The store itself failed (disk full, the write lock held too long) or a bug: the run must
+            # not stay "running". Recorded as failed now when the database takes the write; otherwise
+            # the next process that opens it records it as interrupted.
+            _, reason = error_reason(exc, app.database)
+            if not store.fail_unfinished(app.clock().now(), reason) and store.unfinished:
+                log.warning(
+                    "run %s could not be recorded as failed now; the next monitor command or the daemon "
+                    "records it as interrupted",
+                    ", ".join(f"#{n}" for n in sorted(store.unfinished)),
+                )
+            raise
 
 
 def exit_status(results: Iterable[SiteRunResult]) -> int:
@@ -369,7 +500,7 @@ def findings_list(app: AppContext, **filters: str | None) -> None:
     """Show findings as a readable table (open ones by default; ignored ones with their reason)."""
     if filters.get("status") is None:
         filters["status"] = "open"
-    with app.store() as store:
+    with app.reader() as store:
         rows = list(store.findings(**filters))
     print_findings(rows, show_reason=filters["status"] == "ignored", show_status=False)
 
@@ -391,7 +522,7 @@ def findings_export(app: AppContext, fmt: str | None, output: str | None, **filt
 
     if fmt is None:
         fmt = "csv" if output and output.lower().endswith(".csv") else "jsonl"
-    with app.store() as store:
+    with app.reader() as store:
         rows = list(store.findings(**filters))
     if fmt == "jsonl":
         text = to_jsonl(machine_rows(rows))
@@ -635,11 +766,14 @@ def report_weekly(
             return
         except OSError as exc:  # a read-only or full reports folder: one line, never a traceback
             where = exc.filename or folder
-            click.echo(
-                f"error: cannot write the bulletin to {where}: {exc.strerror or exc} "
-                "(set bulletin.reports_dir to a writable folder, or use --output-dir)",
-                err=True,
-            )
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                why = f"disk full: cannot write the bulletin to {where} ({exc.strerror or 'no space left'})"
+            else:
+                why = (
+                    f"cannot write the bulletin to {where}: {exc.strerror or exc} "
+                    "(set bulletin.reports_dir to a writable folder, or use --output-dir)"
+                )
+            click.echo(f"error: {inert(why)}", err=True)
             raise SystemExit(EXIT_FAILED) from None
     if empty is not None:
         click.echo(f"note: {empty}: the bulletin has no data (every check reads 本周未开展)", err=True)
@@ -720,13 +854,13 @@ def daemon(app: AppContext) -> None:
     Meant for systemd (deploy/monitor.service): it reports readiness, status and watchdog pings over
     $NOTIFY_SOCKET. Exits 0 after a clean stop, 2 on a bad config, 4 when another daemon uses the database.
     """
-    from monitor.app.daemon import Daemon
+    from monitor.app.daemon import run_daemon
 
     path = app.config_path or (DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() else None)
     if path is None or not Path(path).is_file():
         fail_usage(f"the daemon needs a config file: {path or '--config FILE or ./config.yaml'} not found")
     config = app.config
-    raise SystemExit(asyncio.run(Daemon(Path(path).resolve(), config, app.database.resolve()).main()))
+    raise SystemExit(run_daemon(Path(path).resolve(), config, app.database.resolve()))
 
 
 @main.command("backup")
@@ -824,7 +958,7 @@ def status(app: AppContext, as_json: bool) -> None:
     """Each duty's last run and next scheduled time, and open findings by severity."""
     from monitor.app.daemon import read_state
 
-    with app.store() as store:
+    with app.reader() as store:
         runs = store.latest_runs()
         in_progress = store.running_runs()
         open_counts = store.open_by_severity()
@@ -869,7 +1003,15 @@ def status(app: AppContext, as_json: bool) -> None:
         for r in in_progress:
             if r["duty"] == duty:
                 where = "" if r["site"] == duty else f"{inert(r['site'])}: "
-                click.echo(f"  {where}running now: run #{r['id']} since {r['started_at']} (pid {r['pid']})")
+                if Store.process_gone(r):
+                    click.echo(
+                        f"  {where}run #{r['id']} since {r['started_at']}: its process (pid {r['pid']}) is "
+                        "gone; the next run records it as interrupted"
+                    )
+                else:
+                    click.echo(
+                        f"  {where}running now: run #{r['id']} since {r['started_at']} (pid {r['pid']})"
+                    )
         duty_runs = [r for r in runs if r["duty"] == duty]
         if not duty_runs:
             click.echo("  no finished run yet")

@@ -5,9 +5,16 @@
   ``runs`` table) is older than their period run once (coalesced).
 - Every run goes through ``monitor.runner.run_duty`` — the CLI's code path — under the duty's
   cross-process lock (``monitor.app.locks``), so a duty never overlaps itself, whoever started it.
+- Nothing that can block runs on the daemon's event loop: each duty runs in a thread of its own with its
+  own event loop (:class:`DutyThread`), and the store is read at start in a thread too. A duty stuck on
+  the database lock, on DNS or in a synchronous SQLite call can delay only itself; the loop keeps
+  handling signals, reloads and watchdog pings.
 - Signals: SIGTERM/SIGINT stop scheduling, give running duties ``schedule.grace_seconds`` to finish, then
-  cancel them (the runner records them as interrupted) and exit 0; a second SIGTERM cancels at once.
-  SIGHUP reloads the config: validated first, swapped in only when valid.
+  cancel them (the runner records them as interrupted) and exit 0 — within ``grace_seconds`` +
+  :data:`CANCEL_WAIT` seconds in every state: a duty that does not end by then (blocked in a system call)
+  is left behind, and the next start records its run as interrupted. A second SIGTERM cancels at once.
+  SIGHUP reloads the config: validated first (in a thread), swapped in only when valid; every reload ends
+  in READY=1, with a ``reload rejected (…)`` STATUS when the file was refused.
 - systemd: READY=1, STATUS=, WATCHDOG=1 (from an event-loop task, so a stuck loop stops the pings),
   RELOADING=1/READY=1 around a reload, STOPPING=1 (``monitor.app.sdnotify``).
 - ``<database>.daemon.json`` holds the daemon's pid and each job's next run for ``monitor status``.
@@ -23,7 +30,9 @@ import json
 import logging
 import os
 import signal
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -44,7 +53,9 @@ from monitor.store.database import Store
 
 log = logging.getLogger("monitor.daemon")
 
-EXIT_BUSY = 4
+EXIT_FAILED, EXIT_BUSY = 3, 4
+#: After the grace period, how long cancelled duties get to record their runs as interrupted and end.
+CANCEL_WAIT = 3.0
 
 
 def state_path(database: Path) -> Path:
@@ -66,9 +77,109 @@ def read_state(database: Path) -> dict[str, Any] | None:
     return state
 
 
+def _settle(future: asyncio.Future[Any], result: Any = None, error: BaseException | None = None) -> None:
+    """Complete ``future`` unless it already is (the waiter may have given up)."""
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
+
+
+def _post(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], *args: Any) -> None:
+    with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits for this any more
+        loop.call_soon_threadsafe(_settle, future, *args)
+
+
+async def off_loop(func: Callable[..., Any], *args: Any, name: str = "monitor-worker") -> Any:
+    """``func(*args)`` in a daemon thread of its own, awaited without blocking the loop.
+
+    Not ``asyncio.to_thread``: its executor is joined when the loop closes and again at interpreter exit,
+    so a call stuck on a database lock would hold up the daemon's stop. A daemon thread never does.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def work() -> None:
+        try:
+            result = func(*args)
+        except BaseException as exc:  # handed to the awaiting task, which decides
+            _post(loop, future, None, exc)
+        else:
+            _post(loop, future, result)
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return await future
+
+
+class DutyThread:
+    """One duty run in a daemon thread with its own event loop, so it can never block the daemon's loop.
+
+    ``start()`` returns a future of the daemon's loop that completes when the duty's coroutine has ended;
+    ``cancel()`` cancels the coroutine inside its own loop (the runner then records the run as
+    interrupted). A thread stuck in a system call cannot be cancelled: :meth:`alive` tells the daemon,
+    which then exits without it.
+    """
+
+    def __init__(self, name: str, make: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        self.name = name
+        self._make = make
+        self._guard = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._cancelled = False
+        self._thread = threading.Thread(target=self._main, name=f"duty-{name}", daemon=True)
+        self.done: asyncio.Future[None] | None = None
+
+    def start(self) -> asyncio.Future[None]:
+        """Start the thread; the returned future completes when the duty has ended."""
+        self._owner = asyncio.get_running_loop()
+        self.done = self._owner.create_future()
+        self._thread.start()
+        return self.done
+
+    def _main(self) -> None:
+        assert self.done is not None
+        try:
+            asyncio.run(self._body())
+        except BaseException as exc:
+            _post(self._owner, self.done, None, exc)
+        else:
+            _post(self._owner, self.done)
+
+    async def _body(self) -> None:
+        assert self.done is not None
+        with self._guard:
+            self._loop = asyncio.get_running_loop()
+            self._task = asyncio.current_task()  # type: ignore[assignment]
+            cancelled = self._cancelled
+        try:
+            if not cancelled:
+                await self._make()
+        except BaseException as exc:
+            _post(self._owner, self.done, None, exc)
+            raise
+        # Done as soon as the duty is: closing this loop afterwards joins its executor, where a DNS
+        # lookup (aiohttp's threaded resolver) may still be blocked in getaddrinfo.
+        _post(self._owner, self.done)
+
+    def cancel(self) -> None:
+        """Cancel the duty inside its own loop (thread-safe, idempotent)."""
+        with self._guard:
+            self._cancelled = True
+            if self._loop is not None and self._task is not None:
+                with contextlib.suppress(RuntimeError):  # its loop has just closed
+                    self._loop.call_soon_threadsafe(self._task.cancel)
+
+    def alive(self) -> bool:
+        """Whether the thread is still running."""
+        return self._thread.is_alive()
+
+
 @dataclass
 class _Running:
-    task: asyncio.Task[Any]
+    runner: DutyThread
     started: datetime
 
 
@@ -94,12 +205,15 @@ class Daemon:
         self.running: dict[str, _Running] = {}
         self.started_at = datetime.now(config.tz)
         self._stop = asyncio.Event()
+        self._reload_lock = asyncio.Lock()
+        self._reloads: set[asyncio.Task[None]] = set()
         self._stop_requests = 0
         self._stopping = False
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def main(self) -> int:
-        """Run until SIGTERM/SIGINT; 0 on a clean stop, 4 when another daemon holds the database."""
+        """Run until SIGTERM/SIGINT; 0 on a clean stop, 3 when the database cannot be opened, 4 when another
+        daemon holds the database."""
         try:
             lock = DutyLock(self.database, "daemon").acquire(self.now())
         except Busy as exc:
@@ -110,11 +224,27 @@ class Daemon:
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
         watchdog: asyncio.Task[None] | None = None
         try:
-            self._recover()
-            self.scheduler.add_listener(lambda _event: self._publish_soon(), EVENT_ALL)
-            self._sync_jobs(at_start=True)
-            self.scheduler.start()
             self._install_signals()
+            log.info("daemon starting (pid %d): opening the database %s", os.getpid(), self.database)
+            # The store is read off the loop: a database locked by another process must not keep the
+            # daemon from answering a SIGTERM.
+            opening = asyncio.ensure_future(off_loop(self._recover, name="monitor-recover"))
+            stopping = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({opening, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not opening.done():
+                opening.cancel()
+                log.info("stopped before the database could be opened")
+                return 0
+            try:
+                due = opening.result()
+            except Exception as exc:
+                log.error("cannot open the database %s: %s", self.database, _reason(exc))
+                log.debug("opening the database failed", exc_info=True)
+                return EXIT_FAILED
+            self.scheduler.add_listener(lambda _event: self._publish_soon(), EVENT_ALL)
+            self._sync_jobs(due=due)
+            self.scheduler.start()
             if self.notifier.watchdog_interval:
                 watchdog = asyncio.create_task(self._watchdog(self.notifier.watchdog_interval))
             self._publish()
@@ -135,13 +265,24 @@ class Daemon:
         """Wall-clock time in the configured zone (scheduling is always real time)."""
         return datetime.now(self.config.tz)
 
-    def _recover(self) -> None:
-        with Store(self.database) as store:
-            for run_id in store.recover_interrupted(self._clock(self.config).now()):
+    def _recover(self) -> dict[str, str]:
+        """At start (in a thread): record runs of dead processes as interrupted, check the file, and say
+        which duties are due to catch up (duty → why)."""
+        config = self.config
+        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+            for run_id in store.recover_interrupted(self._clock(config).now()):
                 log.warning("run #%d was cut off by the end of its process; recorded as interrupted", run_id)
             verdict = store.db.execute("PRAGMA quick_check").fetchone()[0]
             if verdict != "ok":
                 log.error("database %s fails quick_check: %s (restore a backup)", self.database, verdict)
+            due: dict[str, str] = {}
+            if config.schedule.catch_up:
+                now = self.now()
+                for duty, entry in effective_schedule(config.schedule).items():
+                    verdict_ = catch_up(entry, store.last_success(duty), now, config.tz)
+                    if verdict_.due:
+                        due[duty] = verdict_.reason
+        return due
 
     def _install_signals(self) -> None:
         loop = asyncio.get_running_loop()
@@ -158,26 +299,42 @@ class Daemon:
         else:
             log.warning("%s received again: cancelling running duties now", why)
             for entry in list(self.running.values()):
-                entry.task.cancel()
+                entry.runner.cancel()
 
     async def _shutdown(self) -> None:
         self._stopping = True
         self.scheduler.pause()
         grace = self.config.schedule.grace_seconds
-        running = {name: entry.task for name, entry in self.running.items()}
+        running = {
+            name: entry.runner for name, entry in self.running.items() if entry.runner.done is not None
+        }
         self.notifier.stopping(
             f"stopping: waiting up to {grace:g}s for {', '.join(running)}" if running else "stopping"
         )
         if running:
             log.info("waiting up to %gs for %s to finish", grace, ", ".join(running))
-            _, pending = await asyncio.wait(running.values(), timeout=grace)
+            done = {name: r.done for name, r in running.items() if r.done is not None}
+            _, pending = await asyncio.wait(done.values(), timeout=grace)
             if pending:
-                names = [n for n, t in running.items() if t in pending]
+                names = [n for n, f in done.items() if f in pending]
                 log.warning("grace period over: cancelling %s", ", ".join(names))
-                for task in pending:
-                    task.cancel()
-                await asyncio.gather(*pending, return_exceptions=True)
+                for name in names:
+                    running[name].cancel()
+                _, stuck = await asyncio.wait(pending, timeout=CANCEL_WAIT)
+                if stuck:
+                    names = [n for n, f in done.items() if f in stuck]
+                    log.error(
+                        "%s did not end %gs after being cancelled (blocked in a system call: a database "
+                        "lock or DNS); stopping without it, its run is recorded as interrupted at the next "
+                        "start",
+                        ", ".join(names),
+                        CANCEL_WAIT,
+                    )
         self.scheduler.shutdown(wait=False)
+
+    def left_behind(self) -> list[str]:
+        """Duties whose threads are still running after the stop (stuck in a system call)."""
+        return [name for name, entry in self.running.items() if entry.runner.alive()]
 
     async def _watchdog(self, interval: float) -> None:
         # An event-loop task: if the loop stalls, the pings stop and systemd restarts the service.
@@ -187,22 +344,18 @@ class Daemon:
             await asyncio.sleep(interval)
 
     # -- schedule ---------------------------------------------------------------------------------
-    def _sync_jobs(self, *, at_start: bool = False) -> None:
-        """Make the scheduler's jobs match the config; unchanged jobs keep their next run time."""
+    def _sync_jobs(self, *, due: dict[str, str] | None = None) -> None:
+        """Make the scheduler's jobs match the config; unchanged jobs keep their next run time.
+
+        ``due``: duties to run now to catch up (at start, from :meth:`_recover`), with the reason.
+        """
         wanted = effective_schedule(self.config.schedule)
         for duty in list(self.specs):
             if wanted.get(duty) != self.specs[duty]:
                 self.scheduler.remove_job(duty)
                 del self.specs[duty]
                 log.info("unscheduled %s", duty)
-        due: dict[str, str] = {}
-        if at_start and self.config.schedule.catch_up:
-            with Store(self.database) as store:
-                now = self.now()
-                for duty, entry in wanted.items():
-                    verdict = catch_up(entry, store.last_success(duty), now, self.config.tz)
-                    if verdict.due:
-                        due[duty] = verdict.reason
+        due = due or {}
         for duty, entry in wanted.items():
             if duty in self.specs:
                 continue
@@ -225,17 +378,38 @@ class Daemon:
             log.info("scheduled %s: %s", duty, describe(entry))
 
     def reload(self) -> None:
-        """SIGHUP: load and validate the config; swap it in only when valid."""
-        self.notifier.reloading()
-        try:
-            new = load_config(self.config_path)
-        except ConfigError as exc:
-            log.error("reload rejected; the running configuration stays: %s", exc)
-            first = exc.problems[0] if exc.problems else ("", str(exc))
-            self.notifier.ready(
-                f"reload rejected ({first[0] or 'config'}: {first[1]}); {self._status_text()}"
-            )
+        """SIGHUP: load and validate the config (in a thread); swap it in only when valid."""
+        if self._stop.is_set():
+            log.info("reload ignored: stopping")
             return
+        task = asyncio.get_running_loop().create_task(self._reload())
+        self._reloads.add(task)
+        task.add_done_callback(self._reloads.discard)
+
+    async def _reload(self) -> None:
+        async with self._reload_lock:  # one reload at a time, in the order the signals came
+            self.notifier.reloading()
+            try:
+                new = await off_loop(load_config, self.config_path, name="monitor-reload")
+            except ConfigError as exc:
+                log.error("reload rejected; the running configuration stays: %s", exc)
+                first = exc.problems[0] if exc.problems else ("", str(exc))
+                self._reload_rejected(f"{first[0] or 'config'}: {first[1]}")
+                return
+            except Exception as exc:  # an unreadable file, or a bug: the running config stays either way
+                log.error("reload rejected; the running configuration stays: %s", _reason(exc))
+                log.debug("reload failed", exc_info=True)
+                self._reload_rejected(_reason(exc))
+                return
+            if self._stop.is_set():
+                self.notifier.ready(self._status_text())
+                return
+            self._swap(new)
+
+    def _reload_rejected(self, why: str) -> None:
+        self.notifier.ready(f"reload rejected ({why}); {self._status_text()}")
+
+    def _swap(self, new: Config) -> None:
         if new.database_path != self.config.database_path:
             log.warning("storage.database changed: restart the daemon to use the new database")
         if new.timezone != self.config.timezone:
@@ -248,30 +422,47 @@ class Daemon:
 
     # -- running duties ---------------------------------------------------------------------------
     async def _job(self, duty: str) -> None:
-        """One scheduled run: take the duty lock, run it, never let an error reach the scheduler."""
+        """One scheduled run: take the duty lock, run it in its thread, never let an error reach the
+        scheduler."""
+        if self._stop.is_set():
+            return
         started = self.now()
         try:
             lock = DutyLock(self.database, duty).acquire(started)
         except Busy as exc:
             log.warning("%s", exc)
             return
-        task = asyncio.current_task()
-        assert task is not None
-        self.running[duty] = _Running(task, started)
+        config = self.config
+        runner = DutyThread(duty, lambda: self._guarded(duty, config))
+        self.running[duty] = _Running(runner, started)
         self._publish()
         try:
             with lock:
-                await self._execute(duty, self.config)
-        except asyncio.CancelledError:
-            # Top of the job's task: the runner has recorded the run as interrupted; end quietly.
-            log.warning("%s cancelled at shutdown; its run is recorded as interrupted", duty)
-        except DutyError as exc:
-            log.error("%s not run: %s", duty, exc)
+                try:
+                    await asyncio.shield(runner.start())
+                except asyncio.CancelledError:
+                    # The loop is closing (after the stop gave up on this duty): top of the job's task,
+                    # end quietly — APScheduler would log a cancelled job as an error.
+                    runner.cancel()
         except Exception:
             log.exception("%s failed", duty)
         finally:
-            self.running.pop(duty, None)
+            if runner.done is not None and runner.done.done():
+                self.running.pop(duty, None)  # else it is stuck and left behind at the stop
             self._publish()
+
+    async def _guarded(self, duty: str, config: Config) -> None:
+        """The duty, in its own thread and loop, with every outcome logged."""
+        try:
+            await self._execute(duty, config)
+        except asyncio.CancelledError:
+            # Top of the duty's task: the runner has recorded the run as interrupted; end quietly.
+            log.warning("%s cancelled at shutdown; its run is recorded as interrupted", duty)
+        except DutyError as exc:
+            log.error("%s not run: %s", duty, exc)
+        except Exception as exc:
+            log.error("%s failed: %s", duty, _reason(exc))
+            log.debug("%s failed", duty, exc_info=True)
 
     async def _execute(self, duty: str, config: Config) -> None:
         clock = self._clock(config)
@@ -283,8 +474,14 @@ class Daemon:
             await run_report(config, self.database, clock)
             return
         log.info("%s starting", duty)
-        with Store(self.database) as store:
-            results = await run_duty(duty, config, store, clock, progress=lambda: LogProgress(60.0))
+        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+            try:
+                results = await run_duty(duty, config, store, clock, progress=lambda: LogProgress(60.0))
+            except Exception as exc:
+                # The store failed (disk full, the write lock held too long): the run must not stay
+                # "running". When even that write fails, the daemon's next start records it as interrupted.
+                store.fail_unfinished(clock.now(), _reason(exc))
+                raise
         for r in results:
             log.info(
                 "%s on %s: run #%d %s, %d findings, %d open%s",
@@ -298,7 +495,7 @@ class Daemon:
             )
 
     def _backup(self, config: Config, clock: Clock) -> Any:
-        with Store(self.database) as store:
+        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
             return run_backup(config, self.database, store, clock)
 
     # -- state ------------------------------------------------------------------------------------
@@ -349,6 +546,28 @@ class Daemon:
         return "; ".join(parts)
 
 
+def _reason(exc: BaseException) -> str:
+    """One line naming an error (its type when the message is empty)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def run_daemon(config_path: Path, config: Config, database: Path) -> int:
+    """Run the daemon until it stops; the exit status (0 after a clean stop).
+
+    A duty thread stuck in a system call after the stop (see :meth:`Daemon.left_behind`) would keep the
+    interpreter from exiting (it joins executor threads at exit), so the process then ends at once.
+    """
+    daemon = Daemon(config_path, config, database)
+    code = asyncio.run(daemon.main())
+    if daemon.left_behind():
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
 async def run_report(config: Config, database: Path, clock: Clock) -> bool:
     """The ``report`` duty: ``monitor.bulletin.weekly_job(config, store, clock)`` when installed.
 
@@ -366,13 +585,14 @@ async def run_report(config: Config, database: Path, clock: Clock) -> bool:
     if job is None:
         log.warning("report: monitor.bulletin has no weekly_job(config, store, clock); no weekly bulletin")
         return False
+    timeout = config.storage.lock_timeout_seconds
     if inspect.iscoroutinefunction(job):
-        with Store(database) as store:
+        with Store(database, lock_timeout=timeout) as store:
             await _recorded(store, clock, job(config, store, clock))
     else:
         # A blocking bulletin build runs in a thread with its own connection, so the loop stays alive.
         def call() -> None:
-            with Store(database) as store:
+            with Store(database, lock_timeout=timeout) as store:
                 result: Any = None
                 run_id = store.start_run("report", "report", ("report",), clock.now())
                 try:

@@ -37,7 +37,11 @@ class Notifier:
             return False
         payload = "\n".join(f"{k}={v}" for k, v in fields.items()).encode("utf-8")
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+            # Non-blocking: called from the daemon's event loop, which must never wait on a receiver that
+            # is not reading (a full queue drops this one notification instead).
+            with socket.socket(
+                socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC | socket.SOCK_NONBLOCK
+            ) as sock:
                 sock.sendto(payload, self.address)
         except OSError as exc:
             log.debug("sd_notify failed: %s", exc)

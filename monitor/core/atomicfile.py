@@ -67,6 +67,12 @@ def replace_atomic(path: Path, produce: Callable[[Path], None], *, private: bool
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.filename is None and exc.errno is not None:
+            # A failed write (disk full) names no file; say which one, for the one-line error.
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

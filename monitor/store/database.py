@@ -176,6 +176,14 @@ def _m5_shared_column_identity(db: sqlite_utils.Database) -> None:
 MIGRATIONS = (_m1_initial, _m2_posts, _m3_probes, _m4_signatures, _m5_shared_column_identity)
 
 
+class StoreOutdated(Exception):
+    """A read-only open found a schema older than this version's (it needs one writable open)."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"database schema version {version}, this version needs {len(MIGRATIONS)}")
+        self.version = version
+
+
 @dataclass(frozen=True)
 class Resolution:
     """What a successful run may resolve: open findings of ``duties`` on the run's site it did not see.
@@ -202,22 +210,66 @@ class RunOutcome:
     ignored_seen: int = 0
 
 
-class Store:
-    """Access to one monitor database. Cheap to open; open one per process (or per thread)."""
+class StoreMissing(Exception):
+    """A read-only open found no database file (read-only commands never create one)."""
 
-    def __init__(self, path: str | Path) -> None:
+
+class Store:
+    """Access to one monitor database. Cheap to open; open one per process (or per thread).
+
+    ``lock_timeout``: how long a writer waits for another process's write lock before SQLite gives up
+    with "database is locked" (the CLI turns that into exit status 3). ``readonly``: open the file as a
+    reader only (:meth:`open_readonly`).
+    """
+
+    def __init__(self, path: str | Path, *, lock_timeout: float = 30.0, readonly: bool = False) -> None:
         self.path = Path(path)
-        if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        # A generous busy timeout lets the CLI and the daemon share the file: writers queue, never fail.
-        conn = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
-        conn.execute("PRAGMA busy_timeout = 30000")
+        self.lock_timeout = lock_timeout
+        self.readonly = readonly
+        #: Runs started through this object and not finished yet (see :meth:`fail_unfinished`).
+        self.unfinished: set[int] = set()
+        memory = str(path) == ":memory:"
+        if readonly:
+            if memory or not self.path.is_file():
+                raise StoreMissing(f"no database at {self.path}")
+            # mode=ro: never creates the file, never takes the write lock; a WAL reader sees the last
+            # commit and never waits for a writer.
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            conn = sqlite3.connect(uri, uri=True, timeout=lock_timeout, isolation_level=None)
+        else:
+            if not memory:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path), timeout=lock_timeout, isolation_level=None)
+        # The CLI and the daemon share the file: writers queue for up to lock_timeout, then fail.
+        conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
         self.db = sqlite_utils.Database(conn)
-        if str(path) != ":memory:":
-            self.db.enable_wal()
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA synchronous = NORMAL")
-        self._migrate()
+        try:
+            if readonly:
+                self.db.execute("PRAGMA query_only = ON")
+                if self.schema_version < len(MIGRATIONS):
+                    raise StoreOutdated(self.schema_version)
+                return
+            if not memory:
+                self.db.enable_wal()
+            self.db.execute("PRAGMA foreign_keys = ON")
+            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._migrate()
+        except BaseException:
+            conn.close()
+            raise
+
+    @classmethod
+    def open_readonly(cls, path: str | Path, *, lock_timeout: float = 30.0) -> Store:
+        """Open for reading only: :class:`StoreMissing` when the file does not exist (nothing is created).
+
+        A database whose schema is older than this version is upgraded once with a normal open first
+        (that takes the write lock, once per upgrade).
+        """
+        try:
+            return cls(path, lock_timeout=lock_timeout, readonly=True)
+        except StoreOutdated:
+            cls(path, lock_timeout=lock_timeout).close()
+            return cls(path, lock_timeout=lock_timeout, readonly=True)
 
     @property
     def evidence_dir(self) -> Path | None:
@@ -237,6 +289,8 @@ class Store:
     # -- schema -----------------------------------------------------------------------------------
     def _migrate(self) -> None:
         conn = self.db.conn
+        if conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+            return  # up to date: no write lock needed just to open
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -274,7 +328,9 @@ class Store:
                     "host": socket.gethostname(),
                 }
             )
-            return int(table.last_pk)
+            run_id = int(table.last_pk)
+        self.unfinished.add(run_id)
+        return run_id
 
     def finish_run(
         self,
@@ -395,6 +451,7 @@ class Store:
                     "error": error,
                 },
             )
+        self.unfinished.discard(run_id)
         return RunOutcome(new, again, reopened, resolved, ignored_seen)
 
     def _resolve_unseen(
@@ -430,6 +487,37 @@ class Store:
                 "WHERE id = ? AND status = 'running'",
                 [iso(now), reason, run_id],
             )
+        self.unfinished.discard(run_id)
+
+    def fail_unfinished(self, now: datetime, error: str) -> list[int]:
+        """Record the runs this object started and never finished as ``failed`` with ``error``.
+
+        For a run cut short by the store itself (disk full, the write lock held too long): tried once on
+        a fresh connection, briefly. When that fails too (the disk is still full), the runs stay
+        ``running`` and the next open by a live process records them as interrupted
+        (:meth:`recover_interrupted`). Returns the ids recorded now.
+        """
+        ids = sorted(self.unfinished)
+        if not ids or str(self.path) == ":memory:":
+            return []
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=min(self.lock_timeout, 2.0), isolation_level=None)
+        except sqlite3.Error:
+            return []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "UPDATE runs SET status = 'failed', finished_at = ?, error = ? "
+                "WHERE id = ? AND status = 'running'",
+                [(iso(now), error, run_id) for run_id in ids],
+            )
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            return []
+        finally:
+            conn.close()
+        self.unfinished.difference_update(ids)
+        return ids
 
     def recover_interrupted(self, now: datetime, *, at_startup: bool = True) -> list[int]:
         """Mark ``running`` runs whose process on this host is gone as interrupted; return their ids.
@@ -448,6 +536,15 @@ class Store:
         for run_id in stale:
             self.mark_interrupted(run_id, now, "process ended before the run finished")
         return stale
+
+    @staticmethod
+    def process_gone(run: Mapping[str, Any]) -> bool:
+        """Whether a ``running`` run's process is known to be gone (same host, pid not alive)."""
+        return (
+            run.get("status") == "running"
+            and run.get("host") == socket.gethostname()
+            and not _pid_alive(run.get("pid") or 0)
+        )
 
     def get_run(self, run_id: int) -> dict[str, Any]:
         """One run row with JSON fields decoded."""
