@@ -167,6 +167,7 @@ def test_weekly_report_is_written_under_the_state_directory_and_mailed(
     done = layout.run("report", "weekly", "--send", env=env)
     assert "Traceback" not in done.stderr, done.stderr
     assert done.returncode == 0, done.stdout + done.stderr
+    assert "待整改" in done.stdout and "本周已整改" in done.stdout
     week = layout.state / "reports" / "2026-W48"
     for name in ("bulletin.html", "bulletin.txt", "findings.xlsx", "bulletin.eml"):
         assert (week / name).is_file(), name

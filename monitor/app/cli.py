@@ -781,8 +781,12 @@ def report_weekly(
     state = "（本周尚未结束）" if b.incomplete else ""
     click.echo(f"{b.title}{state}")
     click.echo(
-        f"  {b.totals['open']} open ({b.totals['new']} new, {b.totals['overdue']} overdue), "
-        f"{b.totals['fixed']} fixed this week"
+        t(
+            f"  待整改{b.totals['open']}个（本周新发现{b.totals['new']}个，逾期{b.totals['overdue']}个），"
+            f"本周已整改{b.totals['fixed']}个",
+            f"  {b.totals['open']} open ({b.totals['new']} new, {b.totals['overdue']} overdue), "
+            f"{b.totals['fixed']} fixed this week",
+        )
     )
     for path in (report.html, report.text, report.xlsx):
         click.echo(f"  {path}")
