@@ -220,8 +220,30 @@ def print_run_summary(
                 f"fixed, {o.ignored_seen} ignored; open now: {r.open_findings}",
             )
         )
-        if r.error:
+        if r.status == "degraded":
+            # The sanity gate (issue 20): a maintenance, firewall or partial night resolves nothing.
+            reason = inert(str(c.get("degraded_reason") or r.error))
+            withheld = c.get("findings_withheld", 0)
+            click.echo(
+                t(
+                    f"  降级运行：{reason}；不作整改判定，本次{withheld}条问题未记录",
+                    f"  degraded night: {reason}; nothing resolved, {withheld} finding(s) of this night not "
+                    "recorded",
+                )
+            )
+        elif r.error:
             click.echo(t(f"  错误：{inert(r.error)}", f"  error: {inert(r.error)}"))
+        if c.get("credibility_note"):
+            note = inert(str(c["credibility_note"]))
+            click.echo(t(f"  注意：{note}", f"  note: {note}"))
+        truncated = (c.get("credibility") or {}).get("truncated")
+        if truncated:
+            click.echo(
+                t(
+                    f"  {truncated}个页面超过crawl.max_response_bytes，只读取了一部分：其问题保持原状",
+                    f"  {truncated} page(s) over crawl.max_response_bytes read in part: their findings stay open",
+                )
+            )
         mine = (marks or {}).get(r.run_id, {})
         for f in sorted(r.findings, key=lambda f: (f.severity.rank, f.kind, f.url))[:SHOWN_FINDINGS]:
             click.echo(_finding_line(f, mine))
