@@ -241,7 +241,8 @@ def print_run_summary(
             click.echo(
                 t(
                     f"  {truncated}个页面超过crawl.max_response_bytes，只读取了一部分：其问题保持原状",
-                    f"  {truncated} page(s) over crawl.max_response_bytes read in part: their findings stay open",
+                    f"  {truncated} page(s) over crawl.max_response_bytes read in part: "
+                    "their findings stay open",
                 )
             )
         mine = (marks or {}).get(r.run_id, {})
