@@ -20,6 +20,7 @@ from monitor.config import Config, Site, Unit
 from monitor.core.clock import Clock
 from monitor.core.findings import Finding
 from monitor.core.posts import Post
+from monitor.core.report import CheckReport
 from monitor.core.urls import origin_of
 
 if TYPE_CHECKING:
@@ -121,9 +122,11 @@ class PageCheck(ABC):
     async def finish(self, report: CrawlReport, fetcher: Fetcher) -> list[Finding]:
         """Turn what was seen into findings."""
 
-    def counts(self) -> dict[str, Any]:
-        """Figures merged into the run's counts (lists under ``"indicators"`` are concatenated)."""
-        return {}
+    def report_part(self) -> CheckReport:
+        """This check's part of the run report (figures, indicator statuses, census rows), asked once
+        after ``finish``; the runner assembles the parts into the run's
+        :class:`~monitor.core.report.RunReport`."""
+        return CheckReport()
 
     def observed_all(self) -> bool:
         """False when the check could not see everything it judges (a stylesheet or a second fetch
@@ -142,6 +145,7 @@ class CheckOutcome:
 
     ``complete``: it observed everything it is responsible for, so an open finding it did not report is
     fixed. When incomplete, only findings for which ``cleared(identity)`` is true are resolved.
+    ``report``: figures, indicator statuses and census rows (the runner adds it to the run report).
     ``failed``: why the duty could not do its job (the run is recorded as failed; nothing is resolved).
     ``skipped``: why the duty had nothing to do (e.g. no accounts configured): recorded as ``skipped``,
     neither a failure nor data.
@@ -153,7 +157,7 @@ class CheckOutcome:
     """
 
     findings: list[Finding] = field(default_factory=list)
-    counts: dict[str, Any] = field(default_factory=dict)
+    report: CheckReport = field(default_factory=CheckReport)
     complete: bool = True
     failed: str | None = None
     skipped: str | None = None

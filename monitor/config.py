@@ -19,7 +19,6 @@ from email.utils import parseaddr
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -37,7 +36,7 @@ from pydantic import (
 
 from monitor.core.duties import known_duties
 from monitor.core.timing import cron_trigger, parse_duration
-from monitor.core.urls import origin_of, site_origins
+from monitor.core.urls import origin_of, path_of, site_origins, split_url
 
 DEFAULT_CONFIG_NAME = "config.yaml"
 #: The folder holding the installed ``monitor`` and ``checks`` packages (site-packages, or the source
@@ -59,8 +58,8 @@ class ConfigError(Exception):
 
 
 def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    parts = split_url(value)
+    if parts.scheme not in ("http", "https") or not parts.host:
         raise ValueError(f"not an absolute http(s) URL: {value!r}")
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
@@ -217,7 +216,7 @@ class Site(Model):
     @property
     def crawl_hosts(self) -> tuple[str, ...]:
         """Hosts in scope: configured ones, or the homepage host."""
-        return self.scope.hosts or ((urlsplit(self.homepage).hostname or "").lower(),)
+        return self.scope.hosts or (split_url(self.homepage).host,)
 
     @property
     def crawl_origins(self) -> tuple[str, ...]:
@@ -1127,7 +1126,7 @@ class Config(Model):
         """The configured site the URL belongs to: same origin (scheme, host, port), longest matching
         path prefix (two sites on one host, by port or by path, stay apart); None when there is none."""
         origin = origin_of(url)
-        path = urlsplit(url).path or "/"
+        path = path_of(url) or "/"
         best: tuple[int, Site] | None = None
         for site in self.sites:
             if origin not in site.crawl_origins:
@@ -1377,11 +1376,11 @@ def adhoc_config(url: str, base: Config | None = None) -> tuple[Config, Site]:
         return base, site
     # The id names the origin (and a sub-site's folder): two sites on one host never share findings.
     # Plain http on the default port keeps the bare host name, as before origins.
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    parts = split_url(url)
+    host = parts.host
     name = host if parts.port is None else f"{host}:{parts.port}"
     prefix = parts.path if parts.path.endswith("/") and parts.path != "/" else "/"
-    label = ("" if parts.scheme.lower() == "http" else parts.scheme.lower() + "-") + name + prefix.rstrip("/")
+    label = ("" if parts.scheme == "http" else parts.scheme + "-") + name + prefix.rstrip("/")
     site = Site(
         id=re.sub(r"[^a-z0-9_-]+", "-", label.lower()).strip("-") or "site",
         name=name + prefix.rstrip("/"),

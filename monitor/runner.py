@@ -22,10 +22,12 @@ from checks import (
     SiteMemory,
     UnitResolver,
 )
+from checks.links.policy import DeadLinkPolicy
 from monitor.config import Config, Site, adhoc_config
 from monitor.core.clock import Clock
 from monitor.core.duties import crawl_duties, duty_names
 from monitor.core.findings import Finding
+from monitor.core.report import RunReport
 from monitor.crawl.analysis import AnalysisPool, AnalysisRequest
 from monitor.crawl.crawler import CrawlReport, SiteCrawler, Target
 from monitor.crawl.progress import Progress
@@ -48,11 +50,16 @@ class SiteRunResult:
     duty: str
     site: Site
     status: str
-    counts: dict[str, Any] = field(default_factory=dict)
+    report: RunReport = field(default_factory=RunReport)
     outcome: RunOutcome = field(default_factory=RunOutcome)
     open_findings: int = 0
     error: str | None = None
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, Any]:
+        """The report's flat JSON view, as ``monitor status --json`` shows it (read-only)."""
+        return self.report.as_counts()
 
 
 def sites_for(config: Config, url: str | None) -> tuple[Config, list[Site]]:
@@ -108,15 +115,6 @@ def check_context(
     )
 
 
-def merge_counts(counts: dict[str, Any], extra: dict[str, Any]) -> None:
-    """Merge a check's figures into the run counts; lists under ``"indicators"`` are concatenated."""
-    for key, value in extra.items():
-        if key == "indicators":
-            counts.setdefault("indicators", []).extend(value)
-        else:
-            counts[key] = value
-
-
 async def _watch_requests(fetcher: Fetcher, progress: Progress, every: float = 0.25) -> None:
     """Report a site-level duty's request count while it works (a check has no crawl counters)."""
     started = time.monotonic()
@@ -156,12 +154,13 @@ async def run_site_check(
         store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
         return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
     status = "failed" if outcome.failed else "skipped" if outcome.skipped else "ok"
-    counts = {**outcome.counts, "findings": len(outcome.findings), "complete": outcome.complete}
+    report = RunReport(findings=len(outcome.findings), complete=outcome.complete)
+    report.add(outcome.report)
     if outcome.skipped:
-        counts["skipped_reason"] = outcome.skipped
+        report.figures["skipped_reason"] = outcome.skipped
     if outcome.posts:
         # Observations, not conclusions: kept even when the run fails, so history never has gaps.
-        counts["posts_new"] = store.save_posts(outcome.posts, clock.now())
+        report.posts_new = store.save_posts(outcome.posts, clock.now())
     if outcome.probes:
         store.add_probes(outcome.probes)  # observations too (an offline round's are flagged as such)
     result = store.finish_run(
@@ -169,7 +168,7 @@ async def run_site_check(
         status=status,
         now=clock.now(),
         findings=outcome.findings,
-        counts=counts,
+        report=report,
         resolution=Resolution((duty,), None if outcome.complete else (outcome.cleared or (lambda _: False))),
         complete=outcome.complete,
         error=outcome.failed,
@@ -183,7 +182,7 @@ async def run_site_check(
         duty,
         site,
         status,
-        counts=counts,
+        report=report,
         outcome=result,
         open_findings=store.count_open(site.id, (duty,)),
         error=outcome.failed,
@@ -256,6 +255,7 @@ async def run_site_crawl(
                 config,
                 fetcher,
                 clock,
+                policy=DeadLinkPolicy(config),
                 on_page=on_page,
                 on_checked=on_checked,
                 check_links=any(c.needs_link_checks for c in checks),
@@ -275,11 +275,11 @@ async def run_site_crawl(
         progress.stop()
 
     status = "failed" if report.unreachable is not None else "ok"
-    counts = report.counts()
+    run_report = RunReport(crawl=report.figures(), complete=report.complete)
     for check in checks:
         if check.name not in failed_checks:
             try:
-                merge_counts(counts, check.counts())
+                run_report.add(check.report_part())
             except Exception:
                 log.exception("check %s failed while counting", check.name)
                 failed_checks.add(check.name)
@@ -294,16 +294,15 @@ async def run_site_crawl(
         for c in checks
         if c.name in resolvable and not c.observed_all()
     }
-    counts["findings"] = len(findings)
-    if failed_checks:
-        counts["check_errors"] = sorted(failed_checks)
+    run_report.findings = len(findings)
+    run_report.check_errors = tuple(sorted(failed_checks))
     error = "site unreachable" if report.unreachable is not None else None
     outcome = store.finish_run(
         run_id,
         status=status,
         now=clock.now(),
         findings=findings,
-        counts=counts,
+        report=run_report,
         resolution=Resolution(resolvable, cleared, cleared_for) if resolvable else None,
         complete=report.complete,
         error=error,
@@ -316,7 +315,7 @@ async def run_site_crawl(
         duty,
         site,
         status,
-        counts=counts,
+        report=run_report,
         outcome=outcome,
         open_findings=store.count_open(site.id, check_names),
         error=error,

@@ -203,31 +203,33 @@ def test_one_indicator_measured_by_two_checks_shows_the_worst_with_both_figures(
     """W1 comes from the text checks and from the dark-link check: a later text-only run must not hide
     the dark links the patrol found."""
     from monitor.bulletin.model import _latest_indicators
-    from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
+    from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
+    from monitor.core.report import RunReport
 
-    def w1(verdict: Verdict, figure: str, rule: str) -> dict:
-        return IndicatorStatus(Indicator.SERIOUS_ERRORS, "portal", "门户", verdict, figure, rule).as_dict()
+    def w1(verdict: Verdict, figure: str, rule: str, rule_id: str) -> IndicatorStatus:
+        return IndicatorStatus(
+            Indicator.SERIOUS_ERRORS, "portal", "门户", verdict, figure, rule, rule_id=rule_id
+        )
 
+    text, dark = RuleId.TEXT_SERIOUS_ERRORS, RuleId.DARKLINKS
     patrol = {
         "status": "ok",
-        "counts": {
-            "indicators": [
-                w1(Verdict.PASS, "未发现严重表述错误", "出现1处严重表述错误即单项否决"),
-                w1(Verdict.FAIL, "发现暗链18处", "链接违法违规内容即单项否决"),
+        "report": RunReport(
+            indicators=[
+                w1(Verdict.PASS, "未发现严重表述错误", "出现1处严重表述错误即单项否决", text),
+                w1(Verdict.FAIL, "发现暗链18处", "链接违法违规内容即单项否决", dark),
             ]
-        },
+        ),
     }
     text_only = {
         "status": "ok",
-        "counts": {
-            "indicators": [
-                w1(Verdict.PASS, "仍未发现严重表述错误", "出现1处严重表述错误即单项否决"),
-            ]
-        },
+        "report": RunReport(
+            indicators=[w1(Verdict.PASS, "仍未发现严重表述错误", "出现1处严重表述错误即单项否决", text)]
+        ),
     }
     failed_run = {
         "status": "failed",
-        "counts": {"indicators": [w1(Verdict.PASS, "x", "链接违法违规内容即单项否决")]},
+        "report": RunReport(indicators=[w1(Verdict.PASS, "x", "链接违法违规内容即单项否决", dark)]),
     }
     (cell,) = _latest_indicators([patrol, text_only, failed_run]).values()
     assert cell.verdict == Verdict.FAIL

@@ -11,6 +11,7 @@ from monitor.app.lang import parse_severity, resolve_lang, set_lang
 from monitor.app.summary import MARK_NEW, MARK_OPEN, print_run_summary
 from monitor.config import Site
 from monitor.core.findings import Finding, Severity
+from monitor.core.report import RunReport
 from monitor.runner import SiteRunResult
 from monitor.store.database import RunOutcome
 
@@ -56,18 +57,26 @@ def _availability_run(status: str = "ok") -> SiteRunResult:
         url=SITE.homepage,
         message="首页近7天失败率6.1%",
     )
-    counts = {
-        "complete": False,
-        "targets": [
-            {"name": "首页", "ok": True, "latency_ms": 120, "summary": "近7天可用率93.9%", "level": "unknown"}
-        ],
-    }
+    report = RunReport(
+        complete=False,
+        figures={
+            "targets": [
+                {
+                    "name": "首页",
+                    "ok": True,
+                    "latency_ms": 120,
+                    "summary": "近7天可用率93.9%",
+                    "level": "unknown",
+                }
+            ]
+        },
+    )
     return SiteRunResult(
         7,
         "availability",
         SITE,
         status,
-        counts=counts,
+        report=report,
         outcome=RunOutcome(1, 0, 0, 0, 0),
         open_findings=1,
         findings=[finding],

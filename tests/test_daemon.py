@@ -297,7 +297,8 @@ def test_backup_cli_copies_verifies_and_rotates(tmp_path: Path) -> None:
     try:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
-        assert copy.execute("SELECT counts FROM runs WHERE duty = 'links'").fetchone()[0] == '{"broken": 7}'
+        stored = copy.execute("SELECT counts FROM runs WHERE duty = 'links'").fetchone()[0]
+        assert stored == '{"schema": 2, "broken": 7}'  # the run report as stored (monitor.core.report)
     finally:
         copy.close()
     with Store(tmp_path / "var" / "monitor.db") as store:

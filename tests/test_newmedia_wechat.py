@@ -124,6 +124,10 @@ async def test_stable_token_then_batchget(sites: LocalSites, store: Store, creds
     # The secret and the token never reach what is stored.
     stored = json.dumps(store.get_run(result.run_id), ensure_ascii=False)
     assert SECRET not in stored and "TOKEN1" not in stored
+    # The census row is typed, and the store reads back the report the run returned.
+    assert store.run_report(result.run_id) == result.report
+    (typed,) = result.report.accounts or []
+    assert typed.last_post_title == "头条：全县经济运行平稳"
 
 
 async def test_invalid_token_is_refreshed_once(sites: LocalSites, store: Store, creds: None) -> None:

@@ -24,7 +24,8 @@ from checks.availability.tlscheck import evaluate_certificate, observe_tls
 from checks.availability.uptime import RatioLevel, State, TargetState, advance, failure_ratio, median_ms
 from checks.base import CheckContext, CheckOutcome, SiteCheck
 from monitor.core.findings import Finding, Severity
-from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
+from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
+from monitor.core.report import CheckReport
 from monitor.store.database import Probe, Store
 from monitor.web.fetch import ErrorKind, Fetcher, FetchResult
 
@@ -92,6 +93,7 @@ class AvailabilityCheck(SiteCheck):
         findings: list[Finding] = []
         judged: set[str] = set()
         counts: dict[str, Any] = {}
+        indicators: list[IndicatorStatus] = []
         # Dual stack, as a browser does (happy eyeballs): the W2 question is whether the site opens at
         # all. IPv6 on its own is probed separately below.
         async with Fetcher(probe_options) as probe:
@@ -126,7 +128,7 @@ class AvailabilityCheck(SiteCheck):
             counts["availability_percent"] = home["availability_percent"]
             counts["median_latency_ms"] = home["median_latency_ms"]
             counts["probes"] = len(results)
-            counts["indicators"] = [self._indicator(home).as_dict()]
+            indicators.append(self._indicator(home))
             if not offline:
                 findings.extend(await self._tls(probe, counts, judged))
                 findings.extend(await self._ipv6(store, probe_options, now, counts, judged))
@@ -138,7 +140,7 @@ class AvailabilityCheck(SiteCheck):
 
         return CheckOutcome(
             findings=findings,
-            counts=counts,
+            report=CheckReport(figures=counts, indicators=indicators),
             complete=complete,
             failed="monitor offline: every reference URL failed too" if offline else None,
             cleared=cleared,
@@ -303,6 +305,7 @@ class AvailabilityCheck(SiteCheck):
                 f"≥{opts.warn_percent:g}%预警"
             ),
             value=home["failure_percent"],
+            rule_id=RuleId.AVAILABILITY_HOMEPAGE,
         )
 
     # -- TLS --------------------------------------------------------------------------------------

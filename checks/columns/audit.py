@@ -27,6 +27,7 @@ from checks.common.dates import article_dating
 from checks.common.fetchfailure import failure_reason_zh
 from monitor.config import Columns, Config
 from monitor.core.findings import Finding, Severity
+from monitor.core.report import ColumnCensusRow
 from monitor.core.urls import host_of_link
 from monitor.web.decode import decode_body
 from monitor.web.fetch import ErrorKind
@@ -393,32 +394,32 @@ def column_findings(duty: str, site: str, results: Sequence[ColumnResult]) -> li
     return out
 
 
-def census_row(r: ColumnResult) -> dict[str, Any]:
+def census_row(r: ColumnResult) -> ColumnCensusRow:
     """One row of the 网站普查信息统计表 (every column, fine or not)."""
     v = r.verdict
     verdict = _CENSUS_VERDICT.get(v.status, "合格")
     if v.status == "undated":
         verdict = "不合格" if v.severity == "serious" else "预警"
-    return {
-        "name": v.name,
-        "url": v.url,
-        "unit": v.unit or None,
-        "type": v.type,
-        "type_zh": TYPE_LABELS.get(v.type, "其他类"),
-        "top_level": v.top_level,
-        "last_update": v.latest.isoformat() if v.latest else None,
-        "last_update_zh": format_date_zh(v.latest) if v.latest else None,
-        "days_since": v.days_since,
-        "items_on_page": r.items_on_page,
-        "items_week": r.items_week,
-        "items_month": r.items_month,
-        "status": v.status,
-        "verdict": verdict,
-        "message": v.message_zh,
-        "latest_title": v.latest_title,
-        "latest_url": v.latest_url,
-        "source": r.target.source,
-    }
+    return ColumnCensusRow(
+        name=v.name,
+        url=v.url,
+        unit=v.unit or None,
+        type=v.type,
+        type_zh=TYPE_LABELS.get(v.type, "其他类"),
+        top_level=v.top_level,
+        last_update=v.latest.isoformat() if v.latest else None,
+        last_update_zh=format_date_zh(v.latest) if v.latest else None,
+        days_since=v.days_since,
+        items_on_page=r.items_on_page,
+        items_week=r.items_week,
+        items_month=r.items_month,
+        status=v.status,
+        verdict=verdict,
+        message=v.message_zh,
+        latest_title=v.latest_title,
+        latest_url=v.latest_url,
+        source=r.target.source,
+    )
 
 
 @dataclass

@@ -16,7 +16,6 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
 
 from checks.base import CheckOutcome, SiteCheck, UnitResolver
 from checks.columns.audit import (
@@ -57,7 +56,9 @@ from checks.columns.rules import (
 )
 from checks.common.dates import extract_page_items, infer_column_type, latest_item
 from monitor.core.findings import Finding, Severity
-from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
+from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
+from monitor.core.report import CheckReport
+from monitor.core.urls import join_url
 
 if TYPE_CHECKING:
     from monitor.config import Config, SiteColumns
@@ -71,6 +72,11 @@ _W4 = {
     "stale": Indicator.COLUMNS_STALE,
     "overdue": Indicator.COLUMNS_OVERDUE,
     "blank": Indicator.COLUMNS_BLANK,
+}
+_W4_RULES = {
+    "stale": RuleId.COLUMNS_STALE,
+    "overdue": RuleId.COLUMNS_OVERDUE,
+    "blank": RuleId.COLUMNS_BLANK,
 }
 
 
@@ -117,14 +123,14 @@ class _Tracker:
         self.checked: set[str] = set()
         self.failed: dict[str, str] = {}
 
-    def outcome(self, findings: list[Finding], counts: dict[str, Any]) -> CheckOutcome:
-        counts["unreadable"] = dict(sorted(self.failed.items()))
+    def outcome(self, findings: list[Finding], report: CheckReport) -> CheckOutcome:
+        report.figures["unreadable"] = dict(sorted(self.failed.items()))
         findings = collapse_unreachable_hosts(findings)
         complete = not self.failed
         checked = frozenset(self.checked)
         return CheckOutcome(
             findings=findings,
-            counts=counts,
+            report=report,
             complete=complete,
             cleared=None if complete else (lambda identity: identity in checked),
         )
@@ -199,9 +205,8 @@ class ColumnsCheck(SiteCheck):
         _record_columns(tracker, results)
         findings.extend(column_findings(self.name, site.id, results))
         summary = site_verdict([r.verdict for r in results], _thresholds(options))
-        indicators = [s.as_dict() for s in self._w4(summary)]
+        indicators = self._w4(summary)
         counts: dict[str, Any] = {
-            "columns": [census_row(r) for r in results],
             "columns_checked": summary.checked,
             "columns_unknown": len(summary.unknown_columns),
             "discovery": {
@@ -219,13 +224,13 @@ class ColumnsCheck(SiteCheck):
         if home_html is not None:
             tracker.checked.add(column_key(site.homepage))
             w3, home_findings, home_counts = self._homepage(home_html, home_final, results, today)
-            indicators.insert(0, w3.as_dict())
+            indicators.insert(0, w3)
             findings.extend(home_findings)
             counts["homepage"] = home_counts
 
         if spec and spec.message_boards:
             w5, board_findings, board_counts = await self._boards(spec, fetch, tracker, today)
-            indicators.append(w5.as_dict())
+            indicators.append(w5)
             findings.extend(board_findings)
             counts["messages"] = board_counts
 
@@ -240,8 +245,10 @@ class ColumnsCheck(SiteCheck):
                 "due_year": audit.due_year,
                 "reports": [r.as_dict() for r in audit.reports],
             }
-        counts["indicators"] = indicators
-        return tracker.outcome(findings, counts)
+        report = CheckReport(
+            figures=counts, indicators=indicators, columns=[census_row(r) for r in results]
+        )
+        return tracker.outcome(findings, report)
 
     # ---------------------------------------------------------------------------------------- W3
 
@@ -282,6 +289,7 @@ class ColumnsCheck(SiteCheck):
             ),
             f"超过{verdict.limit_days}天未更新不合格，{verdict.warn_days}天预警",
             float(verdict.days_since) if verdict.days_since is not None else None,
+            rule_id=RuleId.COLUMNS_HOMEPAGE,
         )
         kind, severity = {
             "stale": ("homepage_stale", Severity.VETO),
@@ -326,6 +334,7 @@ class ColumnsCheck(SiteCheck):
                     figure,
                     f"≥{ind.veto_threshold}个不合格，≥{ind.warn_threshold}个预警",
                     float(ind.figure),
+                    rule_id=_W4_RULES[ind.key],
                 )
             )
         return out
@@ -464,6 +473,7 @@ class ColumnsCheck(SiteCheck):
             figure,
             f"近{rules.window_months}个月内有留言超过{rules.unanswered_months}个月未回应即不合格",
             float(vetoes),
+            rule_id=RuleId.COLUMNS_INTERACTION,
         )
         return status, findings, rows
 
@@ -554,7 +564,7 @@ def _find_report_page(html: str | None, final: str, results: Sequence[ColumnResu
                 text = element_text(a) or (a.get("title") or "")
                 href = (a.get("href") or "").strip()
                 if href and not href.startswith(("#", "javascript:")) and REPORT_NAME.search(text):
-                    return urljoin(final, href)
+                    return join_url(final, href)
     return next((r.target.url for r in results if REPORT_NAME.search(r.target.name)), None)
 
 
@@ -585,7 +595,7 @@ class UnitsCheck(SiteCheck):
                 continue
             for prefix in unit.paths:
                 found, unit_facts, failed = await _unit_columns(
-                    fetch, urljoin(site.homepage, prefix), prefix, unit.name, today, known
+                    fetch, join_url(site.homepage, prefix), prefix, unit.name, today, known
                 )
                 for url, reason in failed.items():
                     tracker.failed[url] = reason
@@ -621,16 +631,16 @@ class UnitsCheck(SiteCheck):
                 else RESULT_PASS
             )
             per_unit.append({"unit": unit.name, "kind": unit.kind, "result": result, **tally.as_dict()})
-        counts: dict[str, Any] = {
-            "units": per_unit,
-            "columns": [census_row(r) for r in results if r.target.unit in unit_names],
-        }
+        report = CheckReport(
+            figures={"units": per_unit},
+            columns=[census_row(r) for r in results if r.target.unit in unit_names],
+        )
         reasons = set(tracker.failed.values())
         if reasons and not tracker.checked and all(r.startswith(HOST_DOWN_REASONS) for r in reasons):
             # Nothing could be read, and for reasons of the host: the site is down. The patrol and the
             # availability duty report that; this run records why it could not inspect the units.
             return CheckOutcome(failed=f"site unreachable: {sorted(reasons)[0]}", complete=False)
-        return tracker.outcome(findings, counts)
+        return tracker.outcome(findings, report)
 
 
 async def _unit_columns(

@@ -31,7 +31,6 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from urllib.parse import urljoin
 
 from dateutil.relativedelta import relativedelta
 from lxml import etree
@@ -47,6 +46,7 @@ from checks.common.dates import (
     parse_listing,
     scan_dates,
 )
+from monitor.core.urls import join_url
 
 __all__ = [
     "DUTY_TYPES",
@@ -676,7 +676,7 @@ def _parse_message_table(table: etree._Element, base: str, today: date) -> list[
         if link is None:
             link = next((a for a in tr.iter("a") if a.get("href")), None)
         title = (link.get("title") or element_text(link)) if link is not None else element_text(title_cell)
-        url = urljoin(base, link.get("href") or "") if link is not None else None
+        url = join_url(base, link.get("href") or "") if link is not None else None
         out.append(MessageRecord(title.strip(), asked, replied, state, url))
     return out
 
@@ -708,7 +708,7 @@ def _parse_message_row(row: etree._Element, base: str, today: date) -> MessageRe
         state = ANSWERED
     link = next((a for a in row.iter("a") if a.get("href")), None)
     title = (link.get("title") or element_text(link)) if link is not None else text[: found[0].start]
-    url = urljoin(base, link.get("href") or "") if link is not None else None
+    url = join_url(base, link.get("href") or "") if link is not None else None
     return MessageRecord(title.strip(), asked, replied, state, url)
 
 

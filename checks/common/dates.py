@@ -32,12 +32,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from lxml import etree
 
+from monitor.core.urls import join_url
 from monitor.web.html import parse_document
 
 __all__ = [
@@ -607,7 +607,7 @@ def base_url(root: etree._Element, page_url: str) -> str:
     for base in root.iter("base"):
         href = (base.get("href") or "").strip()
         if href:
-            return urljoin(page_url, href)
+            return join_url(page_url, href)
     return page_url
 
 
@@ -803,7 +803,7 @@ def _row_item(
             stripped = _trailing_or_leading_date(title, today)
             if stripped is not None:
                 title = stripped[1]
-    url = urljoin(base, (link.get("href") or "").strip())
+    url = join_url(base, (link.get("href") or "").strip())
     return ListItem(_clean_title(title), url, found, _is_pinned(row), yearless)
 
 

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit
 
 from monitor.config import DarkLinksBrowser
 from monitor.core.urls import origin_of as url_origin
+from monitor.core.urls import split_url
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page, Route
@@ -146,8 +146,8 @@ def host_resolver_rules(host_overrides: Mapping[str, str], allowed_origins: Sequ
         rules.append(f"MAP {key} {'~NOTFOUND' if target == 'nxdomain' else target}")
     rules.append("MAP * ~NOTFOUND")
     for origin in allowed_origins:
-        host = urlsplit(origin).hostname
-        if host and host.lower() not in overridden:
+        host = split_url(origin).host
+        if host and host not in overridden:
             rules.append(f"EXCLUDE {host.lower()}")
     return ", ".join(dict.fromkeys(rules))
 
@@ -156,8 +156,8 @@ def same_link(a: str, b: str) -> bool:
     """Two absolute URLs name the same page (fragment dropped, scheme/host case and default port ignored)."""
 
     def key(u: str) -> tuple[str | None, str]:
-        parts = urlsplit(u.strip())
-        return origin_of(u), (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        parts = split_url(u.strip())
+        return url_origin(u), (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
     try:
         return key(a) == key(b)

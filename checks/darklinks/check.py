@@ -59,7 +59,8 @@ from checks.darklinks.resources import (
     scan_external,
 )
 from monitor.core.findings import EvidenceImage, Finding, Severity
-from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
+from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
+from monitor.core.report import CheckReport
 from monitor.core.urls import InvalidURL, host_of, normalize, origin_of
 from monitor.crawl.analysis import AnalysisRequest, PageAnalyzer
 
@@ -165,7 +166,7 @@ class DarkLinksCheck(PageCheck):
         self._spider_compared: set[str] = set()  # pages whose spider copy was read and compared
         self._open_cloaking: set[str] | None = None  # identities of cloaking findings open before the run
         self._homepage: str | None = None
-        self._counts: dict[str, Any] = {}
+        self._report = CheckReport()
         self._benign_origins: dict[str, bool] = {}
         # Concealed links to outside sites without spam evidence: (page, target) -> the engine's hit.
         # Not findings; counted, and reported only if the target page carries spam content.
@@ -638,7 +639,7 @@ class DarkLinksCheck(PageCheck):
             self._add(self._outbound_finding(target, self._homepage))
         findings = sorted(self._findings.values(), key=lambda f: (f.kind, f.identity))
         findings = await self._confirm_in_browser(findings)
-        self._counts = self._figures(report, findings)
+        self._report = self._figures(report, findings)
         return findings
 
     # -- the browser pass ---------------------------------------------------------------------------
@@ -706,7 +707,7 @@ class DarkLinksCheck(PageCheck):
             line += f"; {b['pages_over_budget']} pages over darklinks.browser.max_pages"
         return line
 
-    def _figures(self, report: CrawlReport, findings: list[Finding]) -> dict[str, Any]:
+    def _figures(self, report: CrawlReport, findings: list[Finding]) -> CheckReport:
         veto = [f for f in findings if f.severity == Severity.VETO]
         pages = {s for f in veto for s in f.sources}
         site = self.ctx.site
@@ -727,12 +728,13 @@ class DarkLinksCheck(PageCheck):
             figure=figure,
             threshold="发现1处暗链或违规外链即单项否决",
             value=float(len(veto)) if verdict != Verdict.UNKNOWN else None,
+            rule_id=RuleId.DARKLINKS,
         )
         by_kind: dict[str, int] = {}
         for f in findings:
             by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
         scanned = sum(1 for t in self.outbound.values() if t.verdict is not None and t.verdict.ok)
-        return {
+        figures = {
             "darklinks": {
                 "pages_analysed": self.pages_analysed,
                 "dark_links": len(veto),
@@ -758,12 +760,12 @@ class DarkLinksCheck(PageCheck):
                     for (page, target), hit in list(self._candidates.items())[:10]
                 ],
             },
-            "indicators": [status.as_dict()],
         }
+        return CheckReport(figures=figures, indicators=[status])
 
-    def counts(self) -> dict[str, Any]:
+    def report_part(self) -> CheckReport:
         """The W1 indicator and the check's own figures (see ``_figures``)."""
-        return self._counts
+        return self._report
 
     def _cloaking_open(self) -> set[str]:
         """Identities of this site's cloaking findings that were open before the run (read once)."""

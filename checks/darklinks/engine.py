@@ -43,7 +43,6 @@ from functools import lru_cache
 from html import unescape as html_unescape
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import unquote, urljoin, urlsplit
 
 from lxml import etree
 
@@ -61,7 +60,7 @@ from checks.darklinks.css import (
     same_color,
 )
 from checks.darklinks.js import Payload, expand_script, find_redirects
-from monitor.core.urls import host_of_link, origin_of
+from monitor.core.urls import host_of_link, join_url, origin_of, path_of, percent_decode, resolve_link
 from monitor.web.html import parse_document
 
 __all__ = [
@@ -298,7 +297,7 @@ class _Verdict(NamedTuple):
         if not self.benign:
             return f"外部站点 {self.host}"
         if self.internal:
-            path = urlsplit(url).path or "/"
+            path = path_of(url) or "/"
             return f"本站地址 {path}"
         return f"站点 {self.host}"
 
@@ -308,7 +307,7 @@ def _unquote_safe(url: str) -> str:
     if "%" not in url:
         return url
     try:
-        return unquote(url)
+        return percent_decode(url)
     except (UnicodeError, ValueError):
         return url
 
@@ -340,42 +339,23 @@ def _base_url(root: etree._Element, page_url: str) -> str:
     for base in root.iter("base"):
         href = (base.get("href") or "").strip()
         if href:
-            return urljoin(page_url, href)
+            return join_url(page_url, href)
         break
     return page_url
 
 
-_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "#", "data:", "about:", "sms:")
-
-
 def _resolve(base: str, href: str | None) -> str | None:
-    """Absolute http(s) URL for ``href``, or None for fragments, javascript:, mailto: …"""
+    """Absolute http(s) URL for ``href``, or None for fragments, javascript:, mailto: … (the one link
+    policy, :func:`monitor.core.urls.resolve_link`), zero-width characters removed first."""
     if not href:
         return None
     return _resolve_cached(base, href)
 
 
-@lru_cache(maxsize=256)
-def _origin(base: str) -> str:
-    parts = urlsplit(base)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
 @lru_cache(maxsize=32768)
 def _resolve_cached(base: str, href: str) -> str | None:
     # Cached: a site's navigation repeats the same hrefs on every page.
-    href = _strip_zw(href.strip())
-    if not href or href.lower().startswith(_SKIP_SCHEMES):
-        return None
-    if href.startswith(("http://", "https://")) and " " not in href:
-        return href
-    if href.startswith("/") and not href.startswith("//") and "/." not in href and "\\" not in href:
-        return _origin(base) + href
-    try:
-        url = urljoin(base, href)
-    except ValueError:
-        return None
-    return url if url.lower().startswith(("http://", "https://")) else None
+    return resolve_link(base, _strip_zw(href.strip()))
 
 
 def _strip_zw(text: str) -> str:
@@ -423,7 +403,7 @@ def _regex_base(html: str, page_url: str) -> str:
     if m:
         href = _tag_attrs(m.group(0)).get("href", "").strip()
         if href:
-            return urljoin(page_url, href)
+            return join_url(page_url, href)
     return page_url
 
 

@@ -25,10 +25,11 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import unquote
 
 import tree_sitter_javascript
 from tree_sitter import Language, Node, Parser, Query, QueryCursor
+
+from monitor.core.urls import percent_decode
 
 MAX_DEPTH = 5
 MAX_PAYLOADS = 200
@@ -95,9 +96,9 @@ def percent_unescape(text: str) -> str:
     if "%" not in text:
         return text
     try:
-        return unquote(text, errors="strict")
+        return percent_decode(text, errors="strict")
     except UnicodeDecodeError:
-        return unquote(text, encoding="latin-1")
+        return percent_decode(text, encoding="latin-1")
 
 
 def b64_decode(text: str) -> str | None:

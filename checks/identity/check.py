@@ -32,6 +32,7 @@ from yarl import URL
 
 from checks.base import CheckOutcome, SiteCheck
 from monitor.core.findings import Finding, Severity
+from monitor.core.report import CheckReport
 from monitor.core.urls import host_of_link
 from monitor.web.decode import decode_body
 from monitor.web.fetch import Fetcher
@@ -187,7 +188,7 @@ class IdentityCheck(SiteCheck):
             "identity": {k: v is not None for k, v in report.found.items()},
             "identity_missing": report.missing,
         }
-        return CheckOutcome(findings=findings, counts=counts, complete=True)
+        return CheckOutcome(findings=findings, report=CheckReport(figures=counts), complete=True)
 
     def _missing(self, item: str, report: IdentityReport) -> Finding:
         ctx = self.ctx

@@ -1,9 +1,11 @@
 """The dead-link check (死链): one finding per dead URL, with every page that links to it.
 
-The crawl does the fetching and the confirmation pass (see :mod:`monitor.crawl.crawler`); this check turns its
-confirmed failures into findings. Dead links on the homepage are their own, higher-severity kind, since
-national scoring weighs homepage links far more (−1 per homepage link vs −0.1 elsewhere). A site that
-cannot be reached at all gives one site-level finding instead of one per link.
+What counts as a dead link is decided by the policy (:mod:`checks.links.policy`: failures, soft 404s,
+the confirmation pass, bot walls); the crawl fetches and asks it (see :mod:`monitor.crawl.crawler`);
+this check turns the confirmed failures into findings. Dead links on the homepage are their own,
+higher-severity kind, since national scoring weighs homepage links far more (−1 per homepage link vs
+−0.1 elsewhere). A site that cannot be reached at all gives one site-level finding instead of one per
+link.
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from yarl import URL
 
 from checks.base import PageCheck
 from checks.common.fetchfailure import failure_reason_zh
+from checks.links.policy import bot_wall, bot_wall_answer
 from monitor.core.findings import Finding, Severity
 from monitor.core.urls import path_extension
 from monitor.web.fetch import NOT_REQUESTED, ErrorKind, describe
 
 if TYPE_CHECKING:
     from monitor.crawl.crawler import CrawlReport, Target
-    from monitor.web.fetch import Fetcher, FetchResult
+    from monitor.web.fetch import Fetcher
 
 ATTACHMENT_EXTENSIONS = frozenset(
     "pdf doc docx xls xlsx ppt pptx wps et dps ofd ceb txt rtf csv zip rar 7z".split()
@@ -44,24 +47,6 @@ TAG_ZH = {
     "form": "表单提交地址",
     "background": "背景图片",
 }
-
-
-# Answers of bot protection, not of the page: LinkedIn-style 999, a challenge page (Cloudflare marks it
-# "cf-mitigated: challenge", usually on a 403), or a 429 that never clears. A visitor's browser gets the
-# page; an automated check cannot tell, so these are reported as "cannot be checked automatically".
-BOT_WALL_STATUSES = frozenset({999})
-
-
-def bot_wall_answer(res: FetchResult | None) -> bool:
-    """The failed fetch is a bot wall's answer rather than the page's."""
-    if res is None or res.error != ErrorKind.HTTP:
-        return False
-    return res.status in BOT_WALL_STATUSES or res.status == 429 or bool(res.challenge)
-
-
-def bot_wall(target: Target) -> bool:
-    """The target's confirmed failure is a bot wall rather than a dead link."""
-    return target.failure == ErrorKind.HTTP and bot_wall_answer(target.result)
 
 
 BOT_WALL_ZH = "网站的反爬虫防护拦截了自动检测，浏览器访问可能正常，请人工核实"

@@ -9,9 +9,9 @@ Observe every account's source concurrently through the shared fetcher, then eva
   its open findings stay as they are (the run is incomplete for it);
 * ``low_original`` / ``low_policy`` (warning): last month's share of original or policy posts.
 
-Observed posts are returned for the store (the bulletin's per-account counts and 8-week trend); the run
-counts carry the account census (``accounts``) and M1 :class:`~monitor.core.indicators.IndicatorStatus`
-records (``indicators``).
+Observed posts are returned for the store (the bulletin's per-account counts and 8-week trend); the
+check's part of the run report carries the account census (:class:`~monitor.core.report.AccountCensusRow`)
+and the M1 :class:`~monitor.core.indicators.IndicatorStatus` records.
 """
 
 from __future__ import annotations
@@ -31,7 +31,9 @@ from checks.newmedia.rules import (
 from checks.newmedia.sources import SOURCE_LABELS, Ledgers, observe, source_location
 from monitor.config import Account
 from monitor.core.findings import Finding, Severity
+from monitor.core.indicators import IndicatorStatus
 from monitor.core.posts import Post
+from monitor.core.report import AccountCensusRow, CheckReport
 from monitor.web.fetch import Fetcher
 
 
@@ -57,8 +59,8 @@ class NewMediaCheck(SiteCheck):
             history = self.ctx.store.posts_since([a.id for a in accounts], history_start(now, tz))
 
         findings: list[Finding] = []
-        rows: list[dict[str, Any]] = []
-        indicators: list[dict[str, Any]] = []
+        rows: list[AccountCensusRow] = []
+        indicators: list[IndicatorStatus] = []
         fetched: list[Post] = []
         observed: set[str] = set()
         tally = {"fresh": 0, "stale": 0, "zombie": 0, "unknown": 0}
@@ -138,19 +140,17 @@ class NewMediaCheck(SiteCheck):
             rows.append(
                 census_row(account, verdict, posts, now, tz, SOURCE_LABELS[account.source.type], quality)
             )
-            indicators.append(indicator_status(account, verdict).as_dict())
+            indicators.append(indicator_status(account, verdict))
 
-        counts = {
-            "accounts": rows,
+        figures = {
             "verdicts": tally,
             "manual": sum(1 for a in accounts if a.source.type == "manual"),
-            "indicators": indicators,
         }
         # Unknown accounts were not seen: their open findings (stale last week…) must stay open.
         complete = tally["unknown"] == 0
         return CheckOutcome(
             findings=findings,
-            counts=counts,
+            report=CheckReport(figures=figures, indicators=indicators, accounts=rows),
             complete=complete,
             cleared=lambda identity: identity.split("/", 1)[0] in observed,
             posts=fetched,

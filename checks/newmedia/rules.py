@@ -22,8 +22,9 @@ from dateutil.relativedelta import relativedelta
 
 from checks.newmedia.sources.common import ManualEntry, Observation
 from monitor.config import Account, NewMedia, NewMediaQuality
-from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
+from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
 from monitor.core.posts import Post
+from monitor.core.report import AccountCensusRow
 
 Status = Literal["fresh", "stale", "zombie", "unknown"]
 
@@ -251,7 +252,7 @@ def census_row(
     tz: ZoneInfo,
     source_label: str,
     quality: dict[str, Any],
-) -> dict[str, Any]:
+) -> AccountCensusRow:
     """One line of the account census (run counts → bulletin). Post counts are None for manual accounts."""
     manual = account.source.type == "manual"
 
@@ -269,30 +270,30 @@ def census_row(
         trend.append(
             {"week": f"{iso.year}-W{iso.week:02d}", "posts": count(start, start + timedelta(weeks=1))}
         )
-    return {
-        "id": account.id,
-        "name": account.name,
-        "platform": account.platform,
-        "platform_zh": PLATFORM_LABELS[account.platform],
-        "unit": account.unit,
-        "source": account.source.type,
-        "source_label": source_label,
-        "verdict": verdict.status,
-        "verdict_zh": STATUS_LABELS[verdict.status],
-        "warn": verdict.warn,
-        "threshold_days": verdict.threshold_days,
-        "last_post": verdict.last_post.isoformat() if verdict.last_post else None,
-        "last_post_title": verdict.last_title or None,
-        "last_post_url": verdict.last_url or None,
-        "days_since": verdict.days_since,
-        "reason": verdict.reason,
-        "reported_by": verdict.manual.reported_by if verdict.manual else None,
-        "posts_week": count(w0, now + FUTURE_TOLERANCE),
-        "posts_month": None if manual else len(this_month),
-        "originals_month": sum(1 for p in told if p.original) if told else None,
-        "trend_8w": trend,
-        "quality": quality,
-    }
+    return AccountCensusRow(
+        id=account.id,
+        name=account.name,
+        platform=account.platform,
+        platform_zh=PLATFORM_LABELS[account.platform],
+        unit=account.unit,
+        source=account.source.type,
+        source_label=source_label,
+        verdict=verdict.status,
+        verdict_zh=STATUS_LABELS[verdict.status],
+        warn=verdict.warn,
+        threshold_days=verdict.threshold_days,
+        last_post=verdict.last_post.isoformat() if verdict.last_post else None,
+        last_post_title=verdict.last_title or None,
+        last_post_url=verdict.last_url or None,
+        days_since=verdict.days_since,
+        reason=verdict.reason,
+        reported_by=verdict.manual.reported_by if verdict.manual else None,
+        posts_week=count(w0, now + FUTURE_TOLERANCE),
+        posts_month=None if manual else len(this_month),
+        originals_month=sum(1 for p in told if p.original) if told else None,
+        trend_8w=trend,
+        quality=quality,
+    )
 
 
 def indicator_status(account: Account, verdict: Freshness) -> IndicatorStatus:
@@ -306,6 +307,7 @@ def indicator_status(account: Account, verdict: Freshness) -> IndicatorStatus:
             Verdict.UNKNOWN,
             f"监测源异常：{verdict.reason}",
             rule,
+            rule_id=RuleId.NEWMEDIA_FRESHNESS,
         )
     assert verdict.last_post is not None and verdict.days_since is not None
     source = "（人工填报）" if verdict.manual is not None else ""
@@ -322,4 +324,5 @@ def indicator_status(account: Account, verdict: Freshness) -> IndicatorStatus:
         figure,
         rule,
         float(verdict.days_since),
+        rule_id=RuleId.NEWMEDIA_FRESHNESS,
     )

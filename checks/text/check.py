@@ -34,7 +34,8 @@ from checks.text.textscan import (
 )
 from monitor.config import Config, TextChecks
 from monitor.core.findings import Finding, Severity
-from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
+from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
+from monitor.core.report import CheckReport
 from monitor.crawl.analysis import AnalysisRequest, PageAnalyzer
 from monitor.web.visible_text import BLOCK_SEPARATOR, BODY, WHERE_ZH
 
@@ -461,9 +462,9 @@ class TextPageCheck(PageCheck):
             counts[kind] = sum(1 for s in self._seen.values() if finding_kind(s.hit.rule) == kind)
         return counts
 
-    def counts(self) -> dict[str, Any]:
+    def report_part(self) -> CheckReport:
         """Pages and characters scanned, and findings per kind."""
-        return self._kind_counts()
+        return CheckReport(figures=self._kind_counts())
 
 
 #: SiteMemory kind of the language-model stage: per page the text digest and the suggestions, and the
@@ -604,7 +605,7 @@ class TyposCheck(TextPageCheck):
             if len(snippets) >= LEARN_SENTENCES and len(pages[context]) >= LEARN_PAGES:
                 self._learned.add(context)
 
-    def counts(self) -> dict[str, Any]:
+    def report_part(self) -> CheckReport:
         """Kind counts, the language model's work, and the W1 indicator status (one serious
         expression error is a veto)."""
         counts = self._kind_counts()
@@ -638,9 +639,9 @@ class TyposCheck(TextPageCheck):
             figure=figure,
             threshold="出现1处严重表述错误即单项否决",
             value=float(len(serious)),
+            rule_id=RuleId.TEXT_SERIOUS_ERRORS,
         )
-        counts["indicators"] = [status.as_dict()]
-        return counts
+        return CheckReport(figures=counts, indicators=[status])
 
 
 class SensitiveCheck(TextPageCheck):

@@ -1,8 +1,8 @@
 """What the bulletin says for one ISO week, computed from the store. No rendering happens here.
 
-Everything is read back from what duties recorded — findings with their event history, and run counts
-(figures, the ``"indicators"`` veto statuses, the ``"census"`` tables) — so a bulletin for a past week
-reads the same whenever it is rendered, and no check is ever re-run or re-computed.
+Everything is read back from what duties recorded — findings with their event history, and run reports
+(:class:`~monitor.core.report.RunReport`: figures, veto indicator statuses, census rows) — so a bulletin
+for a past week reads the same whenever it is rendered, and no check is ever re-run or re-computed.
 
 Time: the period is ``[Monday 00:00, next Monday 00:00)`` in the configured zone; ``as_of`` is the end of
 the period, or the run clock's "now" when the week is still running (the bulletin then says so).
@@ -22,6 +22,7 @@ from monitor.core.clock import Clock
 from monitor.core.findings import Severity
 from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
 from monitor.core.isoweek import IsoWeek
+from monitor.core.report import RunReport
 from monitor.core.workdays import WorkdayCalendar
 from monitor.store.database import Store
 from monitor.store.evidence import is_evidence_name
@@ -240,12 +241,40 @@ class TrendPoint:
     partial: bool
 
 
+@dataclass(frozen=True)
+class CensusColumn:
+    """One line of the column census as the bulletin shows it (Chinese display fields resolved)."""
+
+    site: str
+    site_name: str
+    name: str | None
+    unit: str | None
+    type_zh: str
+    last_update: str | None
+    items_week: int | None
+    items_month: int | None
+    url: str | None
+
+
+@dataclass(frozen=True)
+class CensusAccount:
+    """One line of the new-media census as the bulletin shows it."""
+
+    name: str | None
+    platform_zh: str
+    unit: str | None
+    last_post: str | None
+    posts_week: int | None
+    posts_month: int | None
+    url: str | None
+
+
 @dataclass
 class Census:
     """网站普查信息统计表: every column and account as the columns/newmedia duties last measured them."""
 
-    columns: list[dict[str, Any]] | None  # None: 无数据
-    accounts: list[dict[str, Any]] | None
+    columns: list[CensusColumn] | None  # None: 无数据
+    accounts: list[CensusAccount] | None
 
 
 @dataclass
@@ -484,8 +513,8 @@ def _figures(runs: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
         total = 0
         seen = False
         for run in runs:
-            value = run["counts"].get(key)
-            if run["status"] != "ok" or not isinstance(value, int | float) or isinstance(value, bool):
+            value = run["report"].number(key)
+            if run["status"] != "ok" or value is None:
                 continue
             seen = True
             latest[run["site"]] = int(value)
@@ -543,19 +572,17 @@ def _latest_indicators(runs: list[dict[str, Any]]) -> dict[tuple[str, str], Indi
     """The latest status per (indicator, subject), combining the checks that measure the same indicator.
 
     W1 (严重表述错误/暗链) is measured by the text checks and by the dark-link check, each with its own
-    rule (threshold text): the latest record of each rule is kept, and the cell shows the worst verdict
-    with every figure, so a later run of one check never hides the other's failure.
+    rule (``rule_id``): the latest record of each rule is kept, and the cell shows the worst verdict
+    with every figure, so a later run of one check never hides the other's failure. (Records the store
+    could not read were logged and left out when the run was loaded.)
     """
     latest: dict[tuple[str, str, str], IndicatorStatus] = {}
     for run in runs:  # oldest first: later runs overwrite
         if run["status"] != "ok":
             continue
-        for record in run["counts"].get("indicators") or []:
-            try:
-                status = IndicatorStatus.from_dict(record)
-            except (KeyError, TypeError, ValueError):
-                continue  # a malformed record from a newer or broken check must not break the bulletin
-            latest[(status.indicator.value, status.subject, status.threshold)] = status
+        report: RunReport = run["report"]
+        for status in report.indicators:
+            latest[(status.indicator.value, status.subject, status.rule_id)] = status
     combined: dict[tuple[str, str], IndicatorStatus] = {}
     for (code, subject, _), status in latest.items():
         before = combined.get((code, subject))
@@ -571,6 +598,7 @@ def _latest_indicators(runs: list[dict[str, Any]]) -> dict[tuple[str, str], Indi
             figure=f"{before.figure}；{status.figure}",
             threshold=f"{before.threshold}；{status.threshold}",
             value=None,
+            rule_id=f"{before.rule_id}+{status.rule_id}",
         )
     return combined
 
@@ -625,60 +653,65 @@ def _ranking(open_now: list[Problem], config: Config, group_order: dict[str, int
 
 
 def _census(runs: list[dict[str, Any]], config: Config) -> Census:
-    """The latest successful run per (duty, site) that recorded a census; its rows, merged.
-
-    Each row gets its Chinese display fields: ``site_name``, ``type_zh`` (column type), ``platform_zh``.
-
-    Checks record their census either under ``counts["census"]`` or as top-level ``counts["columns"]``
-    (the column audit) and ``counts["accounts"]`` (new media) lists; both are read.
-    """
-    latest: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+    """The latest successful run per (duty, site) that recorded a census; its rows, merged, with their
+    Chinese display fields: the site's name, the column type (动态类…), the platform (微信公众号…)."""
+    latest: dict[tuple[str, str], tuple[str, RunReport]] = {}
     for run in runs:
-        counts = run["counts"]
-        census = counts.get("census") if isinstance(counts.get("census"), dict) else {}
-        for key in ("columns", "accounts"):
-            if key not in census and isinstance(counts.get(key), list):
-                census = {**census, key: counts[key]}
-        if run["status"] == "ok" and census:
-            latest[(run["duty"], run["site"])] = (run["site"], census)
+        report: RunReport = run["report"]
+        if run["status"] == "ok" and (report.columns is not None or report.accounts is not None):
+            latest[(run["duty"], run["site"])] = (run["site"], report)
     site_names = {s.id: s.name for s in config.sites}
-    columns: list[dict[str, Any]] | None = None
-    accounts: list[dict[str, Any]] | None = None
-    for site, census in latest.values():
-        if isinstance(census.get("columns"), list):
-            rows = [
-                {"site": site, **r, "site_name": site_names.get(site, site), "type_zh": _column_type_zh(r)}
-                for r in census["columns"]
-                if isinstance(r, dict)
+    columns: list[CensusColumn] | None = None
+    accounts: list[CensusAccount] | None = None
+    for site, report in latest.values():
+        if report.columns is not None:
+            columns = (columns or []) + [
+                CensusColumn(
+                    site=c.site or site,
+                    site_name=site_names.get(site, site),
+                    name=c.name,
+                    unit=c.unit,
+                    type_zh=_column_type_zh(c.type),
+                    last_update=c.last_update,
+                    items_week=c.items_week,
+                    items_month=c.items_month,
+                    url=c.url,
+                )
+                for c in report.columns
             ]
-            columns = (columns or []) + rows
-        if isinstance(census.get("accounts"), list):
-            rows = [
-                {"url": r.get("last_post_url"), **r, "platform_zh": _platform_zh(r)}
-                for r in census["accounts"]
-                if isinstance(r, dict)
+        if report.accounts is not None:
+            accounts = (accounts or []) + [
+                CensusAccount(
+                    name=a.name,
+                    platform_zh=_platform_zh(a.platform),
+                    unit=a.unit,
+                    last_post=a.last_post,
+                    posts_week=a.posts_week,
+                    posts_month=a.posts_month,
+                    url=a.last_post_url,
+                )
+                for a in report.accounts
             ]
-            accounts = (accounts or []) + rows
     return Census(columns, accounts)
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-def _column_type_zh(row: dict[str, Any]) -> str:
+def _column_type_zh(raw_type: str | None) -> str:
     """The column type as the bulletin names it (动态类…). A type already written in Chinese (a census row
     recorded by hand) shows as written; an unknown identifier shows as 其他类, never as itself."""
     from checks.columns.rules import TYPE_LABELS
 
-    raw = str(row.get("type") or "")
+    raw = str(raw_type or "")
     return TYPE_LABELS.get(raw) or (raw if _CJK.search(raw) else TYPE_LABELS["other"])
 
 
-def _platform_zh(row: dict[str, Any]) -> str:
+def _platform_zh(raw_platform: str | None) -> str:
     """The account's platform as the bulletin names it (微信公众号…); unknown: 其他平台."""
     from checks.newmedia.rules import PLATFORM_LABELS
 
-    raw = str(row.get("platform") or "")
+    raw = str(raw_platform or "")
     return PLATFORM_LABELS.get(raw) or (raw if _CJK.search(raw) else PLATFORM_LABELS["other"])
 
 

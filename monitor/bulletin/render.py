@@ -11,12 +11,12 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
 
 from monitor.core.textsafe import inert
+from monitor.core.urls import scheme_of
 
 from .model import Bulletin, cn_date, cn_datetime
 from .vocabulary import duty_label
@@ -40,11 +40,8 @@ def href(url: Any) -> str | None:
     """The URL when it is safe to make clickable (http/https), else None (shown as text only)."""
     if not isinstance(url, str):
         return None
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return url if scheme in ("http", "https") else None
+    # As the parser (and a browser) reads it: tabs and line breaks inside the scheme do not hide it.
+    return url if scheme_of(url, as_parsed=True) in ("http", "https") else None
 
 
 def _ymd(value: date | datetime) -> str:

@@ -212,18 +212,18 @@ def write_workbook(b: Bulletin, path: Path) -> None:
     )
     if b.census.columns is None:
         columns.append(["", "无数据（本周未开展栏目更新检查）"])
-    for i, c in enumerate(b.census.columns or [], start=1):
+    for i, col in enumerate(b.census.columns or [], start=1):
         columns.append(
             [
                 i,
-                c.get("site_name"),
-                c.get("name"),
-                c.get("unit"),
-                c.get("type_zh"),
-                c.get("last_update"),
-                c.get("items_week"),
-                c.get("items_month"),
-                c.get("url"),
+                col.site_name,
+                col.name,
+                col.unit,
+                col.type_zh,
+                col.last_update,
+                col.items_week,
+                col.items_month,
+                col.url,
             ]
         )
     columns.close()
@@ -244,17 +244,17 @@ def write_workbook(b: Bulletin, path: Path) -> None:
     )
     if b.census.accounts is None:
         accounts.append(["", "无数据（本周未开展政务新媒体检查）"])
-    for i, a in enumerate(b.census.accounts or [], start=1):
+    for i, acc in enumerate(b.census.accounts or [], start=1):
         accounts.append(
             [
                 i,
-                a.get("name"),
-                a.get("platform_zh"),
-                a.get("unit"),
-                a.get("last_post"),
-                a.get("posts_week"),
-                a.get("posts_month"),
-                a.get("url"),
+                acc.name,
+                acc.platform_zh,
+                acc.unit,
+                acc.last_post,
+                acc.posts_week,
+                acc.posts_month,
+                acc.url,
             ]
         )
     accounts.close()

@@ -1,8 +1,20 @@
-"""URL normalisation and crawl scope.
+"""URLs: normalisation, resolving links, their parts, and crawl scope. The one URL module: no other
+module imports ``urllib.parse`` (tests/test_url_module.py holds that).
 
 Normalisation is done by yarl (already aiohttp's URL type, C-accelerated): scheme and host lower-cased,
 IDNA, default ports dropped, dot segments removed, non-ASCII and spaces percent-encoded with upper-case
 hex. We add: an empty path becomes ``/`` and the fragment is dropped (fragments are never fetched).
+
+Three ways to resolve an href, each for its job:
+
+* :func:`resolve` / :func:`resolver` — the crawl's: WHATWG rules (ada), normalised, raises
+  :class:`InvalidURL`; what findings are keyed by.
+* :func:`resolve_link` — a link a check inspects as the page wrote it (dark links): ``None`` for what is
+  not a link to a page (empty, ``#fragment``, ``javascript:``, ``mailto:``, ``tel:``, ``data:``,
+  ``about:``, ``sms:``, anything not http(s)); resolved as written (RFC 3986), not normalised.
+* :func:`join_url` — an href as written, whatever it is (a list item's link, a ``<base href>``): RFC 3986
+  resolution without any filter, so a ``javascript:`` item link stays as written and an empty href is the
+  base itself.
 """
 
 from __future__ import annotations
@@ -11,7 +23,8 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qsl
+from functools import lru_cache
+from urllib.parse import SplitResult, parse_qsl, quote, unquote, urljoin, urlsplit
 
 import ada_url
 from yarl import URL
@@ -34,10 +47,114 @@ class InvalidURL(ValueError):
     """A link that cannot be turned into a fetchable URL."""
 
 
-def scheme_of(raw: str) -> str:
-    """Lower-cased scheme of a raw href, or '' when relative."""
+def scheme_of(raw: str, *, as_parsed: bool = False) -> str:
+    """Lower-cased scheme of a raw href, or '' when relative.
+
+    By default the scheme as written: letters up to the first ``:`` after leading whitespace, so
+    ``java\\tscript:`` has none. ``as_parsed``: the scheme urllib's parser finds, which first drops tabs
+    and line breaks anywhere and leading control characters, as browsers do (``java\\tscript:`` is
+    ``javascript``); '' for a URL it cannot parse. The bulletin uses it to decide what it makes clickable.
+    """
+    if as_parsed:
+        try:
+            return urlsplit(raw.strip()).scheme.lower()
+        except ValueError:
+            return ""
     m = re.match(r"^\s*([A-Za-z][A-Za-z0-9+.-]*):", raw)
     return m.group(1).lower() if m else ""
+
+
+@dataclass(frozen=True)
+class UrlParts:
+    """The parts of a URL as written (RFC 3986 split, percent-encoding kept): see :func:`split_url`."""
+
+    _split: SplitResult
+
+    @property
+    def scheme(self) -> str:
+        """Lower-case scheme, '' when none."""
+        return self._split.scheme
+
+    @property
+    def host(self) -> str:
+        """Lower-case host name as written (IDNA ``xn--`` labels stay encoded), '' when none."""
+        return self._split.hostname or ""
+
+    @property
+    def port(self) -> int | None:
+        """The explicit port, None when none is written. Raises ValueError for a bad one."""
+        return self._split.port
+
+    @property
+    def path(self) -> str:
+        """The path as written, '' when none."""
+        return self._split.path
+
+    @property
+    def query(self) -> str:
+        """The query without ``?``, '' when none."""
+        return self._split.query
+
+
+def split_url(url: str) -> UrlParts:
+    """A URL's parts as written, without normalising. Raises ValueError for an unparsable URL (a broken
+    IPv6 literal); a bad port raises only when :attr:`UrlParts.port` is read."""
+    return UrlParts(urlsplit(url))
+
+
+def path_of(url: str) -> str:
+    """The path of a URL as written (percent-encoding kept), '' when it has none."""
+    return urlsplit(url).path
+
+
+def join_url(base: str, href: str) -> str:
+    """``href`` resolved against ``base`` as written (RFC 3986, no normalisation, no filter): an empty href
+    is the base, a ``javascript:`` or ``mailto:`` href comes back as it is. For list items and
+    ``<base href>``. May raise ValueError for an unparsable URL."""
+    return urljoin(base, href)
+
+
+#: Hrefs that are not links to a page (:func:`resolve_link` gives None for them).
+NOT_PAGE_LINKS = ("javascript:", "mailto:", "tel:", "#", "data:", "about:", "sms:")
+
+
+@lru_cache(maxsize=256)
+def _written_origin(base: str) -> str:
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def resolve_link(base: str, href: str | None) -> str | None:
+    """The absolute http(s) URL a link on a page points to, as written (not normalised), or None when it
+    points to no page: empty, ``#fragment``, ``javascript:``, ``mailto:``, ``tel:``, ``data:``,
+    ``about:``, ``sms:``, a result that is not http(s), or a URL that cannot be parsed. Surrounding
+    whitespace is ignored; an absolute http(s) href without spaces is returned as it is."""
+    if not href:
+        return None
+    href = href.strip()
+    if not href or href.lower().startswith(NOT_PAGE_LINKS):
+        return None
+    if href.startswith(("http://", "https://")) and " " not in href:
+        return href
+    # A root-relative href on a plain path is the base's origin + href (the common case: no join needed).
+    if href.startswith("/") and not href.startswith("//") and "/." not in href and "\\" not in href:
+        return _written_origin(base) + href
+    try:
+        url = urljoin(base, href)
+    except ValueError:
+        return None
+    return url if url.lower().startswith(("http://", "https://")) else None
+
+
+def percent_decode(text: str, *, encoding: str = "utf-8", errors: str = "replace") -> str:
+    """``%XX`` escapes decoded (``urllib.parse.unquote``); ``errors`` as for ``bytes.decode``."""
+    return unquote(text, encoding=encoding, errors=errors)
+
+
+def percent_encode(text: str, *, safe: str = "/", encoding: str = "utf-8", errors: str = "strict") -> str:
+    """Characters outside ``safe`` and the unreserved set percent-encoded (``urllib.parse.quote``);
+    ``errors`` as for ``str.encode`` (a registered handler name works too)."""
+    return quote(text, safe=safe, encoding=encoding, errors=errors)
 
 
 def normalize(url: str | URL) -> str:

@@ -15,13 +15,14 @@ The data flow, in order:
    resources, a capped GET for external pages so soft 404s show) — when the link check is on. Every
    checked target's result is shown to ``on_checked`` (the dark-link check scans external pages there,
    so it never fetches them a second time).
-4. A target that checks fine forgets its source pages; a failing one keeps them all (父页面).
+4. What a fetch outcome means — a failure, a soft 404, when to ask again, a site that is down — is not
+   the crawl's decision: it asks the :class:`FailurePolicy` it is given (the dead-link policy,
+   :mod:`checks.links.policy`, handed over by the runner: the crawl layer never imports the checks).
+   A target that checks fine forgets its source pages; a failing one keeps them all (父页面).
 5. Every failure is fetched again (the confirmation pass; it runs alongside the crawl, so the crawl's tail
-   is not one long pause): a 404/410 at once, anything that may be passing (timeouts, resets, 5xx, 429,
-   403, soft 404) once ``confirm_delay_seconds`` have passed since it was first seen. Only failures seen
-   twice are reported, so a transient error never becomes a finding. Checked-only links
-   get no in-line retries for a 5xx, a timeout or a 429, since this pass re-checks them anyway (a 429
-   not before its Retry-After).
+   is not one long pause), when the policy says. Only failures seen twice are reported, so a transient
+   error never becomes a finding. Checked-only links get no in-line retries for a 5xx, a timeout or a
+   429, since this pass re-checks them anyway (a 429 not before its Retry-After).
 """
 
 from __future__ import annotations
@@ -37,12 +38,14 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from lxml import etree
 from yarl import URL
 
 from monitor.config import Config, Site
 from monitor.core.clock import Clock
+from monitor.core.report import CrawlFigures
 from monitor.core.urls import (
     InvalidURL,
     ScopeRules,
@@ -59,7 +62,6 @@ from monitor.web.cssrefs import stylesheet_references
 from monitor.web.decode import decode_body
 from monitor.web.fetch import NOT_REQUESTED, ErrorKind, Fetcher, FetchResult
 from monitor.web.page import (
-    FORM_TARGET,
     NAVIGATION_TAGS,
     NOSCRIPT_REFRESH,
     STYLESHEET,
@@ -75,16 +77,6 @@ EXTERNAL_PAGE_BYTES = 256 * 1024
 # The site's own stylesheets are read whole up to this size (a bundled framework is a few hundred KB).
 STYLESHEET_BYTES = 4 * 1024 * 1024
 MAX_SOURCES_WITH_TEXT = 200
-# The confirmation pass is itself a second opinion: one retry there (for a 429's Retry-After, a timeout,
-# or a 5xx of a crawled page) is enough.
-CONFIRM_RETRIES = 1
-CONNECTION_ERRORS = frozenset(
-    {ErrorKind.TIMEOUT, ErrorKind.DNS, ErrorKind.REFUSED, ErrorKind.CONNECTION, ErrorKind.TLS}
-)
-# The server's own answer that the resource does not exist: not a passing condition, so its second
-# opinion is asked at once. Everything else (timeouts, resets, 5xx, 429, 403 from a firewall, soft
-# 404s) is asked again only after confirm_delay_seconds, when a transient condition has had time to pass.
-NOT_FOUND_STATUSES = frozenset({404, 410})
 
 
 @dataclass(slots=True)  # slots: a big site keeps tens of thousands of these queued at once
@@ -111,6 +103,40 @@ class Target:
 
 
 _CHECKED_OK = object()  # replaces a Target once it checked fine: its source list is no longer needed
+
+
+class FailurePolicy(Protocol):
+    """What fetch outcomes mean: the crawl asks, the dead-link policy (:mod:`checks.links.policy`)
+    answers. A failure is ``(error kind, detail)``."""
+
+    #: Retries of the confirmation fetch (the second opinion) itself.
+    confirm_retries: int
+
+    def failure(self, target: Target, res: FetchResult) -> tuple[ErrorKind, str] | None:
+        """The failure a fetch of ``target`` shows, or None."""
+        ...
+
+    def confirmed_failure(
+        self, target: Target, res: FetchResult, before: ErrorKind | None
+    ) -> tuple[ErrorKind, str] | None:
+        """The failure the confirmation fetch of a failed target shows, or None (it recovered)."""
+        ...
+
+    def soft_404(self, page: Page) -> str:
+        """Why a crawled HTTP 200 page is really a "not found" page ('' when it is not)."""
+        ...
+
+    def confirm_pause(self, target: Target) -> float:
+        """Seconds after it was first seen that a failure is fetched again."""
+        ...
+
+    def retry_after(self, target: Target) -> float | None:
+        """Seconds from now the failure's server asked us to wait (a 429's Retry-After), or None."""
+        ...
+
+    def site_down_sign(self, target: Target, failure: ErrorKind | None) -> bool:
+        """This failure may mean the whole site is down (the homepage is then probed)."""
+        ...
 
 
 @dataclass
@@ -144,18 +170,17 @@ class CrawlReport:
         """The URL was checked in this crawl and works."""
         return self._seen.get(url) is _CHECKED_OK
 
-    def counts(self) -> dict[str, object]:
-        """Summary numbers for the run record."""
-        return {
-            "pages_crawled": self.pages_crawled,
-            "links_checked": self.targets_checked,
-            "broken": len(self.failures),
-            "recovered_on_recheck": self.recovered,
-            "skipped": dict(self.skipped),
-            "skipped_examples": self.skipped_examples,
-            "requests": self.requests,
-            "complete": self.complete,
-        }
+    def figures(self) -> CrawlFigures:
+        """Summary numbers for the run report."""
+        return CrawlFigures(
+            pages_crawled=self.pages_crawled,
+            links_checked=self.targets_checked,
+            broken=len(self.failures),
+            recovered_on_recheck=self.recovered,
+            skipped=dict(self.skipped),
+            skipped_examples=self.skipped_examples,
+            requests=self.requests,
+        )
 
 
 class SiteCrawler:
@@ -170,6 +195,7 @@ class SiteCrawler:
         fetcher: Fetcher,
         clock: Clock,
         *,
+        policy: FailurePolicy,
         on_page: Callable[[Page], Awaitable[None] | None] = lambda page: None,
         on_checked: Callable[[Target, FetchResult], None] = lambda target, result: None,
         check_links: bool = True,
@@ -190,7 +216,7 @@ class SiteCrawler:
             exclude=tuple(re.compile(p) for p in site.scope.exclude),
         )
         self.ignore = tuple(re.compile(p) for p in config.links.ignore)
-        self.soft404 = tuple(re.compile(p, re.IGNORECASE) for p in config.links.soft_404_patterns)
+        self.policy = policy
         self.traps = TrapDetector(
             self.opts.max_url_length, self.opts.max_query_variants_per_path, self.opts.max_path_repeats
         )
@@ -462,7 +488,7 @@ class SiteCrawler:
                 page.release()
                 return
             report._seen.setdefault(final, _CHECKED_OK)
-        soft = self.soft_404(page)
+        soft = self.policy.soft_404(page)
         if soft:
             target.failure, target.detail = ErrorKind.SOFT_404, soft
             page.release()
@@ -491,31 +517,14 @@ class SiteCrawler:
         finally:
             page.release()
 
-    def soft_404(self, page: Page) -> str:
-        """Why an HTTP 200 page is really a "not found" page ('' when it is not)."""
-        for pattern in self.soft404:
-            if pattern.search(page.title):
-                return f"标题为“{page.title[:60]}”"
-        text = page.visible_text()
-        if len(text) > 1200:
-            return ""
-        for pattern in self.soft404:
-            m = pattern.search(text)
-            if m:
-                return f"页面内容含“{m.group(0)}”"
-        return ""
-
     def _judge(self, target: Target) -> None:
         report = self.report
         assert report is not None
         res = target.result
-        if target.failure is None and res is not None and not res.ok and not _form_endpoint(target, res):
-            target.failure = res.error or ErrorKind.HTTP
-            target.detail = res.detail
-        if target.failure is None and res is not None and not target.crawl and res.body and res.is_html:
-            soft = self._soft_404_external(res)
-            if soft:
-                target.failure, target.detail = ErrorKind.SOFT_404, soft
+        if target.failure is None and res is not None:
+            judged = self.policy.failure(target, res)
+            if judged is not None:
+                target.failure, target.detail = judged
         if target.failure is None:
             report._seen[target.url] = _CHECKED_OK
             target.sources.clear()
@@ -528,37 +537,13 @@ class SiteCrawler:
                 elapsed = res.elapsed if res is not None else 0.0
                 # A 429 that says when to ask again is asked then (its answer came now): the server's
                 # own word replaces the pause. Everything else: the pause after it was first seen.
-                wait = self._retry_after(target)
+                wait = self.policy.retry_after(target)
                 if wait is not None:
                     due = loop.time() + wait
                 else:
-                    due = loop.time() - elapsed + self._confirm_pause(target)
+                    due = loop.time() - elapsed + self.policy.confirm_pause(target)
                 task = asyncio.create_task(self._recheck_at(target, due))
                 self._early[id(target)] = (target.failure, task)
-
-    def _confirm_pause(self, target: Target) -> float:
-        """How long after it was first seen a failure is fetched again (see NOT_FOUND_STATUSES)."""
-        res = target.result
-        if target.failure == ErrorKind.HTTP and res is not None and res.status in NOT_FOUND_STATUSES:
-            return 0.0
-        return self.opts.confirm_delay_seconds
-
-    def _retry_after(self, target: Target) -> float | None:
-        """How long a 429's Retry-After asks us to wait from now (capped like every Retry-After); None
-        when the failure is not a 429 that says."""
-        res = target.result
-        if res is None or res.status != 429 or res.retry_after is None:
-            return None
-        return min(res.retry_after, self.opts.max_retry_after_seconds)
-
-    def _soft_404_external(self, res: FetchResult) -> str:
-        assert res.body is not None
-        text, enc = decode_body(res.body, res.content_type_header)
-        page = Page(res.url, res.final_url or res.url, res.status or 0, 0, text, enc)
-        try:
-            return self.soft_404(page)
-        finally:
-            page.release()
 
     async def _confirm(self, report: CrawlReport, home: Target) -> None:
         """Fetch every failure again after a pause; keep only failures seen twice.
@@ -574,7 +559,7 @@ class SiteCrawler:
         if late:
             await asyncio.sleep(self.opts.confirm_delay_seconds)
         home_down = home.failure is not None
-        if not home_down and any(t.internal and kinds[id(t)] in CONNECTION_ERRORS for t in suspects):
+        if not home_down and any(self.policy.site_down_sign(t, kinds[id(t)]) for t in suspects):
             # Internal connection failures: is the whole site down now? Then say so once.
             probe = await self.fetcher.fetch(home.url)
             if not probe.ok:
@@ -603,7 +588,7 @@ class SiteCrawler:
             report.failures = [
                 t
                 for t in report.failures
-                if not (t.internal and t.failure in CONNECTION_ERRORS) and t is not home
+                if not self.policy.site_down_sign(t, t.failure) and t is not home
             ]
 
     async def _recheck_at(self, target: Target, due: float) -> bool:
@@ -621,24 +606,21 @@ class SiteCrawler:
         before = target.failure
         target.failure = None
         fetch = functools.partial(
-            self.fetcher.fetch, target.url, retries=CONFIRM_RETRIES, retry_server_errors=target.crawl
+            self.fetcher.fetch,
+            target.url,
+            retries=self.policy.confirm_retries,
+            retry_server_errors=target.crawl,
         )
         if target.crawl or (target.tag in NAVIGATION_TAGS and not looks_like_resource(target.url)):
             res = await fetch(max_bytes=EXTERNAL_PAGE_BYTES)
         else:
             # GET, not HEAD: a server that mishandles HEAD must not produce a dead link.
             res = await fetch(read_body=False)
-        if not res.ok and not _form_endpoint(target, res):
-            target.result = res
-            target.failure, target.detail = res.error or ErrorKind.HTTP, res.detail
-            return True
-        if before == ErrorKind.SOFT_404 and res.body is not None:
-            text, enc = decode_body(res.body, res.content_type_header)
-            soft = self.soft_404(Page(target.url, res.final_url or target.url, res.status or 0, 0, text, enc))
-            if soft:
-                target.result, target.failure, target.detail = res, ErrorKind.SOFT_404, soft
-                return True
         target.result = res
+        judged = self.policy.confirmed_failure(target, res, before)
+        if judged is not None:
+            target.failure, target.detail = judged
+            return True
         return False
 
     def _publish(self) -> None:
@@ -651,11 +633,6 @@ class SiteCrawler:
             checked=report.targets_checked,
             broken=len(report.failures),
         )
-
-
-def _form_endpoint(target: Target, res: FetchResult) -> bool:
-    """A form target answering 405 to GET exists: it takes the form's POST."""
-    return target.tag == FORM_TARGET and res.status == 405
 
 
 def _sitemap_locs(body: bytes) -> list[tuple[str, bool]]:

@@ -28,6 +28,7 @@ import sqlite_utils
 from monitor.core.clock import iso
 from monitor.core.findings import Finding, FindingStatus, fingerprint, identity_family
 from monitor.core.posts import Post
+from monitor.core.report import RunReport, dump_report, load_report, report_from_counts
 from monitor.store.evidence import evidence_folder, save_images
 
 # "skipped": the duty had nothing to do (e.g. no new-media accounts configured) — not a failure, no data.
@@ -339,7 +340,8 @@ class Store:
         status: str,
         now: datetime,
         findings: Iterable[Finding] = (),
-        counts: dict[str, Any] | None = None,
+        report: RunReport | None = None,
+        counts: Mapping[str, Any] | None = None,
         resolution: Resolution | None = None,
         complete: bool = True,
         error: str | None = None,
@@ -347,8 +349,11 @@ class Store:
         """Close a run and apply its findings to the lifecycle in one transaction.
 
         Findings of a failed run are still recorded (they were seen), but nothing is resolved unless the
-        run is ``ok``.
+        run is ``ok``. ``report`` is the run report the runner assembled; a duty without checks (backups,
+        the bulletin) gives its plain figures as ``counts`` instead (read as a report's figures).
         """
+        if report is None:
+            report = report_from_counts(counts or {}, f"run {run_id}")
         if status not in RUN_STATUSES[1:]:
             raise ValueError(f"bad final run status {status!r}")
         stamp = iso(now)
@@ -447,7 +452,7 @@ class Store:
                     "status": status,
                     "finished_at": stamp,
                     "complete": int(complete),
-                    "counts": json.dumps(counts or {}, ensure_ascii=False),
+                    "counts": dump_report(report),
                     "error": error,
                 },
             )
@@ -548,10 +553,11 @@ class Store:
 
     def get_run(self, run_id: int) -> dict[str, Any]:
         """One run row with JSON fields decoded."""
-        row = dict(self.db["runs"].get(run_id))
-        row["checks"] = json.loads(row["checks"] or "[]")
-        row["counts"] = json.loads(row["counts"] or "{}")
-        return row
+        return _decode_run(dict(self.db.table("runs").get(run_id)))
+
+    def run_report(self, run_id: int) -> RunReport:
+        """One run's typed report (:func:`monitor.core.report.load_report`: rows of every version)."""
+        return _decode_run(dict(self.db.table("runs").get(run_id)), with_report=True)["report"]
 
     def runs(self, duty: str | None = None, site: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Most recent runs first."""
@@ -864,7 +870,8 @@ class Store:
 
     # -- reading history (the weekly bulletin) ---------------------------------------------------------
     def runs_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        """Finished runs (not ``running``) started in ``[start, end)``, oldest first, JSON decoded."""
+        """Finished runs (not ``running``) started in ``[start, end)``, oldest first, JSON decoded, each
+        with its typed ``report``."""
         # Stored stamps carry their offset; compare as instants. The SQL range is only a coarse,
         # index-friendly prefilter (one day of margin covers any offset), the exact test is in Python.
         rows = self.db.query(
@@ -874,10 +881,7 @@ class Store:
         out = []
         for row in rows:
             if start <= datetime.fromisoformat(row["started_at"]) < end:
-                row = dict(row)
-                row["checks"] = json.loads(row["checks"] or "[]")
-                row["counts"] = json.loads(row["counts"] or "{}")
-                out.append(row)
+                out.append(_decode_run(dict(row), with_report=True))
         return out
 
     def history_since(self, since: datetime) -> tuple[list[dict[str, Any]], dict[str, list[tuple[str, str]]]]:
@@ -1000,3 +1004,16 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _decode_run(row: dict[str, Any], *, with_report: bool = False) -> dict[str, Any]:
+    """A run row with its JSON fields decoded: ``checks`` and ``counts`` (the stored run report as a plain
+    dict without its schema version, for display: ``monitor status --json``), so the row stays JSON-able;
+    ``with_report`` adds ``report``, the typed :class:`~monitor.core.report.RunReport` (read from any
+    schema)."""
+    row["checks"] = json.loads(row["checks"] or "[]")
+    stored = json.loads(row["counts"] or "{}")
+    if with_report:
+        row["report"] = load_report(stored, f"run {row['id']}")
+    row["counts"] = {k: v for k, v in stored.items() if k != "schema"} if isinstance(stored, dict) else {}
+    return row

@@ -17,13 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple, TypeVar
-from urllib.parse import quote
 
 import lxml.html
 from lxml import etree
 from yarl import URL
 
-from monitor.core.urls import InvalidURL, resolve, resolver, scheme_of
+from monitor.core.urls import InvalidURL, percent_encode, resolve, resolver, scheme_of
 from monitor.web.cssrefs import CssReference, declaration_references, stylesheet_references
 from monitor.web.html import parse_document, parse_html, parse_utf8
 from monitor.web.visible_text import BODY, VisibleText, extract_visible_text
@@ -304,7 +303,7 @@ def encode_query(href: str, encoding: str) -> str:
     if query.isascii():
         return href
     try:
-        encoded = quote(query, safe=_QUERY_SAFE, encoding=encoding, errors=_CHARREF_ERRORS)
+        encoded = percent_encode(query, safe=_QUERY_SAFE, encoding=encoding, errors=_CHARREF_ERRORS)
     except LookupError:  # an encoding name Python does not know: leave it to UTF-8
         return href
     return href[: q + 1] + encoded + tail
