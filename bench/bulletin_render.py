@@ -22,6 +22,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
+from monitor.bulletin.docx import write_document
 from monitor.bulletin.mail import attachment_name
 from monitor.bulletin.model import build_bulletin
 from monitor.bulletin.render import inline_css, render_html, render_text
@@ -127,8 +128,13 @@ def main() -> None:
         t_html, html = best(args.repeat, lambda: render_html(b, xlsx_name=name))
         t_text, _ = best(args.repeat, lambda: render_text(b, xlsx_name=name))
         t_xlsx, _ = best(args.repeat, lambda: write_workbook(b, Path(tmp) / "f.xlsx"))
+        t_docx, _ = best(args.repeat, lambda: write_document(b, Path(tmp) / "f.docx"))
         limit = config.bulletin.mail_list_limit
-        t_mail, mail = best(args.repeat, lambda: inline_css(render_html(b, xlsx_name=name, row_limit=limit)))
+        per_type = config.bulletin.mail_listed_per_type
+        t_mail, mail = best(
+            args.repeat,
+            lambda: inline_css(render_html(b, row_limit=limit, mail=True, listed_per_type=per_type)),
+        )
         t_read, rows = best(args.repeat, lambda: list(store.findings()))
 
         def plain_xlsx() -> None:
@@ -140,7 +146,8 @@ def main() -> None:
 
         t_plain, _ = best(args.repeat, plain_xlsx)
         xlsx_size = (Path(tmp) / "f.xlsx").stat().st_size
-    total = t_model + t_html + t_text + t_xlsx
+        docx_size = (Path(tmp) / "f.docx").stat().st_size
+    total = t_model + t_html + t_text + t_xlsx + t_docx
     print(
         f"bulletin: {len(b.problems):,} problems listed "
         f"({b.totals['open']:,} open, {b.totals['fixed']:,} fixed)"
@@ -148,9 +155,13 @@ def main() -> None:
     print(f"  model (store → bulletin)   {t_model:6.2f}s")
     print(f"  bulletin.html              {t_html:6.2f}s  ({len(html) / 1e6:.1f} MB)")
     print(f"  bulletin.txt               {t_text:6.2f}s")
-    print(f"  findings.xlsx              {t_xlsx:6.2f}s  ({xlsx_size / 1e6:.1f} MB)")
-    print(f"  render total (html+txt+xlsx+model) {total:6.2f}s")
-    print(f"  mail body (capped {limit} rows, CSS inlined) {t_mail:6.2f}s  ({len(mail) / 1e6:.2f} MB)")
+    print(f"  workbook (.xlsx)           {t_xlsx:6.2f}s  ({xlsx_size / 1e6:.1f} MB)")
+    print(f"  Word document (.docx)      {t_docx:6.2f}s  ({docx_size / 1e6:.1f} MB)")
+    print(f"  render total (html+txt+xlsx+docx+model) {total:6.2f}s")
+    print(
+        f"  mail body ({per_type} per type, {limit} 附件1 rows, CSS inlined) {t_mail:6.2f}s  "
+        f"({len(mail) / 1e6:.2f} MB)"
+    )
     print("peers:")
     print(
         f"  Store.findings() read of {len(rows):,} rows   {t_read:6.2f}s  "

@@ -578,6 +578,19 @@ TitleTemplate = Annotated[str, _placeholders(frozenset({"issuer", "year", "week"
 RectificationText = Annotated[str, _placeholders(frozenset({"deadline", "days", "issuer"}))]
 
 
+def _numbered(value: str) -> str:
+    if "{seq}" not in value:
+        raise ValueError("the issue number needs {seq} (else every week's bulletin has the same number)")
+    return value
+
+
+#: 文号/期号 of the bulletin: {year} is the ISO year, {seq} the ISO week number — one bulletin per week,
+#: so the week is its sequence and a re-rendered bulletin keeps its number (no counter to keep in step).
+IssueNumberTemplate = Annotated[
+    str, _placeholders(frozenset({"year", "seq"})), AfterValidator(_numbered), Field(min_length=1)
+]
+
+
 class Smtp(Model):
     """How bulletins are sent: an SMTP submission server. The password only comes from the environment."""
 
@@ -646,6 +659,10 @@ class Bulletin(Model):
     issuer: str = "县人民政府办公室"
     addressees: tuple[str, ...] = ("各乡镇人民政府", "县直各部门")
     title: TitleTemplate = "{issuer}关于{year}年第{week}周政府网站与政务新媒体监测情况的通报"
+    issue_number: IssueNumberTemplate = Field(
+        default="{year}年第{seq}期",
+        description="文号/期号 in the head, e.g. 示政网监〔{year}〕{seq}号; {seq} = the ISO week number.",
+    )
     basis: str = "《政府网站与政务新媒体检查指标》（国办秘函〔2019〕19号）"
     rectification: tuple[RectificationText, ...] = DEFAULT_RECTIFICATION
     deadline_working_days: int = Field(default=10, ge=1, le=60)
@@ -663,7 +680,12 @@ class Bulletin(Model):
         default=30, ge=1, description="Problems listed per type in section 二 (all are in the 附件)."
     )
     mail_list_limit: int = Field(
-        default=300, ge=0, description="Rows of the 附件 problem list in the mail body; the XLSX has all."
+        default=0,
+        ge=0,
+        description="Rows of the 附件1 problem list in the mail body (0: none, the attachments have all).",
+    )
+    mail_listed_per_type: int = Field(
+        default=10, ge=1, description="Problems listed per type in the mail body's section 二."
     )
     smtp: Smtp = Smtp()
 

@@ -147,7 +147,7 @@ def fill_store(store: Store) -> FixedClock:
 
 
 def problem_rows(wb: Any) -> list[tuple[Any, ...]]:
-    """Every problem row of a findings.xlsx workbook: the rows of each per-duty sheet."""
+    """Every problem row of a bulletin workbook (2026-W48问题清单.xlsx): the rows of each per-duty sheet."""
     rows = []
     for ws in wb.worksheets:
         header = [c.value for c in ws[1]]

@@ -68,6 +68,7 @@ E2E_MODULES = frozenset(
         "test_darklinks_browser",
         "test_darklinks_browser_pass",
         "test_links_browser",
+        "test_bulletin_browser",
     }
 )
 

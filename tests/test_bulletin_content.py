@@ -128,7 +128,13 @@ def test_workbook_holds_every_finding_with_frozen_filtered_headers(store: Store,
     clock = fill_store(store)
     report = render_report(store, bulletin_config(), W48, clock, tmp_path / "reports")
     assert report.folder == tmp_path / "reports" / "2026-W48"
-    assert {p.name for p in report.folder.iterdir()} == {"bulletin.html", "bulletin.txt", "findings.xlsx"}
+    # The attachments carry the names the bulletin's text gives them.
+    assert {p.name for p in report.folder.iterdir()} == {
+        "bulletin.html",
+        "bulletin.txt",
+        "2026-W48问题清单.xlsx",
+        "2026-W48监测通报.docx",
+    }
     wb = openpyxl.load_workbook(report.xlsx)
     # A summary sheet, then one sheet per duty (in the bulletin's duty order), then the tables.
     assert wb.sheetnames == [
@@ -162,7 +168,14 @@ def test_workbook_holds_every_finding_with_frozen_filtered_headers(store: Store,
     statuses = {row[14]: row[11] for row in rows}
     assert statuses[A.fingerprint] == "逾期" and statuses[B.fingerprint] == "已整改"
     census = list(wb["网站普查信息统计表"].iter_rows(min_row=2, values_only=True))
-    assert census[0][1:6] == ("示例县人民政府门户网站", "部门动态", "县教育局", "动态要闻类", "2026-10-28")
+    # A census date is a date cell.
+    assert census[0][1:6] == (
+        "示例县人民政府门户网站",
+        "部门动态",
+        "县教育局",
+        "动态要闻类",
+        datetime(2026, 10, 28),
+    )
     assert "无数据" in str(next(iter(wb["新媒体普查信息统计表"].iter_rows(min_row=2, values_only=True))))
 
 

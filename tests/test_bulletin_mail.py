@@ -38,6 +38,7 @@ from tests.bulletin_data import A, B, D, E, F, G, bulletin_config, fill_store, p
 
 W48 = IsoWeek(2026, 48)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class Inbox:
@@ -106,17 +107,21 @@ def test_bulletin_arrives_as_multipart_with_chinese_names_and_the_full_workbook(
     assert msg["Subject"] == "示例县人民政府办公室关于2026年第48周政府网站与政务新媒体监测情况的通报"
     assert msg["From"].addresses[0].display_name == "示例县政府网站监测"
     tree = [part.get_content_type() for part in msg.walk()]
-    assert tree == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", XLSX]
+    assert tree == ["multipart/mixed", "multipart/alternative", "text/plain", "text/html", XLSX, DOCX]
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
     assert "一、总体情况" in text and "城关镇旧通知" in text
     assert "二、存在的问题" in html and "<style" not in html and 'bgcolor="#' in html
     assert "<script" not in html
-    (attachment,) = list(msg.iter_attachments())
-    assert attachment.get_filename() == "2026-W48问题清单.xlsx"  # RFC 2231 …
+    attachment, document = list(msg.iter_attachments())
+    # Named as the files beside bulletin.html and as the bulletin's text names them …
+    assert attachment.get_filename() == report.xlsx.name == "2026-W48问题清单.xlsx"  # RFC 2231 …
+    assert document.get_filename() == report.docx.name == "2026-W48监测通报.docx"
+    assert "附件1、附件2的电子表格为 2026-W48问题清单.xlsx" in text
     assert (
         b"filename*=utf-8''2026-W48%E9%97%AE" in raw and b"filename*0" not in raw
     )  # … without continuations
+    assert document.get_content() == report.docx.read_bytes()
     assert attachment.get_content_type() == XLSX
     wb = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     listed = {row[14] for row in problem_rows(wb)}
@@ -320,6 +325,9 @@ def test_cli_report_send_status_and_flush(tmp_path: Path) -> None:
         "2026年第48周" in result.output
         and str(tmp_path / "reports" / "2026-W48" / "bulletin.html") in result.output
     )
+    # Every file is named, the workbook and the Word document as the bulletin's text names them.
+    for name in ("2026-W48问题清单.xlsx", "2026-W48监测通报.docx"):
+        assert str(tmp_path / "reports" / "2026-W48" / name) in result.output
 
     result = runner.invoke(main, [*args, "report", "weekly", "--week", "2026-W48", "--send"], env=env)
     assert result.exit_code == 3 and "stays in the outbox" in result.output

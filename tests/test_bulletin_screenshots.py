@@ -22,7 +22,7 @@ from monitor.core.findings import EvidenceImage, Finding, Severity
 from monitor.core.isoweek import IsoWeek
 from monitor.store.database import Resolution, Store
 from tests.bulletin_data import PORTAL, fill_store, problem_rows
-from tests.test_bulletin_mail import XLSX, free_port, mail_config, smtp_server
+from tests.test_bulletin_mail import DOCX, XLSX, free_port, mail_config, smtp_server
 
 W48 = IsoWeek(2026, 48)
 
@@ -156,6 +156,7 @@ def test_the_mail_carries_the_screenshots_as_inline_cid_images(tmp_path: Path) -
         "image/png",
         "image/png",
         XLSX,
+        DOCX,
     ]
     html = msg.get_body(("html",)).get_content()
     images = [p for p in msg.walk() if p.get_content_type() == "image/png"]
@@ -167,8 +168,9 @@ def test_the_mail_carries_the_screenshots_as_inline_cid_images(tmp_path: Path) -
     # Over the per-image cap: named, not embedded.
     assert f"截图未随邮件发送（邮件图片数量或大小已达上限），见通报存档 evidence/{name(HUGE)}" in html
     assert "evidence/" + name(BROWSER) not in html  # shown inline, so not named as missing
-    # The workbook is still the only attachment.
-    (attachment,) = list(msg.iter_attachments())
+    # The screenshots are inline parts, not attachments: the workbook and the Word document are.
+    attachment, document = list(msg.iter_attachments())
+    assert document.get_content_type() == DOCX
     assert attachment.get_content_type() == XLSX
     wb = openpyxl.load_workbook(io.BytesIO(attachment.get_content()))
     assert any(r[15] and name(HUGE) in r[15] for r in problem_rows(wb))

@@ -113,7 +113,7 @@ async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
     assert "首页链接“学习教育专题”无法访问" in html and "本周监测尚未结束" in html
     assert "http://www.shixian.gov.cn/ztzl/2021/xxjy/index.html" in html
     assert "学习教育专题" in (folder / "bulletin.txt").read_text(encoding="utf-8")
-    wb = openpyxl.load_workbook(folder / "findings.xlsx")
+    wb = openpyxl.load_workbook(folder / f"{folder.name}问题清单.xlsx")  # named as the bulletin names it
     rows = list(problem_rows(wb))
     urls = {row[6] for row in rows}
     assert {d["url"] for d in EXPECTED["dead_links"]} <= urls  # every planted dead link is listed …

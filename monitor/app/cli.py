@@ -788,7 +788,7 @@ def report_weekly(
             f"{b.totals['fixed']} fixed this week",
         )
     )
-    for path in (report.html, report.text, report.xlsx):
+    for path in (report.html, report.text, report.xlsx, report.docx):
         click.echo(f"  {path}")
     if not send:
         return

@@ -1,11 +1,12 @@
-"""The bulletin as an email: multipart/mixed [alternative [text, related [html, PNG…]], findings.xlsx].
+"""The bulletin as an email: multipart/mixed [alternative [text, related [html, PNG…]], XLSX, DOCX].
 
 The evidence screenshots shown in the HTML travel as inline parts of a multipart/related (``cid:``
 references, RFC 2392), capped per image and per message; without screenshots the HTML part is plain.
 
 Built with the stdlib's EmailMessage and policy SMTP (CRLF line ends, RFC 2047 encoded Chinese subject
 and sender name, RFC 2231 encoded attachment name). The attachment name is kept short enough
-(``2026-W48问题清单.xlsx``) for a single ``filename*=utf-8''…`` parameter: RFC 2231 *continuations*
+(``2026-W48问题清单.xlsx``, ``2026-W48监测通报.docx``: :mod:`monitor.bulletin.names`) for a
+single ``filename*=utf-8''…`` parameter: RFC 2231 *continuations*
 (``filename*0*=…; filename*1*=…``), which the stdlib emits for longer names, are where older Outlook and
 Foxmail versions show a garbled name. (Adding an RFC 2047 ``name=`` to Content-Type is not possible with
 this policy: the stdlib refolds that header and breaks the long XLSX media type.) Bodies are base64 so no
@@ -23,8 +24,12 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from monitor.config import Config
 
 from .model import Bulletin
+from .names import document_name, workbook_name
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+#: Added to the subject of a bulletin rendered before its week is over (``monitor demo``, a manual run).
+INCOMPLETE_MARK = "（本周尚未结束）"
 #: Caps on the screenshots embedded in one mail (each, and all together); the rest are named in the text.
 MAIL_IMAGE_MAX_BYTES = 400_000
 MAIL_IMAGES_MAX_BYTES = 3_000_000
@@ -36,8 +41,13 @@ def image_cid(file_name: str, week: str) -> str:
 
 
 def attachment_name(b: Bulletin) -> str:
-    """Chinese file name of the workbook as the office sees it in the mail."""
-    return f"{b.week.label}问题清单.xlsx"
+    """Chinese file name of the workbook, the same in the mail, on disk and in the bulletin's text."""
+    return workbook_name(b.week)
+
+
+def mail_subject(b: Bulletin) -> str:
+    """The title, marked （本周尚未结束） when the week is still running (figures are partial)."""
+    return f"{b.title}{INCOMPLETE_MARK}" if b.incomplete else b.title
 
 
 def build_message(
@@ -47,14 +57,18 @@ def build_message(
     text: str,
     html: str,
     xlsx: bytes,
+    docx: bytes | None = None,
     now: datetime,
     key: str,
     images: Sequence[tuple[str, bytes]] = (),
 ) -> EmailMessage:
-    """The complete message for ``config.bulletin.recipients``; ``images`` are ``(content id, PNG)``."""
+    """The complete message for ``config.bulletin.recipients``; ``images`` are ``(content id, PNG)``.
+
+    Attached: the workbook (附件1 and 附件2) and, when given, the Word document of the 通报.
+    """
     opts = config.bulletin
     msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = b.title
+    msg["Subject"] = mail_subject(b)
     msg["From"] = opts.smtp.sender
     msg["To"] = ", ".join(opts.recipients)
     msg["Date"] = format_datetime(now)
@@ -68,6 +82,7 @@ def build_message(
         html_part = msg.get_payload()[1]
         for cid, png in images:
             html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline")
-    name = attachment_name(b)
-    msg.add_attachment(xlsx, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=name)
+    msg.add_attachment(xlsx, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=attachment_name(b))
+    if docx is not None:
+        msg.add_attachment(docx, maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=document_name(b.week))
     return msg

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from monitor.core.clock import Clock
 from monitor.core.findings import Severity
 from monitor.core.indicators import Indicator, IndicatorStatus, Verdict
 from monitor.core.isoweek import IsoWeek
-from monitor.core.report import RunReport
+from monitor.core.report import AccountCensusRow, RunReport
 from monitor.core.workdays import WorkdayCalendar
 from monitor.store.database import Store
 from monitor.store.evidence import is_evidence_name
@@ -267,6 +267,7 @@ class CensusAccount:
     posts_week: int | None
     posts_month: int | None
     url: str | None
+    last_post_zh: str = "无"  # the date, 未能读取（原因） when the source could not be read, or 无
 
 
 @dataclass
@@ -283,6 +284,7 @@ class Bulletin:
 
     week: IsoWeek
     title: str
+    issue_number: str  # 文号/期号: ``bulletin.issue_number`` with {year} and {seq} (the ISO week)
     issuer: str
     addressees: str
     basis: str
@@ -451,6 +453,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
     return Bulletin(
         week=week,
         title=opts.title.format(issuer=opts.issuer, year=week.year, week=week.week),
+        issue_number=opts.issue_number.format(year=week.year, seq=week.week),
         issuer=opts.issuer,
         addressees="、".join(opts.addressees),
         basis=opts.basis,
@@ -686,16 +689,47 @@ def _census(runs: list[dict[str, Any]], config: Config) -> Census:
                     platform_zh=_platform_zh(a.platform),
                     unit=a.unit,
                     last_post=a.last_post,
-                    posts_week=a.posts_week,
-                    posts_month=a.posts_month,
+                    # Nothing was read: no count of posts (— rather than 0, which would claim silence).
+                    posts_week=None if a.verdict == "unknown" else a.posts_week,
+                    posts_month=None if a.verdict == "unknown" else a.posts_month,
                     url=a.last_post_url,
+                    last_post_zh=_last_post_zh(a),
                 )
                 for a in report.accounts
             ]
+    if columns is not None:
+        columns = _one_row_per_column(columns)
     return Census(columns, accounts)
 
 
 _CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _one_row_per_column(rows: list[CensusColumn]) -> list[CensusColumn]:
+    """One census row per column: the weekly column audit and the monthly unit inspection both record the
+    columns of a unit, so the same column (site and URL, else site, unit and name) came twice. The row
+    listed first (the column audit's, in run order) is kept, with the other's values filling its gaps."""
+    kept: dict[tuple[str, ...], CensusColumn] = {}
+    for row in rows:
+        key = (row.site, row.url) if row.url else (row.site, str(row.unit), str(row.name))
+        before = kept.get(key)
+        if before is None:
+            kept[key] = row
+        else:
+            gaps = {f.name: getattr(row, f.name) for f in fields(before) if getattr(before, f.name) is None}
+            kept[key] = replace(before, **gaps)
+    return list(kept.values())
+
+
+def _last_post_zh(row: AccountCensusRow) -> str:
+    """最近发布 as the census shows it: the date, 未能读取（原因） when the account's source could not be
+    read (never 无, which would claim the account has no posts), else 无."""
+    if row.last_post:
+        return str(row.last_post)
+    if row.verdict == "unknown":
+        reason = str(row.reason or "").strip()
+        return f"未能读取（{reason}）" if reason else "未能读取"
+    return "无"
 
 
 def _column_type_zh(raw_type: str | None) -> str:

@@ -1,9 +1,11 @@
 """Rendering a week's bulletin to ``reports/<year>-W<week>/`` and handing it to the outbox.
 
-The files (bulletin.html, bulletin.txt, findings.xlsx, and bulletin.eml when sent) are each replaced
-atomically, so an office colleague opening bulletin.html mid-render never sees half a file. The evidence
+The files (bulletin.html, bulletin.txt, the workbook ``2026-W48问题清单.xlsx``, the Word document
+``2026-W48监测通报.docx``, and bulletin.eml when sent) are each replaced atomically, so an office
+colleague opening bulletin.html mid-render never sees half a file. The workbook and the document carry the
+names the bulletin's text and the mail give them (:mod:`monitor.bulletin.names`). The evidence
 screenshots of the week's problems are copied from beside the database into ``evidence/`` next to them,
-so the folder is complete on its own (bulletin.html shows them, findings.xlsx names them).
+so the folder is complete on its own (bulletin.html shows them, the workbook names them).
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from monitor.core.isoweek import IsoWeek
 from monitor.store.database import Store
 from monitor.store.evidence import is_evidence_name
 
-from .mail import MAIL_IMAGE_MAX_BYTES, MAIL_IMAGES_MAX_BYTES, attachment_name, build_message, image_cid
+from .docx import write_document
+from .mail import MAIL_IMAGE_MAX_BYTES, MAIL_IMAGES_MAX_BYTES, build_message, image_cid
 from .model import Bulletin, Problem, build_bulletin
-from .render import SHOT_NOTE_MAIL, inline_css, render_html, render_text
+from .names import document_name, workbook_name
+from .render import SHOT_NOTE_MAIL, inline_css, render_html, render_text, trim_sections
 from .xlsx import write_workbook
 
 log = logging.getLogger(__name__)
@@ -51,8 +55,13 @@ class Report:
 
     @property
     def xlsx(self) -> Path:
-        """The workbook attached to the mail."""
-        return self.folder / "findings.xlsx"
+        """The workbook (附件1, 附件2) attached to the mail, named as the text names it."""
+        return self.folder / workbook_name(self.bulletin.week)
+
+    @property
+    def docx(self) -> Path:
+        """The Word document of the 通报 (for 盖章印发), attached to the mail."""
+        return self.folder / document_name(self.bulletin.week)
 
     @property
     def evidence(self) -> Path:
@@ -91,21 +100,24 @@ def render_report(
     b = build_bulletin(store, config, week, clock)
     timings["model"] = time.perf_counter() - t0
     folder = (reports_dir or config.reports_path) / week.label
-    xlsx_name = attachment_name(b)
+    report = Report(b, folder, timings)
     t0 = time.perf_counter()
     copied = copy_screenshots(b, store.evidence_dir, folder / "evidence")
     timings["screenshots"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     images = {name: f"evidence/{name}" for name in copied}
-    write_atomic(folder / "bulletin.html", render_html(b, xlsx_name=xlsx_name, images=images))
+    write_atomic(report.html, render_html(b, images=images))
     timings["html"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    write_atomic(folder / "bulletin.txt", render_text(b, xlsx_name=xlsx_name))
+    write_atomic(report.text, render_text(b))
     timings["text"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    replace_atomic(folder / "findings.xlsx", lambda tmp: write_workbook(b, tmp))
+    replace_atomic(report.xlsx, lambda tmp: write_workbook(b, tmp))
     timings["xlsx"] = time.perf_counter() - t0
-    return Report(b, folder, timings)
+    t0 = time.perf_counter()
+    replace_atomic(report.docx, lambda tmp: write_document(b, tmp))
+    timings["docx"] = time.perf_counter() - t0
+    return report
 
 
 def copy_screenshots(b: Bulletin, source: Path | None, target: Path) -> set[str]:
@@ -188,24 +200,30 @@ async def send_report(
     entry = outbox.get(key)
     queued_now = False
     if entry is None:
-        xlsx_name = attachment_name(b)
+        # The mail body is the summary and the top problems of each type; the attachments hold them all.
+        per_type = opts.mail_listed_per_type
         # Screenshots shown in the mail: those of the problems listed in section 二, as inline CID parts.
-        listed = [p for section in b.sections for unit in section.units for p in unit.problems]
+        listed = [
+            p for section in trim_sections(b.sections, per_type) for u in section.units for p in u.problems
+        ]
         images = mail_images(report, listed)
         cids = {name: image_cid(name, b.week.label) for name, _ in images}
         html = render_html(
             b,
-            xlsx_name=xlsx_name,
             row_limit=opts.mail_list_limit,
             images={name: f"cid:{cid}" for name, cid in cids.items()},
             shot_note=SHOT_NOTE_MAIL,
+            mail=True,
+            listed_per_type=per_type,
         )
+        text = render_text(b, row_limit=opts.mail_list_limit, mail=True, listed_per_type=per_type)
         msg = build_message(
             b,
             config,
-            text=render_text(b, xlsx_name=xlsx_name, row_limit=opts.mail_list_limit),
+            text=text,
             html=inline_css(html),
             xlsx=report.xlsx.read_bytes(),
+            docx=report.docx.read_bytes(),
             now=clock.now(),
             key=key,
             images=[(cids[name], data) for name, data in images],

@@ -1,28 +1,32 @@
-"""The bulletin's workbook (findings.xlsx): a summary sheet, one sheet per duty holding every problem of
-the 附件 list (same 序号), rankings, veto indicators and the census (网站普查信息统计表). Written with
-openpyxl in write-only (streaming) mode.
+"""The bulletin's workbook (``2026-W48问题清单.xlsx``): a summary sheet, one sheet per duty holding every
+problem of 附件1 (same 序号), rankings, veto indicators and 附件2, the census (网站普查信息统计表). Written
+with openpyxl in write-only (streaming) mode.
 
-Every sheet has a frozen header and an auto-filter. Text from crawled pages is made inert (control
-characters would make the file unreadable) and never becomes a formula: a cell starting with "=" is
-written as a string cell.
+Every sheet has a frozen header and an auto-filter. Dates are date cells (sortable and filterable, shown
+as 2026-11-02), http(s) URLs are clickable hyperlinks (any other scheme stays plain text), long text
+wraps in fixed-width columns. Text from crawled pages is made inert (control characters would make the
+file unreadable) and never becomes a formula: a cell starting with "=" is written as a string cell.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font, PatternFill
+from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from monitor.core.textsafe import inert
 
 from .model import Bulletin, Problem
+from .render import href
 from .vocabulary import duty_label, duty_order
 
 PROBLEM_HEADER = (
@@ -46,11 +50,28 @@ PROBLEM_HEADER = (
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _HEADER_FONT = Font(bold=True)
 _HEADER_FILL = PatternFill("solid", fgColor="EEF1F5")
+_LINK_FONT = Font(color="1F4E8C", underline="single")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+#: A column this wide or wider wraps its text (narrow ones hold numbers, dates and short labels).
+WRAP_WIDTH = 16
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _value(value: Any) -> Any:
     if isinstance(value, str):
         return inert(value, keep_newlines=True)
+    return value
+
+
+def as_day(value: Any) -> Any:
+    """A census date recorded as ``2026-10-28`` as a date (a date cell); anything else unchanged."""
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return value
     return value
 
 
@@ -60,6 +81,8 @@ class _Sheet:
     def __init__(self, wb: Workbook, title: str, header: Sequence[tuple[str, float]], *, preamble=()) -> None:
         self.ws: WriteOnlyWorksheet = wb.create_sheet(_sheet_title(title, wb.sheetnames))
         self.width = len(header)
+        # Rows may be longer than the header (a preamble line, a note): those cells do not wrap.
+        self.wrap = defaultdict(bool, enumerate(width >= WRAP_WIDTH for _, width in header))
         for i, (_, width) in enumerate(header, start=1):
             self.ws.column_dimensions[get_column_letter(i)].width = width
         self.header_row = len(preamble) + 1
@@ -77,15 +100,32 @@ class _Sheet:
         self.ws.append(cells)
 
     def append(self, values: Iterable[Any]) -> None:
-        row = []
-        for v in values:
+        """One row: dates as date cells, http(s) URLs as hyperlinks, long text wrapped."""
+        row: list[Any] = []
+        for i, v in enumerate(values):
             v = _value(v)
-            if isinstance(v, str) and v.startswith("="):  # text, never a formula
+            # Only cells that need a format are cell objects: a styled cell costs several times a plain
+            # value in openpyxl, and a 20,000-row workbook has 300,000 cells.
+            if isinstance(v, datetime):
+                # Excel has no time zones: the local (configured zone) wall time, as the bulletin shows it.
+                cell = WriteOnlyCell(self.ws, value=v.replace(tzinfo=None))
+                cell.number_format = DATETIME_FORMAT
+            elif isinstance(v, date):
                 cell = WriteOnlyCell(self.ws, value=v)
-                cell.data_type = "s"
-                row.append(cell)
+                cell.number_format = DATE_FORMAT
+            elif isinstance(v, str) and v and (v[0] == "=" or self.wrap[i] or v.startswith(("http", "HTTP"))):
+                cell = WriteOnlyCell(self.ws, value=v)
+                if v.startswith("="):  # text, never a formula
+                    cell.data_type = "s"
+                if self.wrap[i]:
+                    cell.alignment = _WRAP
+                if "\n" not in v and href(v):
+                    cell.hyperlink = v
+                    cell.font = _LINK_FONT
             else:
                 row.append(v)
+                continue
+            row.append(cell)
         self.ws.append(row)
         self.rows += 1
 
@@ -114,10 +154,10 @@ def _problem_row(p: Problem, seq: int) -> list[Any]:
         p.url,
         p.sources[0] if p.sources else "",
         len(p.sources),
-        p.first_seen.strftime("%Y-%m-%d %H:%M"),
+        p.first_seen,
         p.days_open,
         p.status,
-        p.deadline.isoformat(),
+        p.deadline,
         p.severity.label_zh,
         p.fingerprint,
         "\n".join(f"evidence/{s.file}（{s.label}）" for s in p.screenshots),
@@ -128,7 +168,7 @@ def write_workbook(b: Bulletin, path: Path) -> None:
     """Write the workbook to ``path`` (callers write to a temporary name and rename)."""
     wb = Workbook(write_only=True)
     until = f"（截至{b.as_of:%Y-%m-%d %H:%M}）" if b.incomplete else ""
-    preamble = (b.title, f"监测时段：{b.period_zh}{until}")
+    preamble = (b.title, f"{b.issue_number}　监测时段：{b.period_zh}{until}")
 
     summary = _Sheet(
         wb,
@@ -220,7 +260,7 @@ def write_workbook(b: Bulletin, path: Path) -> None:
                 col.name,
                 col.unit,
                 col.type_zh,
-                col.last_update,
+                as_day(col.last_update),
                 col.items_week,
                 col.items_month,
                 col.url,
@@ -236,7 +276,7 @@ def write_workbook(b: Bulletin, path: Path) -> None:
             ("账号", 24),
             ("平台", 12),
             ("单位", 18),
-            ("最近发布", 12),
+            ("最近发布", 16),
             ("本周发布条数", 12),
             ("本月发布条数", 12),
             ("网址", 50),
@@ -251,7 +291,7 @@ def write_workbook(b: Bulletin, path: Path) -> None:
                 acc.name,
                 acc.platform_zh,
                 acc.unit,
-                acc.last_post,
+                as_day(acc.last_post_zh or acc.last_post),
                 acc.posts_week,
                 acc.posts_month,
                 acc.url,
