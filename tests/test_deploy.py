@@ -169,7 +169,11 @@ def test_weekly_report_is_written_under_the_state_directory_and_mailed(
     assert done.returncode == 0, done.stdout + done.stderr
     assert "待整改" in done.stdout and "本周已整改" in done.stdout
     week = layout.state / "reports" / "2026-W48"
-    for name in ("bulletin.html", "bulletin.txt", "findings.xlsx", "bulletin.eml"):
+    from monitor.bulletin.names import document_name, workbook_name
+    from monitor.core.isoweek import IsoWeek
+
+    w48 = IsoWeek.parse("2026-W48")
+    for name in ("bulletin.html", "bulletin.txt", workbook_name(w48), document_name(w48), "bulletin.eml"):
         assert (week / name).is_file(), name
     assert not (layout.etc / "reports").exists()
     # Written with the unit's UMask=0027 semantics: whatever umask runs them (here the test's), not 0600.
