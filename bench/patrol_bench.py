@@ -194,7 +194,11 @@ def run_monitor(
     res = Result(f"monitor {label}")
     cfg = work / f"monitor-{label}.yaml"
     workers = f"  analysis_workers: {ANALYSIS_WORKERS}\n" if ANALYSIS_WORKERS is not None else ""
-    cfg.write_text(f"crawl:\n  max_pages: {pages * 2 + 100}\n{workers}{extra_crawl}", encoding="utf-8")
+    # The quirky "external" server on 127.0.0.2 stands in for the internet: let the egress policy reach it.
+    private = "  allow_private: ['127.0.0.2/32']\n"
+    cfg.write_text(
+        f"crawl:\n  max_pages: {pages * 2 + 100}\n{workers}{private}{extra_crawl}", encoding="utf-8"
+    )
     db = work / f"monitor-{label}.db"
     lag = work / f"monitor-{label}.lag.jsonl"
     for p in (db, lag):

@@ -176,6 +176,9 @@ class SiteCheck(ABC):
 
     name: ClassVar[str]
     scope: ClassVar[Literal["site", "global"]] = "site"
+    #: Judges the site's own pages (columns, units, identity): the run passes the sanity gate
+    #: (monitor.crawl.credibility) on the pages it fetched before it may resolve or record anything.
+    judges_site_content: ClassVar[bool] = False
 
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx

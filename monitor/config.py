@@ -10,6 +10,7 @@ time, so secrets never have to live in the file.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import string
@@ -104,12 +105,43 @@ def _abs_path(value: str) -> str:
     return value
 
 
+def _private_allowance(value: str) -> str:
+    """A ``crawl.allow_private`` entry: a CIDR (``10.1.0.0/16``, ``fd00::/8``, one address) or an origin
+    (``http://oa.x.gov.cn:8080``), normalised (a CIDR with host bits set is an error: say what you mean)."""
+    text = value.strip()
+    if "://" in text:
+        try:
+            parts = split_url(text)
+        except ValueError as exc:
+            raise ValueError(f"not an http(s) origin: {value!r}") from exc
+        if parts.scheme not in ("http", "https") or not parts.host:
+            raise ValueError(f"not an http(s) origin: {value!r}")
+        authority = text.split("://", 1)[1].split("/", 1)[0]
+        if parts.path not in ("", "/") or parts.query or "#" in text or "@" in authority:
+            raise ValueError(f"an origin is scheme://host[:port], without path or credentials: {value!r}")
+        try:
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError as exc:
+            raise ValueError(f"bad port in origin {value!r}") from exc
+        origin = origin_of(text if parts.path else text + "/")
+        if not origin:
+            raise ValueError(f"not an http(s) origin: {value!r}")
+        return origin
+    try:
+        return str(ipaddress.ip_network(text, strict=True))
+    except ValueError as exc:
+        raise ValueError(
+            f"expected a CIDR (10.0.0.0/8) or an origin (http://host:port), got {value!r}: {exc}"
+        ) from exc
+
+
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 NonEmpty = Annotated[str, AfterValidator(_non_empty)]
 Domain = Annotated[str, AfterValidator(_domain)]
 AbsPath = Annotated[str, AfterValidator(_abs_path)]
 Regex = Annotated[str, AfterValidator(_regex)]
 HostAddress = Annotated[str, AfterValidator(_host_address)]
+PrivateAllowance = Annotated[str, AfterValidator(_private_allowance)]
 
 
 class Rejected:
@@ -267,6 +299,15 @@ class Crawl(Model):
         description=(
             "Like curl --resolve: host (or host:port) -> 'IP:PORT' or 'nxdomain'; the key '*' answers for "
             "every other host. For the demo and tests."
+        ),
+    )
+
+    allow_private: tuple[PrivateAllowance, ...] = Field(
+        default=(),
+        description=(
+            "Private, loopback, link-local or reserved addresses a link may lead to: CIDRs ('10.1.0.0/16') "
+            "or origins ('http://oa.x.gov.cn:8080'). Configured sites and URLs are always allowed; any "
+            "other link into the internal network is not requested (finding 链接指向内网地址)."
         ),
     )
 
@@ -1076,7 +1117,11 @@ class Config(Model):
             where = f"columns.sites.{site_id}"
             if site_id not in seen:
                 raise _located(where, f"no site with id {site_id!r}")
-            for kind, entries in (("columns", spec.columns), ("message_boards", spec.message_boards)):
+            groups: tuple[tuple[str, tuple[ColumnSpec | MessageBoard, ...]], ...] = (
+                ("columns", spec.columns),
+                ("message_boards", spec.message_boards),
+            )
+            for kind, entries in groups:
                 for j, entry in enumerate(entries):
                     if entry.unit is not None and entry.unit not in unit_names:
                         raise _located(f"{where}.{kind}[{j}].unit", f"no unit named {entry.unit!r}")
@@ -1157,6 +1202,35 @@ class Config(Model):
                 if path.startswith(prefix) and (best is None or len(prefix) > best[0]):
                     best = (len(prefix), site)
         return best[1] if best is not None else None
+
+    @property
+    def configured_origins(self) -> tuple[str, ...]:
+        """Origins the operator named, which the egress policy lets through whatever they resolve to:
+        every site's homepage and scope, and every other http(s) URL written in the configuration
+        (columns, message boards, new-media sources, availability targets…)."""
+        found: dict[str, None] = {}
+        for site in self.sites:
+            found.update(dict.fromkeys(site.crawl_origins))
+            found[origin_of(site.homepage)] = None
+
+        def walk(value: object) -> None:
+            if isinstance(value, BaseModel):
+                for name in type(value).model_fields:
+                    walk(getattr(value, name))
+            elif isinstance(value, Mapping):
+                for item in value.values():
+                    walk(item)
+            elif isinstance(value, (tuple, list, frozenset, set)):
+                for item in value:
+                    walk(item)
+            elif isinstance(value, str) and value.startswith(("http://", "https://")):
+                found[origin_of(value)] = None
+
+        for name in type(self).model_fields:
+            if name != "crawl":  # allow_private origins are their own, narrower allowance
+                walk(getattr(self, name))
+        found.pop("", None)
+        return tuple(found)
 
     def units_of(self, site_id: str) -> tuple[Unit, ...]:
         """Units owning pages of a site (units without a site belong to every site)."""

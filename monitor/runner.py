@@ -30,8 +30,10 @@ from monitor.core.findings import Finding
 from monitor.core.report import RunReport
 from monitor.crawl.analysis import AnalysisPool, AnalysisRequest
 from monitor.crawl.crawler import CrawlReport, SiteCrawler, Target
+from monitor.crawl.credibility import SampledFetcher, SiteSample, Verdict, history_from_runs, judge
 from monitor.crawl.progress import Progress
 from monitor.store.database import Resolution, RunOutcome, Store
+from monitor.web.egress import EgressPolicy
 from monitor.web.fetch import Fetcher, FetchResult
 from monitor.web.page import Page
 
@@ -123,6 +125,24 @@ async def _watch_requests(fetcher: Fetcher, progress: Progress, every: float = 0
         await asyncio.sleep(every)
 
 
+def gate_run(
+    store: Store, duty: str, site: Site, run_id: int, sample: SiteSample, report: RunReport
+) -> Verdict:
+    """The sanity gate (monitor.crawl.credibility) on a run that ended ``ok``: its figures against the
+    site's recent runs of the duty, kept in the run ``report`` with the verdict."""
+    history = history_from_runs(r for r in store.runs(duty, site.id, limit=12) if r["id"] != run_id)
+    figures = sample.figures()
+    verdict = judge(figures, history)
+    report.credibility = figures.as_counts()
+    if verdict.degraded:
+        report.degraded_reason = verdict.reason
+        report.degraded_rules = verdict.rules
+        log.warning("run %d (%s on %s) degraded, nothing resolved: %s", run_id, duty, site.id, verdict.reason)
+    elif verdict.note:
+        report.credibility_note = verdict.note
+    return verdict
+
+
 async def run_site_check(
     check_class: type[SiteCheck],
     site: Site,
@@ -136,10 +156,18 @@ async def run_site_check(
     run_id = store.start_run(duty, site.id, (duty,), clock.now())
     ctx = check_context(duty, site, config, clock, store)
     check = check_class(ctx)
+    sample = SiteSample(homepage=site.homepage)
+    gated = check_class.judges_site_content and check_class.scope == "site"
     progress = progress or Progress()
     progress.start(duty if site.id == duty else f"{duty} · {site.name}")
     try:
-        async with Fetcher(config.crawl) as fetcher:
+        egress = EgressPolicy.for_config(config, site)
+        fetcher_cm = (
+            SampledFetcher(config.crawl, sample, site, egress=egress)
+            if gated
+            else Fetcher(config.crawl, egress=egress)
+        )
+        async with fetcher_cm as fetcher:
             watcher = asyncio.create_task(_watch_requests(fetcher, progress))
             try:
                 outcome = await check.run(fetcher)
@@ -158,6 +186,11 @@ async def run_site_check(
     report.add(outcome.report)
     if outcome.skipped:
         report.figures["skipped_reason"] = outcome.skipped
+    findings, error = outcome.findings, outcome.failed
+    if status == "ok" and gated and gate_run(store, duty, site, run_id, sample, report).degraded:
+        # A maintenance or firewall night: what its pages "show" is not the site's state.
+        status, error = "degraded", report.degraded_reason
+        report.findings_withheld, report.findings, findings = len(findings), 0, []
     if outcome.posts:
         # Observations, not conclusions: kept even when the run fails, so history never has gaps.
         report.posts_new = store.save_posts(outcome.posts, clock.now())
@@ -167,11 +200,16 @@ async def run_site_check(
         run_id,
         status=status,
         now=clock.now(),
-        findings=outcome.findings,
+        findings=findings,
         report=report,
-        resolution=Resolution((duty,), None if outcome.complete else (outcome.cleared or (lambda _: False))),
+        resolution=Resolution(
+            (duty,),
+            None if outcome.complete else (outcome.cleared or (lambda _: False)),
+            partial_pages=frozenset(sample.truncated),
+            whole_pages=sample.whole_pages,
+        ),
         complete=outcome.complete,
-        error=outcome.failed,
+        error=error,
     )
     if status == "ok" and ctx.memory.pending:
         store.put_signatures(site.id, ctx.memory.pending, clock.now())
@@ -185,8 +223,8 @@ async def run_site_check(
         report=report,
         outcome=result,
         open_findings=store.count_open(site.id, (duty,)),
-        error=outcome.failed,
-        findings=outcome.findings,
+        error=error,
+        findings=findings,
     )
 
 
@@ -210,6 +248,7 @@ async def run_site_crawl(
         store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
         return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
     failed_checks: set[str] = set()
+    sample = SiteSample(homepage=site.homepage)
 
     def failed(check: PageCheck, where: str, why: str | None = None) -> None:
         if check.name not in failed_checks:
@@ -220,6 +259,7 @@ async def run_site_crawl(
         failed_checks.add(check.name)
 
     async def on_page(page: Page) -> None:
+        sample.add_crawled(page)  # the sanity gate's view (visible text the crawl computed already)
         # Requests with the same analyzer key are one analysis whose result goes to every check asking.
         requests: dict[str, list[tuple[PageCheck, AnalysisRequest]]] = {}
         for check in checks:
@@ -249,7 +289,8 @@ async def run_site_crawl(
     progress.start(f"{duty} · {site.name}")
     workers = config.crawl.analysis_workers if any(c.analyses_pages for c in checks) else 0
     try:
-        async with Fetcher(config.crawl) as fetcher, AnalysisPool(workers) as pool:
+        egress = EgressPolicy.for_config(config, site)
+        async with Fetcher(config.crawl, egress=egress) as fetcher, AnalysisPool(workers) as pool:
             crawler = SiteCrawler(
                 site,
                 config,
@@ -275,6 +316,10 @@ async def run_site_crawl(
         progress.stop()
 
     status = "failed" if report.unreachable is not None else "ok"
+    for target in report.failures:
+        if target.internal and target.crawl:
+            answered = target.result.status if target.result is not None else None
+            sample.add_failure(target.url, answered, target.failure)
     run_report = RunReport(crawl=report.figures(), complete=report.complete)
     for check in checks:
         if check.name not in failed_checks:
@@ -294,16 +339,23 @@ async def run_site_crawl(
         for c in checks
         if c.name in resolvable and not c.observed_all()
     }
+    error = "site unreachable" if report.unreachable is not None else None
+    if status == "ok" and gate_run(store, duty, site, run_id, sample, run_report).degraded:
+        # A maintenance, firewall or partial night: resolve nothing, record nothing it "found".
+        status, error = "degraded", run_report.degraded_reason
+        run_report.findings_withheld, findings = len(findings), []
     run_report.findings = len(findings)
     run_report.check_errors = tuple(sorted(failed_checks))
-    error = "site unreachable" if report.unreachable is not None else None
+    partial = frozenset(sample.truncated)
     outcome = store.finish_run(
         run_id,
         status=status,
         now=clock.now(),
         findings=findings,
         report=run_report,
-        resolution=Resolution(resolvable, cleared, cleared_for) if resolvable else None,
+        resolution=Resolution(resolvable, cleared, cleared_for, partial, sample.whole_pages)
+        if resolvable
+        else None,
         complete=report.complete,
         error=error,
     )

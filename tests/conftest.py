@@ -54,7 +54,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 #: End-to-end test modules: the demo county through ``monitor demo`` / ``run_duty``, the daemon as a real
-#: subprocess, and the real browser. ``pytest -m "not e2e"`` is the quick loop; CI runs everything.
+#: subprocess, and the real browser. ``pytest -m "not e2e"`` is the quick loop; CI runs everything. A single
+#: end-to-end test in another module carries ``@pytest.mark.e2e`` itself.
 E2E_MODULES = frozenset(
     {
         "test_demo_run",

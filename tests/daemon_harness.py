@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
@@ -93,16 +94,28 @@ class Daemon:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.PIPE,
         )
-        self._tasks = [asyncio.create_task(self._read_notify()), asyncio.create_task(self._read_stderr())]
+        self._stderr_reader = asyncio.create_task(self._read_stderr())
+        self._tasks = [asyncio.create_task(self._read_notify()), self._stderr_reader]
         return self
+
+    def _record(self, data: bytes) -> None:
+        fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
+        fields["_at"] = str(time.monotonic())
+        self.notifications.append(fields)
 
     async def _read_notify(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            data = await loop.sock_recv(self.sock, 65536)
-            fields = dict(line.split("=", 1) for line in data.decode().splitlines() if "=" in line)
-            fields["_at"] = str(time.monotonic())
-            self.notifications.append(fields)
+            self._record(await loop.sock_recv(self.sock, 65536))
+
+    def _drain_notify(self) -> None:
+        """Record the datagrams already queued on the socket (the reader task may not have run yet)."""
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except BlockingIOError:
+                return
+            self._record(data)
 
     async def _read_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
@@ -145,7 +158,12 @@ class Daemon:
         """Wait for exit; return the exit status."""
         assert self.proc is not None
         code = await asyncio.wait_for(self.proc.wait(), timeout)
-        await asyncio.sleep(0.05)  # let the readers drain
+        # Everything the daemon said is in once its stderr reader reaches EOF: the pipe closes with the
+        # process and the children that inherited it (analysis workers, the browser driver end with their
+        # parent). Every notification it sent is already queued on our socket.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self._stderr_reader), timeout)
+        self._drain_notify()
         return code
 
     async def close(self) -> None:

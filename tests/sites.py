@@ -172,6 +172,9 @@ def fast_config(
                 # test; tests/test_analysis_pool.py runs the crawls with real worker processes.
                 "analysis_workers": 0,
                 "host_overrides": sites.overrides(*hosts, **(special or {})),
+                # The virtual hosts stand in for public sites: the egress policy lets them through
+                # although they resolve to loopback (names in ``special`` stay internal).
+                "allow_private": [f"http://{h}" for h in hosts],
                 **(crawl or {}),
             },
             **extra,

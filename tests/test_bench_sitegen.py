@@ -81,6 +81,8 @@ async def test_monitor_finds_exactly_the_planted_set(
                 "retry_backoff_seconds": 0.05,
                 "max_retry_after_seconds": 2,
                 "confirm_delay_seconds": 0.05,
+                # The quirky server on 127.0.0.2 stands in for the internet's external sites.
+                "allow_private": [ext_base],
             }
         }
     )

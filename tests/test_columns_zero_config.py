@@ -12,6 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -80,6 +81,7 @@ async def test_second_county_zero_config_finds_exactly_its_stale_and_blank_colum
     assert "PubDate元数据" in conflict["message"] and "不一致" in conflict["message"]
 
 
+@pytest.mark.e2e  # the demo county
 async def test_demo_county_zero_config_finds_exactly_its_stale_and_blank_columns(
     tmp_path: Path, clock: FixedClock
 ) -> None:

@@ -27,6 +27,7 @@ from checks.darklinks.browser import (
     confirm_candidates,
     host_resolver_rules,
     origin_of,
+    proxy_bypass_list,
 )
 from monitor.config import BAIDUSPIDER_USER_AGENT, ConfigError, DarkLinksBrowser, config_from_mapping
 from tests.sites import LocalSites
@@ -403,6 +404,50 @@ async def test_pages_beyond_the_budget_are_left_unknown(sites: LocalSites) -> No
     assert "每次运行1个页面" in report.verdicts["b"].detail
     assert (report.pages_loaded, report.pages_over_budget) == (1, 1)
     assert sites.count(GOV, "/b.html") == 0
+
+
+@needs_chromium
+async def test_redirect_hops_from_the_site_never_reach_the_network(sites: LocalSites) -> None:
+    """Playwright's routing does not see redirect hops: the refusing proxy does. The site's own resources
+    redirect to another port of loopback (a listener that must see nothing) and to cloud metadata."""
+    trap = web.Application()
+    trapped: list[str] = []
+
+    async def record(request: web.Request) -> web.Response:
+        trapped.append(request.path)
+        return web.Response(text="secret")
+
+    trap.router.add_get("/{tail:.*}", record)
+    runner = web.AppRunner(trap)
+    await runner.setup()
+    listener = web.TCPSite(runner, "127.0.0.1", 0)
+    await listener.start()
+    port = listener._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        sites.redirect(GOV, "/img", f"http://127.0.0.1:{port}/pixel.gif")
+        sites.redirect(GOV, "/frame", f"http://127.0.0.1:{port}/admin")
+        sites.redirect(GOV, "/meta", "http://169.254.169.254/latest/meta-data/")
+        sites.html(
+            GOV,
+            "/r.html",
+            '<html><body><img src="/img"><iframe src="/frame"></iframe><img src="/meta">'
+            f'<a href="http://{SPAM}/x" style="display:none">百家乐</a></body></html>',
+        )
+        cand = BrowserCandidate("r", f"{SITE}/r.html", "hidden_link", f"http://{SPAM}/x")
+        started = time.monotonic()
+        report = await confirm_candidates([cand], options(), sites.overrides(GOV), [SITE])
+    finally:
+        await runner.cleanup()
+    assert report.verdicts["r"].status == "confirmed"  # the page itself loaded and was judged
+    assert sites.count(GOV, "/img") >= 1 and sites.count(GOV, "/frame") >= 1
+    assert trapped == []
+    assert time.monotonic() - started < 30  # the metadata hop failed at once, no connect timeout
+
+
+def test_proxy_bypass_lists_exactly_the_allowed_origins() -> None:
+    assert proxy_bypass_list(["http://www.x.gov.cn", "https://x.gov.cn:8443", "http://[::1]:8080"]) == (
+        "<-loopback>;http://www.x.gov.cn:80;https://x.gov.cn:8443;http://[::1]:8080"
+    )
 
 
 def test_host_rules_resolve_only_the_site() -> None:

@@ -462,6 +462,7 @@ async def test_decoy_pages_stay_silent_on_a_real_crawl(
 # ------------------------------------------------------------------------------------------------ CLI
 
 
+@pytest.mark.e2e  # the CLI in a subprocess, with the real browser confirming the hidden link
 async def test_cli_run_darklinks_url_prints_inert_findings_and_exits_1(
     sites: LocalSites, tmp_path: Path
 ) -> None:

@@ -19,7 +19,7 @@ import yaml
 from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
-from monitor.app.demo.server import DEMO_PORTAL, DemoServer, china_today, start_demo_server
+from monitor.app.demo.server import _SITE_KEY, DEMO_PORTAL, DemoServer, china_today, start_demo_server
 
 EXPECTED = yaml.safe_load(
     (Path(__file__).resolve().parents[1] / "tests" / "demo_expected" / "expected.yaml").read_text("utf-8")
@@ -303,8 +303,11 @@ async def test_close_is_clean_with_pending_slow_request() -> None:
     connector = aiohttp.TCPConnector(resolver=OverrideResolver(srv.host_overrides()))
     async with aiohttp.ClientSession(connector=connector) as sess:
         pending = asyncio.create_task(fetch(sess, PORTAL + "/bsfw/slow-query.html"))
-        await asyncio.sleep(0.2)
-        assert not pending.done()
+        sleepers = srv._runner.app[_SITE_KEY].sleepers
+        deadline = time.monotonic() + 10
+        while not sleepers and time.monotonic() < deadline:  # until the server holds the request
+            await asyncio.sleep(0.01)
+        assert sleepers and not pending.done()
         started = time.monotonic()
         await srv.close()
         assert time.monotonic() - started < 2.5

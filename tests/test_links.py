@@ -596,7 +596,12 @@ async def test_dns_failure_and_refused_are_classified(
 ) -> None:
     sites.html(GOV, "/", page("首页", links=["http://www.gone.gov.cn/", "http://oa.test.gov.cn/"]))
     config = fast_config(
-        sites, [GOV], HOME, special={"www.gone.gov.cn": "nxdomain", "oa.test.gov.cn": "127.0.0.1:1"}
+        sites,
+        [GOV],
+        HOME,
+        special={"www.gone.gov.cn": "nxdomain", "oa.test.gov.cn": "127.0.0.1:1"},
+        # oa.test.gov.cn stands in for a public host that refuses connections (the port is loopback's).
+        crawl={"allow_private": [HOME, "http://oa.test.gov.cn"]},
     )
     await run_links(config, store, clock)
     found = open_urls(store)

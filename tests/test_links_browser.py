@@ -218,7 +218,9 @@ async def test_two_sites_on_one_host_by_port_stay_apart(
         other.html(host, "/ok.html", page("二号站文章"))
         other.html(host, "/shared.html", page("二号站页面", links=["/deep.html"]))
         special = {f"{host}:8001": f"127.0.0.1:{sites.port}", f"{host}:8002": f"127.0.0.1:{other.port}"}
-        config = fast_config(sites, [], HOME, special=special)
+        # Both ports stand in for public servers: the egress policy lets them through (loopback here).
+        stand_ins = [f"http://{host}:8001", f"http://{host}:8002"]
+        config = fast_config(sites, [], HOME, special=special, crawl={"allow_private": stand_ins})
         first = await run_links(config, store, clock, url=f"http://{host}:8001/")
         assert first.site.id == "site-test-gov-cn-8001"
         # Another port of the same host is another site: checked, never crawled.

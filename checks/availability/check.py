@@ -27,6 +27,7 @@ from monitor.core.findings import Finding, Severity
 from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
 from monitor.core.report import CheckReport
 from monitor.store.database import Probe, Store
+from monitor.web.egress import EgressPolicy
 from monitor.web.fetch import ErrorKind, Fetcher, FetchResult
 
 HOMEPAGE_NAME = "首页"
@@ -96,7 +97,7 @@ class AvailabilityCheck(SiteCheck):
         indicators: list[IndicatorStatus] = []
         # Dual stack, as a browser does (happy eyeballs): the W2 question is whether the site opens at
         # all. IPv6 on its own is probed separately below.
-        async with Fetcher(probe_options) as probe:
+        async with Fetcher(probe_options, egress=EgressPolicy.for_config(ctx.config, ctx.site)) as probe:
             results = await asyncio.gather(*(probe.fetch(t.url, retries=0) for t in targets))
             offline, self_check = await self._self_check(probe, results)
             counts["self_check"] = self_check
@@ -258,7 +259,7 @@ class AvailabilityCheck(SiteCheck):
         if not offline:
             judged.add(f"down|{target.url}")
         if state.state == State.DOWN:
-            since = state.since.strftime("%Y-%m-%d %H:%M") if state.since else "—"
+            down_since = state.since.strftime("%Y-%m-%d %H:%M") if state.since else "—"
             if result.ok or offline:
                 detail = f"最近一次探测已恢复，连续{opts.up_after}次成功后确认恢复"
             else:
@@ -273,9 +274,9 @@ class AvailabilityCheck(SiteCheck):
                     site=site,
                     identity=f"down|{target.url}",
                     url=target.url,
-                    message=f"{target.name}（{target.url}）自{since}起无法访问：{detail}",
+                    message=f"{target.name}（{target.url}）自{down_since}起无法访问：{detail}",
                     unit=unit,
-                    evidence={**evidence, "fail_streak": state.fail_streak, "since": since},
+                    evidence={**evidence, "fail_streak": state.fail_streak, "since": down_since},
                 )
             )
         return row, findings
@@ -427,7 +428,8 @@ class AvailabilityCheck(SiteCheck):
 
             aaaa = True if plan.pinned else await has_aaaa(host, port)
             if aaaa:
-                async with Fetcher(probe_options, family=socket.AF_INET6) as six:
+                egress = EgressPolicy.for_config(ctx.config, ctx.site)
+                async with Fetcher(probe_options, family=socket.AF_INET6, egress=egress) as six:
                     result = await six.fetch(ctx.site.homepage, retries=0)
                 answered = result.ok
                 if not result.ok:

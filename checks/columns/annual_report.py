@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from lxml import etree
+from lxml.html import HtmlElement
 
 from checks.common.dates import parse_listing
 
@@ -144,7 +144,7 @@ def _text_rows(text: str) -> list[list[str]]:
     return rows
 
 
-def _html_rows(root: etree._Element) -> list[list[str]]:
+def _html_rows(root: HtmlElement) -> list[list[str]]:
     rows = []
     for tr in root.iter("tr"):
         cells = [
@@ -364,7 +364,7 @@ def check_annual_report(report: AnnualReport) -> list[ReportProblem]:
     # 2. (七)总计 = (一)…(六).
     if "total" in apps:
         for col, col_name in enumerate(APPLICANT_COLUMNS):
-            parts: list[tuple[str, int]] = []
+            parts = []
             complete = True
             for sec, _, name, count in SECTIONS[:-1]:
                 value = _section_sum(report, sec, count, col)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from checks.columns.discovery import SCRIPT_LIST_REASON, PageFacts, column_key, page_facts
 from checks.columns.rules import (
     TYPE_LABELS,
+    ColumnIdentity,
     ColumnLimits,
     ColumnObservation,
     ColumnVerdict,
@@ -177,7 +178,7 @@ async def observe_column(
         html, final, error = await fetch(target.url)
         if html is not None:
             facts = page_facts(html, final, today, target.item_selector, target.date_selector)
-    base = {
+    base: ColumnIdentity = {
         "name": target.name,
         "url": target.url,
         "type": target.type,

@@ -148,6 +148,7 @@ class ColumnsCheck(SiteCheck):
     """Column updates, homepage updates, blank columns, message replies and annual reports."""
 
     name = "columns"
+    judges_site_content = True
 
     async def run(self, fetcher: Fetcher) -> CheckOutcome:
         """Observe the homepage, columns, boards and reports; judge them; report findings and counts."""
@@ -575,6 +576,7 @@ class UnitsCheck(SiteCheck):
     """Monthly inspection of every unit's (县直部门/乡镇) 政务公开 columns, reported per unit."""
 
     name = "units"
+    judges_site_content = True
 
     async def run(self, fetcher: Fetcher) -> CheckOutcome:
         """Audit each unit's configured columns and the columns found under its path prefixes."""
@@ -728,12 +730,13 @@ async def discover_snippet(config: Config, url: str, clock: Clock) -> tuple[str,
     import yaml
 
     from monitor.config import adhoc_config
+    from monitor.web.egress import EgressPolicy
     from monitor.web.fetch import Fetcher
 
     config, site = adhoc_config(url, config)
     resolver = UnitResolver(site, config.units_of(site.id))
     today = clock.now().astimezone(config.tz).date()
-    async with Fetcher(config.crawl) as fetcher:
+    async with Fetcher(config.crawl, egress=EgressPolicy.for_config(config, site)) as fetcher:
         fetch = PageFetcher(fetcher, config)
         html, final, error = await fetch(site.homepage)
         if html is None:

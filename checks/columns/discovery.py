@@ -28,7 +28,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from lxml import etree
+from lxml.html import HtmlElement
 from yarl import URL
 
 from checks.common.dates import (
@@ -203,7 +203,7 @@ def looks_like_article(url: str) -> bool:
     return (found is not None and found[2] is not None) or bool(_ARTICLE_FILE.match(name))
 
 
-def _meta(root: etree._Element) -> dict[str, str]:
+def _meta(root: HtmlElement) -> dict[str, str]:
     out: dict[str, str] = {}
     for meta in root.iter("meta"):
         name = (meta.get("name") or "").strip().lower()
@@ -212,7 +212,7 @@ def _meta(root: etree._Element) -> dict[str, str]:
     return out
 
 
-def _body_chars(root: etree._Element) -> int:
+def _body_chars(root: HtmlElement) -> int:
     """Characters of body text outside navigation containers (whitespace ignored)."""
     navish = navish_elements(root)
     body = root.find("body")
@@ -246,7 +246,8 @@ def page_facts(
     title_el = root.find(".//title")
     title = element_text(title_el) if title_el is not None else ""
     drop_noise(root)
-    text = element_text(root.find("body")) if root.find("body") is not None else ""
+    body = root.find("body")
+    text = element_text(body) if body is not None else ""
     body_chars = _body_chars(root)
     return PageFacts(
         url=url,
@@ -281,7 +282,7 @@ _ARTICLE_CONTAINERS = {
 
 
 def _reads_as_article(
-    root: etree._Element, meta: dict[str, str], items: tuple[ListItem, ...], body_chars: int
+    root: HtmlElement, meta: dict[str, str], items: tuple[ListItem, ...], body_chars: int
 ) -> bool:
     """A page that is one article (headline target): an ``ArticleTitle`` meta tag (集约化 article pages
     carry ``ColumnName`` too), or an article body with at most a few "related" links besides."""
@@ -349,7 +350,7 @@ def column_from_facts(
     return DiscoveredColumn(name, facts.url, kind, top_level, "meta" if facts.column_name else "list", unit)
 
 
-def _heading_of(a: etree._Element) -> etree._Element | None:
+def _heading_of(a: HtmlElement) -> HtmlElement | None:
     """The heading around the link (``<h3><a>…</a></h3>``) or inside it (``<a><h1>…</h1></a>``)."""
     for p in a.iterancestors():
         if isinstance(p.tag, str) and p.tag in _HEADINGS:
@@ -357,7 +358,7 @@ def _heading_of(a: etree._Element) -> etree._Element | None:
     return next((h for h in a.iter(*_HEADINGS) if h is not a), None)
 
 
-def _in_block_title(a: etree._Element) -> bool:
+def _in_block_title(a: HtmlElement) -> bool:
     """A link inside a block's title bar (``<div class="blk-hd"><a>通知公告</a></div>``)."""
     for depth, p in enumerate(a.iterancestors()):
         if depth >= 2 or not isinstance(p.tag, str):
@@ -367,10 +368,10 @@ def _in_block_title(a: etree._Element) -> bool:
     return False
 
 
-def _menu_links(root: etree._Element) -> set[etree._Element]:
+def _menu_links(root: HtmlElement) -> set[HtmlElement]:
     """Links in menus and tab strips: a container whose entries (two or more) each hold one short
     link and no date — a left-hand ``ul``, a tab header (``<span><a>县域要闻</a></span>…``)."""
-    out: set[etree._Element] = set()
+    out: set[HtmlElement] = set()
     for container in root.iter():
         if not isinstance(container.tag, str) or container.tag in ("a", "body", "html", "head"):
             continue
@@ -395,7 +396,7 @@ def _menu_links(root: etree._Element) -> set[etree._Element]:
     return out
 
 
-def _more_name(a: etree._Element) -> str:
+def _more_name(a: HtmlElement) -> str:
     """The name of the block a 更多>> link belongs to: its heading's text, else the short text just
     before it (``<span>通知公告</span><a class="more">更多>></a>``)."""
     heading = _heading_of(a)

@@ -31,9 +31,10 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypedDict
 
 from dateutil.relativedelta import relativedelta
-from lxml import etree
+from lxml.html import HtmlElement
 
 from checks.common.dates import (
     ListItem,
@@ -234,11 +235,29 @@ def _counts_stale(obs: ColumnObservation) -> bool:
     return obs.type == "dynamic" or (obs.type in ("notice", "policy") and obs.top_level)
 
 
+class ColumnIdentity(TypedDict):
+    """Which column an observation or verdict is about (the fields both repeat from the config)."""
+
+    name: str
+    unit: str
+    url: str
+    type: str
+    top_level: bool
+
+
+class _LatestFields(TypedDict):
+    """The column's newest dated item, when it has one."""
+
+    latest: date | None
+    latest_title: str | None
+    latest_url: str | None
+
+
 def evaluate_column(obs: ColumnObservation, today: date, limits: ColumnLimits | None = None) -> ColumnVerdict:
     """Judge one column. See the module docstring for the boundaries and what counts where."""
     limits = limits or ColumnLimits()
     label = obs.label
-    base = {
+    base: ColumnIdentity = {
         "name": obs.name,
         "unit": obs.unit,
         "url": obs.url,
@@ -265,7 +284,7 @@ def evaluate_column(obs: ColumnObservation, today: date, limits: ColumnLimits | 
         newest = latest_item(obs.items, today)
         if newest is not None:
             latest, latest_title, latest_url = newest.date, newest.title, newest.url
-    latest_info = {"latest": latest, "latest_title": latest_title, "latest_url": latest_url}
+    latest_info: _LatestFields = {"latest": latest, "latest_title": latest_title, "latest_url": latest_url}
 
     if latest is None and not obs.items:
         return ColumnVerdict(
@@ -627,11 +646,11 @@ _ASK_LABEL = re.compile(r"(?:留言|提问|来信|咨询|提交|写信|发布|�
 _REPLY_LABEL = re.compile(r"(?:回复|答复|办结|处理|反馈|回应)(?:时间|日期)\s*[:：]?\s*$")
 
 
-def _cells(tr: etree._Element) -> list[etree._Element]:
+def _cells(tr: HtmlElement) -> list[HtmlElement]:
     return [c for c in tr if isinstance(c.tag, str) and c.tag.lower() in ("td", "th")]
 
 
-def _parse_message_table(table: etree._Element, base: str, today: date) -> list[MessageRecord] | None:
+def _parse_message_table(table: HtmlElement, base: str, today: date) -> list[MessageRecord] | None:
     rows = [tr for tr in table.iter("tr")]
     header_idx = None
     cols: dict[str, int] = {}
@@ -681,7 +700,7 @@ def _parse_message_table(table: etree._Element, base: str, today: date) -> list[
     return out
 
 
-def _parse_message_row(row: etree._Element, base: str, today: date) -> MessageRecord | None:
+def _parse_message_row(row: HtmlElement, base: str, today: date) -> MessageRecord | None:
     text = element_text(row)
     found = scan_dates(text, today, relative=True)
     if not found:

@@ -32,10 +32,12 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
 from lxml import etree
+from lxml.html import HtmlElement
 
 from monitor.core.urls import join_url
 from monitor.web.html import parse_document
@@ -309,9 +311,9 @@ def _interpret(
     if kind == "rel_now":
         return (ref, now is not None)
     if kind == "rel_word":
-        day = today - timedelta(days=_REL_WORD_DAYS[m.group("w")])
+        rel_day = today - timedelta(days=_REL_WORD_DAYS[m.group("w")])
         clock = _clock(m)
-        return datetime.combine(day, clock or time(0), tzinfo=SHANGHAI), clock is not None
+        return datetime.combine(rel_day, clock or time(0), tzinfo=SHANGHAI), clock is not None
     n, unit = int(m.group("n")), m.group("u")
     if unit.startswith(("秒", "分", "小时", "钟头", "个钟头")):
         seconds = n * {"秒": 1, "分": 60}.get(unit[0], 3600)
@@ -553,7 +555,7 @@ def _unwrap_datastore(html: str) -> str:
     return _DATASTORE.sub(records, html)
 
 
-def parse_listing(html: str) -> etree._Element | None:
+def parse_listing(html: str) -> HtmlElement | None:
     """A list page's tree (:func:`monitor.web.html.parse_document`: None when empty or unparsable).
 
     Hanweb datastore lists (records inside a script) are unwrapped into markup first.
@@ -563,19 +565,19 @@ def parse_listing(html: str) -> etree._Element | None:
     return parse_document(_unwrap_datastore(_XML_DECL.sub("", html, count=1)))
 
 
-def drop_noise(root: etree._Element) -> None:
+def drop_noise(root: HtmlElement) -> None:
     """Remove scripts, styles, comments and similar non-content nodes in place (keeping tails)."""
     for el in list(root.iter(etree.Comment, etree.ProcessingInstruction, *_NOISE_TAGS)):
         if el.getparent() is not None:
             el.drop_tree()
 
 
-def _tokens(el: etree._Element) -> set[str]:
+def _tokens(el: HtmlElement) -> set[str]:
     raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
     return {t for t in _TOKEN_SPLIT.split(raw) if t}
 
 
-def _is_navish(el: etree._Element) -> bool:
+def _is_navish(el: HtmlElement) -> bool:
     """True for navigation, header, footer, sidebar, breadcrumb and pager containers."""
     if not isinstance(el.tag, str):
         return False
@@ -587,9 +589,9 @@ def _is_navish(el: etree._Element) -> bool:
     return any(sub in tok for tok in tokens for sub in _NAV_SUBSTRINGS)
 
 
-def navish_elements(root: etree._Element) -> set[etree._Element]:
+def navish_elements(root: HtmlElement) -> set[HtmlElement]:
     """All elements that are, or sit inside, a nav-ish container."""
-    marked: set[etree._Element] = set()
+    marked: set[HtmlElement] = set()
     for el in root.iter():
         if not isinstance(el.tag, str) or el in marked:
             continue
@@ -598,12 +600,12 @@ def navish_elements(root: etree._Element) -> set[etree._Element]:
     return marked
 
 
-def element_text(el: etree._Element) -> str:
+def element_text(el: HtmlElement) -> str:
     """Whitespace-collapsed text content of an element."""
     return re.sub(r"\s+", " ", el.text_content()).strip()
 
 
-def base_url(root: etree._Element, page_url: str) -> str:
+def base_url(root: HtmlElement, page_url: str) -> str:
     for base in root.iter("base"):
         href = (base.get("href") or "").strip()
         if href:
@@ -611,11 +613,13 @@ def base_url(root: etree._Element, page_url: str) -> str:
     return page_url
 
 
-def _select(el: etree._Element, selector: str) -> list[etree._Element]:
+def _select(el: HtmlElement, selector: str) -> list[HtmlElement]:
     """CSS selector, or XPath when the selector starts with '/', './' or '('."""
     sel = selector.strip()
     if sel.startswith(("/", "./", "(")):
-        return [e for e in el.xpath(sel) if isinstance(e, etree._Element)]
+        found = [e for e in el.xpath(sel) if isinstance(e, etree._Element)]
+        # Every node of an lxml.html tree is one of its element classes, with the HTML text methods.
+        return cast(list[HtmlElement], found)
     from lxml.cssselect import CSSSelector  # needs the 'cssselect' package
 
     return CSSSelector(sel)(el)
@@ -669,7 +673,7 @@ _BULLETS = "·•●○■□◆◇▪▫►▶>》-—|*"
 _SKIP_HREF = re.compile(r"^\s*(?:javascript:|mailto:|tel:|#|$)", re.I)
 
 
-def _link_title(a: etree._Element) -> str:
+def _link_title(a: HtmlElement) -> str:
     text = element_text(a)
     attr = re.sub(r"\s+", " ", a.get("title") or "").strip()
     # Titles truncated with "..." carry the full text in @title.
@@ -679,8 +683,8 @@ def _link_title(a: etree._Element) -> str:
 
 
 def _content_links(
-    row: etree._Element, navish: set[etree._Element] | frozenset[etree._Element] = frozenset()
-) -> list[etree._Element]:
+    row: HtmlElement, navish: set[HtmlElement] | frozenset[HtmlElement] = frozenset()
+) -> list[HtmlElement]:
     links = []
     for a in row.iter("a"):
         if a in navish:
@@ -701,7 +705,7 @@ def _clean_title(title: str) -> str:
     return title.strip(_BULLETS + " ").strip()
 
 
-def _is_pinned(row: etree._Element) -> bool:
+def _is_pinned(row: HtmlElement) -> bool:
     if _PIN_TEXT.search(row.text_content()):
         return True
     for el in row.iter():
@@ -737,7 +741,7 @@ _CLOCK_BEFORE = re.compile(r"(?:今天是|今日是|今天|今日|现在是|当�
 
 
 def _row_date(
-    row: etree._Element, title_link: etree._Element | None, today: date
+    row: HtmlElement, title_link: HtmlElement | None, today: date
 ) -> tuple[date | None, bool, bool]:
     """The date shown for a row, whether it was glued to the title link's text, and whether it
     was written without a year (``06-01``: see :func:`settle_years`).
@@ -775,11 +779,11 @@ def _row_date(
 
 
 def _row_item(
-    row: etree._Element,
+    row: HtmlElement,
     base: str,
     today: date,
     date_selector: str | None = None,
-    navish: set[etree._Element] | frozenset[etree._Element] = frozenset(),
+    navish: set[HtmlElement] | frozenset[HtmlElement] = frozenset(),
 ) -> ListItem | None:
     links = _content_links(row, navish)
     if not links:
@@ -813,7 +817,7 @@ ROW_MAX_CHARS = 300
 ROW_MAX_ELEMENTS = 40
 
 
-def _small_row(row: etree._Element) -> bool:
+def _small_row(row: HtmlElement) -> bool:
     """True when ``row`` is small enough to be one list entry."""
     for count, _el in enumerate(row.iter(), 1):
         if count > ROW_MAX_ELEMENTS:
@@ -824,7 +828,7 @@ def _small_row(row: etree._Element) -> bool:
 _ROW_SKIP = {"br", "hr", "img", "input", "button", "label", "h1", "h2", "h3", "h4", "h5", "h6"}
 
 
-def _rows(container: etree._Element) -> list[etree._Element]:
+def _rows(container: HtmlElement) -> list[HtmlElement]:
     return [c for c in container if isinstance(c.tag, str) and c.tag.lower() not in _ROW_SKIP]
 
 
@@ -834,7 +838,7 @@ class _RowInfo:
     dated: bool
 
 
-def _signature(el: etree._Element) -> tuple[str, str]:
+def _signature(el: HtmlElement) -> tuple[str, str]:
     return (str(el.tag), " ".join(sorted((el.get("class") or "").split())))
 
 
@@ -880,9 +884,9 @@ def extract_list_items(
         return settle_years(out, today)
 
     navish = navish_elements(root)
-    info: dict[etree._Element, _RowInfo] = {}
+    info: dict[HtmlElement, _RowInfo] = {}
 
-    def row_info(row: etree._Element) -> _RowInfo:
+    def row_info(row: HtmlElement) -> _RowInfo:
         cached = info.get(row)
         if cached is None:
             links = _content_links(row, navish)
@@ -896,7 +900,7 @@ def extract_list_items(
         return cached
 
     best: tuple[int, int, int] | None = None
-    best_el: etree._Element | None = None
+    best_el: HtmlElement | None = None
     for order, el in enumerate(root.iter()):
         if not isinstance(el.tag, str) or el in navish or el.tag.lower() in ("a", "head", "html"):
             continue
@@ -976,7 +980,7 @@ def extract_page_items(html: str, page_url: str, today: date) -> list[ListItem]:
     base = base_url(root, page_url)
     drop_noise(root)
     navish = navish_elements(root)
-    found: dict[etree._Element, ListItem] = {}
+    found: dict[HtmlElement, ListItem] = {}
     for row in root.iter(*_PAGE_ROW_TAGS):
         if row in navish or not _small_row(row) or not 1 <= len(_content_links(row, navish)) <= 3:
             continue
@@ -1040,11 +1044,11 @@ _CONTENT_TOKENS = {
 }
 
 
-def _block_text(el: etree._Element) -> str:
+def _block_text(el: HtmlElement) -> str:
     """Text of an element with block boundaries kept as newlines."""
     parts: list[str] = []
 
-    def walk(node: etree._Element) -> Iterator[str]:
+    def walk(node: HtmlElement) -> Iterator[str]:
         if node.text:
             yield node.text
         for child in node:

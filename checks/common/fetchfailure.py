@@ -40,4 +40,5 @@ def failure_reason_zh(kind: ErrorKind, result: FetchResult | None, detail: str, 
         ErrorKind.TOO_MANY_REDIRECTS: "重定向次数过多",
         ErrorKind.INVALID_URL: "链接地址格式错误",
         ErrorKind.LOCAL_FILE: "链接指向编辑者本机文件（file:地址），任何访客都无法打开",
+        ErrorKind.PRIVATE_ADDRESS: "链接指向内网地址（环回、内网或保留地址），出于安全考虑未访问",
     }.get(kind, str(kind))

@@ -13,7 +13,10 @@ twice: once as an ordinary desktop browser, once as Baiduspider arriving from a 
 
 Network safety: the browser reaches only the site's own origins. Chromium's ``--host-resolver-rules``
 resolves nothing but the allowed hosts (and the test/demo host overrides), and every request is routed:
-allowed origin → continue, anything else → abort. WebSockets are never connected.
+allowed origin → continue, anything else → abort. WebSockets are never connected. Playwright's routing
+does not see redirect hops (Chromium follows them by itself), so a third fence covers those: every origin
+but the allowed ones goes through a proxy that refuses every connection (``proxy_flags``), so a redirect
+from the site's own page to ``http://169.254.169.254/`` or another port fails without leaving the machine.
 
 The pass is bounded (``max_pages`` distinct pages per run, ``page_timeout_seconds`` per load) and never
 raises: a missing browser skips it with a reason, any browser failure makes the affected verdicts
@@ -27,8 +30,9 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
@@ -39,7 +43,7 @@ from monitor.core.urls import origin_of as url_origin
 from monitor.core.urls import split_url
 
 if TYPE_CHECKING:
-    from playwright.async_api import Browser, Page, Route
+    from playwright.async_api import Browser, FloatRect, Page, Route, ViewportSize
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +55,7 @@ DESKTOP_USER_AGENT = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36"
 )
-VIEWPORT = {"width": 1280, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1280, "height": 900}
 #: Screenshot caps: the region photographed, and the PNG's size (shrunk region retried when larger).
 MAX_SHOT_WIDTH = 1200
 MAX_SHOT_HEIGHT = 900
@@ -78,7 +82,6 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--disable-default-apps",
     "--disable-extensions",
-    "--no-proxy-server",
     "--dns-prefetch-disable",
     # Chromium upgrades http:// navigations to https:// by default (HTTPS-Upgrades): many county sites
     # serve http only, and a different scheme is a different origin to the allow-list.
@@ -152,6 +155,36 @@ def host_resolver_rules(host_overrides: Mapping[str, str], allowed_origins: Sequ
     return ", ".join(dict.fromkeys(rules))
 
 
+def proxy_bypass_list(allowed_origins: Sequence[str]) -> str:
+    """Chromium ``--proxy-bypass-list``: exactly the allowed origins (scheme, host and port) go direct;
+    ``<-loopback>`` removes Chromium's implicit bypass of localhost, so loopback goes to the proxy too."""
+    rules = ["<-loopback>"]
+    for origin in allowed_origins:
+        parts = split_url(origin)
+        if parts.host and parts.scheme in ("http", "https"):
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            host = f"[{parts.host}]" if ":" in parts.host else parts.host
+            rules.append(f"{parts.scheme}://{host}:{port}")
+    return ";".join(dict.fromkeys(rules))
+
+
+@contextlib.contextmanager
+def refusing_port() -> Iterator[int]:
+    """A loopback port bound but never listening: every connection to it is refused at once. Used as the
+    proxy of everything the browser must not reach (nothing else can take the port meanwhile)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def proxy_flags(allowed_origins: Sequence[str], refusing: int) -> tuple[str, ...]:
+    """Flags sending every origin but the allowed ones to the refusing proxy at 127.0.0.1:``refusing``."""
+    return (
+        f"--proxy-server=http://127.0.0.1:{refusing}",
+        f"--proxy-bypass-list={proxy_bypass_list(allowed_origins)}",
+    )
+
+
 def same_link(a: str, b: str) -> bool:
     """Two absolute URLs name the same page (fragment dropped, scheme/host case and default port ignored)."""
 
@@ -198,7 +231,7 @@ class _Visit:
         return self.error is None or bool(self.navigations)
 
 
-def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> dict[str, float]:
+def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> FloatRect:
     """The screenshot rectangle: the region padded, at least 480×240, at most the caps, inside the page."""
     doc_w, doc_h = max(doc[0], 1.0), max(doc[1], 1.0)
     if region is None:  # the top of the page, as a visitor first sees it
@@ -215,7 +248,7 @@ def _clip(region: Mapping[str, float] | None, doc: tuple[float, float]) -> dict[
     return {"x": round(x), "y": round(y), "width": round(width), "height": round(height)}
 
 
-async def _screenshot(page: Page, clip: dict[str, float]) -> bytes | None:
+async def _screenshot(page: Page, clip: FloatRect) -> bytes | None:
     """A PNG of ``clip`` (document coordinates) under MAX_SHOT_BYTES, shrinking the region when needed."""
     for _ in range(3):
         try:
@@ -259,6 +292,12 @@ async def _unmark(page: Page) -> None:
 
 
 Region = Mapping[str, float] | None
+
+
+def _ignore_outcome(future: asyncio.Future[Any]) -> None:
+    """Retrieve an abandoned future's outcome, so asyncio does not log it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _region_key(region: Region) -> tuple[float, ...]:
@@ -379,15 +418,37 @@ class _Session:
         await context.add_init_script(init)
         page = result.page = await context.new_page()
         timeout_ms = opts.page_timeout_seconds * 1000
+        started = time.monotonic()
+        goto = asyncio.ensure_future(page.goto(page_url, wait_until="load", timeout=timeout_ms))
+        left_while_loading = asyncio.ensure_future(left_page.wait())
         try:
-            response = await page.goto(page_url, wait_until="load", timeout=timeout_ms)
-            result.status = response.status if response is not None else None
-        except Exception as exc:
-            if not result.navigations:
-                if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:40]:
-                    result.error = f"页面加载超时（{opts.page_timeout_seconds:g}秒内未完成）"
-                else:
-                    result.error = f"页面加载失败：{_short_error(exc)}"
+            await asyncio.wait((goto, left_while_loading), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # cancelled (the visit's time is up): the goto goes with it, as when awaited
+            goto.cancel()
+            raise
+        finally:
+            left_while_loading.cancel()
+        if goto.done():
+            try:
+                response = goto.result()
+                result.status = response.status if response is not None else None
+            except Exception as exc:
+                if not result.navigations:
+                    if "Timeout" in type(exc).__name__ or "Timeout" in str(exc)[:40]:
+                        result.error = f"页面加载超时（{opts.page_timeout_seconds:g}秒内未完成）"
+                    else:
+                        result.error = f"页面加载失败：{_short_error(exc)}"
+        else:
+            # The page tried to leave while loading (a script redirect in its body). Chromium stops the
+            # document there — what it shows is final — and never reports that document's load, so the
+            # goto would only wait out its timeout. Wait for the stopped document instead; the goto ends
+            # with the visit's context (its error is of no interest: the navigation is the result).
+            goto.add_done_callback(_ignore_outcome)
+            remaining_ms = max(timeout_ms - (time.monotonic() - started) * 1000, 1)
+            with contextlib.suppress(Exception):  # not complete in time: inspected as it is, as before
+                await page.wait_for_function(
+                    "document.readyState === 'complete'", polling=50, timeout=remaining_ms
+                )
         state["loading"] = False
         if result.error is not None:
             return
@@ -514,7 +575,7 @@ async def confirm_candidates(
         reason = "浏览器复核页数上限为0（darklinks.browser.max_pages）"
         return BrowserReport(_unknown_all(candidates, reason), reason, 0)
     try:
-        from playwright.async_api import async_playwright
+        from playwright.async_api import async_playwright  # noqa: F401 - is it installed?
     except ImportError:
         reason = "未安装playwright（pip install playwright）"
         return BrowserReport(_unknown_all(candidates, reason), reason, 0)
@@ -536,8 +597,35 @@ async def confirm_candidates(
             verdicts[cand.key] = BrowserVerdict(
                 cand.key, "unknown", f"超出本次浏览器复核上限（每次运行{options.max_pages}个页面），未复核"
             )
-    loaded = 0
     started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        try:
+            refusing = stack.enter_context(refusing_port())
+        except OSError as exc:  # no loopback port to bind: never run the browser without its fence
+            reason = f"浏览器复核未运行：{_short_error(exc)}"
+            return BrowserReport(_unknown_all(candidates, reason), reason, 0)
+        return await _run_browser(
+            pages, budget, over, verdicts, options, host_overrides, allowed, refusing, candidates, started
+        )
+
+
+async def _run_browser(
+    pages: dict[str, list[BrowserCandidate]],
+    budget: list[str],
+    over: list[str],
+    verdicts: dict[str, BrowserVerdict],
+    options: BrowserOptions,
+    host_overrides: Mapping[str, str],
+    allowed: frozenset[str],
+    refusing: int,
+    candidates: Sequence[BrowserCandidate],
+    started: float,
+) -> BrowserReport:
+    """Launch Chromium behind its fences and judge the budgeted pages (see :func:`confirm_candidates`)."""
+    exe = options.executable_path
+    loaded = 0
+    from playwright.async_api import async_playwright
+
     try:
         async with async_playwright() as pw:
             try:
@@ -547,6 +635,7 @@ async def confirm_candidates(
                     chromium_sandbox=False,
                     args=[
                         *CHROMIUM_FLAGS,
+                        *proxy_flags(sorted(allowed), refusing),
                         f"--host-resolver-rules={host_resolver_rules(host_overrides, sorted(allowed))}",
                     ],
                     timeout=LAUNCH_TIMEOUT_MS,

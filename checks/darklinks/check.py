@@ -53,6 +53,7 @@ from checks.darklinks.engine import (
 )
 from checks.darklinks.resources import (
     EXTERNAL_PAGE_BYTES,
+    EXTERNAL_TITLE_CHARS,
     OutboundTarget,
     ResourceCache,
     fetch_spider_copy,
@@ -444,7 +445,7 @@ class DarkLinksCheck(PageCheck):
         terms = "、".join(verdict.terms[:8])
         message = f"{hit.message}，目标页面含违规词“{terms}”"
         if verdict.title:
-            message += f"（页面标题：“{verdict.title[:60]}”）"
+            message += f"（页面标题：“{verdict.title[:EXTERNAL_TITLE_CHARS]}”）"
         confirmed = DarkLinkHit(
             hit.page_url,
             hit.target,
@@ -472,7 +473,7 @@ class DarkLinksCheck(PageCheck):
             f"“{'、'.join(verdict.terms[:8])}”"
         )
         if verdict.title:
-            message += f"（页面标题：“{verdict.title[:60]}”）"
+            message += f"（页面标题：“{verdict.title[:EXTERNAL_TITLE_CHARS]}”）"
         message += "，疑为域名过期后被违规网站接管，请立即删除该链接"
         if target.source_count > 1:
             message += f"；共{target.source_count}个页面引用该链接，如 {sources[0]}"

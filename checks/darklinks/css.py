@@ -20,6 +20,7 @@ from functools import lru_cache
 import tinycss2
 from lxml import etree
 from tinycss2 import color4
+from tinycss2.ast import FunctionBlock
 
 # Properties that can hide an element or camouflage its text.  Declarations of other properties are
 # dropped while parsing, which keeps the per-page rule index small.
@@ -555,18 +556,22 @@ def parse_color(value: str | None) -> Color | None:
         text = "#" + text
     for token in tinycss2.parse_component_value_list(text):
         if token.type in ("whitespace", "comment", "url") or (
-            token.type == "function" and token.lower_name == "url"
+            isinstance(token, FunctionBlock) and token.lower_name == "url"
         ):
             continue
-        color = color4.parse_color(token)
+        # tinycss2 documents (and does) parse one component value; its stub only lists str or a list.
+        color = color4.parse_color(token)  # type: ignore[arg-type]
         if color is None or isinstance(color, str):
             continue
         try:
             srgb = color.to("srgb")
         except NotImplementedError:
             return None
-        r, g, b = (round(min(max(c or 0.0, 0.0), 1.0) * 255) for c in srgb.coordinates)
-        return (r, g, b, float(srgb.alpha))
+        # A Color iterates as its coordinates (None when undefined), then its alpha; the stubs leave out
+        # the .coordinates and .alpha attributes, so read them this way. sRGB has three coordinates.
+        red, green, blue, _ = srgb
+        r, g, b = (round(min(max(c or 0.0, 0.0), 1.0) * 255) for c in (red, green, blue))
+        return (r, g, b, float(srgb[3]))
     return None
 
 

@@ -369,7 +369,7 @@ def _clean_text(text: str) -> str:
 
 def _start_tag(el: etree._Element) -> str:
     attrs = "".join(f' {k}="{v}"' for k, v in el.attrib.items())
-    return f"<{el.tag}{attrs}>"
+    return f"<{el.tag!s}{attrs}>"
 
 
 def _trim(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -839,7 +839,7 @@ class _PageAnalysis:
         for target in self.root.iter(*_WALK_TARGETS):
             if target.tag is etree.Comment and not _HTML_IN_TEXT_RE.search(target.text or ""):
                 continue
-            node = target
+            node: etree._Element | None = target
             while node is not None and node not in interesting:
                 interesting.add(node)
                 node = node.getparent()

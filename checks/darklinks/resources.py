@@ -113,6 +113,10 @@ class OutboundVerdict:
         return self.ok and (len(self.terms) >= min_terms or bool(self.title_terms))
 
 
+#: How much of a page title outside the configured sites is quoted in a finding.
+EXTERNAL_TITLE_CHARS = 40
+
+
 def scan_external(result: FetchResult, options: DarkLinkOptions) -> OutboundVerdict:
     """Reduce a fetched external page to its spam verdict (title, keywords, description, visible text)."""
     final = result.final_url or result.url
@@ -133,7 +137,11 @@ def scan_external(result: FetchResult, options: DarkLinkOptions) -> OutboundVerd
         title_terms = spam_terms_in(title, options)
     finally:
         page.release()
-    return OutboundVerdict(True, result.status, final, title[:120], tuple(terms), tuple(title_terms))
+    # An outside page's title is quoted into findings and mail: never more than EXTERNAL_TITLE_CHARS of it
+    # (a link into someone's intranet must not carry a page's secrets out, even when allowed).
+    return OutboundVerdict(
+        True, result.status, final, title[:EXTERNAL_TITLE_CHARS], tuple(terms), tuple(title_terms)
+    )
 
 
 async def fetch_spider_copy(fetcher: Fetcher, url: str, user_agent: str) -> tuple[FetchResult, str | None]:

@@ -153,6 +153,7 @@ class IdentityCheck(SiteCheck):
 
     name = "identity"
     scope = "site"
+    judges_site_content = True
 
     async def run(self, fetcher: Fetcher) -> CheckOutcome:
         """Fetch the homepage once and judge every item."""

@@ -116,7 +116,15 @@ class LinksCheck(PageCheck):
         label = f"“{anchor[:40]}”" if anchor else ""
         shown = readable_url(target.url)
         wall = bot_wall(target)
-        if wall:
+        private = target.failure == ErrorKind.PRIVATE_ADDRESS
+        if private:
+            hops = target.result.redirects if target.result is not None else []
+            via = f"（经{len(hops)}次重定向后）" if hops else ""
+            message = (
+                f"{'首页' if on_home else ''}{what}{label}指向内网地址{via}，公众无法访问，"
+                f"出于安全考虑未访问该地址。链接地址：{shown}"
+            )
+        elif wall:
             status = target.result.status if target.result is not None else None
             reason = f"HTTP {status}（{BOT_WALL_ZH}）"
             message = f"{'首页' if on_home else ''}{what}{label}无法自动检测：{reason}。链接地址：{shown}"
@@ -147,10 +155,14 @@ class LinksCheck(PageCheck):
             evidence["bot_wall"] = {"status": target.result.status, "challenge": target.result.challenge}
         kind = "homepage_dead_link" if on_home else "dead_link"
         severity = Severity.DEDUCTION if on_home else Severity.WARNING
+        if private:
+            kind, severity = "private_address_link", Severity.INFO
+        elif wall:
+            kind, severity = "link_unverifiable", Severity.INFO
         return Finding(
             duty=self.name,
-            kind="link_unverifiable" if wall else kind,
-            severity=Severity.INFO if wall else severity,
+            kind=kind,
+            severity=severity,
             site=site.id,
             identity=target.url,
             url=target.url,

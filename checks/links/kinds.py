@@ -12,5 +12,8 @@ KINDS: dict[str, tuple[FindingKind, ...]] = {
         FindingKind("dead_link", "链接不可用（死链）", Severity.WARNING),
         FindingKind("link_unverifiable", "链接无法自动检测（反爬虫防护）", Severity.INFO),
         FindingKind("site_unverifiable", "监测源异常", Severity.INFO),
+        # A link (or a redirect hop) into the internal network: not requested (monitor.web.egress), so
+        # neither a dead link nor a working one; public visitors cannot open it either.
+        FindingKind("private_address_link", "链接指向内网地址", Severity.INFO),
     )
 }

@@ -49,6 +49,9 @@ NOT_FOUND_STATUSES = frozenset({404, 410})
 #: A page longer than this (visible characters) is content, whatever words it contains: only its title
 #: can make it a "not found" page.
 SOFT_404_MAX_TEXT = 1200
+#: How much of the title of a page outside the site a finding quotes (issue 20: an intranet page's title
+#: may carry what its owner never published).
+OUTSIDE_TITLE_CHARS = 40
 
 #: Statuses only bot protection answers with (LinkedIn's 999); a 429 that never clears is one too.
 BOT_WALL_STATUSES = frozenset({999})
@@ -90,7 +93,7 @@ class DeadLinkPolicy:
         if not res.ok and not form_endpoint(target, res):
             return res.error or ErrorKind.HTTP, res.detail
         if not target.crawl and res.body and res.is_html:
-            soft = self._soft_404_body(res)
+            soft = self._soft_404_body(res, outside=not target.internal)
             if soft:
                 return ErrorKind.SOFT_404, soft
         return None
@@ -101,16 +104,18 @@ class DeadLinkPolicy:
         if not res.ok and not form_endpoint(target, res):
             return res.error or ErrorKind.HTTP, res.detail
         if before == ErrorKind.SOFT_404 and res.body is not None:
-            soft = self._soft_404_body(res, url=target.url)
+            soft = self._soft_404_body(res, url=target.url, outside=not target.internal)
             if soft:
                 return ErrorKind.SOFT_404, soft
         return None
 
-    def soft_404(self, page: Page) -> str:
-        """Why an HTTP 200 page is really a "not found" page ('' when it is not)."""
+    def soft_404(self, page: Page, *, outside: bool = False) -> str:
+        """Why an HTTP 200 page is really a "not found" page ('' when it is not). The title of a page
+        ``outside`` the site is quoted at most OUTSIDE_TITLE_CHARS long."""
+        limit = OUTSIDE_TITLE_CHARS if outside else 60
         for pattern in self.soft404:
             if pattern.search(page.title):
-                return f"标题为“{page.title[:60]}”"
+                return f"标题为“{page.title[:limit]}”"
         text = page.visible_text()
         if len(text) > SOFT_404_MAX_TEXT:
             return ""
@@ -139,11 +144,11 @@ class DeadLinkPolicy:
         """This failure of the site's own link may mean the whole site is down (a connection failure)."""
         return target.internal and failure in CONNECTION_ERRORS
 
-    def _soft_404_body(self, res: FetchResult, url: str | None = None) -> str:
+    def _soft_404_body(self, res: FetchResult, url: str | None = None, *, outside: bool = False) -> str:
         assert res.body is not None
         text, enc = decode_body(res.body, res.content_type_header)
         page = Page(url or res.url, res.final_url or url or res.url, res.status or 0, 0, text, enc)
         try:
-            return self.soft_404(page)
+            return self.soft_404(page, outside=outside)
         finally:
             page.release()

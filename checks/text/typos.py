@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import ahocorasick
 import yaml
@@ -128,10 +128,17 @@ def lookalike_table() -> dict[str, tuple[str, ...]]:
     return {k: tuple(sorted(v)) for k, v in table.items()}
 
 
+def _unknown_readings(chars: str) -> list[str]:
+    """One "?" reading per character pypinyin has no reading for."""
+    return ["?"] * len(chars)
+
+
 def _contextual_pinyin(term: str) -> list[str]:
     from pypinyin import Style, lazy_pinyin
 
-    readings = lazy_pinyin(term, style=Style.NORMAL, errors=lambda s: ["?"] * len(s))
+    # pypinyin's stub types the errors callback as returning str; its documentation and code also take a
+    # list, one reading per character, which is what keeps the readings aligned with the term.
+    readings = lazy_pinyin(term, style=Style.NORMAL, errors=_unknown_readings)  # type: ignore[arg-type]
     if len(readings) != len(term):  # defensive: pypinyin keeps one reading per Han character
         readings = [lazy_pinyin(ch, style=Style.NORMAL)[0] for ch in term]
     return readings
@@ -472,13 +479,25 @@ def load_common_typos(path: Path | None = None) -> list[Entry]:
     return entries
 
 
+class _PhrasingFields(TypedDict):
+    """The fields every automaton entry of one 规范表述 rule shares."""
+
+    kind: int
+    rule: str
+    severity: str
+    category: str
+    not_before: str
+    not_after: str
+    note: str
+
+
 def load_phrasing_rules(path: Path | None = None) -> list[Entry]:
     """Load the 规范表述 rules (``data/standard_phrasing.yaml``) as automaton entries."""
     doc = yaml.safe_load((path or DATA_DIR / "standard_phrasing.yaml").read_text(encoding="utf-8"))
     entries: list[Entry] = []
     for rule in doc["rules"]:
         note = str(rule.get("note", ""))
-        common = {
+        common: _PhrasingFields = {
             "kind": KIND_ERROR,
             "rule": "standard_phrasing",
             "severity": "warning",

@@ -13,14 +13,13 @@ from __future__ import annotations
 import asyncio
 import errno
 import io
-import json
 import logging
 import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -33,7 +32,7 @@ from monitor.app.tables import print_findings, print_proofread
 from monitor.config import DEFAULT_CONFIG_NAME, Config, ConfigError, WordListFile, load_config
 from monitor.core.clock import Clock, clock_from_env
 from monitor.core.findings import Severity
-from monitor.core.textsafe import inert
+from monitor.core.textsafe import inert, inert_json
 from monitor.crawl.progress import LogProgress, Progress, RichProgress
 from monitor.runner import DutyError, SiteRunResult, crawl_duties, run_duty
 from monitor.store.database import Store, StoreMissing
@@ -119,9 +118,9 @@ class AppContext:
         return LogProgress
 
 
-def fail_usage(message: str) -> None:
+def fail_usage(message: str) -> NoReturn:
     """Print an error and exit with status 2."""
-    click.echo(f"error: {message}", err=True)
+    click.echo(f"error: {inert(message)}", err=True)  # may quote a URL or text given on the command line
     raise SystemExit(EXIT_USAGE)
 
 
@@ -208,6 +207,8 @@ def setup_logging(verbose: int, quiet: bool, debug: bool = False) -> None:
 class SafeFormatter(logging.Formatter):
     """Escapes control characters so crawled text can never forge log lines or terminal output.
 
+    A message is one line: a newline in it (from a crawled title or URL) is escaped too, so nothing can
+    start a line that looks like the monitor's own. A traceback keeps its lines, each made inert.
     Without ``tracebacks`` a record's exception is summarised on its line (``…: OSError: disk full``).
     """
 
@@ -216,7 +217,7 @@ class SafeFormatter(logging.Formatter):
         self.tracebacks = tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
-        """Format, then make the line inert."""
+        """Format; every part is made inert by the methods below."""
         if record.exc_info and not self.tracebacks:
             exc = record.exc_info[1]
             record = logging.makeLogRecord(
@@ -226,7 +227,19 @@ class SafeFormatter(logging.Formatter):
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                 record.msg = f"{record.getMessage()}: {type(exc).__name__}{': ' + first if first else ''}"
                 record.args = None
-        return inert(super().format(record), keep_newlines=True)
+        return super().format(record)
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        """The line for the record's message, inert and on one line."""
+        return inert(super().formatMessage(record))
+
+    def formatException(self, ei: Any) -> str:
+        """The traceback, line by line inert."""
+        return inert(super().formatException(ei), keep_newlines=True)
+
+    def formatStack(self, stack_info: str) -> str:
+        """The stack, line by line inert."""
+        return inert(super().formatStack(stack_info), keep_newlines=True)
 
 
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -695,7 +708,7 @@ def check_text(
         click.echo(f"note: {note}", err=True)
     if fmt in ("json", "jsonl"):
         for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
+            click.echo(inert_json(row))
     elif rows or text.strip():
         print_proofread(rows)
     raise SystemExit(EXIT_FINDINGS if rows else EXIT_OK)
@@ -825,13 +838,22 @@ def mail_status(app: AppContext) -> None:
     entries = outbox.entries()
     click.echo(f"outbox: {outbox.folder}")
     for e in entries:
-        when = f"sent {e.sent_at}" if e.status == "sent" else f"next try {e.next_attempt_at or 'now'}"
+        if e.status == "sent":
+            when = f"sent {e.sent_at}"
+        elif e.permanent:
+            when = "not retried (permanent failure)"
+        elif e.status == "sending":
+            when = f"attempt started {e.last_attempt_at}"
+        else:
+            when = f"next try {e.next_attempt_at or 'now'}"
+        unconfirmed = f"  unconfirmed {e.unconfirmed}" if e.unconfirmed else ""
         click.echo(
-            f"  {e.key}  {e.status:<6}  attempts {e.attempts}  {len(e.recipients)} recipient(s)  {when}"
+            f"  {e.key}  {e.status:<7}  attempts {e.attempts}{unconfirmed}  "
+            f"{len(e.recipients)} recipient(s)  {when}"
         )
         if e.last_error:
             click.echo(f"      last error: {inert(e.last_error)}")
-    counts = {s: sum(1 for e in entries if e.status == s) for s in ("queued", "failed", "sent")}
+    counts = {s: sum(1 for e in entries if e.status == s) for s in ("queued", "sending", "failed", "sent")}
     click.echo(", ".join(f"{n} {s}" for s, n in counts.items()))
 
 
@@ -877,7 +899,9 @@ def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
 
     config = app.config
     if directory or keep:
-        changes = {**({"directory": str(Path(directory).resolve())} if directory else {})}
+        changes: dict[str, str | int] = {
+            **({"directory": str(Path(directory).resolve())} if directory else {})
+        }
         changes.update({"keep": keep} if keep else {})
         config = config.model_copy(update={"backup": config.backup.model_copy(update=changes)})
     if not app.database.exists():
@@ -891,7 +915,7 @@ def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
         try:
             result = run_backup(config, app.database, store, app.clock())
         except BackupError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {inert(str(exc))}", err=True)
             raise SystemExit(EXIT_FAILED) from None
     click.echo(f"backup: {result.path} ({result.bytes} bytes, integrity ok); {result.kept} kept")
     for path in result.removed:
@@ -971,7 +995,7 @@ def status(app: AppContext, as_json: bool) -> None:
     duties = sorted({r["duty"] for r in runs} | {r["duty"] for r in in_progress} | set(jobs))
     if as_json:
         click.echo(
-            json.dumps(
+            inert_json(
                 {
                     "daemon": (
                         {"pid": state.get("pid"), "started_at": state.get("started_at")} if state else None
@@ -987,7 +1011,6 @@ def status(app: AppContext, as_json: bool) -> None:
                     },
                     "open_findings": {s.value: open_counts.get(s.value, 0) for s in Severity},
                 },
-                ensure_ascii=False,
                 indent=1,
             )
         )
@@ -1045,6 +1068,8 @@ def _counts_text(run: dict[str, Any]) -> str:
         bits.append(f"{c['findings']} findings")
     if run["duty"] == "backup" and "bytes" in c:
         bits.append(f"{c['bytes']} bytes")
-    if run.get("error"):
+    if run["status"] == "degraded":
+        bits.append(f"degraded, nothing resolved: {inert(str(c.get('degraded_reason') or run.get('error')))}")
+    elif run.get("error"):
         bits.append(f"error: {inert(str(run['error']))}")
     return f" ({'; '.join(bits)})" if bits else ""

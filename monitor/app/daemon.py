@@ -152,7 +152,7 @@ class DutyThread:
         assert self.done is not None
         with self._guard:
             self._loop = asyncio.get_running_loop()
-            self._task = asyncio.current_task()  # type: ignore[assignment]
+            self._task = asyncio.current_task()
             cancelled = self._cancelled
         try:
             if not cancelled:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -21,7 +20,7 @@ from checks.kinds import kind_label
 from monitor.bulletin.vocabulary import DUTIES, STATUS_FIXED, STATUS_OPEN, STATUS_OVERDUE
 from monitor.config import Config
 from monitor.core.findings import Severity
-from monitor.core.textsafe import inert
+from monitor.core.textsafe import csv_cell, inert_json
 from monitor.core.workdays import WorkdayCalendar
 
 #: Fields of the JSON-lines export, stable for scripts.
@@ -138,9 +137,8 @@ def screenshot_names(evidence: Mapping[str, Any] | None) -> str:
 
 
 def sheet_cell(value: Any) -> str:
-    """Text a spreadsheet shows as text: inert, and never a formula (OWASP CSV injection rule)."""
-    text = inert("" if value is None else str(value))
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    """Text a spreadsheet shows as text: inert, and never a formula (``monitor.core.textsafe.csv_cell``)."""
+    return str(csv_cell("" if value is None else str(value)))
 
 
 def _date(stamp: str | None) -> str:
@@ -202,7 +200,7 @@ def people_rows(rows: Iterable[Mapping[str, Any]], config: Config, today: date) 
 def to_csv(rows: list[dict[str, str]]) -> str:
     """The people's CSV text (the caller adds Excel's byte-order mark when writing a file)."""
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()
@@ -218,4 +216,4 @@ def machine_rows(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 def to_jsonl(rows: list[dict[str, Any]]) -> str:
     """One JSON object per line (JSON escapes control characters: crawled text stays inert)."""
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    return "".join(inert_json(row) + "\n" for row in rows)

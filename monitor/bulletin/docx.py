@@ -238,6 +238,9 @@ def build_document(b: Bulletin) -> DocumentObject:
             for c in b.coverage
         ),
     )
+    for c in b.coverage:
+        for note in c.degraded:  # nights the sanity gate did not use (issue 20)
+            _para(doc, f"监测说明：{c.label}，{note}。")
     _para(doc, "（二）问题分类统计", HEADING2)
     if b.types:
         rows: list[Sequence[Any]] = [

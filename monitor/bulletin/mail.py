@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, parseaddr
 
 from monitor.config import Config
 
@@ -38,6 +38,13 @@ MAIL_IMAGES_MAX_BYTES = 3_000_000
 def image_cid(file_name: str, week: str) -> str:
     """Content-ID of an embedded screenshot (no angle brackets): ``<sha prefix>.<week>@govsite-monitor``."""
     return f"{file_name.removesuffix('.png')[:32]}.{week}@govsite-monitor"
+
+
+def message_id(key: str, domain: str) -> str:
+    """The Message-ID of the outbox message ``key``: derived from the key, not random, so every copy a
+    retry may send (and a re-render for the same week and recipients) carries the same one and receivers
+    can drop duplicates (issue 20)."""
+    return f"<{key}.bulletin@{domain}>"
 
 
 def attachment_name(b: Bulletin) -> str:
@@ -73,13 +80,13 @@ def build_message(
     msg["To"] = ", ".join(opts.recipients)
     msg["Date"] = format_datetime(now)
     domain = parseaddr(opts.smtp.sender)[1].rpartition("@")[2] or "localhost"
-    msg["Message-ID"] = make_msgid(idstring=b.week.label, domain=domain)
+    msg["Message-ID"] = message_id(key, domain)
     msg["X-Monitor-Week"] = b.week.label
     msg["X-Monitor-Key"] = key
     msg.set_content(text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
     if images:
-        html_part = msg.get_payload()[1]
+        html_part = next(p for p in msg.iter_parts() if p.get_content_type() == "text/html")
         for cid, png in images:
             html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline")
     msg.add_attachment(xlsx, maintype=XLSX_TYPE[0], subtype=XLSX_TYPE[1], filename=attachment_name(b))

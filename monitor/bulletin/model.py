@@ -139,6 +139,9 @@ class DutyCoverage:
     ok_runs: int
     last_run: datetime | None
     open_problems: int
+    #: One zh-CN line per degraded run (the sanity gate judged it a maintenance, firewall or partial
+    #: night): when, which site, why — its results were not used.
+    degraded: list[str] = field(default_factory=list)
 
     @property
     def state(self) -> str:
@@ -153,6 +156,8 @@ class DutyCoverage:
         if self.state == "none":
             return "本周未开展（无数据）"
         if self.state == "failed":
+            if self.degraded and len(self.degraded) == self.runs:
+                return f"本周开展{self.runs}次，均遇网站维护、拦截或大面积无法访问，结果未采用（无有效数据）"
             return f"本周开展{self.runs}次，均未成功完成（无有效数据）"
         assert self.last_run is not None
         return f"本周开展{self.runs}次，最近一次{cn_datetime(self.last_run)}"
@@ -441,7 +446,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
     for i, p in enumerate(problems, start=1):
         p.seq = i
 
-    coverage = _coverage(runs, problems)
+    coverage = _coverage(runs, problems, {s.id: s.name for s in config.sites})
     types = _type_summaries(problems)
     ran = {c.duty for c in coverage if c.state == "ok"}
     sections = _sections(problems, types, ran, opts.listed_per_type, group_order)
@@ -495,16 +500,28 @@ def _run_duties(run: dict[str, Any]) -> set[str]:
     return set(run["checks"] or [run["duty"]])
 
 
-def _coverage(runs: list[dict[str, Any]], problems: list[Problem]) -> list[DutyCoverage]:
+def _coverage(
+    runs: list[dict[str, Any]], problems: list[Problem], site_names: dict[str, str] | None = None
+) -> list[DutyCoverage]:
     duties = set(DUTIES) | {d for r in runs for d in _run_duties(r)} | {p.duty for p in problems}
     open_by_duty = Counter(p.duty for p in problems if p.is_open)
+    names = site_names or {}
     out = []
     for duty in sorted(duties, key=duty_order):
         # A skipped run (nothing configured for the duty) is no check: the duty reads 未开展.
         mine = [r for r in runs if duty in _run_duties(r) and r["status"] != "skipped"]
         ok = [r for r in mine if r["status"] == "ok"]
         last = datetime.fromisoformat(mine[-1]["started_at"]) if mine else None
-        out.append(DutyCoverage(duty, duty_label(duty), len(mine), len(ok), last, open_by_duty[duty]))
+        degraded = [
+            f"{cn_datetime(datetime.fromisoformat(r['started_at']))} {names.get(r['site'], r['site'])}："
+            f"{r['report'].degraded_reason or r.get('error') or '运行结果异常'}，"
+            "本次结果未采用，未将任何问题判为已整改"
+            for r in mine
+            if r["status"] == "degraded"
+        ]
+        out.append(
+            DutyCoverage(duty, duty_label(duty), len(mine), len(ok), last, open_by_duty[duty], degraded)
+        )
     return out
 
 

@@ -9,8 +9,19 @@ Re-rendering the same week for the same recipients finds the existing key and do
 so a re-run never sends a second copy. Delivery holds a per-message lock file (``flock``), so a CLI
 ``--send`` and a ``mail flush`` running at the same time cannot both send one message.
 
-Statuses: ``queued`` (not tried yet), ``failed`` (tried, will be retried; ``next_attempt_at`` says when a
-scheduler should try again), ``sent``.
+Statuses: ``queued`` (not tried yet), ``sending`` (an attempt is under way: written, fsync'd, *before* the
+first byte goes to the server), ``failed`` (tried; retried at ``next_attempt_at`` unless ``permanent``),
+``sent``.
+
+At-most-twice delivery (issue 20). SMTP cannot be exactly-once: when the connection is lost after the
+message's final dot, or the process dies while waiting for the server's 250, the server may well have
+accepted the message. Such an attempt is *unconfirmed*. The state written before every attempt makes a
+killed process's attempt visible to the next one (a ``sending`` entry nobody holds the lock of is an
+unconfirmed attempt). An unconfirmed attempt is retried once, after a pause (never at once); a second one
+ends the message as ``failed`` and ``permanent`` — at most two copies ever reach the server, and both carry
+the same Message-ID (the message bytes are persisted once, the Message-ID derived from the outbox key), so
+receivers can drop the duplicate. A permanent refusal (a 5xx reply) is not retried either: the server's
+reply is kept as ``last_error`` and shown by ``monitor mail status``.
 """
 
 from __future__ import annotations
@@ -40,8 +51,22 @@ from monitor.core.clock import Clock, iso
 log = logging.getLogger(__name__)
 
 
+#: Attempts whose outcome is unknown (the server may have the message) before the outbox gives up on a
+#: message: the first, and one retry after a pause. At most this many copies ever reach a server.
+MAX_UNCONFIRMED = 2
+
+
 class MailError(Exception):
     """Sending cannot even be attempted (e.g. the password's environment variable is not set)."""
+
+
+class UnconfirmedDelivery(Exception):
+    """The message was (or may have been) handed over, but the server's verdict never arrived: the
+    connection was lost or timed out during DATA. The server may have accepted it."""
+
+
+class PermanentRefusal(Exception):
+    """The server refused the message with a permanent (5xx) reply: sending it again cannot help."""
 
 
 def idempotency_key(week: str, recipients: Iterable[str]) -> str:
@@ -67,6 +92,10 @@ class OutboxEntry:
     sent_at: str | None = None
     last_error: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    #: Attempts whose outcome is unknown (see MAX_UNCONFIRMED).
+    unconfirmed: int = 0
+    #: Not retried any more (a 5xx refusal, or MAX_UNCONFIRMED unconfirmed attempts).
+    permanent: bool = False
 
 
 class Outbox:
@@ -173,8 +202,10 @@ class Outbox:
     ) -> OutboxEntry:
         """Try to send one message now, retrying ``retries`` times with doubling backoff.
 
-        A message already sent is not sent again. On final failure the entry stays in the outbox as
-        ``failed`` with its error and the time a scheduler should try again; nothing is ever removed.
+        A message already sent, or failed for good (``permanent``), is not sent again. The entry is saved
+        as ``sending`` before every attempt; one found ``sending`` here belonged to a process that died
+        mid-attempt and counts as unconfirmed. On failure the entry stays in the outbox as ``failed`` with
+        its error and the time a scheduler should try again; nothing is ever removed.
         """
         with self._message_lock(key) as mine:
             entry = self.get(key)
@@ -182,40 +213,82 @@ class Outbox:
                 raise KeyError(key)
             if entry.status == "sent" or not mine:
                 return entry
+            if entry.status == "sending":
+                # We hold the lock, so the process that wrote "sending" is gone: killed while the server
+                # may already have accepted the message.
+                self._unconfirmed(
+                    entry,
+                    smtp,
+                    datetime.fromisoformat(entry.last_attempt_at) if entry.last_attempt_at else clock.now(),
+                    "the process sending it ended before the server's reply (it may have been delivered)",
+                )
+            if entry.permanent:
+                return entry
             data = self.message_bytes(key)
             for attempt in range(retries + 1):
                 now = clock.now()
                 entry.attempts += 1
-                entry.last_attempt_at = iso(now)
+                entry.status, entry.last_attempt_at, entry.next_attempt_at = "sending", iso(now), None
+                self._save(entry)  # durable before the first byte is sent (atomic write + fsync)
                 try:
                     await send_bytes(data, entry.recipients, smtp, env=env, base_dir=base_dir)
                 except MailError as exc:
                     self._failed(entry, smtp, now, str(exc))
                     return entry  # a setup problem: retrying now cannot help
+                except PermanentRefusal as exc:
+                    self._failed(entry, smtp, now, str(exc), permanent=True)
+                    return entry
+                except UnconfirmedDelivery as exc:
+                    self._unconfirmed(entry, smtp, now, str(exc))
+                    if entry.permanent:
+                        return entry
                 except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as exc:
                     self._failed(entry, smtp, now, f"{type(exc).__name__}: {exc}")
-                    if attempt < retries:
-                        await asyncio.sleep(smtp.retry_backoff_seconds * 2**attempt)
-                    continue
-                entry.status, entry.sent_at, entry.last_error, entry.next_attempt_at = (
-                    "sent",
-                    iso(now),
-                    None,
-                    None,
-                )
-                entry.history.append({"at": iso(now), "result": "sent"})
-                self._save(entry)
-                log.info("sent %s to %d recipient(s)", key, len(entry.recipients))
-                return entry
+                else:
+                    entry.status, entry.sent_at, entry.last_error, entry.next_attempt_at = (
+                        "sent",
+                        iso(now),
+                        None,
+                        None,
+                    )
+                    entry.history.append({"at": iso(now), "result": "sent"})
+                    self._save(entry)
+                    log.info("sent %s to %d recipient(s)", key, len(entry.recipients))
+                    return entry
+                if attempt < retries:
+                    # A pause before every retry, an unconfirmed one included: never at once.
+                    await asyncio.sleep(smtp.retry_backoff_seconds * 2**attempt)
             return entry
 
-    def _failed(self, entry: OutboxEntry, smtp: Smtp, now: datetime, error: str) -> None:
+    def _failed(
+        self, entry: OutboxEntry, smtp: Smtp, now: datetime, error: str, *, permanent: bool = False
+    ) -> None:
         wait = min(smtp.retry_backoff_seconds * 2 ** max(entry.attempts - 1, 0), smtp.max_backoff_seconds)
-        entry.status, entry.last_error = "failed", error
-        entry.next_attempt_at = iso(now + timedelta(seconds=wait))
-        entry.history.append({"at": iso(now), "result": "failed", "error": error})
+        entry.status, entry.last_error, entry.permanent = "failed", error, entry.permanent or permanent
+        entry.next_attempt_at = None if entry.permanent else iso(now + timedelta(seconds=wait))
+        entry.history.append(
+            {"at": iso(now), "result": "failed", "error": error, **({"permanent": True} if permanent else {})}
+        )
         self._save(entry)
-        log.warning("sending %s failed (attempt %d): %s", entry.key, entry.attempts, error)
+        log.warning(
+            "sending %s failed (attempt %d)%s: %s",
+            entry.key,
+            entry.attempts,
+            ", not retried" if entry.permanent else "",
+            error,
+        )
+
+    def _unconfirmed(self, entry: OutboxEntry, smtp: Smtp, now: datetime, error: str) -> None:
+        """An attempt whose outcome is unknown: retried once after a pause, then never again."""
+        entry.unconfirmed += 1
+        if entry.unconfirmed >= MAX_UNCONFIRMED:
+            error = (
+                f"{error}; {entry.unconfirmed} attempts ended without the server's reply, "
+                "not retried so that no third copy is sent (check the recipients' inboxes)"
+            )
+        self._failed(
+            entry, smtp, now, f"unconfirmed: {error}", permanent=entry.unconfirmed >= MAX_UNCONFIRMED
+        )
 
     async def flush(
         self,
@@ -229,7 +302,7 @@ class Outbox:
         """Try every message not yet sent (``due_only``: only those whose retry time has come)."""
         out = []
         for entry in self.entries():
-            if entry.status == "sent":
+            if entry.status == "sent" or entry.permanent:
                 continue
             if (
                 due_only
@@ -271,10 +344,9 @@ async def send_bytes(
         context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
     from email.utils import parseaddr
 
-    await aiosmtplib.send(
-        data,
-        sender=parseaddr(smtp.sender)[1],
-        recipients=recipients,
+    # The conversation is driven step by step (not aiosmtplib.send) to tell an error before DATA — the
+    # server has nothing, safe to retry — from one during it, after which the server may have the message.
+    client = aiosmtplib.SMTP(
         hostname=smtp.host,
         port=smtp.port,
         username=smtp.username,
@@ -284,3 +356,41 @@ async def send_bytes(
         tls_context=context,
         timeout=smtp.timeout_seconds,
     )
+    accepted = False
+    try:
+        async with client:
+            try:
+                await client.mail(parseaddr(smtp.sender)[1])
+                refused = []
+                for rcpt in recipients:
+                    try:
+                        await client.rcpt(rcpt)
+                    except aiosmtplib.SMTPRecipientRefused as exc:
+                        refused.append(exc)
+                if len(refused) == len(recipients):
+                    raise aiosmtplib.SMTPRecipientsRefused(refused)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                codes = {e.code for e in exc.recipients}
+                if all(500 <= c < 600 for c in codes):
+                    raise PermanentRefusal(
+                        "; ".join(f"{e.recipient}: {e.code} {e.message}" for e in exc.recipients)
+                    ) from exc
+                raise
+            except aiosmtplib.SMTPResponseException as exc:
+                if 500 <= exc.code < 600:
+                    raise PermanentRefusal(f"{exc.code} {exc.message}") from exc
+                raise
+            try:
+                await client.data(data)
+                accepted = True
+            except aiosmtplib.SMTPResponseException as exc:
+                # A reply to DATA or to the final dot: the server's verdict, not a lost one.
+                if 500 <= exc.code < 600:
+                    raise PermanentRefusal(f"{exc.code} {exc.message}") from exc
+                raise
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                raise UnconfirmedDelivery(f"{type(exc).__name__}: {exc}") from exc
+    except (aiosmtplib.SMTPException, OSError, TimeoutError):
+        # Closing (QUIT) failed after the server accepted the message: the delivery itself is done.
+        if not accepted:
+            raise

@@ -20,7 +20,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from monitor.core.indicators import Verdict
-from monitor.core.textsafe import inert
+from monitor.core.textsafe import inert, inert_markup
 from monitor.core.urls import percent_decode, scheme_of
 
 from .model import Bulletin, TypeSection, UnitRank, cn_date, cn_datetime
@@ -130,6 +130,9 @@ def html_environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
+        # Autoescaping stops markup, not control or direction-override characters: those are escaped
+        # first (a crawled title with U+202E must not read backwards in the bulletin).
+        finalize=inert_markup,
     )
     return _add_filters(env)
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -65,6 +66,14 @@ def _value(value: Any) -> Any:
     return value
 
 
+def _text_cell(ws: WriteOnlyWorksheet, text: str) -> Cell:
+    """A string cell, inert; typed as text so openpyxl never writes it as a formula (it would for a
+    leading '='), and Excel never evaluates it (a string cell is not parsed for + - @ either)."""
+    cell = WriteOnlyCell(ws, value=_value(text))
+    cell.data_type = "s"
+    return cell
+
+
 def as_day(value: Any) -> Any:
     """A census date recorded as ``2026-10-28`` as a date (a date cell); anything else unchanged."""
     if isinstance(value, str) and _ISO_DAY.fullmatch(value):
@@ -78,7 +87,9 @@ def as_day(value: Any) -> Any:
 class _Sheet:
     """A write-only sheet with a styled, frozen, filtered header row at ``header_row``."""
 
-    def __init__(self, wb: Workbook, title: str, header: Sequence[tuple[str, float]], *, preamble=()) -> None:
+    def __init__(
+        self, wb: Workbook, title: str, header: Sequence[tuple[str, float]], *, preamble: Sequence[Any] = ()
+    ) -> None:
         self.ws: WriteOnlyWorksheet = wb.create_sheet(_sheet_title(title, wb.sheetnames))
         self.width = len(header)
         # Rows may be longer than the header (a preamble line, a note): those cells do not wrap.
@@ -89,7 +100,7 @@ class _Sheet:
         self.ws.freeze_panes = f"A{self.header_row + 1}"
         self.rows = 0
         for line in preamble:
-            cell = WriteOnlyCell(self.ws, value=_value(line))
+            cell = _text_cell(self.ws, line)
             cell.font = _HEADER_FONT
             self.ws.append([cell])
         cells = []
@@ -111,7 +122,9 @@ class _Sheet:
                 cell = WriteOnlyCell(self.ws, value=v.replace(tzinfo=None))
                 cell.number_format = DATETIME_FORMAT
             elif isinstance(v, date):
-                cell = WriteOnlyCell(self.ws, value=v)
+                # Set as the value (what WriteOnlyCell does): its stub leaves date out of the argument.
+                cell = WriteOnlyCell(self.ws)
+                cell.value = v
                 cell.number_format = DATE_FORMAT
             elif isinstance(v, str) and v and (v[0] == "=" or self.wrap[i] or v.startswith(("http", "HTTP"))):
                 cell = WriteOnlyCell(self.ws, value=v)
@@ -131,7 +144,10 @@ class _Sheet:
 
     def close(self) -> None:
         last = self.header_row + max(self.rows, 1)
-        self.ws.auto_filter.ref = f"A{self.header_row}:{get_column_letter(self.width)}{last}"
+        # The write-only sheet gets auto_filter from Worksheet._setup, which it shares; the stub omits it.
+        self.ws.auto_filter.ref = (  # type: ignore[attr-defined]
+            f"A{self.header_row}:{get_column_letter(self.width)}{last}"
+        )
 
 
 def _sheet_title(title: str, taken: list[str]) -> str:
@@ -197,9 +213,12 @@ def write_workbook(b: Bulletin, path: Path) -> None:
             b.totals["fixed"],
         ]
     )
-    for c in b.coverage:
-        if c.state != "ok":
-            summary.append([f"（{c.label}：{c.state_zh}）", c.label, None, None, None, None, None])
+    for duty_coverage in b.coverage:
+        label = duty_coverage.label
+        if duty_coverage.state != "ok":
+            summary.append([f"（{label}：{duty_coverage.state_zh}）", label, None, None, None, None, None])
+        for note in duty_coverage.degraded:  # nights the sanity gate did not use (issue 20)
+            summary.append([f"（监测说明：{note}）", label, None, None, None, None, None])
     summary.close()
 
     # One sheet per duty; 序号 is the row's number in the bulletin's 附件 list, so both can be matched.

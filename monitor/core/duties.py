@@ -23,7 +23,7 @@ SPECIAL_DUTIES: tuple[str, ...] = ("report", "backup")
 def crawl_duties() -> dict[str, tuple[str, ...]]:
     """Crawl duties and the page checks each switches on: one per page check, the groups (``text``:
     typos + sensitive + privacy), and ``patrol``, every page check on one crawl."""
-    duties = {name: (name,) for name in PAGE_CHECK_NAMES}
+    duties: dict[str, tuple[str, ...]] = {name: (name,) for name in PAGE_CHECK_NAMES}
     duties.update(PAGE_CHECK_GROUPS)
     duties["patrol"] = PAGE_CHECK_NAMES
     return duties

@@ -125,6 +125,8 @@ class CrawlFigures:
     pages_crawled: int | None = None
     links_checked: int | None = None
     broken: int | None = None
+    #: Links into the internal network, not requested (monitor.web.egress): not counted in ``broken``.
+    private_address_links: int | None = None
     recovered_on_recheck: int | None = None
     skipped: dict[str, int] | None = None  # why URLs were not requested → how many
     skipped_examples: dict[str, list[str]] | None = None
@@ -173,6 +175,15 @@ class RunReport:
     indicators: list[IndicatorStatus] = field(default_factory=list)
     columns: list[ColumnCensusRow] | None = None
     accounts: list[AccountCensusRow] | None = None
+    #: The sanity gate (monitor.crawl.credibility, issue 20): the night's figures as it judged them (pages
+    #: read, failed, distinct bodies, truncated…; None: not judged), why it found the run not credible
+    #: (None: credible; the run is then ``degraded``), the rules that fired, how many findings the
+    #: degraded run did not record, and its note on a credible run it let through.
+    credibility: dict[str, Any] | None = None
+    degraded_reason: str | None = None
+    degraded_rules: tuple[str, ...] = ()
+    findings_withheld: int | None = None
+    credibility_note: str | None = None
     #: The stored form this report was read from (2 for a report built in this run).
     schema: int = REPORT_SCHEMA
 
@@ -227,6 +238,16 @@ class RunReport:
             out["check_errors"] = list(self.check_errors)
         if self.posts_new is not None:
             out["posts_new"] = self.posts_new
+        if self.credibility is not None:
+            out["credibility"] = self.credibility
+        if self.degraded_reason is not None:
+            out["degraded_reason"] = self.degraded_reason
+        if self.degraded_rules:
+            out["degraded_rules"] = list(self.degraded_rules)
+        if self.findings_withheld is not None:
+            out["findings_withheld"] = self.findings_withheld
+        if self.credibility_note is not None:
+            out["credibility_note"] = self.credibility_note
         return out
 
 
@@ -270,6 +291,19 @@ def report_from_counts(data: Mapping[str, Any], where: str = "run") -> RunReport
     posts_new = rest.pop("posts_new", None)
     if isinstance(posts_new, int) and not isinstance(posts_new, bool):
         report.posts_new = posts_new
+    credibility = rest.pop("credibility", None)
+    if isinstance(credibility, Mapping):
+        report.credibility = dict(credibility)
+    for key in ("degraded_reason", "credibility_note"):
+        value = rest.pop(key, None)
+        if isinstance(value, str):
+            setattr(report, key, value)
+    rules = rest.pop("degraded_rules", None)
+    if isinstance(rules, list):
+        report.degraded_rules = tuple(str(r) for r in rules)
+    withheld = rest.pop("findings_withheld", None)
+    if isinstance(withheld, int) and not isinstance(withheld, bool):
+        report.findings_withheld = withheld
     if any(k in rest for k in _CRAWL_KEYS):
         report.crawl = CrawlFigures(**{k: rest.pop(k) for k in _CRAWL_KEYS if k in rest})
     report.indicators = list(_indicators(rest.pop("indicators", None), where))

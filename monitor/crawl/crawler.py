@@ -175,7 +175,9 @@ class CrawlReport:
         return CrawlFigures(
             pages_crawled=self.pages_crawled,
             links_checked=self.targets_checked,
-            broken=len(self.failures),
+            # A link into the internal network is not requested: neither broken nor working.
+            broken=sum(1 for t in self.failures if t.failure != ErrorKind.PRIVATE_ADDRESS),
+            private_address_links=sum(1 for t in self.failures if t.failure == ErrorKind.PRIVATE_ADDRESS),
             recovered_on_recheck=self.recovered,
             skipped=dict(self.skipped),
             skipped_examples=self.skipped_examples,
@@ -412,12 +414,13 @@ class SiteCrawler:
         self._judge(target)
 
     def _homepage_moved(self, url: str | None) -> None:
-        """The homepage redirects (or refreshes) to ``url``: on the same host, its origin is the site's
-        too (the usual http → https move); another host stays outside, as configured."""
+        """The homepage redirects (or refreshes) to ``url``: on the same host and a default port, its
+        origin is the site's too (the usual http → https move). Another host, or another port of the
+        same host (another server, perhaps an internal one), stays outside, as configured."""
         if url is None:
             return
         home = self.report.homepage if self.report is not None else ""
-        if host_of(url) == host_of(home):
+        if host_of(url) == host_of(home) and _default_port(url) and _default_port(home):
             self.scope = self.scope.with_origin(origin_of(url))
 
     def _reads_stylesheet(self, target: Target) -> bool:
@@ -534,14 +537,11 @@ class SiteCrawler:
                 # Confirm it while the crawl goes on, once the pause since it was first seen has passed,
                 # instead of all at the end: the crawl's tail is not a pause plus a re-check round.
                 loop = asyncio.get_running_loop()
-                elapsed = res.elapsed if res is not None else 0.0
                 # A 429 that says when to ask again is asked then (its answer came now): the server's
-                # own word replaces the pause. Everything else: the pause after it was first seen.
+                # own word replaces the pause. Everything else: the pause after its answer came, so the
+                # server gets the whole pause however long connecting and answering took.
                 wait = self.policy.retry_after(target)
-                if wait is not None:
-                    due = loop.time() + wait
-                else:
-                    due = loop.time() - elapsed + self.policy.confirm_pause(target)
+                due = loop.time() + (wait if wait is not None else self.policy.confirm_pause(target))
                 task = asyncio.create_task(self._recheck_at(target, due))
                 self._early[id(target)] = (target.failure, task)
 
@@ -650,3 +650,11 @@ def _sitemap_locs(body: bytes) -> list[tuple[str, bool]]:
         if node.text and node.text.strip():
             out.append((node.text.strip(), is_index))
     return out
+
+
+def _default_port(url: str) -> bool:
+    """The URL uses its scheme's default port (80 for http, 443 for https)."""
+    try:
+        return URL(url).is_default_port()
+    except ValueError:
+        return False

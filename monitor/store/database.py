@@ -7,8 +7,10 @@ store (:meth:`Store.recover_interrupted`).
 
 Lifecycle rules (see docs/findings.md):
 - seen again → ``last_seen`` moves (an ignored finding stays ignored; a resolved one reopens);
-- not seen by a complete, successful run of the same duty and site → ``resolved``;
-- a failed or interrupted run resolves nothing.
+- not seen by a complete, successful (``ok``) run of the same duty and site → ``resolved``;
+- a failed, interrupted or degraded run resolves nothing (a degraded run — one the sanity gate,
+  ``monitor.crawl.credibility``, judged a maintenance or firewall night — records no finding either);
+- a finding on a page read only in part (cut at ``max_response_bytes``) is never resolved.
 """
 
 from __future__ import annotations
@@ -32,11 +34,11 @@ from monitor.core.report import RunReport, dump_report, load_report, report_from
 from monitor.store.evidence import evidence_folder, save_images
 
 # "skipped": the duty had nothing to do (e.g. no new-media accounts configured) — not a failure, no data.
-RUN_STATUSES = ("running", "ok", "failed", "interrupted", "skipped")
+RUN_STATUSES = ("running", "ok", "failed", "interrupted", "degraded", "skipped")
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
-    db["runs"].create(
+    db.table("runs").create(
         {
             "id": int,
             "duty": str,
@@ -53,8 +55,8 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["runs"].create_index(["duty", "site", "started_at"])
-    db["findings"].create(
+    db.table("runs").create_index(["duty", "site", "started_at"])
+    db.table("findings").create(
         {
             "fingerprint": str,
             "duty": str,
@@ -79,18 +81,18 @@ def _m1_initial(db: sqlite_utils.Database) -> None:
         pk="fingerprint",
         not_null={"duty", "kind", "severity", "site", "status", "first_seen", "last_seen"},
     )
-    db["findings"].create_index(["site", "duty", "status"])
-    db["events"].create(
+    db.table("findings").create_index(["site", "duty", "status"])
+    db.table("events").create(
         {"id": int, "fingerprint": str, "run_id": int, "at": str, "event": str, "note": str},
         pk="id",
         foreign_keys=[("fingerprint", "findings", "fingerprint")],
     )
-    db["events"].create_index(["fingerprint"])
+    db.table("events").create_index(["fingerprint"])
 
 
 def _m2_posts(db: sqlite_utils.Database) -> None:
     """New-media posts (政务新媒体), one row per account and post id; ``published_ts`` for range queries."""
-    db["posts"].create(
+    db.table("posts").create(
         {
             "account": str,
             "post_id": str,
@@ -107,12 +109,12 @@ def _m2_posts(db: sqlite_utils.Database) -> None:
         not_null={"account", "post_id", "published_at", "published_ts", "first_seen", "last_seen"},
         if_not_exists=True,
     )
-    db["posts"].create_index(["account", "published_ts"], if_not_exists=True)
+    db.table("posts").create_index(["account", "published_ts"], if_not_exists=True)
 
 
 def _m3_probes(db: sqlite_utils.Database) -> None:
     """Availability probes (one row per request) and the debounced up/down state of each target."""
-    db["probes"].create(
+    db.table("probes").create(
         {
             "id": int,
             "site": str,
@@ -130,8 +132,8 @@ def _m3_probes(db: sqlite_utils.Database) -> None:
         pk="id",
         not_null={"site", "target", "at", "ok", "monitor_offline"},
     )
-    db["probes"].create_index(["site", "target", "at"])
-    db["target_state"].create(
+    db.table("probes").create_index(["site", "target", "at"])
+    db.table("target_state").create(
         {
             "site": str,
             "target": str,
@@ -148,7 +150,7 @@ def _m3_probes(db: sqlite_utils.Database) -> None:
 
 def _m4_signatures(db: sqlite_utils.Database) -> None:
     """Per-site records kept from run to run (the homepage head signature for defacement checks)."""
-    db["signatures"].create(
+    db.table("signatures").create(
         {"site": str, "kind": str, "json": str, "updated_at": str},
         pk=("site", "kind"),
         not_null={"site", "kind", "json", "updated_at"},
@@ -193,11 +195,17 @@ class Resolution:
     as fixed (``cleared(identity)`` is true); without it, every unseen open finding is resolved.
     ``cleared_for`` narrows it for single duties (a check that could not observe everything this run),
     whatever ``cleared`` says for the others.
+    ``partial_pages``: URLs of pages this run read only in part (cut at ``max_response_bytes``); a finding
+    on one of them (its URL or one of its source pages) stays open whatever the rest says. With them comes
+    ``whole_pages``, the pages read whole: the links in a cut page's unread tail were never followed, so a
+    finding resolves only when its URL or one of its source pages was read whole this run.
     """
 
     duties: tuple[str, ...]
     cleared: Callable[[str], bool] | None = None
     cleared_for: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
+    partial_pages: frozenset[str] = frozenset()
+    whole_pages: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -315,7 +323,7 @@ class Store:
     def start_run(self, duty: str, site: str, checks: Iterable[str], now: datetime) -> int:
         """Record a run as ``running`` and return its id."""
         with self._tx():
-            table = self.db["runs"]
+            table = self.db.table("runs")
             table.insert(
                 {
                     "duty": duty,
@@ -329,7 +337,10 @@ class Store:
                     "host": socket.gethostname(),
                 }
             )
-            run_id = int(table.last_pk)
+            # sqlite-utils types last_pk as optional; an insert into a rowid table always sets it.
+            last_pk = table.last_pk
+            assert last_pk is not None
+            run_id = int(last_pk)
         self.unfinished.add(run_id)
         return run_id
 
@@ -366,7 +377,7 @@ class Store:
         # that the next run names again; a failed write only notes the missing image.
         shots = {fp: save_images(self.evidence_dir, f.images) for fp, f in unique.items() if f.images}
         with self._tx():
-            run = self.db["runs"].get(run_id)
+            run = self.db.table("runs").get(run_id)
             # Batched: one lookup per 500 fingerprints and one executemany per statement. Row-at-a-time
             # sqlite-utils calls cost ~0.5 ms per finding (bench/store_bench.py), seconds on a big site.
             seen: set[str] = set(unique)
@@ -446,7 +457,7 @@ class Store:
             )
             if status == "ok" and resolution is not None:
                 resolved = self._resolve_unseen(run["site"], resolution, seen, run_id, stamp)
-            self.db["runs"].update(
+            self.db.table("runs").update(
                 run_id,
                 {
                     "status": status,
@@ -464,14 +475,21 @@ class Store:
     ) -> int:
         marks = ",".join("?" for _ in resolution.duties)
         rows = self.db.execute(
-            "SELECT fingerprint, identity, duty FROM findings "
+            "SELECT fingerprint, identity, duty, url, source_urls FROM findings "
             f"WHERE site = ? AND status = 'open' AND duty IN ({marks})",
             [site, *resolution.duties],
         ).fetchall()
         fixed = []
-        for fp, identity, duty in rows:
+        partial = resolution.partial_pages
+        for fp, identity, duty, url, sources in rows:
+            if fp in seen:
+                continue
+            if partial:
+                pages = {url, *json.loads(sources or "[]")}
+                if not partial.isdisjoint(pages) or resolution.whole_pages.isdisjoint(pages):
+                    continue  # its page was read only in part, or not reached: not seeing it proves nothing
             cleared = resolution.cleared_for.get(duty, resolution.cleared)
-            if fp not in seen and (cleared is None or cleared(identity)):
+            if cleared is None or cleared(identity):
                 fixed.append(fp)
         conn = self.db.conn
         conn.executemany(
@@ -642,7 +660,7 @@ class Store:
         return out
 
     def _event(self, fp: str, run_id: int | None, stamp: str, event: str, note: str | None = None) -> None:
-        self.db["events"].insert(
+        self.db.table("events").insert(
             {"fingerprint": fp, "run_id": run_id, "at": stamp, "event": event, "note": note}
         )
 
@@ -683,7 +701,7 @@ class Store:
         if row is None:
             raise KeyError(fp)
         with self._tx():
-            self.db["findings"].update(
+            self.db.table("findings").update(
                 row["fingerprint"], {"status": FindingStatus.IGNORED.value, "ignored_reason": reason}
             )
             self._event(row["fingerprint"], None, iso(now), "ignored", reason)
@@ -751,7 +769,7 @@ class Store:
                     [*values.values(), p.account, p.post_id],
                 )
                 if cur.rowcount == 0:
-                    self.db["posts"].insert(
+                    self.db.table("posts").insert(
                         {"account": p.account, "post_id": p.post_id, "first_seen": stamp, **values}
                     )
                     new += 1
@@ -759,7 +777,8 @@ class Store:
 
     def posts(self, account: str, since: datetime | None = None, until: datetime | None = None) -> list[Post]:
         """Stored posts of one account published in ``[since, until)``, newest first."""
-        sql, args = "SELECT * FROM posts WHERE account = ?", [account]
+        sql = "SELECT * FROM posts WHERE account = ?"
+        args: list[str | int] = [account]
         if since is not None:
             sql += " AND published_ts >= ?"
             args.append(int(since.timestamp()))
@@ -785,7 +804,7 @@ class Store:
     def add_probes(self, probes: Iterable[Probe]) -> None:
         """Store probes in one transaction."""
         with self._tx():
-            self.db["probes"].insert_all(
+            self.db.table("probes").insert_all(
                 (
                     {
                         "site": p.site,
@@ -814,7 +833,8 @@ class Store:
         limit: int | None = None,
     ) -> list[Probe]:
         """Probes of a site (one target, newer than ``since``, one IP version), newest first."""
-        sql, args = "SELECT * FROM probes WHERE site = ?", [site]
+        sql = "SELECT * FROM probes WHERE site = ?"
+        args: list[str | int] = [site]
         if target is not None:
             sql += " AND target = ?"
             args.append(target)
@@ -842,7 +862,7 @@ class Store:
     def save_target_states(self, rows: Iterable[dict[str, Any]]) -> None:
         """Insert or replace targets' states in one transaction (the runner, when a run succeeds)."""
         with self._tx():
-            self.db["target_state"].upsert_all(rows, pk=("site", "target"))
+            self.db.table("target_state").upsert_all(rows, pk=("site", "target"))
 
     # -- signatures -------------------------------------------------------------------------------
     def signatures(self, site: str) -> dict[str, Any]:
@@ -855,7 +875,7 @@ class Store:
         if not records:
             return
         with self._tx():
-            self.db["signatures"].upsert_all(
+            self.db.table("signatures").upsert_all(
                 [
                     {
                         "site": site,

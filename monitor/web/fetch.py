@@ -30,6 +30,7 @@ from yarl import URL
 
 from monitor.config import Crawl
 from monitor.core.urls import FETCHABLE_SCHEMES, host_of
+from monitor.web.egress import EgressDenied, EgressPolicy, GuardedResolver
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +53,12 @@ class ErrorKind(StrEnum):
     SOFT_404 = "soft_404"  # set by the link check, not by the fetcher
     INVALID_URL = "invalid_url"
     LOCAL_FILE = "local_file"  # a file: link: it names a file on the author's own computer
+    # The target (or a redirect hop) is an internal address the egress policy refuses (monitor.web.egress).
+    PRIVATE_ADDRESS = "private_address"
 
 
 # Failures decided from the link itself, without a request (never re-checked).
-NOT_REQUESTED = frozenset({ErrorKind.INVALID_URL, ErrorKind.LOCAL_FILE})
+NOT_REQUESTED = frozenset({ErrorKind.INVALID_URL, ErrorKind.LOCAL_FILE, ErrorKind.PRIVATE_ADDRESS})
 
 
 RETRYABLE = frozenset({ErrorKind.TIMEOUT, ErrorKind.DNS, ErrorKind.REFUSED, ErrorKind.CONNECTION})
@@ -232,9 +235,20 @@ class Fetcher:
     """Fetches URLs politely. Use as ``async with Fetcher(config.crawl) as f: await f.fetch(url)``."""
 
     def __init__(
-        self, options: Crawl, *, user_agent: str | None = None, family: int = socket.AF_UNSPEC
+        self,
+        options: Crawl,
+        *,
+        user_agent: str | None = None,
+        family: socket.AddressFamily = socket.AF_UNSPEC,
+        egress: EgressPolicy | None = None,
     ) -> None:
         self.options = options
+        #: Which internal addresses may be reached (default: only ``crawl.allow_private``; the runner
+        #: passes ``EgressPolicy.for_config(config)`` so the configured sites are reachable too).
+        self.egress = egress if egress is not None else EgressPolicy.for_crawl(options)
+        #: (url, reason) of every request the egress policy refused, for evidence and tests.
+        self.refused: list[tuple[str, str]] = []
+        self._resolver: GuardedResolver | None = None
         self.user_agent = user_agent or options.user_agent
         #: Address family of connections (AF_INET6 to probe a site over IPv6 only); AF_UNSPEC: any.
         self.family = family
@@ -247,7 +261,7 @@ class Fetcher:
         connector = aiohttp.TCPConnector(
             limit=self.options.concurrency,
             limit_per_host=0,
-            resolver=OverrideResolver(self.options.host_overrides),
+            resolver=self._new_resolver(),
             family=self.family,
             ttl_dns_cache=300,
             # One verified context per CA configuration, built once: reading the CA store again for every
@@ -272,6 +286,10 @@ class Fetcher:
             max_field_size=16384,
         )
         return self
+
+    def _new_resolver(self) -> GuardedResolver:
+        self._resolver = GuardedResolver(OverrideResolver(self.options.host_overrides), self.egress)
+        return self._resolver
 
     async def __aexit__(self, *exc: object) -> None:
         if self._session is not None:
@@ -420,15 +438,24 @@ class Fetcher:
         result.challenge = ""
         try:
             host = host_of(url)
+            target = URL(url, encoded=True)
         except ValueError as exc:
             _fail(result, ErrorKind.INVALID_URL, str(exc), url)
             return
+        refusal = self.egress.refusal(target)
+        if refusal is not None:
+            self.refused.append((url, refusal))
+            _fail(result, ErrorKind.PRIVATE_ADDRESS, refusal, url)
+            return
+        if target.raw_user is not None or target.raw_password is not None:
+            # Credentials written into a link are never sent (aiohttp would turn them into Basic auth).
+            target = target.with_user(None)
         async with self._global, self.slot(host).entry() as entry:
             self.requests += 1
             try:
                 async with self._session.request(
                     method,
-                    URL(url, encoded=True),
+                    target,
                     allow_redirects=False,
                     data=data,
                     headers=headers,
@@ -458,7 +485,11 @@ class Fetcher:
                 )
                 del exc
             except aiohttp.ClientConnectorDNSError as exc:
-                _fail(result, ErrorKind.DNS, _brief(exc), url)
+                if isinstance(exc.os_error, EgressDenied):
+                    self.refused.append((url, str(exc.os_error)))
+                    _fail(result, ErrorKind.PRIVATE_ADDRESS, str(exc.os_error), url)
+                else:
+                    _fail(result, ErrorKind.DNS, _brief(exc), url)
             except (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError) as exc:
                 _fail(result, ErrorKind.TLS, _brief(exc), url)
             except aiohttp.ClientConnectorError as exc:
@@ -475,9 +506,9 @@ class Fetcher:
 
 
 async def _read_capped(resp: aiohttp.ClientResponse, cap: int) -> tuple[bytes, bool]:
-    declared = resp.content_length
-    if declared is not None and declared > cap:
-        return b"", True
+    """The body up to ``cap`` bytes, and whether it was cut. A body declared bigger than the cap is still
+    read up to the cap: a truncated page is partial, never empty (its first part is checked, and the
+    runner keeps its findings open, issue 20)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_chunked(65536):
@@ -501,7 +532,13 @@ def _brief(exc: BaseException) -> str:
 
 
 def _needs_get(result: FetchResult) -> bool:
-    if result.error in (ErrorKind.DNS, ErrorKind.REFUSED, ErrorKind.TIMEOUT, ErrorKind.INVALID_URL):
+    if result.error in (
+        ErrorKind.DNS,
+        ErrorKind.REFUSED,
+        ErrorKind.TIMEOUT,
+        ErrorKind.INVALID_URL,
+        ErrorKind.PRIVATE_ADDRESS,
+    ):
         return False
     if result.error is not None and result.error != ErrorKind.HTTP:
         return True

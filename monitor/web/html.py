@@ -14,6 +14,7 @@ to be valid UTF-8.
 from __future__ import annotations
 
 import re
+from typing import Literal, overload
 
 import lxml.html
 from lxml import etree
@@ -25,6 +26,14 @@ _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 # lxml.html's parser class (HtmlElement lookup) with the encoding forced: <meta charset> is not obeyed,
 # the bytes are known to be UTF-8 (see tests/test_page_parse.py).
 _UTF8_PARSER = lxml.html.HTMLParser(encoding="utf-8")
+
+
+@overload
+def parse_document(text: str, *, plain: Literal[False] = False) -> lxml.html.HtmlElement | None: ...
+
+
+@overload
+def parse_document(text: str, *, plain: bool) -> etree._Element | None: ...
 
 
 def parse_document(text: str, *, plain: bool = False) -> etree._Element | None:

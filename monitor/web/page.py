@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, cast
 
 import lxml.html
 from lxml import etree
@@ -170,7 +170,7 @@ class Page:
         """A value derived from the page, computed once and shared by every check (e.g. text scans)."""
         if key not in self._memo:
             self._memo[key] = compute()
-        return self._memo[key]  # type: ignore[no-any-return]
+        return self._memo[key]
 
     @property
     def text(self) -> VisibleText:
@@ -336,7 +336,9 @@ def extract_links(
 
     append = out.append
     for node in tree.iter(*LINK_ATTRIBUTES, "meta", "style"):
-        tag = node.tag
+        # iter() by tag names yields only elements of those names: the tag is one of them, a str (the stubs
+        # type a tag as any name lxml accepts, QName and bytes included).
+        tag = cast(str, node.tag)
         if tag == "a" or tag == "area":
             # Most references of a page: handled here without the general path's calls (this loop is the
             # hottest code of a crawl after the HTML parser; bench/README.md).

@@ -65,7 +65,9 @@ def is_hidden(el: etree._Element) -> bool:
     if el.get("hidden") is not None:
         return True
     style = el.get("style")
-    return bool(style) and _HIDDEN_STYLE.search(style) is not None
+    if not style:
+        return False
+    return _HIDDEN_STYLE.search(style) is not None
 
 
 class _Builder:

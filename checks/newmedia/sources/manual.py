@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -99,7 +99,7 @@ def entry_for(
     return ManualEntry(row.last_post.astimezone(tz).date(), row.reported_by, row.reported_at)
 
 
-def _columns(fieldnames: list[str]) -> Mapping[str, str]:
+def _columns(fieldnames: Sequence[str]) -> Mapping[str, str]:
     found: dict[str, str] = {}
     for name in fieldnames:
         key = (name or "").strip().lower()

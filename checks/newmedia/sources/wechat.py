@@ -83,13 +83,15 @@ def parse_batchget(
     for item in items:
         if not isinstance(item, dict):
             continue
-        content = item.get("content") if isinstance(item.get("content"), dict) else {}
+        raw_content = item.get("content")
+        content: dict[str, Any] = raw_content if isinstance(raw_content, dict) else {}
         # The documented place is item.update_time; live answers also carry content.update_time.
         stamp = item.get("update_time") or content.get("update_time") or content.get("create_time")
         published = parse_post_datetime(stamp, tz, now)
         if published is None:
             continue
-        news = content.get("news_item") if isinstance(content.get("news_item"), list) else []
+        raw_news = content.get("news_item")
+        news: list[Any] = raw_news if isinstance(raw_news, list) else []
         for idx, n in enumerate(news):
             if not isinstance(n, dict) or n.get("is_deleted"):
                 continue

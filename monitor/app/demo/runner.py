@@ -77,9 +77,13 @@ def demo_config(base: Config | None, server: DemoServer) -> Config:
             }
         )
     overrides = {**base.crawl.host_overrides, **server.host_overrides()}
+    # The demo hosts stand in for public sites, so the egress policy lets them through although they
+    # resolve to this machine's loopback server.
+    stand_ins = tuple(f"http://{name}" for name in server.host_overrides() if name != "*")
     crawl = base.crawl.model_copy(
         update={
             "host_overrides": overrides,
+            "allow_private": tuple(dict.fromkeys((*base.crawl.allow_private, *stand_ins))),
             "timeout_seconds": min(base.crawl.timeout_seconds, DEMO_TIMEOUT_SECONDS),
             "confirm_delay_seconds": min(base.crawl.confirm_delay_seconds, DEMO_CONFIRM_DELAY_SECONDS),
             "retry_backoff_seconds": min(base.crawl.retry_backoff_seconds, 0.5),
