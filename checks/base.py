@@ -147,6 +147,8 @@ class CheckOutcome:
     fixed. When incomplete, only findings for which ``cleared(identity)`` is true are resolved.
     ``report``: figures, indicator statuses and census rows (the runner adds it to the run report).
     ``failed``: why the duty could not do its job (the run is recorded as failed; nothing is resolved).
+    ``skipped``: why the duty had nothing to do (e.g. no accounts configured): recorded as ``skipped``,
+    neither a failure nor data.
     ``posts``: new-media posts observed, stored by the runner (a check never writes to the store).
     ``probes``: availability probes taken, stored by the runner when the run ends, even a failed one
     (observations; an offline round's probes are flagged and left out of every ratio).
@@ -158,6 +160,7 @@ class CheckOutcome:
     report: CheckReport = field(default_factory=CheckReport)
     complete: bool = True
     failed: str | None = None
+    skipped: str | None = None
     cleared: Callable[[str], bool] | None = None
     posts: list[Post] = field(default_factory=list)
     probes: list[Probe] = field(default_factory=list)

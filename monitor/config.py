@@ -41,6 +41,10 @@ from monitor.core.timing import cron_trigger, parse_duration
 from monitor.core.urls import origin_of, path_of, site_origins, split_url
 
 DEFAULT_CONFIG_NAME = "config.yaml"
+#: The folder holding the installed ``monitor`` and ``checks`` packages (site-packages, or the source
+#: tree of an editable install): relative config paths into them fall back to the shipped files.
+_INSTALL_ROOT = Path(__file__).resolve().parent.parent
+_PACKAGE_DIRS = frozenset({"monitor", "checks"})
 _ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -637,7 +641,9 @@ class Smtp(Model):
     security: Literal["starttls", "tls", "none"] = Field(
         default="starttls", description="starttls (port 587), tls = implicit TLS (port 465), none (port 25)."
     )
-    username: str | None = None
+    username: str | None = Field(
+        default=None, description="SMTP login; empty or absent: no authentication (an internal relay)."
+    )
     password_env: str | None = Field(
         default=None,
         pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
@@ -654,6 +660,14 @@ class Smtp(Model):
     max_backoff_seconds: float = Field(
         default=3600.0, ge=0, description="Longest wait before the outbox tries a failed message again."
     )
+
+    @field_validator("username", mode="before")
+    @classmethod
+    def _empty_username_is_none(cls, value: Any) -> Any:
+        # ``username: ${MONITOR_SMTP_USER:-}`` expands to "" on a relay without authentication.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
 
     @field_validator("password_env")
     @classmethod
@@ -697,7 +711,11 @@ class Bulletin(Model):
     workdays: WorkCalendar = WorkCalendar()
     contact: str | None = Field(default=None, description="联系人及电话, printed at the end.")
     recipients: tuple[EmailAddress, ...] = ()
-    reports_dir: str = Field(default="reports", description="Rendered bulletins (relative to config file).")
+    reports_dir: str = Field(
+        default="reports",
+        description="Rendered bulletins; relative: under $STATE_DIRECTORY when set (systemd), else next to "
+        "the config file.",
+    )
     outbox_dir: str | None = Field(default=None, description="Outbox folder; default: next to the database.")
     trend_weeks: int = Field(default=8, ge=2, le=52)
     listed_per_type: int = Field(
@@ -1218,6 +1236,12 @@ class Config(Model):
     base_dir: str = Field(
         default=".", exclude=True, description="Set by the loader: the config file's folder."
     )
+    state_dir: str | None = Field(
+        default=None,
+        exclude=True,
+        description="Set by the loader from $STATE_DIRECTORY (systemd's StateDirectory=): where relative "
+        "reports_dir paths go, because the config's own folder is read-only under ProtectSystem=strict.",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -1284,9 +1308,21 @@ class Config(Model):
         return ZoneInfo(self.timezone)
 
     def resolve_path(self, path: str | Path) -> Path:
-        """A path from the config: relative paths resolve against the config file's folder."""
+        """A path from the config: relative paths resolve against the config file's folder.
+
+        A relative path into the program's own files (``monitor/…`` or ``checks/…``, e.g. the demo's
+        ``monitor/app/demo/words/political.txt``) that does not exist next to the config resolves to the
+        installed copy, so a config copied out of the source tree (to /etc/govsite-monitor) still loads.
+        """
         p = Path(path)
-        return p if p.is_absolute() else Path(self.base_dir) / p
+        if p.is_absolute():
+            return p
+        local = Path(self.base_dir) / p
+        if not local.exists() and p.parts and p.parts[0] in _PACKAGE_DIRS:
+            shipped = _INSTALL_ROOT / p
+            if shipped.exists():
+                return shipped
+        return local
 
     @property
     def database_path(self) -> Path:
@@ -1296,9 +1332,12 @@ class Config(Model):
 
     @property
     def reports_path(self) -> Path:
-        """Folder of rendered bulletins (relative paths resolve against the config file's folder)."""
+        """Folder of rendered bulletins: a relative ``reports_dir`` resolves against the service's state
+        directory when the loader saw ``$STATE_DIRECTORY`` (systemd), else against the config's folder."""
         path = Path(self.bulletin.reports_dir)
-        return path if path.is_absolute() else Path(self.base_dir) / path
+        if path.is_absolute():
+            return path
+        return Path(self.state_dir or self.base_dir) / path
 
     def outbox_path(self, database: Path | None = None) -> Path:
         """The mail outbox folder: configured, or ``outbox/`` next to the database actually used."""
@@ -1399,14 +1438,21 @@ def expand_env(value: Any, env: Mapping[str, str], path: str = "") -> Any:
 
 
 def config_from_mapping(
-    data: Mapping[str, Any] | None, *, base_dir: str | Path = ".", source: str = ""
+    data: Mapping[str, Any] | None,
+    *,
+    base_dir: str | Path = ".",
+    source: str = "",
+    state_dir: str | Path | None = None,
 ) -> Config:
     """Validate an already-parsed mapping (after env expansion) into a :class:`Config`."""
     data = dict(data or {})
-    if "base_dir" in data:
-        raise ConfigError([("base_dir", "unknown key")], source)
+    for internal in ("base_dir", "state_dir"):
+        if internal in data:
+            raise ConfigError([(internal, "unknown key")], source)
     try:
-        return Config.model_validate({**data, "base_dir": str(base_dir)})
+        return Config.model_validate(
+            {**data, "base_dir": str(base_dir), "state_dir": str(state_dir) if state_dir else None}
+        )
     except ValidationError as exc:
         problems: list[tuple[str, str]] = []
         for err in exc.errors():
@@ -1551,11 +1597,21 @@ def load_config(path: str | Path, env: Mapping[str, str] | None = None) -> Confi
     raw = parse_config_yaml(read_config_text(path), str(path))
     if not isinstance(raw, dict):
         raise ConfigError([("", "the top level must be a mapping of sections")], str(path))
+    environ = os.environ if env is None else env
     try:
-        expanded = expand_env(raw or {}, os.environ if env is None else env)
+        expanded = expand_env(raw or {}, environ)
     except ConfigError as exc:
         raise ConfigError(exc.problems, str(path)) from None
-    return config_from_mapping(expanded, base_dir=path.resolve().parent, source=str(path))
+    return config_from_mapping(
+        expanded, base_dir=path.resolve().parent, source=str(path), state_dir=state_directory(environ)
+    )
+
+
+def state_directory(env: Mapping[str, str]) -> Path | None:
+    """The service's writable state folder: the first entry of ``$STATE_DIRECTORY``, which systemd sets
+    for ``StateDirectory=`` (a colon-separated list when several are configured); None outside systemd."""
+    first = (env.get("STATE_DIRECTORY") or "").split(":")[0].strip()
+    return Path(first) if first and Path(first).is_absolute() else None
 
 
 def adhoc_config(url: str, base: Config | None = None) -> tuple[Config, Site]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,12 +91,12 @@ async def run_duty(
         if url:
             raise DutyError(f"{duty} does not take a URL")
         pseudo = Site(id=duty, name=duty, homepage="http://localhost/")
-        return [await run_site_check(SITE_CHECKS[duty], pseudo, config, store, clock)]
+        return [await run_site_check(SITE_CHECKS[duty], pseudo, config, store, clock, progress())]
     config, sites = sites_for(config, url)
     results = []
     for site in sites:
         if duty in SITE_CHECKS:
-            results.append(await run_site_check(SITE_CHECKS[duty], site, config, store, clock))
+            results.append(await run_site_check(SITE_CHECKS[duty], site, config, store, clock, progress()))
         else:
             results.append(await run_site_crawl(duty, duties[duty], site, config, store, clock, progress()))
     return results
@@ -114,6 +115,14 @@ def check_context(
         store=store,
         memory=SiteMemory(store.signatures(site.id) if store is not None else None),
     )
+
+
+async def _watch_requests(fetcher: Fetcher, progress: Progress, every: float = 0.25) -> None:
+    """Report a site-level duty's request count while it works (a check has no crawl counters)."""
+    started = time.monotonic()
+    while True:
+        progress.activity(requests=fetcher.requests, elapsed=time.monotonic() - started)
+        await asyncio.sleep(every)
 
 
 def gate_run(
@@ -135,7 +144,12 @@ def gate_run(
 
 
 async def run_site_check(
-    check_class: type[SiteCheck], site: Site, config: Config, store: Store, clock: Clock
+    check_class: type[SiteCheck],
+    site: Site,
+    config: Config,
+    store: Store,
+    clock: Clock,
+    progress: Progress | None = None,
 ) -> SiteRunResult:
     """Run one site-level check on one site (or once, for global checks) and record the run."""
     duty = check_class.name
@@ -144,6 +158,8 @@ async def run_site_check(
     check = check_class(ctx)
     sample = SiteSample(homepage=site.homepage)
     gated = check_class.judges_site_content and check_class.scope == "site"
+    progress = progress or Progress()
+    progress.start(duty if site.id == duty else f"{duty} · {site.name}")
     try:
         egress = EgressPolicy.for_config(config, site)
         fetcher_cm = (
@@ -152,7 +168,12 @@ async def run_site_check(
             else Fetcher(config.crawl, egress=egress)
         )
         async with fetcher_cm as fetcher:
-            outcome = await check.run(fetcher)
+            watcher = asyncio.create_task(_watch_requests(fetcher, progress))
+            try:
+                outcome = await check.run(fetcher)
+            finally:
+                watcher.cancel()
+                progress.stop()
     except (asyncio.CancelledError, KeyboardInterrupt):
         store.mark_interrupted(run_id, clock.now())
         raise
@@ -160,9 +181,11 @@ async def run_site_check(
         log.exception("run %d (%s on %s) failed", run_id, duty, site.id)
         store.finish_run(run_id, status="failed", now=clock.now(), error=f"{type(exc).__name__}: {exc}")
         return SiteRunResult(run_id, duty, site, "failed", error=str(exc))
-    status = "failed" if outcome.failed else "ok"
+    status = "failed" if outcome.failed else "skipped" if outcome.skipped else "ok"
     report = RunReport(findings=len(outcome.findings), complete=outcome.complete)
     report.add(outcome.report)
+    if outcome.skipped:
+        report.figures["skipped_reason"] = outcome.skipped
     findings, error = outcome.findings, outcome.failed
     if status == "ok" and gated and gate_run(store, duty, site, run_id, sample, report).degraded:
         # A maintenance or firewall night: what its pages "show" is not the site's state.

@@ -501,7 +501,7 @@ async def test_cli_run_darklinks_url_prints_inert_findings_and_exits_1(
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     text = out.decode()
     assert proc.returncode == 1, err.decode()[-2000:]
-    assert "findings: 1 new" in text
+    assert "新发现1" in text
     assert "[单项否决]" in text and "发现暗链：页面存在隐藏链接（display:none）" in text
     assert "\x1b" not in text and "\x07" not in text
     assert "\\x1b[2J" in text

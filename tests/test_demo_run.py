@@ -103,7 +103,7 @@ async def test_monitor_demo_command_end_to_end(tmp_path: Path) -> None:
     planted = (
         len(EXPECTED["dead_links"]) + len(EXPECTED_DARKLINKS["findings"]) + len(EXPECTED_TEXT["findings"])
     )
-    assert f"findings: {planted} new" in text
+    assert f"新发现{planted}，" in text
     assert "首页链接“学习教育专题”无法访问：HTTP 404" in text
     # The bulletin for the week of the run, which is still running: the path is printed.
     (folder,) = (tmp_path / "reports").iterdir()

@@ -271,9 +271,11 @@ async def test_posts_are_stored_and_counted_per_period(sites: LocalSites, store:
     assert store.count_posts("p", ago(40, hour=0), ago(19, hour=0)) == 2
 
 
-async def test_no_accounts_is_a_failed_run(sites: LocalSites, store: Store) -> None:
+async def test_no_accounts_is_a_skipped_run(sites: LocalSites, store: Store) -> None:
+    """Nothing configured is nothing to do, not a failure every day (issue 21)."""
     (result,) = await run_duty("newmedia", nm_config(sites, []), store, FixedClock(NOW))
-    assert result.status == "failed" and "no new-media accounts" in (result.error or "")
+    assert result.status == "skipped" and result.error is None
+    assert "no new-media accounts" in result.counts["skipped_reason"]
 
 
 def test_bad_newmedia_config_names_the_key_path(tmp_path: Path) -> None:

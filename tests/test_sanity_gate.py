@@ -199,7 +199,13 @@ async def test_status_and_summary_name_the_degraded_night(
         night["mode"] = "maintenance"
         bad = await run("links", config, store, clock)
     capsys.readouterr()
-    print_run_summary([bad])  # what `monitor run links` prints
+    from monitor.app.lang import set_lang
+
+    set_lang("en")  # the summary's English wording (Chinese is the default: tests/test_cli_lang.py)
+    try:
+        print_run_summary([bad])  # what `monitor run links --lang en` prints
+    finally:
+        set_lang("zh")
     summary = capsys.readouterr().out
     assert f"run #{bad.run_id} degraded" in summary
     assert "degraded night: 仅读取到1个页面，近3次完整运行的中位数为13个; nothing resolved" in summary

@@ -35,7 +35,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
 def test_check_text_file_prints_json_lines_and_exits_1(cli: CliRunner, tmp_path: Path) -> None:
     draft = tmp_path / "draft.txt"
     draft.write_text(DRAFT, encoding="utf-8", newline="")
-    res = cli.invoke(main, ["check", "text", str(draft)])
+    res = cli.invoke(main, ["check", "text", "--format", "json", str(draft)])
     assert res.exit_code == 1, res.output
     rows = [json.loads(line) for line in res.stdout.splitlines()]
     assert [(r["line"], r["wrong"], r["suggestion"], r["rule"], r["severity"]) for r in rows] == [
@@ -56,16 +56,21 @@ def test_check_text_stdin_gb18030_table_and_clean_text(cli: CliRunner, tmp_path:
     res = cli.invoke(main, ["check", "text", "--format", "table", str(tmp_path / "gbk.txt")])
     assert res.exit_code == 1
     assert "布署" in res.stdout and "部署" in res.stdout and "扣分" in res.stdout
-    assert "1 finding(s)" in res.stdout
+    assert "共发现1处问题" in res.stdout and "问题类型" in res.stdout
+    # A table is the default; JSON lines only on request.
+    default = cli.invoke(main, ["check", "text", str(tmp_path / "gbk.txt")])
+    assert default.stdout == res.stdout
+    english = cli.invoke(main, ["--lang", "en", "check", "text", str(tmp_path / "gbk.txt")])
+    assert "1 finding(s)" in english.stdout and "deduction" in english.stdout
 
     res = cli.invoke(
         main, ["check", "text", "-", "--format", "table"], input="县政府召开常务会议，研究部署工作。\n"
     )
-    assert res.exit_code == 0 and "no findings" in res.stdout
-    res = cli.invoke(main, ["check", "text", "-"], input="")
+    assert res.exit_code == 0 and "未发现问题" in res.stdout
+    res = cli.invoke(main, ["check", "text", "--format", "json", "-"], input="")
     assert res.exit_code == 0 and res.stdout == ""
 
-    res = cli.invoke(main, ["check", "text", str(tmp_path / "missing.txt")])
+    res = cli.invoke(main, ["check", "text", "--format", "json", str(tmp_path / "missing.txt")])
     assert res.exit_code == 2 and "missing.txt" in res.output
 
 
@@ -73,12 +78,14 @@ def test_check_text_uses_the_config_and_words(cli: CliRunner, tmp_path: Path) ->
     words = tmp_path / "words.txt"
     words.write_text("# 本县自定义\n某某传销\n", encoding="utf-8")
     text = "县长李铭华强调，警惕某某传销组织的新骗局。\n"
-    assert cli.invoke(main, ["check", "text", "-"], input=text).exit_code == 0
+    assert cli.invoke(main, ["check", "text", "--format", "json", "-"], input=text).exit_code == 0
     (tmp_path / "config.yaml").write_text(
         "text:\n  leaders: [{name: 李明华, titles: [县长]}]\n  allow_phrases: [新骗局]\n", encoding="utf-8"
     )
     res = cli.invoke(
-        main, ["check", "text", "-", "--words", str(words), "--words-severity", "veto"], input=text
+        main,
+        ["check", "text", "--format", "json", "-", "--words", str(words), "--words-severity", "veto"],
+        input=text,
     )
     assert res.exit_code == 1
     rows = [json.loads(line) for line in res.stdout.splitlines()]
@@ -87,7 +94,7 @@ def test_check_text_uses_the_config_and_words(cli: CliRunner, tmp_path: Path) ->
         ("某某传销", None, "veto", "sensitive:words"),
     ]
     (tmp_path / "config.yaml").write_text("text:\n  word_lists: [{path: nope.txt, category: x}]\n")
-    res = cli.invoke(main, ["check", "text", "-"], input=text)
+    res = cli.invoke(main, ["check", "text", "--format", "json", "-"], input=text)
     assert res.exit_code == 2 and "text.word_lists[0].path: file not found" in res.output
 
 
@@ -100,5 +107,5 @@ async def test_run_text_with_words_option(sites: LocalSites, tmp_path: Path) -> 
         "--db", str(tmp_path / "m.db"), "run", "text", url, "--words", str(words), cwd=tmp_path
     )
     assert code == 1, err
-    assert "text of 1 pages checked" in out and "1 sensitive words" in out
-    assert "1 new" in out and "[预警]" in out and "页面“首页”出现敏感词“某某传销”（自定义词表）" in out
+    assert "检查1个页面的文字" in out and "敏感词1" in out
+    assert "新发现1" in out and "[预警] 新" in out and "页面“首页”出现敏感词“某某传销”（自定义词表）" in out

@@ -91,7 +91,7 @@ def test_word_file_with_an_error_is_never_clean(cli: CliRunner, tmp_path: Path) 
         table_cell="请各乡镇认真布署。",
         header="示例县应急管理局",
     )
-    res = cli.invoke(main, ["check", "text", str(path)])
+    res = cli.invoke(main, ["check", "text", "--format", "json", str(path)])
     assert res.exit_code == 1, res.output
     assert [(r["line"], r["wrong"], r["suggestion"]) for r in rows_of(res.stdout)] == [
         (2, "中华人民共合国", "中华人民共和国"),
@@ -102,17 +102,17 @@ def test_word_file_with_an_error_is_never_clean(cli: CliRunner, tmp_path: Path) 
 def test_a_docx_renamed_txt_is_still_read_as_word(cli: CliRunner, tmp_path: Path) -> None:
     path = word_file(tmp_path / "draft.docx", [ERROR_LINE])
     renamed = path.rename(tmp_path / "draft.txt")
-    res = cli.invoke(main, ["check", "text", str(renamed)])
+    res = cli.invoke(main, ["check", "text", "--format", "json", str(renamed)])
     assert res.exit_code == 1 and rows_of(res.stdout)[0]["wrong"] == "中华人民共合国"
     clean = word_file(tmp_path / "clean.docx", ["县政府召开常务会议，研究部署冬季安全生产工作。"])
-    assert cli.invoke(main, ["check", "text", str(clean)]).exit_code == 0
+    assert cli.invoke(main, ["check", "text", "--format", "json", str(clean)]).exit_code == 0
 
 
 def test_pdf_text_layer_is_read(cli: CliRunner, tmp_path: Path) -> None:
     # The second sentence is wrapped by the PDF's line end inside 共合国: it is still read whole.
     lines = ["县政府召开常务会议。", "自中华人民共", "合国成立以来，我县安全生产形势总体平稳。"]
     path = pdf_file(tmp_path / "公告.pdf", lines)
-    res = cli.invoke(main, ["check", "text", str(path)])
+    res = cli.invoke(main, ["check", "text", "--format", "json", str(path)])
     assert res.exit_code == 1, res.output
     assert [r["wrong"] for r in rows_of(res.stdout)] == ["中华人民共合国"]
 
@@ -120,7 +120,7 @@ def test_pdf_text_layer_is_read(cli: CliRunner, tmp_path: Path) -> None:
 def test_gbk_text_file(cli: CliRunner, tmp_path: Path) -> None:
     path = tmp_path / "gbk.txt"
     path.write_bytes(("第一行没有问题。\r\n" + ERROR_LINE + "\r\n").encode("gbk"))
-    res = cli.invoke(main, ["check", "text", str(path)])
+    res = cli.invoke(main, ["check", "text", "--format", "json", str(path)])
     assert res.exit_code == 1 and [(r["line"], r["wrong"]) for r in rows_of(res.stdout)] == [
         (2, "中华人民共合国")
     ]
@@ -149,7 +149,7 @@ def test_unreadable_files_exit_2_with_a_clear_error(
 ) -> None:
     path = tmp_path / name
     make(path)
-    res = cli.invoke(main, ["check", "text", str(path)])
+    res = cli.invoke(main, ["check", "text", "--format", "json", str(path)])
     assert res.exit_code == 2, res.output
     assert res.stdout == ""
     assert name in res.stderr and reason in res.stderr and "Traceback" not in res.output

@@ -202,7 +202,7 @@ async def test_unloadable_model_is_one_line_in_the_summary(sites: LocalSites, tm
     db = str(tmp_path / "m.db")
     code, out, err = await monitor("--config", str(cfg), "--db", db, "run", "typos", cwd=tmp_path)
     assert code == 0, err
-    assert "typo suggestions (language model) skipped: cannot load the language model" in out
+    assert "错别字建议（语言模型）未运行：cannot load the language model" in out
     assert "Traceback" not in out + err
 
 
@@ -210,7 +210,7 @@ def test_check_text_suggests_with_the_model(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MONITOR_NOW", "2026-11-26T09:30:00+08:00")
     draft = "自中华人民共合国成立以来，浓业生产稳步发展。\n"
-    res = CliRunner().invoke(main, ["check", "text", "-"], input=draft)
+    res = CliRunner().invoke(main, ["check", "text", "--format", "json", "-"], input=draft)
     assert res.exit_code == 1, res.output
     rows = [json.loads(line) for line in res.stdout.splitlines()]
     assert [(r["wrong"], r["suggestion"], r["kind"], r["severity"]) for r in rows] == [

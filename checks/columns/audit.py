@@ -29,6 +29,7 @@ from checks.common.fetchfailure import failure_reason_zh
 from monitor.config import Columns, Config
 from monitor.core.findings import Finding, Severity
 from monitor.core.report import ColumnCensusRow
+from monitor.core.urls import host_of_link
 from monitor.web.decode import decode_body
 from monitor.web.fetch import ErrorKind
 from monitor.web.page import Page
@@ -311,6 +312,47 @@ def unreachable_finding(
         message=f"监测源异常：{what}无法读取（{reason}），本次未检测、未计入统计，请人工核查",
         evidence={"reason": reason},
     )
+
+
+#: Failures of the host rather than of one page: when several pages of one host fail like this, the site
+#: cannot be reached and is reported once, not once per column.
+HOST_DOWN_REASONS = ("域名无法解析", "服务器拒绝连接", "连接超时", "HTTPS证书或加密连接错误")
+
+
+def collapse_unreachable_hosts(findings: list[Finding]) -> list[Finding]:
+    """One 监测源异常 per unreachable host: pages of a host that failed for a host-level reason (DNS,
+    refused, timeout, TLS) — two or more of them — become one finding naming the host and how many pages
+    went unchecked. Page-level failures (HTTP 404 on one column) stay one finding each."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in findings:
+        reason = str((f.evidence or {}).get("reason", ""))
+        if f.kind != "source_unreachable" or not reason.startswith(HOST_DOWN_REASONS):
+            continue
+        host = host_of_link(f.url)
+        groups.setdefault((f.duty, f.site, host), []).append(f)
+    merged: dict[int, Finding] = {}
+    dropped: set[int] = set()
+    for (duty, site, host), group in groups.items():
+        if len(group) < 2 or not host:
+            continue
+        first = min(group, key=lambda f: (len(f.url), f.url))  # the homepage when it is among them
+        reason = str(first.evidence.get("reason", ""))
+        merged[id(first)] = Finding(
+            duty=duty,
+            kind="source_unreachable",
+            severity=Severity.INFO,
+            site=site,
+            identity=f"host:{host}",
+            url=first.url,
+            unit=first.unit,
+            message=(
+                f"监测源异常：网站{host}无法访问（{reason}），{len(group)}个页面（首页、栏目）本次均未检测、"
+                "未计入统计，请人工核查"
+            ),
+            evidence={"reason": reason, "pages": len(group), "urls": sorted(f.url for f in group)[:20]},
+        )
+        dropped.update(id(f) for f in group if f is not first)
+    return [merged.get(id(f), f) for f in findings if id(f) not in dropped]
 
 
 def column_findings(duty: str, site: str, results: Sequence[ColumnResult]) -> list[Finding]:

@@ -19,12 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 from checks.base import CheckOutcome, SiteCheck, UnitResolver
 from checks.columns.audit import (
+    HOST_DOWN_REASONS,
     ColumnResult,
     ColumnTarget,
     PageFetcher,
     Tally,
     audit_columns,
     census_row,
+    collapse_unreachable_hosts,
     column_findings,
     engine_limits,
     unreachable_finding,
@@ -123,6 +125,7 @@ class _Tracker:
 
     def outcome(self, findings: list[Finding], report: CheckReport) -> CheckOutcome:
         report.figures["unreadable"] = dict(sorted(self.failed.items()))
+        findings = collapse_unreachable_hosts(findings)
         complete = not self.failed
         checked = frozenset(self.checked)
         return CheckOutcome(
@@ -160,7 +163,10 @@ class ColumnsCheck(SiteCheck):
 
         home_html, home_final, home_error = await fetch(site.homepage)
         if home_html is None:
-            if not targets:
+            # The site itself is down (DNS, refused, timeout, TLS): every column would fail the same way.
+            # The patrol and the availability duty report the site as unreachable; this run records why
+            # it could not check and adds no 监测源异常 line per column.
+            if not targets or (home_error or "").startswith(HOST_DOWN_REASONS):
                 return CheckOutcome(failed=f"homepage unreachable: {home_error}", complete=False)
             tracker.failed[site.homepage] = home_error or "无法访问"
             findings.append(
@@ -631,6 +637,11 @@ class UnitsCheck(SiteCheck):
             figures={"units": per_unit},
             columns=[census_row(r) for r in results if r.target.unit in unit_names],
         )
+        reasons = set(tracker.failed.values())
+        if reasons and not tracker.checked and all(r.startswith(HOST_DOWN_REASONS) for r in reasons):
+            # Nothing could be read, and for reasons of the host: the site is down. The patrol and the
+            # availability duty report that; this run records why it could not inspect the units.
+            return CheckOutcome(failed=f"site unreachable: {sorted(reasons)[0]}", complete=False)
         return tracker.outcome(findings, report)
 
 

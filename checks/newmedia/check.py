@@ -48,7 +48,7 @@ class NewMediaCheck(SiteCheck):
         settings = self.ctx.config.newmedia
         accounts = settings.accounts
         if not accounts:
-            return CheckOutcome(failed="no new-media accounts configured (add a newmedia: section)")
+            return CheckOutcome(skipped="no new-media accounts configured (add a newmedia: section)")
         tz, now = self.ctx.config.tz, self.ctx.clock.now()
         ledgers = Ledgers()
         observations = await asyncio.gather(

@@ -11,7 +11,6 @@ interrupted (Ctrl-C). Errors are one line on stderr; ``--debug`` adds the traceb
 from __future__ import annotations
 
 import asyncio
-import csv
 import errno
 import io
 import logging
@@ -25,35 +24,21 @@ from typing import Any, NoReturn
 import click
 
 from checks import SITE_CHECKS
-from checks.kinds import kind_label
 from monitor import __version__
+from monitor.app.lang import LANGS, parse_severity, resolve_lang, set_lang, t
 from monitor.app.locks import Busy, DutyLock
+from monitor.app.summary import print_run_summary, run_marks
+from monitor.app.tables import print_findings, print_proofread
 from monitor.config import DEFAULT_CONFIG_NAME, Config, ConfigError, WordListFile, load_config
 from monitor.core.clock import Clock, clock_from_env
 from monitor.core.findings import Severity
-from monitor.core.textsafe import csv_cell, inert, inert_json
+from monitor.core.textsafe import inert, inert_json
 from monitor.crawl.progress import LogProgress, Progress, RichProgress
 from monitor.runner import DutyError, SiteRunResult, crawl_duties, run_duty
 from monitor.store.database import Store, StoreMissing
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED, EXIT_BUSY = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
-EXPORT_FIELDS = (
-    "fingerprint",
-    "duty",
-    "kind",
-    "kind_zh",
-    "severity",
-    "status",
-    "site",
-    "unit",
-    "url",
-    "source_urls",
-    "message",
-    "evidence",
-    "first_seen",
-    "last_seen",
-)
 log = logging.getLogger("monitor")
 
 
@@ -69,6 +54,8 @@ class AppContext:
         self.quiet = quiet
         self.debug = debug
         self._config: Config | None = None
+        #: Run id → fingerprint → new/open/reopened/ignored, for the last ``execute_duty``.
+        self.marks: dict[int, dict[str, str]] = {}
 
     @property
     def config(self) -> Config:
@@ -268,10 +255,21 @@ class SafeFormatter(logging.Formatter):
 @click.option("-v", "--verbose", count=True, help="More log output.")
 @click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors; no progress display.")
 @click.option("--debug", is_flag=True, help="On an error, print the full traceback.")
+@click.option(
+    "--lang",
+    type=click.Choice(LANGS),
+    help="Language of summaries and tables (default: zh; en with MONITOR_LANG=en or an English LANG).",
+)
 @click.version_option(__version__, prog_name="monitor")
 @click.pass_context
 def main(
-    ctx: click.Context, config_path: str | None, db_path: str | None, verbose: int, quiet: bool, debug: bool
+    ctx: click.Context,
+    config_path: str | None,
+    db_path: str | None,
+    verbose: int,
+    quiet: bool,
+    debug: bool,
+    lang: str | None,
 ) -> None:
     """Monitor government websites and new-media accounts (政府网站与政务新媒体监测).
 
@@ -282,6 +280,7 @@ def main(
     4 the duty or the daemon is already running, 130 interrupted.
     """
     setup_logging(verbose, quiet, debug)
+    set_lang(resolve_lang(lang))
     ctx.obj = AppContext(config_path, db_path, verbose, quiet, debug)
 
 
@@ -296,6 +295,14 @@ def check_config(app: AppContext) -> None:
     click.echo(f"{path}: OK")
     click.echo(f"  time zone: {config.timezone}")
     click.echo(f"  database:  {app.database}")
+    click.echo(f"  reports:   {config.reports_path}")
+    smtp = config.bulletin.smtp
+    if smtp.username:
+        have = "set" if smtp.password_env and os.environ.get(smtp.password_env) is not None else "NOT SET"
+        auth = f"login {smtp.username}, password from ${smtp.password_env} ({have} here)"
+    else:
+        auth = "no authentication (bulletin.smtp.username is empty)"
+    click.echo(f"  mail:      {smtp.host}:{smtp.port} {smtp.security}, {auth}")
     click.echo(f"  sites:     {len(config.sites)}")
     for site in config.sites:
         click.echo(f"    - {site.id}: {site.name} <{site.homepage}> origins={','.join(site.crawl_origins)}")
@@ -396,7 +403,7 @@ def _make_duty_command(duty: str, help_text: str, checks: tuple[str, ...] = ()) 
         ) -> None:
             config = with_word_files(app.config, words, words_severity)
             results = execute_duty(app, duty, url, config=config)
-            print_run_summary(results)
+            print_run_summary(results, app.marks)
             raise SystemExit(exit_status(results))
 
         return text_command
@@ -406,7 +413,7 @@ def _make_duty_command(duty: str, help_text: str, checks: tuple[str, ...] = ()) 
     @click.pass_obj
     def command(app: AppContext, url: str | None) -> None:
         results = execute_duty(app, duty, url)
-        print_run_summary(results)
+        print_run_summary(results, app.marks)
         raise SystemExit(exit_status(results))
 
     return command
@@ -452,9 +459,11 @@ def execute_duty(
         raise SystemExit(EXIT_BUSY) from None
     with lock, app.store() as store:
         try:
-            return asyncio.run(
+            results = asyncio.run(
                 run_duty(duty, config, store, app.clock(), url=url, progress=app.progress_factory())
             )
+            app.marks = run_marks(store, results)
+            return results
         except DutyError as exc:
             fail_usage(str(exc))
             raise  # unreachable
@@ -476,115 +485,24 @@ def execute_duty(
 
 
 def exit_status(results: Iterable[SiteRunResult]) -> int:
-    """3 if a run failed, else 1 with open findings, else 0."""
+    """3 if a run failed, else 1 with open findings, else 0 (a skipped run had nothing to do: no failure)."""
     results = list(results)
-    if any(r.status != "ok" for r in results):
+    if any(r.status not in ("ok", "skipped") for r in results):
         return EXIT_FAILED
     return EXIT_FINDINGS if any(r.open_findings for r in results) else EXIT_OK
-
-
-def print_run_summary(results: Iterable[SiteRunResult]) -> None:
-    """One paragraph per site run: counts, lifecycle changes, and the run's findings."""
-    for r in results:
-        c = r.counts
-        click.echo(
-            f"\n{r.duty} — run #{r.run_id} {r.status}"
-            if r.site.id == r.duty  # a global duty (new-media accounts): no site to name
-            else f"\n{r.duty} · {inert(r.site.name)} <{inert(r.site.homepage)}> — run #{r.run_id} {r.status}"
-        )
-        if "pages_crawled" in c:
-            click.echo(
-                f"  {c['pages_crawled']} pages crawled, {c['links_checked']} links checked, "
-                f"{c['broken']} broken ({c.get('recovered_on_recheck', 0)} recovered on re-check)"
-            )
-        verdicts = c.get("verdicts")
-        if verdicts is not None:  # newmedia
-            n = len(c.get("accounts", []))
-            click.echo(
-                f"  {n} accounts: {verdicts['fresh']} fresh, {verdicts['stale']} stale, {verdicts['zombie']} "
-                f"zombie, {verdicts['unknown']} unknown ({c.get('manual', 0)} 人工填报)"
-            )
-        for t in c.get("targets") or []:  # availability
-            state = "正常" if t["ok"] else f"失败（{inert(str(t['error'] or t['status']))}）"
-            note = "（样本不足，未判定）" if t.get("level") == "unknown" else ""
-            click.echo(f"  {inert(t['name'])}: {state} {t['latency_ms']} ms · {inert(t['summary'])}{note}")
-        if "text_pages" in c:
-            parts = [
-                f"{c[kind]} {label}"
-                for kind, label in (
-                    ("serious_expression", "serious expression errors"),
-                    ("typo", "typos"),
-                    ("nonstandard_phrasing", "non-standard phrasings"),
-                    ("sensitive_word", "sensitive words"),
-                    ("privacy_id_number", "ID numbers"),
-                    ("suspected_typo", "typo suggestions"),
-                )
-                if kind in c
-            ]
-            click.echo(f"  text of {c['text_pages']} pages checked: " + ", ".join(parts))
-        dl = c.get("darklinks")
-        if dl:
-            click.echo(
-                f"  dark links: {dl['pages_analysed']} pages analysed, {dl['dark_links']} dark links; "
-                f"{dl.get('candidates', 0)} concealed outside links without spam evidence (not reported); "
-                f"{dl.get('spider_pages_compared', 0)} pages compared as a spider"
-                + (f" ({dl['spider_over_budget']} over budget)" if dl.get("spider_over_budget") else "")
-            )
-            browser = dl.get("browser")
-            if browser:
-                click.echo(f"  browser confirmation: {inert(str(browser))}")
-        model = c.get("typo_model")
-        if model:
-            if "skipped" in model:
-                click.echo(f"  typo suggestions (language model) skipped: {inert(model['skipped'])}")
-            else:
-                click.echo(
-                    f"  typo suggestions (language model): {model['pages_scored']} pages scored, "
-                    f"{model['pages_unchanged']} unchanged pages not re-scored"
-                )
-        skipped = c.get("skipped") or {}
-        if skipped:
-            click.echo("  skipped: " + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
-        if c.get("complete") is False and verdicts is not None:
-            click.echo("  some sources could not be read: those accounts' findings were left as they were")
-        elif c.get("complete") is False:
-            if "pages_crawled" in c:
-                what = "crawl incomplete"
-            elif "unreadable" in c:
-                what = f"{len(c.get('unreadable') or {})} page(s) unreadable"
-            else:
-                what = "run incomplete"
-            click.echo(f"  {what}: only findings re-checked as fixed were resolved")
-        o = r.outcome
-        click.echo(
-            f"  findings: {o.new} new, {o.seen_again} still open, {o.reopened} reopened, {o.resolved} fixed, "
-            f"{o.ignored_seen} ignored; open now: {r.open_findings}"
-        )
-        gate = r.report  # the sanity gate's verdict (issue 20): a bad night resolves nothing
-        if r.status == "degraded":
-            click.echo(
-                f"  degraded night: {inert(str(gate.degraded_reason or r.error))}; nothing resolved, "
-                f"{gate.findings_withheld or 0} finding(s) of this night not recorded"
-            )
-        elif r.error:
-            click.echo(f"  error: {inert(r.error)}")
-        if gate.credibility_note:
-            click.echo(f"  note: {inert(gate.credibility_note)}")
-        truncated = (gate.credibility or {}).get("truncated")
-        if truncated:
-            click.echo(
-                f"  {truncated} page(s) over crawl.max_response_bytes read in part: their findings stay open"
-            )
-        for f in sorted(r.findings, key=lambda f: (f.severity.rank, f.kind, f.url))[:40]:
-            click.echo(f"  [{f.severity.label_zh}] {f.fingerprint[:8]} {inert(f.message)}")
-        if len(r.findings) > 40:
-            click.echo(f"  … and {len(r.findings) - 40} more: monitor findings list")
 
 
 # -- findings ---------------------------------------------------------------------------------------
 @main.group("findings")
 def findings_group() -> None:
     """List, export and triage findings."""
+
+
+def _severity_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    try:
+        return parse_severity(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 def _filters(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -594,7 +512,9 @@ def _filters(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
     func = click.option("--site", help="Only this site id.")(func)
     func = click.option(
-        "--severity", type=click.Choice([s.value for s in Severity]), help="Only this severity."
+        "--severity",
+        callback=_severity_option,
+        help="Only this severity: veto/deduction/warning/info or 单项否决/扣分/预警/提示.",
     )(func)
     return func
 
@@ -603,79 +523,106 @@ def _filters(func: Callable[..., Any]) -> Callable[..., Any]:
 @_filters
 @click.pass_obj
 def findings_list(app: AppContext, **filters: str | None) -> None:
-    """Show findings as a readable table (open ones by default)."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
+    """Show findings as a readable table (open ones by default; ignored ones with their reason)."""
     if filters.get("status") is None:
         filters["status"] = "open"
     with app.reader() as store:
         rows = list(store.findings(**filters))
-    table = Table(show_lines=False, header_style="bold")
-    for name in ("id", "severity", "type", "kind", "unit", "first seen", "message"):
-        table.add_column(name, overflow="fold")
-    for row in rows:
-        table.add_row(
-            Text(row["fingerprint"][:8]),
-            Text(Severity(row["severity"]).label_zh),
-            Text(kind_label(row["duty"], row["kind"])),
-            Text(row["kind"]),
-            Text(inert(row["unit"] or "")),
-            Text(row["first_seen"][:10]),
-            Text(inert(row["message"])),
-        )
-    console = Console(width=None if sys.stdout.isatty() else 200, markup=False)
-    console.print(table)
-    console.print(f"{len(rows)} finding(s)")
+    print_findings(rows, show_reason=filters["status"] == "ignored", show_status=False)
 
 
 @findings_group.command("export")
 @_filters
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl"]),
+    help="csv: for people (Chinese headers, the bulletin's 附件1 columns); jsonl: stable fields for scripts "
+    "(default: csv for an -o file ending in .csv, else jsonl).",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
 @click.pass_obj
-def findings_export(app: AppContext, fmt: str, output: str | None, **filters: str | None) -> None:
-    """Export findings with stable fields (all statuses unless --status)."""
+def findings_export(app: AppContext, fmt: str | None, output: str | None, **filters: str | None) -> None:
+    """Export findings (all statuses unless --status), with the 误报 reason of ignored ones."""
+    from monitor.app.exports import machine_rows, people_rows, to_csv, to_jsonl
+
+    if fmt is None:
+        fmt = "csv" if output and output.lower().endswith(".csv") else "jsonl"
     with app.reader() as store:
-        rows = [
-            {k: kind_label(row["duty"], row["kind"]) if k == "kind_zh" else row[k] for k in EXPORT_FIELDS}
-            for row in store.findings(**filters)
-        ]
-    buf = io.StringIO()
+        rows = list(store.findings(**filters))
     if fmt == "jsonl":
-        for row in rows:
-            buf.write(inert_json(row) + "\n")
+        text = to_jsonl(machine_rows(rows))
     else:
-        writer = csv.DictWriter(buf, fieldnames=EXPORT_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            flat = dict(row)
-            flat["source_urls"] = inert_json(row["source_urls"])
-            flat["evidence"] = inert_json(row["evidence"])
-            # Crawled text never becomes a live formula or escape sequence in Excel/WPS (OWASP rule).
-            writer.writerow({k: csv_cell(v) for k, v in flat.items()})
+        text = to_csv(people_rows(rows, app.config, app.clock().now().date()))
     if output:
-        # Excel opens UTF-8 CSV correctly only with a byte-order mark.
-        Path(output).write_text(buf.getvalue(), encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        try:  # Excel opens UTF-8 CSV correctly only with a byte-order mark.
+            Path(output).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8", newline="")
+        except OSError as exc:
+            click.echo(f"error: cannot write {output}: {exc.strerror or exc}", err=True)
+            raise SystemExit(EXIT_FAILED) from None
         click.echo(f"wrote {len(rows)} finding(s) to {output}", err=True)
     else:
-        click.echo(buf.getvalue(), nl=False)
+        click.echo(text, nl=False)
+
+
+#: Shortest id prefix ``ignore``/``unignore`` accept: the 8 characters every list shows.
+MIN_ID_PREFIX = 8
+
+
+def _one_finding(store: Store, prefix: str) -> str:
+    """The fingerprint a user's id prefix names, or exit 2 with why not (too short, unknown, ambiguous)."""
+    prefix = prefix.strip().lower()
+    if len(prefix) < MIN_ID_PREFIX or any(ch not in "0123456789abcdef" for ch in prefix):
+        fail_usage(
+            f"give at least {MIN_ID_PREFIX} hex characters of the finding id (as monitor findings list "
+            f"shows it), not {prefix!r}"
+        )
+    matches = store.fingerprints_starting(prefix)
+    if not matches:
+        fail_usage(f"no finding has an id starting with {prefix}")
+    if len(matches) > 1:
+        fail_usage(f"{prefix} is ambiguous: {', '.join(matches[:5])}; give more characters")
+    return matches[0]
 
 
 @findings_group.command("ignore")
-@click.argument("fingerprint")
-@click.option("--reason", required=True, help="Why this is a false positive (误报).")
+@click.argument("finding_id", metavar="ID")
+@click.option("--reason", required=True, help="Why this is a false positive (误报); shown and exported.")
 @click.pass_obj
-def findings_ignore(app: AppContext, fingerprint: str, reason: str) -> None:
-    """Mark a finding as a false positive (误报): it stays silent when seen again."""
+def findings_ignore(app: AppContext, finding_id: str, reason: str) -> None:
+    """Mark a finding as a false positive (误报): it stays silent when seen again (undo: unignore)."""
+    if not reason.strip():
+        fail_usage("--reason must say why this is a false positive")
+    with app.store() as store:
+        row = store.ignore(_one_finding(store, finding_id), reason.strip(), app.clock().now())
+    click.echo(
+        t(
+            f"已标记为误报 {row['fingerprint']}：{inert(row['message'])}",
+            f"ignored {row['fingerprint']}: {inert(row['message'])}",
+        )
+    )
+
+
+@findings_group.command("unignore")
+@click.argument("finding_id", metavar="ID")
+@click.option("--reason", required=True, help="Why the finding counts again (recorded in its history).")
+@click.pass_obj
+def findings_unignore(app: AppContext, finding_id: str, reason: str) -> None:
+    """Undo ``ignore``: the finding is open again (the next run resolves it if the problem is gone)."""
+    if not reason.strip():
+        fail_usage("--reason must say why the finding counts again")
     with app.store() as store:
         try:
-            row = store.ignore(fingerprint, reason, app.clock().now())
-        except KeyError:
-            fail_usage(f"no single finding matches {fingerprint!r}")
+            row = store.unignore(_one_finding(store, finding_id), reason.strip(), app.clock().now())
+        except ValueError as exc:
+            fail_usage(str(exc))
             return
-    click.echo(f"ignored {row['fingerprint']}: {inert(row['message'])}")
+    click.echo(
+        t(
+            f"已撤销误报标记 {row['fingerprint']}（恢复为待整改）：{inert(row['message'])}",
+            f"unignored {row['fingerprint']} (open again): {inert(row['message'])}",
+        )
+    )
 
 
 # -- columns ----------------------------------------------------------------------------------------
@@ -733,7 +680,14 @@ def check_group() -> None:
 
 @check_group.command("text")
 @click.argument("file", type=click.File("rb"))
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl"]),
+    default="table",
+    show_default=True,
+    help="table: for people; json (= jsonl): one JSON object per line, for scripts.",
+)
 @_words_options
 @click.pass_obj
 def check_text(
@@ -743,9 +697,9 @@ def check_text(
 
     Text files: one sentence or paragraph per line; Word files: one line per paragraph.
 
-    Prints one JSON line per finding (line number, character offsets in the line, wrong text,
-    suggestion, rule, severity), or a table with --format table. Exit status 1 when anything is
-    found, 0 when the text is clean.
+    Prints a table (line, characters, severity, type, wrong text, suggestion, context), or with
+    --format json one JSON line per finding (line number, character offsets in the line, wrong text,
+    suggestion, rule, severity). Exit status 1 when anything is found, 0 when the text is clean.
     """
     from checks.text.check import proofread, typo_model_note
     from checks.text.documents import DocumentError, read_document
@@ -765,35 +719,12 @@ def check_text(
     note = typo_model_note(config)
     if note:
         click.echo(f"note: {note}", err=True)
-    if fmt == "jsonl":
+    if fmt in ("json", "jsonl"):
         for row in rows:
             click.echo(inert_json(row))
-    else:
-        _print_proofread_table(rows)
+    elif rows or text.strip():
+        print_proofread(rows)
     raise SystemExit(EXIT_FINDINGS if rows else EXIT_OK)
-
-
-def _print_proofread_table(rows: list[dict[str, Any]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(header_style="bold")
-    for name in ("line", "chars", "severity", "kind", "wrong", "suggestion", "context"):
-        table.add_column(name, overflow="fold")
-    for r in rows:
-        table.add_row(
-            str(r["line"]),
-            f"{r['start'] + 1}-{r['end']}",
-            Severity(r["severity"]).label_zh,
-            Text(r["kind_zh"]),
-            Text(inert(r["wrong"])),
-            Text(inert(r["suggestion"] or "")),
-            Text(inert(r["snippet"])),
-        )
-    console = Console(width=None if sys.stdout.isatty() else 200, markup=False)
-    console.print(table)
-    console.print(f"{len(rows)} finding(s)" if rows else "no findings: the text is clean")
 
 
 # -- demo -------------------------------------------------------------------------------------------
@@ -822,12 +753,20 @@ def report_group() -> None:
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False),
-    help="Reports folder (default: bulletin.reports_dir, i.e. reports/ next to config.yaml).",
+    help="Reports folder (default: bulletin.reports_dir: reports/ under $STATE_DIRECTORY, else next to "
+    "config.yaml).",
 )
+@click.option("--force", is_flag=True, help="With --send: send even a week in which no duty ran.")
 @click.pass_obj
-def report_weekly(app: AppContext, week_text: str | None, send: bool, output_dir: str | None) -> None:
-    """Render the bulletin for an ISO week into reports/<year>-W<week>/ (and send it with --send)."""
-    from monitor.bulletin.publish import render_report, send_report
+def report_weekly(
+    app: AppContext, week_text: str | None, send: bool, output_dir: str | None, force: bool
+) -> None:
+    """Render the bulletin for an ISO week into reports/<year>-W<week>/ (and send it with --send).
+
+    Exit status: 0 done, 2 usage error or --send refused (a week in which no duty ran, without --force),
+    3 the files could not be written (e.g. a read-only reports folder) or the mail was not sent.
+    """
+    from monitor.bulletin.publish import render_report, send_report, week_without_data
     from monitor.core.isoweek import IsoWeek, last_complete_week
 
     config, clock = app.config, app.clock()
@@ -838,18 +777,42 @@ def report_weekly(app: AppContext, week_text: str | None, send: bool, output_dir
         return
     if send and not config.bulletin.recipients:
         fail_usage("bulletin.recipients is empty: add the addresses the bulletin goes to in config.yaml")
+    folder = (Path(output_dir) if output_dir else config.reports_path) / week.label
     with app.store() as store:
+        empty = week_without_data(store, config, week)
+        if empty is not None and send and not force:
+            fail_usage(
+                f"not sending the bulletin: {empty}, so every check would read 本周未开展; "
+                "run the duties first, or add --force to send it anyway"
+            )
         try:
             report = render_report(store, config, week, clock, Path(output_dir) if output_dir else None)
         except ValueError as exc:
             fail_usage(str(exc))
             return
+        except OSError as exc:  # a read-only or full reports folder: one line, never a traceback
+            where = exc.filename or folder
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                why = f"disk full: cannot write the bulletin to {where} ({exc.strerror or 'no space left'})"
+            else:
+                why = (
+                    f"cannot write the bulletin to {where}: {exc.strerror or exc} "
+                    "(set bulletin.reports_dir to a writable folder, or use --output-dir)"
+                )
+            click.echo(f"error: {inert(why)}", err=True)
+            raise SystemExit(EXIT_FAILED) from None
+    if empty is not None:
+        click.echo(f"note: {empty}: the bulletin has no data (every check reads 本周未开展)", err=True)
     b = report.bulletin
     state = "（本周尚未结束）" if b.incomplete else ""
     click.echo(f"{b.title}{state}")
     click.echo(
-        f"  {b.totals['open']} open ({b.totals['new']} new, {b.totals['overdue']} overdue), "
-        f"{b.totals['fixed']} fixed this week"
+        t(
+            f"  待整改{b.totals['open']}个（本周新发现{b.totals['new']}个，逾期{b.totals['overdue']}个），"
+            f"本周已整改{b.totals['fixed']}个",
+            f"  {b.totals['open']} open ({b.totals['new']} new, {b.totals['overdue']} overdue), "
+            f"{b.totals['fixed']} fixed this week",
+        )
     )
     for path in (report.html, report.text, report.xlsx, report.docx):
         click.echo(f"  {path}")
@@ -1082,6 +1045,63 @@ def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
     click.echo(f"backup: {result.path} ({result.bytes} bytes, integrity ok); {result.kept} kept")
     for path in result.removed:
         click.echo(f"  removed {path.name}")
+
+
+@main.command("prune")
+@click.option(
+    "--older-than",
+    "older_than",
+    required=True,
+    help="Age of what goes: 180d (days); units d, h, m, s.",
+)
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.pass_obj
+def prune_command(app: AppContext, older_than: str, dry_run: bool) -> None:
+    """Remove old report folders, sent outbox mail, unreferenced evidence screenshots and old run details.
+
+    Open findings, their screenshots and every finding's history are never removed. Take a backup
+    first (monitor backup). Exit status: 0 done, 2 usage error, 3 something could not be removed.
+    """
+    from datetime import timedelta
+
+    from monitor.app.prune import prune
+    from monitor.core.timing import parse_duration
+
+    try:
+        age = timedelta(seconds=parse_duration(older_than))
+    except ValueError as exc:
+        fail_usage(f"--older-than: {exc}")
+        return
+    if not app.database.exists():
+        fail_usage(f"no database at {app.database}")
+    with app.store() as store:
+        try:
+            result = prune(
+                store,
+                app.config,
+                app.config.outbox_path(app.database),
+                app.clock().now(),
+                age,
+                dry_run=dry_run,
+            )
+        except ValueError as exc:
+            fail_usage(str(exc))
+            return
+    verb = "would remove" if dry_run else "removed"
+    click.echo(f"prune: everything before {result.cutoff:%Y-%m-%d %H:%M}")
+    click.echo(f"  {verb} {len(result.report_folders)} report folder(s)")
+    for path in result.report_folders:
+        click.echo(f"    {path}")
+    click.echo(f"  {verb} {len(result.mails)} sent mail(s) from the outbox")
+    click.echo(
+        f"  {verb} {len(result.screenshots)} evidence screenshot(s); "
+        f"{result.screenshots_kept} kept for open findings"
+    )
+    click.echo(f"  {verb} the details of {result.runs} old run(s) and {result.probes} availability probe(s)")
+    click.echo(f"  {result.freed_bytes / 1e6:.1f} MB {'would be ' if dry_run else ''}freed on disk")
+    for error in result.errors:
+        click.echo(f"error: cannot remove {inert(error)}", err=True)
+    raise SystemExit(EXIT_FAILED if result.errors else EXIT_OK)
 
 
 @main.command("status")

@@ -21,12 +21,24 @@ async def weekly_job(config: Config, store: Store, clock: Clock) -> dict[str, An
     earlier weeks (SMTP was down) are retried too. Returns the figures recorded as the run's counts.
     """
     from monitor.bulletin.outbox import Outbox
-    from monitor.bulletin.publish import render_report, send_report
+    from monitor.bulletin.publish import render_report, send_report, week_without_data
     from monitor.core.isoweek import last_complete_week
 
     week = last_complete_week(clock.now())
+    empty = week_without_data(store, config, week)
+    if empty is not None:
+        # First start on an empty database, or the monitor was down all week: an empty bulletin would tell
+        # the units "no problems" about checks that never ran. Nothing is rendered or mailed.
+        log.info("report: %s: %s; no bulletin rendered or mailed", week.label, empty)
+        counts: dict[str, Any] = {"week": week.label, "skipped": empty}
+        if config.bulletin.recipients:  # earlier weeks' messages still waiting are retried all the same
+            retried = await Outbox(config.outbox_path(store.path)).flush(
+                config.bulletin.smtp, clock, due_only=True, base_dir=Path(config.base_dir)
+            )
+            counts["outbox_retried"] = len(retried)
+        return counts
     report = render_report(store, config, week, clock)
-    counts: dict[str, Any] = {
+    counts = {
         "week": week.label,
         "open": report.bulletin.totals["open"],
         "html": str(report.html),

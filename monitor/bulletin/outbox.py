@@ -192,7 +192,9 @@ class Outbox:
         return sorted(found, key=lambda e: (e.created_at, e.key))
 
     def _save(self, entry: OutboxEntry) -> None:
-        write_atomic(self._state(entry.key), json.dumps(asdict(entry), ensure_ascii=False, indent=2))
+        write_atomic(
+            self._state(entry.key), json.dumps(asdict(entry), ensure_ascii=False, indent=2), private=True
+        )
 
     def save(self, entry: OutboxEntry) -> None:
         """Write an entry's state atomically (the alert sender records each attempt before making it)."""
@@ -236,7 +238,7 @@ class Outbox:
             existing = self.get(key)
             if existing is not None:
                 return existing, False
-            write_atomic(self._eml(key), msg.as_bytes(policy=SMTP))
+            write_atomic(self._eml(key), msg.as_bytes(policy=SMTP), private=True)
             entry = OutboxEntry(
                 key=key, week=week, subject=str(msg["Subject"]), recipients=recipients, created_at=iso(now)
             )
@@ -403,11 +405,14 @@ async def send_bytes(
     """Submit a persisted message over SMTP (STARTTLS, implicit TLS or plain, as configured)."""
     env = os.environ if env is None else env
     password = None
-    if smtp.password_env:
-        password = env.get(smtp.password_env)
+    if smtp.username:  # no username: a relay without authentication, no AUTH and no password needed
+        password = env.get(smtp.password_env) if smtp.password_env else None
         if password is None:
             raise MailError(
-                f"environment variable {smtp.password_env} (bulletin.smtp.password_env) is not set"
+                f"bulletin.smtp.username is {smtp.username!r}, so the SMTP password is needed: environment "
+                f"variable {smtp.password_env} (bulletin.smtp.password_env) is not set — put "
+                f"{smtp.password_env}=… in the service's env file, or leave username empty for a relay "
+                "without authentication"
             )
     context = None
     if smtp.security != "none":

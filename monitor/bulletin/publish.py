@@ -20,6 +20,7 @@ from monitor.bulletin.outbox import Outbox, OutboxEntry, idempotency_key
 from monitor.config import Config
 from monitor.core.atomicfile import replace_atomic, write_atomic
 from monitor.core.clock import Clock
+from monitor.core.duties import SPECIAL_DUTIES
 from monitor.core.isoweek import IsoWeek
 from monitor.store.database import Store
 from monitor.store.evidence import is_evidence_name
@@ -71,6 +72,23 @@ class Report:
     def eml(self) -> Path:
         """The message as sent (only with --send)."""
         return self.folder / "bulletin.eml"
+
+
+def week_without_data(store: Store, config: Config, week: IsoWeek) -> str | None:
+    """Why ``week`` has nothing to report — no duty completed a run in it — or None when one did.
+
+    A bulletin for such a week would read "已开展的检查未发现待整改问题" while every check says 本周未开展
+    (a daemon's first start on an empty database): it is never sent (the daemon skips it, ``--send``
+    refuses it unless ``--force``).
+    """
+    tz = config.tz
+    runs = store.runs_between(week.start(tz), week.end(tz))
+    if any(r["status"] == "ok" and r["duty"] not in SPECIAL_DUTIES for r in runs):
+        return None
+    tried = [r for r in runs if r["duty"] not in SPECIAL_DUTIES and r["status"] != "skipped"]
+    if tried:
+        return f"no duty completed a run in {week.label} ({len(tried)} run(s), none successful)"
+    return f"no duty ran in {week.label}"
 
 
 def render_report(

@@ -53,9 +53,20 @@ class FindingStatus(StrEnum):
     IGNORED = "ignored"
 
 
+#: Duties that inspect the same things share one identity space: the monthly unit inspection (``units``)
+#: re-inspects the weekly column audit's (``columns``) columns unit by unit, so a column's problem is one
+#: finding — one id — whichever of the two finds it (``status`` and the bulletin count it once).
+IDENTITY_FAMILY: dict[str, str] = {"units": "columns"}
+
+
+def identity_family(duty: str) -> str:
+    """The duty whose identity space ``duty`` shares (itself for most duties)."""
+    return IDENTITY_FAMILY.get(duty, duty)
+
+
 def fingerprint(duty: str, kind: str, site: str, identity: str) -> str:
-    """Stable 16-hex-digit identity of a problem."""
-    raw = "\x1f".join((duty, kind, site, identity)).encode("utf-8")
+    """Stable 16-hex-digit identity of a problem (duties of one family share it, see IDENTITY_FAMILY)."""
+    raw = "\x1f".join((identity_family(duty), kind, site, identity)).encode("utf-8")
     return hashlib.sha256(raw).hexdigest()[:16]
 
 

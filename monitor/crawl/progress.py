@@ -17,6 +17,9 @@ class Progress:
     def update(self, *, pages: int, queued: int, checked: int, broken: int) -> None:
         """Counters changed."""
 
+    def activity(self, *, requests: int, elapsed: float) -> None:
+        """A site-level duty (columns, availability, new media…) has made ``requests`` requests so far."""
+
     def stop(self) -> None:
         """The crawl ended."""
 
@@ -32,7 +35,7 @@ class LogProgress(Progress):
     def start(self, label: str) -> None:
         """Log the start."""
         self._label = label
-        log.info("crawl started: %s", label)
+        log.info("started: %s", label)
 
     def update(self, *, pages: int, queued: int, checked: int, broken: int) -> None:
         """Log a line when the interval has passed."""
@@ -47,6 +50,16 @@ class LogProgress(Progress):
                 checked,
                 broken,
             )
+
+    def activity(self, *, requests: int, elapsed: float) -> None:
+        """Log a line when the interval has passed."""
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            log.info("%s: %d requests so far (%.0f s)", self._label, requests, elapsed)
+
+    def stop(self) -> None:
+        """Nothing to close."""
 
 
 class RichProgress(Progress):
@@ -75,6 +88,13 @@ class RichProgress(Progress):
             self._live.update(
                 f"[bold]{self._label}[/bold]  pages crawled [cyan]{pages}[/cyan]  queued {queued}  "
                 f"links checked [cyan]{checked}[/cyan]  broken [red]{broken}[/red]"
+            )
+
+    def activity(self, *, requests: int, elapsed: float) -> None:
+        """Redraw the status line of a site-level duty."""
+        if self._live is not None:
+            self._live.update(
+                f"[bold]{self._label}[/bold]  requests [cyan]{requests}[/cyan]  elapsed {elapsed:.0f} s"
             )
 
     def stop(self) -> None:

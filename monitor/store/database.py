@@ -28,12 +28,13 @@ from typing import Any
 import sqlite_utils
 
 from monitor.core.clock import iso
-from monitor.core.findings import Finding, FindingStatus
+from monitor.core.findings import Finding, FindingStatus, fingerprint, identity_family
 from monitor.core.posts import Post
 from monitor.core.report import RunReport, dump_report, load_report, report_from_counts
 from monitor.store.evidence import evidence_folder, save_images
 
-RUN_STATUSES = ("running", "ok", "failed", "interrupted", "degraded")
+# "skipped": the duty had nothing to do (e.g. no new-media accounts configured) — not a failure, no data.
+RUN_STATUSES = ("running", "ok", "failed", "interrupted", "degraded", "skipped")
 
 
 def _m1_initial(db: sqlite_utils.Database) -> None:
@@ -156,7 +157,24 @@ def _m4_signatures(db: sqlite_utils.Database) -> None:
     )
 
 
-def _m5_monitor_state(db: sqlite_utils.Database) -> None:
+def _m5_shared_column_identity(db: sqlite_utils.Database) -> None:
+    """Issue 21: ``units`` findings take the ``columns`` identity (``IDENTITY_FAMILY``). A units finding
+    the column audit also has is merged into it (its events move over); the others are renamed."""
+    conn = db.conn
+    conn.execute("PRAGMA defer_foreign_keys = ON")  # events are re-pointed before their finding is renamed
+    rows = conn.execute("SELECT fingerprint, duty, kind, site, identity FROM findings WHERE duty = 'units'")
+    for old, duty, kind, site, identity in rows.fetchall():
+        new = fingerprint(duty, kind, site, identity)
+        if new == old:
+            continue
+        conn.execute("UPDATE events SET fingerprint = ? WHERE fingerprint = ?", [new, old])
+        if conn.execute("SELECT 1 FROM findings WHERE fingerprint = ?", [new]).fetchone():
+            conn.execute("DELETE FROM findings WHERE fingerprint = ?", [old])
+        else:
+            conn.execute("UPDATE findings SET fingerprint = ? WHERE fingerprint = ?", [new, old])
+
+
+def _m6_monitor_state(db: sqlite_utils.Database) -> None:
     """Small records the monitor keeps about itself (the alerts' cursor, the daemon's heartbeat)."""
     db.table("monitor_state").create(
         {"name": str, "json": str, "updated_at": str},
@@ -168,7 +186,14 @@ def _m5_monitor_state(db: sqlite_utils.Database) -> None:
 
 # Hand-written on purpose: PRAGMA user_version is all the bookkeeping we need, and the only packaged
 # alternative (sqlite-migrate) is a beta. Append new steps; never edit a released one.
-MIGRATIONS = (_m1_initial, _m2_posts, _m3_probes, _m4_signatures, _m5_monitor_state)
+MIGRATIONS = (
+    _m1_initial,
+    _m2_posts,
+    _m3_probes,
+    _m4_signatures,
+    _m5_shared_column_identity,
+    _m6_monitor_state,
+)
 
 
 class StoreOutdated(Exception):
@@ -416,7 +441,10 @@ class Store:
                     new += 1
                     continue
                 row_status, times_seen, _shots = state
-                updates.append((*common, (times_seen or 0) + 1, fp))
+                # One finding, two duties (IDENTITY_FAMILY): the family's own duty (the weekly column
+                # audit) takes the row once it sees it, so its next run resolves it when fixed.
+                owner = f.duty if identity_family(f.duty) == f.duty else None
+                updates.append((*common, (times_seen or 0) + 1, owner, fp))
                 if row_status == FindingStatus.RESOLVED.value:
                     reopens.append((FindingStatus.OPEN.value, fp))
                     events.append((fp, run_id, stamp, "reopened", None))
@@ -434,7 +462,8 @@ class Store:
             )
             conn.executemany(
                 "UPDATE findings SET severity = ?, unit = ?, url = ?, source_urls = ?, message = ?, "
-                "evidence = ?, last_seen = ?, last_run_id = ?, times_seen = ? WHERE fingerprint = ?",
+                "evidence = ?, last_seen = ?, last_run_id = ?, times_seen = ?, duty = coalesce(?, duty) "
+                "WHERE fingerprint = ?",
                 updates,
             )
             conn.executemany(
@@ -572,8 +601,13 @@ class Store:
         return [self.get_run(r["id"]) for r in rows]
 
     def last_success(self, duty: str) -> datetime | None:
-        """Start time of the latest ``ok`` run of a duty (any site), or None."""
-        rows = self.db.execute("SELECT started_at FROM runs WHERE duty = ? AND status = 'ok'", [duty])
+        """Start time of the latest ``ok`` (or ``skipped``: nothing to do) run of a duty (any site).
+
+        None when it never succeeded.
+        """
+        rows = self.db.execute(
+            "SELECT started_at FROM runs WHERE duty = ? AND status IN ('ok', 'skipped')", [duty]
+        )
         times = [datetime.fromisoformat(r[0]) for r in rows.fetchall() if r[0]]
         return max(times) if times else None
 
@@ -583,6 +617,43 @@ class Store:
             "SELECT max(id) AS id FROM runs WHERE status != 'running' GROUP BY duty, site ORDER BY duty, site"
         )
         return [self.get_run(r["id"]) for r in rows]
+
+    # -- pruning (monitor prune) ----------------------------------------------------------------------
+    def prune_details(self, cutoff: datetime, *, dry_run: bool = False) -> dict[str, int]:
+        """Forget the details of history older than ``cutoff``: the counts (figures, per-page tallies) of
+        runs started before it — except each duty's and site's latest run, which ``monitor status``
+        shows — and availability probes taken before it. Findings, their events and the runs' rows
+        (status, times) stay, so no finding changes state and every event keeps its run."""
+        # Stamps carry their offset; a day of margin keeps the string comparison on the safe side.
+        margin = iso(cutoff - timedelta(days=1))
+        runs_sql = (
+            "FROM runs WHERE started_at < ? AND counts IS NOT NULL AND counts != '{}' "
+            "AND status != 'running' "
+            "AND id NOT IN (SELECT max(id) FROM runs WHERE status != 'running' GROUP BY duty, site)"
+        )
+        runs = int(self.db.execute(f"SELECT count(*) {runs_sql}", [margin]).fetchone()[0])
+        probes = int(self.db.execute("SELECT count(*) FROM probes WHERE at < ?", [margin]).fetchone()[0])
+        if not dry_run:
+            with self._tx():
+                self.db.execute(
+                    f"UPDATE runs SET counts = '{{}}' WHERE id IN (SELECT id {runs_sql})", [margin]
+                )
+                self.db.execute("DELETE FROM probes WHERE at < ?", [margin])
+        return {"runs": runs, "probes": probes}
+
+    def screenshots_in_use(self) -> set[str]:
+        """Evidence file names referenced by open findings (their screenshots must never be pruned)."""
+        names: set[str] = set()
+        rows = self.db.execute(
+            "SELECT json_extract(evidence, '$.screenshots') FROM findings "
+            "WHERE status = 'open' AND instr(evidence, '\"screenshots\"') > 0"
+        )
+        for (shots,) in rows.fetchall():
+            for shot in json.loads(shots or "[]"):
+                name = shot.get("file") if isinstance(shot, dict) else shot
+                if isinstance(name, str):
+                    names.add(name)
+        return names
 
     def running_runs(self) -> list[dict[str, Any]]:
         """Runs in progress (as far as the store knows), oldest first."""
@@ -652,6 +723,31 @@ class Store:
             )
             self._event(row["fingerprint"], None, iso(now), "ignored", reason)
         return self.finding(row["fingerprint"]) or row
+
+    def unignore(self, fp: str, reason: str, now: datetime) -> dict[str, Any]:
+        """Undo ``ignore``: the finding is open again (the next run resolves it if the problem is gone);
+        recorded as an ``unignored`` event with the reason."""
+        row = self.finding(fp)
+        if row is None:
+            raise KeyError(fp)
+        if row["status"] != FindingStatus.IGNORED.value:
+            raise ValueError(f"finding {row['fingerprint']} is {row['status']}, not ignored")
+        with self._tx():
+            self.db.table("findings").update(
+                row["fingerprint"], {"status": FindingStatus.OPEN.value, "ignored_reason": None}
+            )
+            self._event(row["fingerprint"], None, iso(now), "unignored", reason)
+        return self.finding(row["fingerprint"]) or row
+
+    def fingerprints_starting(self, prefix: str, limit: int = 6) -> list[str]:
+        """Fingerprints that start with ``prefix`` (at most ``limit``), to tell a unique id from an
+        ambiguous one."""
+        rows = self.db.execute(
+            "SELECT fingerprint FROM findings WHERE substr(fingerprint, 1, ?) = ? "
+            "ORDER BY fingerprint LIMIT ?",
+            [len(prefix), prefix, limit],
+        )
+        return [r[0] for r in rows.fetchall()]
 
     def count_open(self, site: str | None = None, duties: Iterable[str] | None = None) -> int:
         """Open findings, optionally for one site and some duties."""
