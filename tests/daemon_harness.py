@@ -133,8 +133,11 @@ class Daemon:
         """Notifications carrying ``key`` (with ``value``, when given)."""
         return [n for n in self.notifications if key in n and (value is None or n[key] == value)]
 
-    async def until(self, predicate: Callable[[], Any], timeout: float = 6.0, what: str = "") -> Any:
-        """Poll until ``predicate()`` is truthy; fail with the daemon's stderr otherwise."""
+    async def until(self, predicate: Callable[[], Any], timeout: float = 20.0, what: str = "") -> Any:
+        """Poll until ``predicate()`` is truthy; fail with the daemon's stderr otherwise.
+
+        The deadline is for an event that must come, not a speed bound: on a loaded 2-core CI machine a
+        reload (a config validated in a thread) has been seen to take longer than 6 s."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             value = predicate()
@@ -145,7 +148,7 @@ class Daemon:
             await asyncio.sleep(0.05)
         raise AssertionError(f"timed out waiting for {what or predicate}\n--- stderr ---\n{self.stderr}")
 
-    async def until_log(self, pattern: str, timeout: float = 6.0) -> re.Match[str]:
+    async def until_log(self, pattern: str, timeout: float = 20.0) -> re.Match[str]:
         """Wait for a stderr line matching ``pattern``."""
         return await self.until(lambda: re.search(pattern, self.stderr), timeout, f"log {pattern!r}")
 

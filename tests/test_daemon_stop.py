@@ -118,7 +118,8 @@ async def test_reload_with_non_utf8_config_is_rejected_and_ends_in_ready(
         await daemon.close()
     assert "Traceback" not in daemon.stderr
     assert took <= 30 + SLACK  # idle: no duty to wait for (default grace is 30 s)
-    assert took < 3, f"an idle daemon took {took:.1f}s to stop"
+    # Far below the 30 s grace: an idle daemon does not wait it out (3 s proved too tight under load).
+    assert took < 10, f"an idle daemon took {took:.1f}s to stop"
 
 
 async def test_stop_while_a_duty_waits_for_the_database_lock(sites: LocalSites, tmp_path: Path) -> None:
