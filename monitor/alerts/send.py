@@ -214,13 +214,7 @@ def deliver_now(
         outcome = notify(url, payload, channel)
         now = clock.now()
         if outcome.result == "sent":
-            entry.status, entry.sent_at, entry.last_error, entry.next_attempt_at = (
-                "sent",
-                iso(now),
-                None,
-                None,
-            )
-            entry.history.append({"at": iso(now), "result": "sent"})
+            entry.mark_sent(iso(now))
             outbox.save(entry)
             log.info("alert %s sent to %s", key, entry.channel)
             return entry

@@ -110,6 +110,11 @@ class OutboxEntry:
     #: ``mail`` (a bulletin), or the name of the alert channel an alert goes to.
     channel: str = MAIL_CHANNEL
 
+    def mark_sent(self, at: str) -> None:
+        """Record a delivery the server confirmed at ``at`` (ISO time); nothing is due any more."""
+        self.status, self.sent_at, self.last_error, self.next_attempt_at = "sent", at, None, None
+        self.history.append({"at": at, "result": "sent"})
+
 
 class Outbox:
     """A folder of messages waiting to be (or already) sent."""
@@ -325,13 +330,7 @@ class Outbox:
                 except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as exc:
                     self._failed(entry, smtp, now, f"{type(exc).__name__}: {exc}")
                 else:
-                    entry.status, entry.sent_at, entry.last_error, entry.next_attempt_at = (
-                        "sent",
-                        iso(now),
-                        None,
-                        None,
-                    )
-                    entry.history.append({"at": iso(now), "result": "sent"})
+                    entry.mark_sent(iso(now))
                     self._save(entry)
                     log.info("sent %s to %d recipient(s)", key, len(entry.recipients))
                     return entry
