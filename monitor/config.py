@@ -205,12 +205,6 @@ class Model(BaseModel):
                 elif kinds and kinds <= {int, float} and isinstance(value, bool):
                     out[key] = Rejected(value, "expected a number")
         return out
-        kinds = _scalar_types(field.annotation) - {type(None)}
-        if kinds == {bool} and not isinstance(value, bool):
-            raise ValueError(f"expected true or false, got {value!r}")
-        if kinds and kinds <= {int, float} and isinstance(value, bool):
-            raise ValueError(f"expected a number, got {str(value).lower()}")
-        return value
 
 
 class Scope(Model):
