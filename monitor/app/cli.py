@@ -585,20 +585,38 @@ def _one_finding(store: Store, prefix: str) -> str:
     return matches[0]
 
 
+def cli_actor() -> str:
+    """Who acts from the command line, for a finding's history: the OS user, else ``cli``."""
+    import getpass
+
+    try:
+        return getpass.getuser() or "cli"
+    except (OSError, KeyError):  # no user name for this uid (a container)
+        return "cli"
+
+
 @findings_group.command("ignore")
 @click.argument("finding_id", metavar="ID")
 @click.option("--reason", required=True, help="Why this is a false positive (误报); shown and exported.")
 @click.pass_obj
 def findings_ignore(app: AppContext, finding_id: str, reason: str) -> None:
-    """Mark a finding as a false positive (误报): it stays silent when seen again (undo: unignore)."""
+    """Mark an open finding as a false positive (误报): it stays silent when seen again (undo: unignore)."""
+    from monitor.store.triage import mark_false_positive
+
     if not reason.strip():
         fail_usage("--reason must say why this is a false positive")
     with app.store() as store:
-        row = store.ignore(_one_finding(store, finding_id), reason.strip(), app.clock().now())
+        try:
+            row = mark_false_positive(
+                store, _one_finding(store, finding_id), reason, cli_actor(), app.clock().now()
+            )
+        except ValueError as exc:
+            fail_usage(str(exc))
+            return
     click.echo(
         t(
-            f"已标记为误报 {row['fingerprint']}：{inert(row['message'])}",
-            f"ignored {row['fingerprint']}: {inert(row['message'])}",
+            f"已标记为误报 {row.fingerprint}：{inert(row.message)}",
+            f"ignored {row.fingerprint}: {inert(row.message)}",
         )
     )
 
@@ -609,18 +627,22 @@ def findings_ignore(app: AppContext, finding_id: str, reason: str) -> None:
 @click.pass_obj
 def findings_unignore(app: AppContext, finding_id: str, reason: str) -> None:
     """Undo ``ignore``: the finding is open again (the next run resolves it if the problem is gone)."""
+    from monitor.store.triage import undo_false_positive
+
     if not reason.strip():
         fail_usage("--reason must say why the finding counts again")
     with app.store() as store:
         try:
-            row = store.unignore(_one_finding(store, finding_id), reason.strip(), app.clock().now())
+            row = undo_false_positive(
+                store, _one_finding(store, finding_id), reason, cli_actor(), app.clock().now()
+            )
         except ValueError as exc:
             fail_usage(str(exc))
             return
     click.echo(
         t(
-            f"已撤销误报标记 {row['fingerprint']}（恢复为待整改）：{inert(row['message'])}",
-            f"unignored {row['fingerprint']} (open again): {inert(row['message'])}",
+            f"已撤销误报标记 {row.fingerprint}（恢复为待整改）：{inert(row.message)}",
+            f"unignored {row.fingerprint} (open again): {inert(row.message)}",
         )
     )
 
