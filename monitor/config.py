@@ -1208,6 +1208,24 @@ class Alerts(Model):
         return self
 
 
+class Console(Model):
+    """The web console (issue 23) and the re-checks it queues (docs/findings.md, "Re-checks")."""
+
+    recheck_poll_seconds: float = Field(
+        default=30.0,
+        ge=0.1,
+        le=3600.0,
+        description="How often the daemon looks for queued re-checks (已整改，申请复核) and runs them.",
+    )
+    recheck_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Runs a re-check may take when they cannot tell (degraded, failed, incomplete) before "
+        "its outcome is 'not credible'.",
+    )
+
+
 class Config(Model):
     """The whole validated configuration."""
 
@@ -1227,6 +1245,7 @@ class Config(Model):
     schedule: Schedule = Schedule()
     backup: Backup = Backup()
     alerts: Alerts = Alerts()
+    console: Console = Console()
     base_dir: str = Field(
         default=".", exclude=True, description="Set by the loader: the config file's folder."
     )
