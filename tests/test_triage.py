@@ -115,6 +115,11 @@ def test_list_filters_sorts_pages_and_scope(store: Store, clock: FixedClock, see
         seeded["none"]
     ]
     assert list_findings(store, FindingQuery(text="/LIST/"), now).total == 4
+    text_pages = [
+        list_findings(store, FindingQuery(text="gov.cn", per_page=3, page=n), now) for n in (1, 2, 3)
+    ]
+    assert [len(p.rows) for p in text_pages] == [3, 1, 0] and {p.total for p in text_pages} == {4}
+    assert [r.severity for r in text_pages[0].rows] == ["veto", "deduction", "warning"]
     assert list_findings(store, FindingQuery(text="无法访问：http://www.a.gov.cn/health"), now).total == 1
     # Every sort, both ways, gives every finding once.
     for sort in SORTS:

@@ -374,19 +374,40 @@ def _row(values: Sequence[Any], today: date) -> FindingRow:
 
 
 def list_findings(store: Store, q: FindingQuery, now: datetime) -> FindingPage:
-    """One page of the findings matching ``q`` (one query for the rows, one for the count)."""
+    """One page of the findings matching ``q`` and how many match in all.
+
+    Late row lookup: the sort handles only the keys and ids of the matching findings (each sort has an
+    index holding both), and the page's rows — URLs, messages, the re-check flag — are read for its ids
+    alone. A text search has no index to use: it reads every finding once, counting them in the same pass
+    (``count(*) OVER ()``) instead of a second scan.
+    """
     today = now.date()
     where, args = _where(q, today)
     order = _order(q)
+    limits = [q.per_page, (q.page - 1) * q.per_page]
     with _snapshot(store):
-        # Late row lookup: the sort handles only the keys and ids of the matching findings; the page's
-        # rows (URLs, messages, the re-check flag) are read for its ids alone. Still one statement.
-        rows = store.db.execute(
-            f"SELECT {_ROW_COLUMNS} FROM findings f WHERE f.fingerprint IN (SELECT f.fingerprint "
-            f"FROM findings f{where} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}",
-            [*args, q.per_page, (q.page - 1) * q.per_page],
-        ).fetchall()
-        total = int(store.db.execute(f"SELECT count(*) FROM findings f{where}", args).fetchone()[0])
+        if q.text and q.text.strip():
+            found = store.db.execute(
+                f"SELECT f.fingerprint, count(*) OVER () FROM findings f{where} "
+                f"ORDER BY {order} LIMIT ? OFFSET ?",
+                [*args, *limits],
+            ).fetchall()
+            ids = [fp for fp, _ in found]
+            marks = ", ".join("?" for _ in ids) or "NULL"
+            rows = store.db.execute(
+                f"SELECT {_ROW_COLUMNS} FROM findings f WHERE f.fingerprint IN ({marks}) ORDER BY {order}",
+                ids,
+            ).fetchall()
+            total = int(found[0][1]) if found else None
+        else:
+            rows = store.db.execute(
+                f"SELECT {_ROW_COLUMNS} FROM findings f WHERE f.fingerprint IN (SELECT f.fingerprint "
+                f"FROM findings f{where} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}",
+                [*args, *limits],
+            ).fetchall()
+            total = None
+        if total is None:  # (a page past the end of a text search counts on its own)
+            total = int(store.db.execute(f"SELECT count(*) FROM findings f{where}", args).fetchone()[0])
     return FindingPage([_row(r, today) for r in rows], total, q.page, q.per_page)
 
 
