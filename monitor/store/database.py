@@ -247,6 +247,7 @@ M7_STATEMENTS: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS findings_status_kind ON findings (status, duty, kind, severity, fingerprint)",
     "CREATE INDEX IF NOT EXISTS findings_status_unit ON findings "
     "(status, coalesce(assigned_unit, unit), duty, kind, severity, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_unit_status ON findings (coalesce(assigned_unit, unit), status)",
     # Weekly trends count lifecycle events by time.
     "CREATE INDEX IF NOT EXISTS events_at ON events (at, event)",
 )
