@@ -26,6 +26,7 @@ from monitor.store.triage import (
     get_user,
     kinds_present,
     list_findings,
+    list_rechecks,
     list_users,
     mark_false_positive,
     overview,
@@ -250,6 +251,15 @@ def test_recheck_bookkeeping(store: Store, clock: FixedClock, seeded: dict[str, 
     assert [e[0] for e in events(store, fp)][-3:] == ["rectified", "resolved", "recheck_closed"]
     detail = finding_detail(store, fp, now)
     assert detail is not None and detail.row.status == "resolved" and len(detail.rechecks) == 3
+    # The queue as an office sees it, and as each department does.
+    run(
+        store, clock, [finding("http://www.a.gov.cn/health.html", unit="卫健委", severity=Severity.DEDUCTION)]
+    )
+    other = request_recheck(store, seeded["health"], "已整改", "wjw", now)  # reopened by that run
+    assert [r.id for r in list_rechecks(store)] == [other.id, third.id, again.id, recheck.id]
+    assert [r.id for r in list_rechecks(store, states=("pending", "running"))] == [other.id]
+    assert [r.id for r in list_rechecks(store, units=frozenset({"卫健委"}))] == [other.id]
+    assert list_rechecks(store, states=("done",), units=frozenset({"卫健委"})) == []
 
 
 def test_false_positive_cancels_a_pending_recheck(
