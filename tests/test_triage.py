@@ -394,3 +394,21 @@ def test_a_recheck_left_running_by_a_dead_process_is_queued_again(
     assert claim_recheck(store, recheck.id, clock.now()) is not None
     assert requeue_stale_rechecks(store) == []
     assert requeue_stale_rechecks(store, at_startup=True) == [recheck.id]
+
+
+def test_exports_show_the_assigned_unit_and_the_set_deadline(
+    store: Store, clock: FixedClock, seeded: dict[str, str]
+) -> None:
+    from monitor.app.exports import machine_rows, people_rows
+    from monitor.config import Config
+
+    now = clock.now()
+    fp = seeded["edu"]
+    assign_unit(store, fp, "卫健委", "链接属卫健委栏目", "office1", now)
+    set_deadline(store, fp, date(2026, 11, 30), "限期整改", "office1", now)
+    rows = [r for r in store.findings() if r["fingerprint"] == fp]
+    (person,) = people_rows(rows, Config(), date(2026, 12, 1))
+    assert person["单位"] == "卫健委" and person["整改时限"] == "2026-11-30" and person["整改状态"] == "逾期"
+    (machine,) = machine_rows(rows)
+    assert machine["unit"] == "教育局" and machine["assigned_unit"] == "卫健委"
+    assert machine["deadline"] == "2026-11-30"
