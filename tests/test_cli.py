@@ -131,7 +131,10 @@ async def test_findings_list_export_and_ignore(sites: LocalSites, tmp_path: Path
         "last_seen",
         "resolved_at",
         "ignored_reason",
+        "assigned_unit",
+        "deadline",
     ]
+    assert row["assigned_unit"] is None and row["deadline"] is None  # set only in the console
     assert row["url"].endswith("/gone.html") and row["source_urls"] == [url]
     assert row["kind_zh"] == "首页链接不可用"
     assert row["first_seen"] == "2026-11-26T09:30:00+08:00"
