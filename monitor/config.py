@@ -1212,8 +1212,8 @@ class Alerts(Model):
 
 
 class Console(Model):
-    """``monitor web``: the triage console (docs/console.md). Bound to loopback by default, meant to sit
-    behind the office's reverse proxy."""
+    """``monitor web``: the triage console (docs/console.md), bound to loopback by default and meant to sit
+    behind the office's reverse proxy, and the re-checks it queues (docs/findings.md, "Re-checks")."""
 
     host: str = Field(default="127.0.0.1", description="Address the console listens on.")
     port: int = Field(default=8780, ge=1, le=65535)
@@ -1243,6 +1243,19 @@ class Console(Model):
         default=900.0, gt=0, description="The window failed logins are counted in, and the pause after."
     )
     per_page: int = Field(default=50, ge=10, le=200, description="Findings per page of the list.")
+    recheck_poll_seconds: float = Field(
+        default=30.0,
+        ge=0.1,
+        le=3600.0,
+        description="How often the daemon looks for queued re-checks (已整改，申请复核) and runs them.",
+    )
+    recheck_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Runs a re-check may take when they cannot tell (degraded, failed, incomplete) before "
+        "its outcome is 'not credible'.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
