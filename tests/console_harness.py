@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from monitor.core.clock import SHANGHAI, FixedClock
+from monitor.core.clock import FixedClock
 from monitor.core.findings import EvidenceImage, Finding, Severity
 from monitor.core.isoweek import IsoWeek
 from monitor.store.database import Resolution, Store

@@ -16,7 +16,7 @@ from aiohttp import web
 from monitor.config import Config
 from monitor.console import labels
 from monitor.console.auth import LoginLimiter, Principal
-from monitor.console.context import STATE, ConsoleState, render
+from monitor.console.context import NEW_SESSION, ORIGIN, PRINCIPAL, SESSION, STATE, ConsoleState, render
 from monitor.console.csrf import FIELD, csrf_ok
 from monitor.console.data import Reader, Writer
 from monitor.console.proxy import TrustedProxies
@@ -142,7 +142,7 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
 def _set_cookie(request: web.Request, response: web.StreamResponse, session: Session) -> None:
     st: ConsoleState = request.app[STATE]
     mode = st.config.console.secure_cookies
-    secure = mode == "always" or (mode == "auto" and request["origin"].https)
+    secure = mode == "always" or (mode == "auto" and request[ORIGIN].https)
     response.set_cookie(
         COOKIE,
         st.codec.dumps(session),
@@ -161,7 +161,7 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
     st: ConsoleState = request.app[STATE]
     transport = request.transport
     peer = transport.get_extra_info("peername") if transport else None
-    request["origin"] = st.proxies.origin(
+    request[ORIGIN] = st.proxies.origin(
         peer[0] if peer else None,
         request.secure,
         request.headers.get("X-Forwarded-For"),
@@ -171,22 +171,22 @@ async def sessions(request: web.Request, handler: Handler) -> web.StreamResponse
     fresh = session is None
     if session is None:
         session = new_session()
-    request["session"] = session
+    request[SESSION] = session
     if session.user:
         user = await st.reader(triage.get_user, session.user)
         if user is not None and not user.disabled and password_stamp(user.password_hash) == session.stamp:
-            request["principal"] = Principal(user.username, user.role, user.unit)
+            request[PRINCIPAL] = Principal(user.username, user.role, user.unit)
     resource = request.match_info.route.resource
     route = resource.name if resource is not None else None
     if request.method == "POST" and not csrf_ok(session, (await request.post()).get(FIELD)):  # type: ignore[arg-type]
         raise web.HTTPForbidden(text="表单已过期或来源不明（缺少有效的CSRF令牌），请返回页面刷新后重试。")
-    if route not in PUBLIC and "principal" not in request:
+    if route not in PUBLIC and PRINCIPAL not in request:
         if request.method != "GET":
             raise web.HTTPForbidden(text="请先登录。")
         target = request.path_qs
         raise web.HTTPSeeOther(location=st.url("/login") + "?" + _next_query(target))
     response = await handler(request)
-    new = request.get("new_session")
+    new = request.get(NEW_SESSION)
     if isinstance(new, Session):
         _set_cookie(request, response, new)
     elif fresh:

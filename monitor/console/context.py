@@ -39,6 +39,12 @@ class ConsoleState:
 
 
 STATE: web.AppKey[ConsoleState] = web.AppKey("console_state", ConsoleState)
+#: What the middlewares learn about a request, for the handlers.
+ORIGIN: web.RequestKey[Origin] = web.RequestKey("console_origin", Origin)
+SESSION: web.RequestKey[Session] = web.RequestKey("console_session", Session)
+PRINCIPAL: web.RequestKey[Principal] = web.RequestKey("console_principal", Principal)
+#: A session a handler started or ended (login, logout): the middleware sets its cookie.
+NEW_SESSION: web.RequestKey[Session] = web.RequestKey("console_new_session", Session)
 
 #: Fixed notices shown after an action (the redirect names one by its code; nothing the user typed is
 #: reflected into the page through the URL).
@@ -61,7 +67,7 @@ def state(request: web.Request) -> ConsoleState:
 
 def principal(request: web.Request) -> Principal:
     """The logged-in account (the auth middleware guarantees one on every non-public page)."""
-    who = request.get("principal")
+    who = request.get(PRINCIPAL)
     if not isinstance(who, Principal):
         raise web.HTTPForbidden()
     return who
@@ -69,13 +75,13 @@ def principal(request: web.Request) -> Principal:
 
 def session_of(request: web.Request) -> Session | None:
     """The request's session (None before the first visit)."""
-    value = request.get("session")
+    value = request.get(SESSION)
     return value if isinstance(value, Session) else None
 
 
 def origin(request: web.Request) -> Origin:
     """Client address and scheme as far as the console believes them."""
-    value = request.get("origin")
+    value = request.get(ORIGIN)
     assert isinstance(value, Origin)
     return value
 
@@ -87,7 +93,7 @@ def render(request: web.Request, template: str, status: int = 200, **values: Any
     notice = NOTICES.get(request.query.get("done", ""))
     html = st.templates.get_template(template).render(
         url=st.url,
-        me=request.get("principal"),
+        me=request.get(PRINCIPAL),
         csrf=session.csrf if session else "",
         notice=notice,
         path=request.path,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,41 +23,58 @@ T = TypeVar("T")
 
 
 class Reader:
-    """Read-only store access from a small thread pool (one connection per thread)."""
+    """Read-only store access from a few threads of its own, each with its own connection (SQLite
+    connections belong to the thread that made them, so each thread also closes its own)."""
 
     def __init__(self, database: Path, lock_timeout: float, threads: int = 4) -> None:
         self.database = database
         self.lock_timeout = lock_timeout
-        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="console-read")
-        self._local = threading.local()
-        self._stores: list[Store] = []
-        self._lock = threading.Lock()
+        self._jobs: queue.SimpleQueue[tuple[Callable[[Store], Any], asyncio.Future[Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads = [
+            threading.Thread(target=self._work, name=f"console-read-{i}", daemon=True) for i in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
 
-    def _store(self) -> Store:
-        store = getattr(self._local, "store", None)
-        if store is None:
-            store = Store.open_readonly(self.database, lock_timeout=self.lock_timeout)
-            self._local.store = store
-            with self._lock:
-                self._stores.append(store)
-        return store
+    def _work(self) -> None:
+        store: Store | None = None
+        try:
+            while (job := self._jobs.get()) is not None:
+                fn, future = job
+                try:
+                    if store is None:
+                        store = Store.open_readonly(self.database, lock_timeout=self.lock_timeout)
+                    result, error = fn(store), None
+                except BaseException as exc:  # handed to the awaiting handler
+                    result, error = None, exc
+                future.get_loop().call_soon_threadsafe(_settle, future, result, error)
+        finally:
+            if store is not None:
+                store.close()
 
     async def __call__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run ``fn(store, *args, **kwargs)`` on a reader thread."""
-        loop = asyncio.get_running_loop()
-        call = functools.partial(self._run, fn, *args, **kwargs)
-        return await loop.run_in_executor(self._pool, call)
-
-    def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return fn(self._store(), *args, **kwargs)
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._jobs.put((lambda store: fn(store, *args, **kwargs), future))
+        return await future
 
     def close(self) -> None:
-        """Stop the threads and close their connections."""
-        self._pool.shutdown(wait=True)
-        with self._lock:
-            for store in self._stores:
-                store.close()
-            self._stores.clear()
+        """Stop the threads (each closes its connection)."""
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)
 
 
 class Writer:

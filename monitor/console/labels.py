@@ -9,6 +9,7 @@ from __future__ import annotations
 from checks.kinds import kind_label
 from monitor.bulletin.vocabulary import duty_label
 from monitor.core.findings import Severity
+from monitor.store.triage import EVENT_LABELS as TRIAGE_EVENT_LABELS
 
 STATUS_LABELS = {
     "open": "待整改",
@@ -17,19 +18,8 @@ STATUS_LABELS = {
     "ignored": "误报",
 }
 
-EVENT_LABELS = {
-    "opened": "发现问题",
-    "reopened": "问题复现，重新打开",
-    "resolved": "监测未再发现，已关闭",
-    "ignored": "标记为误报",
-    "unignored": "撤销误报",
-    "assigned": "转交单位",
-    "deadline_set": "设定整改时限",
-    "rectified": "已整改，申请复核",
-    "recheck_closed": "复核通过，已关闭",
-    "recheck_failed": "复核未通过，问题仍在",
-    "recheck_not_credible": "复核结果不可信，未作判定",
-}
+#: Finding events: the store's own Chinese names (one vocabulary for the CLI and the console).
+EVENT_LABELS = dict(TRIAGE_EVENT_LABELS)
 
 RUN_STATUS_LABELS = {
     "ok": "完成",
@@ -41,7 +31,12 @@ RUN_STATUS_LABELS = {
 }
 
 RECHECK_STATE_LABELS = {"pending": "排队中", "running": "复核中", "done": "已完成"}
-RECHECK_OUTCOME_LABELS = {"closed": "问题已消除", "still_present": "问题仍在", "not_credible": "结果不可信"}
+RECHECK_OUTCOME_LABELS = {
+    "closed": "问题已消除，已关闭",
+    "still_present": "问题仍在",
+    "not_credible": "多次运行均不可信，未能判断",
+    "cancelled": "已取消（问题被标记为误报）",
+}
 
 TARGET_STATE_LABELS = {"up": "正常", "down": "无法访问", "unknown": "未知"}
 

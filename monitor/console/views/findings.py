@@ -9,6 +9,7 @@ from aiohttp import web
 
 from monitor.console.auth import Principal
 from monitor.console.context import principal, render, see_other, state
+from monitor.core.findings import Severity
 from monitor.core.urls import percent_encode
 from monitor.store import triage
 from monitor.store.evidence import is_evidence_name
@@ -28,6 +29,7 @@ NATURAL_DESC = {"severity": True, "first_seen": True, "last_seen": True}
 STATUS_FILTERS = ("open", "recheck", "resolved", "ignored")
 #: The form fields that filter the list (kept across sorting and pages).
 FILTER_FIELDS = ("site", "unit", "duty", "kind", "severity", "status", "overdue", "q", "sort", "desc")
+SEVERITIES = frozenset(s.value for s in Severity)
 ACTIONS = ("ignore", "unignore", "assign", "deadline", "recheck")
 REASON_MAX = 500
 
@@ -50,12 +52,13 @@ def query_from(request: web.Request, who: Principal, *, unit: str | None = None)
     duty = _text(q, "duty")
     if kind and ":" in kind:  # the kind selector sends duty:kind
         duty, kind = kind.split(":", 1)
+    severity = _text(q, "severity")
     return triage.FindingQuery(
         site=_text(q, "site"),
         unit=unit if unit is not None else _text(q, "unit"),
         duty=duty,
         kind=kind,
-        severity=_text(q, "severity"),
+        severity=severity if severity in SEVERITIES else None,
         status=status if status in STATUS_FILTERS else ("open" if "status" not in q else None),
         overdue=q.get("overdue") == "1",
         text=_text(q, "q"),

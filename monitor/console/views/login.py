@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from monitor.console import auth
-from monitor.console.context import origin, redirect, render, state
+from monitor.console.context import NEW_SESSION, origin, redirect, render, state
 from monitor.console.session import new_session, password_stamp
 from monitor.store import triage
 
@@ -50,11 +50,11 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         await st.writer(triage.set_password_hash, user.username, auth.hash_password(password), now)
         user = await st.reader(triage.get_user, user.username) or user
     await st.writer(triage.record_login, user.username, now)
-    request["new_session"] = new_session(user.username, password_stamp(user.password_hash))
+    request[NEW_SESSION] = new_session(user.username, password_stamp(user.password_hash))
     return redirect(target)
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
     """End the session (a fresh anonymous one replaces it)."""
-    request["new_session"] = new_session()
+    request[NEW_SESSION] = new_session()
     return redirect(state(request).url("/login?done=logged_out"))

@@ -49,5 +49,5 @@ async def overview_page(request: web.Request) -> web.Response:
         weeks=weeks,
         unit_max=unit_max,
         site_names=site_names,
-        total_open=sum(n for _, n in top_units),
+        total_open=ov.open_total,
     )
