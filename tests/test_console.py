@@ -562,3 +562,38 @@ async def test_the_overview_charts_are_drawn_on_the_server(console: tuple[str, d
         assert label in html
     text = re.sub(r"<[^>]+>", " ", html)  # what a reader sees: kinds by their Chinese labels only
     assert "dead_link" not in text and "问题类型未登记" not in text and "链接不可用（死链）" in text
+
+
+async def test_demo_serves_the_console_with_a_printed_password(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``monitor demo --serve`` starts the console too; the password it prints logs in (a new one at every
+    start: the old one stops working)."""
+    from monitor.app.demo.runner import _demo_console
+
+    class DemoApp:
+        config = config_from_mapping(console_config_mapping("monitor.db"), base_dir=tmp_path)
+        database = tmp_path / "monitor.db"
+
+        def clock(self) -> FixedClock:
+            return FixedClock(NOW.replace(tzinfo=None), SHANGHAI)
+
+    with Store(DemoApp.database) as store:
+        fill_console_store(store, 30)
+    passwords = []
+    for _ in range(2):
+        console = await _demo_console(DemoApp(), DemoApp.config)  # type: ignore[arg-type]
+        try:
+            line = capsys.readouterr().out
+            m = re.search(r"web console \(整改台\): (\S+)  user demo  password (\S+)", line)
+            assert m, line
+            passwords.append(m.group(2))
+            async with client() as s:
+                b = Browser(s, m.group(1).rstrip("/"))
+                assert await b.login("demo", m.group(2)) == 303
+                if len(passwords) == 2:
+                    async with client() as s2:
+                        assert await Browser(s2, m.group(1).rstrip("/")).login("demo", passwords[0]) == 401
+        finally:
+            await console.close()
+    assert passwords[0] != passwords[1]
