@@ -14,6 +14,7 @@ from monitor.core.clock import SHANGHAI, FixedClock
 from monitor.core.findings import Finding, Severity
 from monitor.store.database import Resolution, Store
 from monitor.store.triage import (
+    SORTS,
     FindingQuery,
     RecheckPending,
     User,
@@ -115,6 +116,13 @@ def test_list_filters_sorts_pages_and_scope(store: Store, clock: FixedClock, see
     ]
     assert list_findings(store, FindingQuery(text="/LIST/"), now).total == 4
     assert list_findings(store, FindingQuery(text="无法访问：http://www.a.gov.cn/health"), now).total == 1
+    # Every sort, both ways, gives every finding once.
+    for sort in SORTS:
+        for descending in (True, False):
+            rows = list_findings(store, FindingQuery(sort=sort, descending=descending), now).rows
+            assert len({r.fingerprint for r in rows}) == 4, sort
+    by_unit = list_findings(store, FindingQuery(sort="unit", descending=False), now).rows
+    assert [r.unit for r in by_unit] == ["卫健委", "教育局", "教育局", None]
     # Pages of two, stable.
     first = list_findings(store, FindingQuery(per_page=2), now)
     second = list_findings(store, FindingQuery(per_page=2, page=2), now)

@@ -80,14 +80,14 @@ _ROW_COLUMNS = (
     f"f.fingerprint, f.duty, f.kind, f.severity, f.site, {_UNIT}, f.url, f.message, f.first_seen, "
     f"f.last_seen, f.status, f.deadline, f.times_seen, CASE WHEN {_PENDING} THEN 1 ELSE 0 END"
 )
-_SORT_SQL = {
-    "severity": _SEVERITY_RANK,
-    "first_seen": "f.first_seen",
-    "last_seen": "f.last_seen",
-    "deadline": "f.deadline",
-    "site": "f.site",
-    "unit": _UNIT,
-    "kind": "f.duty, f.kind",
+_SORT_SQL: dict[str, tuple[str, ...]] = {
+    "severity": (_SEVERITY_RANK,),
+    "first_seen": ("f.first_seen",),
+    "last_seen": ("f.last_seen",),
+    "deadline": ("f.deadline",),
+    "site": ("f.site",),
+    "unit": (_UNIT,),
+    "kind": ("f.duty", "f.kind"),
 }
 
 
@@ -101,7 +101,7 @@ class FindingQuery:
     the URL, the message or a source page (case-insensitive for Latin letters). ``units``: a department
     user's scope (None: every unit; an empty set: nothing). ``sort`` with ``descending`` (the default:
     most serious, newest, latest deadline first); ties go newest-seen first, then by id, so pages are
-    stable. A deadline sort puts findings without one last either way.
+    stable. A deadline or unit sort puts findings without one last either way.
     """
 
     site: str | None = None
@@ -339,9 +339,10 @@ def _where(q: FindingQuery, today: date) -> tuple[str, list[Any]]:
 
 def _order(q: FindingQuery) -> str:
     direction = "DESC" if q.descending else "ASC"
-    keys = [f"{column} {direction}" for column in _SORT_SQL[q.sort].split(", ")]
-    if q.sort == "deadline":
-        keys.insert(0, "CASE WHEN f.deadline IS NULL THEN 1 ELSE 0 END")
+    keys = [f"{column} {direction}" for column in _SORT_SQL[q.sort]]
+    if q.sort in ("deadline", "unit"):
+        # Without one last either way (SQLite and PostgreSQL differ on where NULLs sort).
+        keys.insert(0, f"CASE WHEN {_SORT_SQL[q.sort][0]} IS NULL THEN 1 ELSE 0 END")
     return ", ".join([*keys, "f.last_seen DESC", "f.fingerprint"])
 
 
