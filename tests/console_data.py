@@ -119,6 +119,7 @@ def fill_console_store(store: Store, total: int, *, seed: int = 23, now: datetim
             target = UNITS[(UNITS.index(current) + 5) % len(UNITS)]
             triage.assign_unit(store, fp, target, "栏目由该单位维护", "office", now)
     _probes(store, now)
+    _posts(store, now)
     rows = store.db.execute("SELECT status, count(*) FROM findings GROUP BY status").fetchall()
     return {s: int(c) for s, c in rows}
 
@@ -158,10 +159,50 @@ def _probes(store: Store, now: datetime) -> None:
     )
 
 
+#: New-media accounts: (id, name, platform, unit, days since the last post).
+ACCOUNTS = (
+    ("xzf-wx", "示例县发布", "wechat", "县政府办公室", 1),
+    ("jyj-wx", "示例县教育", "wechat", "县教育局", 9),
+    ("wjw-wb", "健康示例县", "weibo", "县卫生健康委员会", 40),
+    ("cgz-dy", "魅力城关", "douyin", "城关镇人民政府", 120),
+)
+
+
+def _posts(store: Store, now: datetime) -> None:
+    from monitor.core.posts import Post
+
+    posts = []
+    for account, name, _platform, _unit, silent in ACCOUNTS:
+        for k in range(12):
+            at = now - timedelta(days=silent + 3 * k, hours=2)
+            posts.append(
+                Post(
+                    account,
+                    f"{account}-{k}",
+                    f"{name}：第{12 - k}期政策解读",
+                    f"http://mp.example.cn/{account}/{k}",
+                    at,
+                )
+            )
+    store.save_posts(posts, now)
+
+
 def console_config_mapping(database: str) -> dict[str, object]:
     """A config for the filled store: its sites and units."""
     return {
         "storage": {"database": database},
         "sites": [{"id": s, "name": n, "homepage": h, "unit": "县政府办公室"} for s, (n, h) in SITES.items()],
         "units": [{"name": u, "kind": "township" if u.endswith("人民政府") else "department"} for u in UNITS],
+        "newmedia": {
+            "accounts": [
+                {
+                    "id": a,
+                    "name": n,
+                    "platform": p,
+                    "unit": u,
+                    "source": {"type": "feed", "url": f"http://rss.example.cn/{a}"},
+                }
+                for a, n, p, u, _ in ACCOUNTS
+            ]
+        },
     }

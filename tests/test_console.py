@@ -202,6 +202,8 @@ async def test_pages_need_a_login_and_carry_the_security_headers(console: tuple[
             status, html, r = await b.get(page)
             assert status == 200, page
             assert "<script" not in html and r.headers["X-Frame-Options"] == "DENY"
+        _, html, _ = await b.get("/runs")
+        assert "全站巡检" in html and ">patrol<" not in html  # duties by their Chinese names
         status, html, _ = await b.get("/users")
         assert status == 403  # accounts: admin only
         # Logged out: the old cookie's session is replaced, the pages want a login again.
@@ -597,3 +599,51 @@ async def test_demo_serves_the_console_with_a_printed_password(
         finally:
             await console.close()
     assert passwords[0] != passwords[1]
+
+
+async def test_admin_manages_accounts_and_a_change_ends_their_sessions(county: dict[str, Any]) -> None:
+    base, runner = await serve(county)
+    try:
+        async with client() as admin_s, client() as user_s:
+            admin = Browser(admin_s, base)
+            assert await admin.login("admin") == 303
+            await admin.get("/users")
+            form = {
+                "username": "liu",
+                "role": "department",
+                "unit": "县财政局",
+                "password": "liu-password-23",
+            }
+            status, html, _ = await admin.post("/users", {**form, "unit": ""})
+            assert status == 400 and "部门账号须指定所属单位" in html
+            await admin.get("/users")
+            status, _, r = await admin.post("/users", form)
+            assert status == 303 and r.headers["Location"].endswith("/users?done=user_added")
+            user = Browser(user_s, base)
+            assert await user.login("liu", "liu-password-23") == 303
+            status, html, _ = await user.get("/findings?status=open")
+            assert status == 200 and "县财政局" in html
+            # A new password ends the sessions made with the old one.
+            await admin.get("/users")
+            status, _, _ = await admin.post("/users/liu/password", {"password": "liu-new-password-23"})
+            assert status == 303
+            status, _, _ = await user.get("/findings", follow=False)
+            assert status == 303
+            assert await user.login("liu", "liu-password-23") == 401
+            assert await user.login("liu", "liu-new-password-23") == 303
+            # Disabled: out at once, and no new login.
+            await admin.get("/users")
+            status, _, _ = await admin.post("/users/liu/disable", {})
+            assert status == 303
+            status, _, _ = await user.get("/findings", follow=False)
+            assert status == 303
+            assert await user.login("liu", "liu-new-password-23") == 401
+            status, html, _ = await admin.get("/users")
+            assert "已停用" in html
+            status, _, _ = await admin.post("/users/admin/disable", {})
+            assert status == 400  # never yourself
+            await admin.get("/users")
+            status, _, _ = await admin.post("/users/nobody/enable", {})
+            assert status == 404
+    finally:
+        await runner.cleanup()

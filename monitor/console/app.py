@@ -97,6 +97,7 @@ def templates() -> jinja2.Environment:
         event=labels.event_label,
         run_status=labels.run_status_label,
         duty=labels.duty_label,
+        run_duty=labels.run_duty_label,
     )
     env.globals.update(
         problem=labels.problem_label,

@@ -30,6 +30,15 @@ RUN_STATUS_LABELS = {
     "degraded": "降级（不作整改判定）",
 }
 
+#: Duties that run several checks (monitor.core.duties) and the daemon's own; the others are named as
+#: the bulletin names their check.
+RUN_DUTY_LABELS = {
+    "patrol": "全站巡检（死链、暗链、文字）",
+    "text": "文字检查（错别字、敏感词、隐私）",
+    "report": "生成周报",
+    "backup": "数据备份",
+}
+
 RECHECK_STATE_LABELS = {"pending": "排队中", "running": "复核中", "done": "已完成"}
 RECHECK_OUTCOME_LABELS = {
     "closed": "问题已消除，已关闭",
@@ -67,6 +76,11 @@ def run_status_label(value: str) -> str:
     return RUN_STATUS_LABELS.get(value, "未知")
 
 
+def run_duty_label(value: str) -> str:
+    """The name of a run's duty in Chinese."""
+    return RUN_DUTY_LABELS.get(value) or duty_label(value)
+
+
 def problem_label(duty: str, kind: str) -> str:
     """The 问题类型 of a finding kind (declared label)."""
     return kind_label(duty, kind)
@@ -81,6 +95,7 @@ __all__ = [
     "duty_label",
     "event_label",
     "problem_label",
+    "run_duty_label",
     "run_status_label",
     "severity_label",
     "status_label",

@@ -14,7 +14,8 @@ from monitor.console.context import principal, render, state
 from monitor.store import triage
 from monitor.store.database import Probe, Store
 
-PROBES_SHOWN = 30
+PROBES_STRIP = 96
+FAILURES_SHOWN = 20
 LOOKBACK_DAYS = 7
 
 
@@ -40,7 +41,8 @@ class SiteAvailability:
     site: str
     name: str
     ratio: float | None
-    probes: list[Probe]
+    strip: list[Probe]  # the latest probes, oldest first (the coloured strip)
+    failures: list[Probe]  # the latest failed probes, newest first
     checked: int
 
 
@@ -79,7 +81,9 @@ def _read(store: Store, config: Config, now: datetime, units: frozenset[str] | N
         probes = store.probes(s.id, since=now - timedelta(days=LOOKBACK_DAYS))
         counted = [p for p in probes if not p.monitor_offline]
         ratio = sum(p.ok for p in counted) / len(counted) if counted else None
-        sites.append(SiteAvailability(s.id, s.name, ratio, probes[:PROBES_SHOWN], len(counted)))
+        failures = [p for p in probes if not p.ok and not p.monitor_offline][:FAILURES_SHOWN]
+        strip = list(reversed(probes[:PROBES_STRIP]))
+        sites.append(SiteAvailability(s.id, s.name, ratio, strip, failures, len(counted)))
     return {"accounts": accounts, "sites": sites, "overview": triage.overview(store, now, units)}
 
 
