@@ -90,16 +90,16 @@ def test_migration_7_adds_columns_tables_and_indexes(store: Store) -> None:
     assert {"assigned_unit", "deadline"} <= cols
     assert {"actor", "detail"} <= {r[1] for r in store.db.execute("PRAGMA table_info(events)")}
     assert {"rechecks", "users"} <= set(store.db.table_names())
-    # The unit filter of the list uses its index (the expression the queries use).
-    plan = " ".join(
-        str(r[3])
-        for r in store.db.execute(
-            "EXPLAIN QUERY PLAN SELECT count(*) FROM findings f "
-            "WHERE coalesce(f.assigned_unit, f.unit) = ? AND f.status = 'open'",
-            ["教育局"],
+
+    # The unit filter of the list uses an index on the effective unit, with a status or without.
+    def plan(where: str) -> str:
+        rows = store.db.execute(
+            f"EXPLAIN QUERY PLAN SELECT count(*) FROM findings f WHERE {where}", ["教育局"]
         )
-    )
-    assert "findings_unit_status" in plan
+        return " ".join(str(r[3]) for r in rows)
+
+    assert "<expr>=?" in plan("coalesce(f.assigned_unit, f.unit) = ? AND f.status = 'open'")
+    assert "findings_unit_status (<expr>=?)" in plan("coalesce(f.assigned_unit, f.unit) = ?")
 
 
 def test_list_filters_sorts_pages_and_scope(store: Store, clock: FixedClock, seeded: dict[str, str]) -> None:
@@ -115,6 +115,11 @@ def test_list_filters_sorts_pages_and_scope(store: Store, clock: FixedClock, see
         seeded["none"]
     ]
     assert list_findings(store, FindingQuery(text="/LIST/"), now).total == 4
+    text_pages = [
+        list_findings(store, FindingQuery(text="gov.cn", per_page=3, page=n), now) for n in (1, 2, 3)
+    ]
+    assert [len(p.rows) for p in text_pages] == [3, 1, 0] and {p.total for p in text_pages} == {4}
+    assert [r.severity for r in text_pages[0].rows] == ["veto", "deduction", "warning"]
     assert list_findings(store, FindingQuery(text="无法访问：http://www.a.gov.cn/health"), now).total == 1
     # Every sort, both ways, gives every finding once.
     for sort in SORTS:
@@ -272,6 +277,7 @@ def test_overview_counts_and_weekly_trend(store: Store, clock: FixedClock) -> No
     mark_false_positive(store, b.fingerprint, "内网", "office1", clock.now())
     view = overview(store, clock.now())
     assert view.open_total == 2 and view.open_by_severity[0] == ("veto", 1)
+    assert view.open_by_kind == [("links", "dead_link", 2)] and view.open_by_unit == [("教育局", 2)]
     assert [r.fingerprint for r in view.veto] == [d.fingerprint]
     assert len(view.weeks) == 13 and view.weeks[-1].iso_week == "2026-W48"
     last3 = [(w.opened, w.resolved, w.open_at_end) for w in view.weeks[-3:]]
@@ -351,3 +357,30 @@ def test_bulletin_counts_triaged_findings_open_with_their_unit_and_deadline(
     assert all(p.is_open for p in problems.values())
     assert problems[fp].unit == "卫健委" and problems[fp].deadline == date(2026, 12, 20)
     assert b.trend[-1].total == 4
+
+
+def test_a_recheck_left_running_by_a_dead_process_is_queued_again(
+    store: Store, clock: FixedClock, seeded: dict[str, str]
+) -> None:
+    """A process that claimed a re-check and died (SIGKILL, power loss) gives it back to the queue."""
+    import subprocess
+    import sys
+
+    from monitor.store.triage import get_recheck, requeue_stale_rechecks
+
+    recheck = request_recheck(store, seeded["edu"], "已整改", "jyj", clock.now())
+    code = (
+        "import sys; from datetime import datetime; from monitor.store.database import Store; "
+        "from monitor.store.triage import claim_recheck; "
+        "s = Store(sys.argv[1]); assert claim_recheck(s, int(sys.argv[2]), datetime.now()) is not None"
+    )
+    subprocess.run([sys.executable, "-c", code, str(store.path), str(recheck.id)], check=True)
+    claimed = get_recheck(store, recheck.id)
+    assert claimed is not None and claimed.state == "running" and claimed.attempts == 1
+    assert requeue_stale_rechecks(store) == [recheck.id]
+    again = get_recheck(store, recheck.id)
+    assert again is not None and again.state == "pending" and again.attempts == 0 and again.claimed_by is None
+    # A live claimant (this process) keeps its claim, except at start-up (its pid is a previous life's).
+    assert claim_recheck(store, recheck.id, clock.now()) is not None
+    assert requeue_stale_rechecks(store) == []
+    assert requeue_stale_rechecks(store, at_startup=True) == [recheck.id]

@@ -546,6 +546,9 @@ class Daemon:
 
     def _queued_rechecks(self) -> list[Recheck]:
         with Store(self.database, lock_timeout=self.config.storage.lock_timeout_seconds) as store:
+            # A `monitor recheck --run` killed mid-run leaves its request running: queue it again.
+            for recheck_id in requeue_stale_rechecks(store):
+                log.warning("re-check #%d was cut off by the end of its process; queued again", recheck_id)
             return pending_rechecks(store)
 
     async def _recheck(self, recheck: Recheck) -> None:

@@ -235,12 +235,18 @@ M7_STATEMENTS: tuple[str, ...] = (
     " disabled INTEGER NOT NULL DEFAULT 0,"
     " last_login_at TEXT,"
     " password_changed_at TEXT)",
-    # The console's lists filter on status and sort on one column; the overview groups open findings.
-    "CREATE INDEX IF NOT EXISTS findings_status_last_seen ON findings (status, last_seen)",
-    "CREATE INDEX IF NOT EXISTS findings_status_first_seen ON findings (status, first_seen)",
-    "CREATE INDEX IF NOT EXISTS findings_status_deadline ON findings (status, deadline)",
-    "CREATE INDEX IF NOT EXISTS findings_status_kind ON findings (status, duty, kind)",
-    "CREATE INDEX IF NOT EXISTS findings_status_severity ON findings (status, severity)",
+    # The console's lists filter on status and sort on one column, ties broken by the id: one index per
+    # sort, each holding the id too, so a page's sort reads the index alone (no row lookups).
+    "CREATE INDEX IF NOT EXISTS findings_status_severity ON findings "
+    "(status, severity, last_seen, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_first_seen ON findings (status, first_seen, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_last_seen ON findings (status, last_seen, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_deadline ON findings (status, deadline, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_site ON findings (status, site, fingerprint)",
+    # These two also serve the overview's counts by kind and severity (all units, or one department's).
+    "CREATE INDEX IF NOT EXISTS findings_status_kind ON findings (status, duty, kind, severity, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_unit ON findings "
+    "(status, coalesce(assigned_unit, unit), duty, kind, severity, fingerprint)",
     "CREATE INDEX IF NOT EXISTS findings_unit_status ON findings (coalesce(assigned_unit, unit), status)",
     # Weekly trends count lifecycle events by time.
     "CREATE INDEX IF NOT EXISTS events_at ON events (at, event)",

@@ -76,6 +76,7 @@ _PENDING = (
     "EXISTS (SELECT 1 FROM rechecks r WHERE r.fingerprint = f.fingerprint "
     "AND r.state IN ('pending', 'running'))"
 )
+_QUEUED = "SELECT r.fingerprint FROM rechecks r WHERE r.state IN ('pending', 'running')"
 _ROW_COLUMNS = (
     f"f.fingerprint, f.duty, f.kind, f.severity, f.site, {_UNIT}, f.url, f.message, f.first_seen, "
     f"f.last_seen, f.status, f.deadline, f.times_seen, CASE WHEN {_PENDING} THEN 1 ELSE 0 END"
@@ -100,8 +101,8 @@ class FindingQuery:
     not done) | None for all. ``overdue``: only open findings past their 整改时限. ``text``: a substring of
     the URL, the message or a source page (case-insensitive for Latin letters). ``units``: a department
     user's scope (None: every unit; an empty set: nothing). ``sort`` with ``descending`` (the default:
-    most serious, newest, latest deadline first); ties go newest-seen first, then by id, so pages are
-    stable. A deadline or unit sort puts findings without one last either way.
+    most serious, newest, latest deadline first); ties go by id (a severity sort: newest seen first), so
+    pages are stable. A deadline or unit sort puts findings without one last either way.
     """
 
     site: str | None = None
@@ -320,7 +321,9 @@ def _where(q: FindingQuery, today: date) -> tuple[str, list[Any]]:
         parts.append(f"{_UNIT} = ?")
         args.append(q.unit)
     if q.status == "recheck":
-        parts.append(f"f.status = 'open' AND {_PENDING}")
+        # Driven from the few queued re-checks (index rechecks_state), not a lookup per open finding.
+        # (The status test is an expression no index serves, so the plan starts from the re-checks.)
+        parts.append(f"f.fingerprint IN ({_QUEUED}) AND CASE WHEN f.status = 'open' THEN 1 ELSE 0 END = 1")
     elif q.status is not None:
         parts.append("f.status = ?")
         args.append(q.status)
@@ -343,7 +346,9 @@ def _order(q: FindingQuery) -> str:
     if q.sort in ("deadline", "unit"):
         # Without one last either way (SQLite and PostgreSQL differ on where NULLs sort).
         keys.insert(0, f"CASE WHEN {_SORT_SQL[q.sort][0]} IS NULL THEN 1 ELSE 0 END")
-    return ", ".join([*keys, "f.last_seen DESC", "f.fingerprint"])
+    if q.sort == "severity":  # most serious first, then the newest seen
+        return ", ".join([*keys, "f.last_seen DESC", "f.fingerprint"])
+    return ", ".join([*keys, f"f.fingerprint {direction}"])
 
 
 def _row(values: Sequence[Any], today: date) -> FindingRow:
@@ -369,15 +374,40 @@ def _row(values: Sequence[Any], today: date) -> FindingRow:
 
 
 def list_findings(store: Store, q: FindingQuery, now: datetime) -> FindingPage:
-    """One page of the findings matching ``q`` (one query for the rows, one for the count)."""
+    """One page of the findings matching ``q`` and how many match in all.
+
+    Late row lookup: the sort handles only the keys and ids of the matching findings (each sort has an
+    index holding both), and the page's rows — URLs, messages, the re-check flag — are read for its ids
+    alone. A text search has no index to use: it reads every finding once, counting them in the same pass
+    (``count(*) OVER ()``) instead of a second scan.
+    """
     today = now.date()
     where, args = _where(q, today)
+    order = _order(q)
+    limits = [q.per_page, (q.page - 1) * q.per_page]
     with _snapshot(store):
-        rows = store.db.execute(
-            f"SELECT {_ROW_COLUMNS} FROM findings f{where} ORDER BY {_order(q)} LIMIT ? OFFSET ?",
-            [*args, q.per_page, (q.page - 1) * q.per_page],
-        ).fetchall()
-        total = int(store.db.execute(f"SELECT count(*) FROM findings f{where}", args).fetchone()[0])
+        if q.text and q.text.strip():
+            found = store.db.execute(
+                f"SELECT f.fingerprint, count(*) OVER () FROM findings f{where} "
+                f"ORDER BY {order} LIMIT ? OFFSET ?",
+                [*args, *limits],
+            ).fetchall()
+            ids = [fp for fp, _ in found]
+            marks = ", ".join("?" for _ in ids) or "NULL"
+            rows = store.db.execute(
+                f"SELECT {_ROW_COLUMNS} FROM findings f WHERE f.fingerprint IN ({marks}) ORDER BY {order}",
+                ids,
+            ).fetchall()
+            total = int(found[0][1]) if found else None
+        else:
+            rows = store.db.execute(
+                f"SELECT {_ROW_COLUMNS} FROM findings f WHERE f.fingerprint IN (SELECT f.fingerprint "
+                f"FROM findings f{where} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}",
+                [*args, *limits],
+            ).fetchall()
+            total = None
+        if total is None:  # (a page past the end of a text search counts on its own)
+            total = int(store.db.execute(f"SELECT count(*) FROM findings f{where}", args).fetchone()[0])
     return FindingPage([_row(r, today) for r in rows], total, q.page, q.per_page)
 
 
@@ -516,24 +546,21 @@ def overview(
             f"ORDER BY count(*) DESC, {_UNIT}",
             args,
         ).fetchall()
-        by_kind = store.db.execute(
-            f"SELECT f.duty, f.kind, count(*) FROM findings f WHERE {open_where} GROUP BY f.duty, f.kind "
-            "ORDER BY count(*) DESC, f.duty, f.kind",
+        by_kind_severity = store.db.execute(
+            f"SELECT f.duty, f.kind, f.severity, count(*) FROM findings f WHERE {open_where} "
+            "GROUP BY f.duty, f.kind, f.severity",
             args,
         ).fetchall()
-        by_severity = dict(
-            store.db.execute(
-                f"SELECT f.severity, count(*) FROM findings f WHERE {open_where} GROUP BY f.severity", args
-            ).fetchall()
-        )
-        overdue, pending = store.db.execute(
-            "SELECT sum(CASE WHEN f.deadline IS NOT NULL AND f.deadline < ? THEN 1 ELSE 0 END), "
-            f"sum(CASE WHEN {_PENDING} THEN 1 ELSE 0 END) FROM findings f WHERE {open_where}",
-            [today.isoformat(), *args],
+        (overdue,) = store.db.execute(
+            f"SELECT count(*) FROM findings f WHERE {open_where} AND f.deadline < ?",
+            [*args, today.isoformat()],
+        ).fetchone()
+        (pending,) = store.db.execute(
+            f"SELECT count(*) FROM findings f WHERE {open_where} AND f.fingerprint IN ({_QUEUED})", args
         ).fetchone()
         veto = store.db.execute(
             f"SELECT {_ROW_COLUMNS} FROM findings f WHERE {open_where} AND f.severity = 'veto' "
-            "ORDER BY f.first_seen, f.fingerprint LIMIT 100",
+            "ORDER BY f.last_seen DESC, f.fingerprint DESC LIMIT 100",  # index findings_status_severity
             args,
         ).fetchall()
         bucket = " ".join(f"WHEN e.at < ? THEN {i}" for i in range(1, len(starts)))
@@ -557,6 +584,11 @@ def overview(
             site_args,
         ).fetchall()
     open_total = sum(int(n) for _, n in by_unit)
+    by_kind: dict[tuple[str, str], int] = {}
+    by_severity: dict[str, int] = {}
+    for duty, kind, severity, n in by_kind_severity:
+        by_kind[(duty, kind)] = by_kind.get((duty, kind), 0) + int(n)
+        by_severity[severity] = by_severity.get(severity, 0) + int(n)
     opened = [0] * len(starts)
     resolved = [0] * len(starts)
     net = [0] * len(starts)
@@ -581,8 +613,10 @@ def overview(
     return Overview(
         open_total=open_total,
         open_by_unit=[(u or None, int(n)) for u, n in by_unit],
-        open_by_kind=[(d, k, int(n)) for d, k, n in by_kind],
-        open_by_severity=[(s.value, int(by_severity.get(s.value, 0))) for s in Severity],
+        open_by_kind=[
+            (d, k, n) for (d, k), n in sorted(by_kind.items(), key=lambda item: (-item[1], item[0]))
+        ],
+        open_by_severity=[(s.value, by_severity.get(s.value, 0)) for s in Severity],
         veto=[_row(r, today) for r in veto],
         weeks=trends,
         targets=[
@@ -909,7 +943,8 @@ def finish_recheck(
         finding = dict(
             next(store.db.query("SELECT * FROM findings WHERE fingerprint = ?", [recheck.fingerprint]))
         )
-        run = dict(store.db.table("runs").get(run_id)) if run_id is not None else None
+        runs = list(store.db.query("SELECT * FROM runs WHERE id = ?", [run_id])) if run_id is not None else []
+        run = dict(runs[0]) if runs else None
         fp = recheck.fingerprint
         state, outcome, event = "done", None, None
         if finding["status"] == FindingStatus.RESOLVED.value:
