@@ -23,7 +23,7 @@ import pytest
 from aiohttp import ClientSession, CookieJar, web
 
 from monitor.config import config_from_mapping
-from monitor.console.accounts import create_account
+from monitor.console.accounts import AccountError, create_account
 from monitor.console.app import create_app, safe_href
 from monitor.console.session import load_secret
 from monitor.core.clock import SHANGHAI, FixedClock
@@ -544,11 +544,13 @@ def test_adduser_takes_the_password_from_stdin_never_argv(tmp_path: Path) -> Non
     assert done.returncode == 0 and "added department account chen" in done.stdout
     assert "a-long-password-23" not in done.stdout + done.stderr
     assert run("li", "--role", "department").returncode == 2  # a department needs its unit
-    assert run("wang", "--role", "office", password="short").returncode == 2
-    assert run("chen", "--role", "office").returncode == 2  # taken
+    short = run("wang", "--role", "office", password="short")
+    assert short.returncode == 2 and "at least 10 characters" in short.stderr
     assert run("x", "--role", "office", "--password", "p").returncode == 2  # no such option
-    with Store.open_readonly(filled / "monitor.db") as store:
+    with Store(filled / "monitor.db") as store:
         user = triage.get_user(store, "chen")
+        with pytest.raises(AccountError, match="exists already"):
+            create_account(store, "chen", "office", None, "another-password", NOW)
     assert user is not None and user.password_hash.startswith("$argon2id$") and user.unit == "县教育局"
 
 
