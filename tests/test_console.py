@@ -327,6 +327,9 @@ async def test_a_department_sees_and_acts_on_its_own_unit_only(console: tuple[st
         assert status == 404  # 县财政局's screenshot
         status, _, _ = await b.get("/units/%E5%8E%BF%E5%85%AC%E5%AE%89%E5%B1%80")
         assert status == 404
+        for path in ("/bulletins", "/bulletins/2026-W47/bulletin.html"):  # every unit's problems
+            status, _, _ = await b.get(path)
+            assert status == 404, path
         status, _, r = await b.get("/units", follow=False)
         assert status == 303 and r.headers["Location"].endswith("/units/%E5%8E%BF%E6%95%99%E8%82%B2%E5%B1%80")
         status, html, _ = await b.get("/")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from monitor.console.context import render, state
+from monitor.console.context import principal, render, state
 from monitor.core.urls import percent_encode
 
 WEEK = re.compile(r"^\d{4}-W\d{2}$")
@@ -55,8 +55,15 @@ def archive(reports: Path) -> list[WeekFiles]:
     return [WeekFiles(d.name, files) for d in sorted(weeks, reverse=True) if (files := _files(d))]
 
 
+def _whole_county(request: web.Request) -> None:
+    # A bulletin lists every unit's problems: a department account keeps to its own unit's pages.
+    if principal(request).scope is not None:
+        raise web.HTTPNotFound(text="通报包含各单位的问题，请向办公室索取；本单位的问题见“本单位”页面。")
+
+
 async def archive_page(request: web.Request) -> web.Response:
     """The list of weekly bulletins with their downloads."""
+    _whole_county(request)
     st = state(request)
     return render(
         request,
@@ -68,6 +75,7 @@ async def archive_page(request: web.Request) -> web.Response:
 
 async def download(request: web.Request) -> web.StreamResponse:
     """One file of one week, as a download."""
+    _whole_county(request)
     st = state(request)
     week, name = request.match_info["week"], request.match_info["name"]
     reports = st.config.reports_path
