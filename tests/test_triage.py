@@ -26,6 +26,7 @@ from monitor.store.triage import (
     get_user,
     kinds_present,
     list_findings,
+    list_rechecks,
     list_users,
     mark_false_positive,
     overview,
@@ -250,6 +251,15 @@ def test_recheck_bookkeeping(store: Store, clock: FixedClock, seeded: dict[str, 
     assert [e[0] for e in events(store, fp)][-3:] == ["rectified", "resolved", "recheck_closed"]
     detail = finding_detail(store, fp, now)
     assert detail is not None and detail.row.status == "resolved" and len(detail.rechecks) == 3
+    # The queue as an office sees it, and as each department does.
+    run(
+        store, clock, [finding("http://www.a.gov.cn/health.html", unit="卫健委", severity=Severity.DEDUCTION)]
+    )
+    other = request_recheck(store, seeded["health"], "已整改", "wjw", now)  # reopened by that run
+    assert [r.id for r in list_rechecks(store)] == [other.id, third.id, again.id, recheck.id]
+    assert [r.id for r in list_rechecks(store, states=("pending", "running"))] == [other.id]
+    assert [r.id for r in list_rechecks(store, units=frozenset({"卫健委"}))] == [other.id]
+    assert list_rechecks(store, states=("done",), units=frozenset({"卫健委"})) == []
 
 
 def test_false_positive_cancels_a_pending_recheck(
@@ -384,3 +394,21 @@ def test_a_recheck_left_running_by_a_dead_process_is_queued_again(
     assert claim_recheck(store, recheck.id, clock.now()) is not None
     assert requeue_stale_rechecks(store) == []
     assert requeue_stale_rechecks(store, at_startup=True) == [recheck.id]
+
+
+def test_exports_show_the_assigned_unit_and_the_set_deadline(
+    store: Store, clock: FixedClock, seeded: dict[str, str]
+) -> None:
+    from monitor.app.exports import machine_rows, people_rows
+    from monitor.config import Config
+
+    now = clock.now()
+    fp = seeded["edu"]
+    assign_unit(store, fp, "卫健委", "链接属卫健委栏目", "office1", now)
+    set_deadline(store, fp, date(2026, 11, 30), "限期整改", "office1", now)
+    rows = [r for r in store.findings() if r["fingerprint"] == fp]
+    (person,) = people_rows(rows, Config(), date(2026, 12, 1))
+    assert person["单位"] == "卫健委" and person["整改时限"] == "2026-11-30" and person["整改状态"] == "逾期"
+    (machine,) = machine_rows(rows)
+    assert machine["unit"] == "教育局" and machine["assigned_unit"] == "卫健委"
+    assert machine["deadline"] == "2026-11-30"

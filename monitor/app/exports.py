@@ -41,6 +41,8 @@ EXPORT_FIELDS = (
     "last_seen",
     "resolved_at",
     "ignored_reason",
+    "assigned_unit",  # issue 23: the unit it was assigned to (null: ``unit``), the 整改时限 set for it
+    "deadline",
 )
 
 #: The bulletin's 附件1 columns, in its order (monitor/bulletin/templates/bulletin.txt.j2).

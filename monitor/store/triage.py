@@ -854,6 +854,28 @@ def pending_rechecks(store: Store) -> list[Recheck]:
     return _rechecks(store, "state = 'pending' ORDER BY id", [])
 
 
+def list_rechecks(
+    store: Store,
+    *,
+    states: Sequence[str] | None = None,
+    units: frozenset[str] | None = None,
+    limit: int = 100,
+) -> list[Recheck]:
+    """Re-check requests, newest first: those in ``states`` (None: all), of findings in ``units``."""
+    args: list[Any] = []
+    scope = _scope(units, args)
+    parts = [f"r.fingerprint IN (SELECT f.fingerprint FROM findings f WHERE {scope})"] if scope else []
+    if states is not None:
+        unknown = set(states) - set(RECHECK_STATES)
+        if unknown:
+            raise ValueError(f"未知的复核状态：{'、'.join(sorted(unknown))}")
+        parts.append(f"r.state IN ({', '.join('?' for _ in states) or 'NULL'})")
+        args.extend(states)
+    where = f" WHERE {' AND '.join(parts)}" if parts else ""
+    rows = store.db.query(f"SELECT r.* FROM rechecks r{where} ORDER BY r.id DESC LIMIT ?", [*args, limit])
+    return [_recheck(dict(r)) for r in rows]
+
+
 def _claimant() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
