@@ -131,6 +131,8 @@ async def test_findings_list_export_and_ignore(sites: LocalSites, tmp_path: Path
         "last_seen",
         "resolved_at",
         "ignored_reason",
+        "assigned_unit",
+        "deadline",
     ]
     assert row["url"].endswith("/gone.html") and row["source_urls"] == [url]
     assert row["kind_zh"] == "首页链接不可用"
