@@ -1077,6 +1077,45 @@ def alerts_test(app: AppContext, channel: str) -> None:
     raise SystemExit(EXIT_FAILED)
 
 
+# -- the web console (issue 23, docs/console.md) ----------------------------------------------------
+@main.group("web", invoke_without_command=True)
+@click.option("--host", help="Address to listen on (default: console.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: console.port; 0: any free).")
+@click.pass_context
+def web_group(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the triage console (until SIGTERM or Ctrl-C); `monitor web adduser` adds an account."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor.console.serve import serve_forever
+
+    app: AppContext = ctx.obj
+    database = app.database.resolve()
+    status = serve_forever(app.config, database, app.clock(), host=host, port=port, announce=click.echo)
+    raise SystemExit(status)
+
+
+@web_group.command("adduser")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "office", "department", "readonly"]))
+@click.option("--unit", help="The unit of a department account (its findings only).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.pass_obj
+def web_adduser(app: AppContext, username: str, role: str, unit: str | None, password_stdin: bool) -> None:
+    """Add a console account; the password comes from a prompt (or stdin), never the command line."""
+    from monitor.console.accounts import AccountError, create_account
+
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with app.store() as store:
+        try:
+            create_account(store, username, role, unit, password, app.clock().now())
+        except (AccountError, ValueError) as exc:
+            fail_usage(str(exc))
+    click.echo(f"added {role} account {username}" + (f" of {unit}" if unit else ""))
+
+
 # -- daemon, backup, status -------------------------------------------------------------------------
 @main.command("daemon")
 @click.pass_obj
