@@ -1598,8 +1598,14 @@ class Config(Model):
         return tuple(found)
 
     def units_of(self, site_id: str) -> tuple[Unit, ...]:
-        """Units owning pages of a site (units without a site belong to every site)."""
-        return tuple(u for u in self.units if u.site in (None, site_id))
+        """Units owning pages of a site (units without a site belong to every site — with tenants, to
+        every site of their tenant)."""
+        if not self.tenants:
+            return tuple(u for u in self.units if u.site in (None, site_id))
+        owner = next((t.id for t in self.tenants if site_id in self.tenant_site_ids(t.id)), None)
+        return tuple(
+            u for u in self.units if u.site == site_id or (u.site is None and u.tenant in (None, owner))
+        )
 
     def tenant(self, tenant_id: str) -> Tenant:
         """The tenant with this id; KeyError when there is none."""

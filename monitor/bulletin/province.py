@@ -155,7 +155,7 @@ class ProvinceSummary:
 
 
 def tenant_figures(b: Bulletin, config: Config, tenant_id: str, has_data: bool) -> TenantFigures:
-    """One tenant's figures from its bulletin (``config`` narrowed to the tenant)."""
+    """One tenant's figures from its bulletin; ``config`` is narrowed to the tenant (``for_tenant``)."""
     tenant = config.tenant(tenant_id)
     open_now = b.open_problems
     failing_sites = [s for s in b.veto if s.kind == "网站" and s.overall == Verdict.FAIL]
@@ -217,7 +217,7 @@ def build_summary(store: Store, config: Config, week: IsoWeek, clock: Clock) -> 
         b = build_bulletin(store, narrowed, week, clock, scope)
         bulletins.append(b)
         empty = week_without_data(store, narrowed, week, scope)
-        rows.append(tenant_figures(b, config, tenant.id, empty is None))
+        rows.append(tenant_figures(b, narrowed, tenant.id, empty is None))
     first = bulletins[0]
     values = {"issuer": province.issuer}
     return ProvinceSummary(
