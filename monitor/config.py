@@ -1255,15 +1255,6 @@ class Tenant(Model):
         description="Overrides of the top-level `bulletin:` for this tenant (only the keys written here).",
     )
 
-    @model_validator(mode="after")
-    def _own_keys_only(self) -> Tenant:
-        for key in TENANT_FIXED_BULLETIN_KEYS:
-            if key in self.bulletin.model_fields_set:
-                raise _located(
-                    f"bulletin.{key}", f"{key} is shared by every tenant: set it under the top-level bulletin"
-                )
-        return self
-
     @property
     def issuer(self) -> str:
         """Who issues this tenant's bulletin: its ``bulletin.issuer``, else ``<name>人民政府办公室``."""
@@ -1321,6 +1312,12 @@ def _validate_tenants(config: Config) -> None:
         )
     ids: dict[str, int] = {}
     for i, tenant in enumerate(config.tenants):
+        for key in TENANT_FIXED_BULLETIN_KEYS:
+            if key in tenant.bulletin.model_fields_set:
+                raise _located(
+                    f"tenants[{i}].bulletin.{key}",
+                    f"{key} is shared by every tenant: set it under the top-level bulletin",
+                )
         if tenant.id == PROVINCE_ID:
             raise _located(f"tenants[{i}].id", f"{PROVINCE_ID!r} is the province summary's own name")
         if tenant.id in ids:
