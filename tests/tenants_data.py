@@ -10,8 +10,9 @@ Planted problems, and the ranking they must give (fewer 单项否决 first, then
   markup and a direction override in the same title; its account is fresh. Veto 1, 1 problem on 1 site.
 - 乙县 (yi, county; a Hanweb-like table layout): two dead links in W47, one fixed in W48 (整改率 50%).
   Veto 0, 1 problem on 1 site → first.
-- 丙市 (bing, city; two govcn-like sites): three dead links since W47 (none fixed), and its account silent
-  since October (新媒体不更新, 单项否决). Veto 1, 4 problems on 2 sites → third, behind 甲县.
+- 丙市 (bing, city; two govcn-like sites): three dead links since W47 (none fixed), its account silent
+  since October (新媒体不更新, 单项否决), and its education site down since the W48 probes (站点无法访问).
+  Veto 1, 5 problems on 2 sites → third, behind 甲县.
 """
 
 from __future__ import annotations
@@ -143,6 +144,7 @@ def serve(sites: LocalSites, week: int) -> None:
     sites.html(RSS_HOST, "/yi.xml", fresh, content_type="application/rss+xml")
     stale = rss([{"title": "秋季招生工作通知", "date": rfc822(datetime(2026, 10, 20, 10, tzinfo=SHANGHAI))}])
     sites.html(RSS_HOST, "/bing.xml", stale, content_type="application/rss+xml")
+    sites.html(RSS_HOST, "/", "<html><body>ok</body></html>")
 
 
 def config_mapping(sites: LocalSites, smtp_port: int, reports: Path) -> dict[str, Any]:
@@ -159,6 +161,9 @@ def config_mapping(sites: LocalSites, smtp_port: int, reports: Path) -> dict[str
             "allow_private": [f"http://{h}" for h in hosts],
         },
         "darklinks": {"browser": {"enabled": False}},
+        # The self-check reference is on loopback too (nothing leaves the machine); two failed probes in a
+        # row make a target down.
+        "availability": {"timeout_seconds": 2, "down_after": 2, "reference_urls": [f"http://{RSS_HOST}/"]},
         "sites": [
             {"id": "jia-portal", "name": "甲县人民政府门户网站", "homepage": "http://www.jiaxian.gov.cn/"},
             {
@@ -270,6 +275,11 @@ def build_province(folder: Path, smtp_port: int) -> tuple[Path, Config]:
                 clock = FixedClock(W48_RUN, SHANGHAI)
                 await run_duty("patrol", config, store, clock)
                 await run_duty("newmedia", config, store, clock)
+                # 丙市's education site goes down after the patrol: two probe rounds find it down.
+                sites.status("jyj.bingshi.gov.cn", "/", 503)
+                for minute in (0, 15):
+                    probe_clock = FixedClock(W48_RUN.replace(hour=10, minute=minute), SHANGHAI)
+                    await run_duty("availability", config, store, probe_clock)
             return path, config
         finally:
             await sites.close()

@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from monitor.app.cli import main
 from monitor.bulletin import weekly_job
+from monitor.bulletin.province import TenantFigures, rank_tenants
 from monitor.config import Config, ConfigError, config_from_mapping, load_config
 from monitor.core.clock import SHANGHAI, FixedClock
 from monitor.store.database import Store
@@ -273,10 +274,13 @@ def test_province_summary_ranks_by_veto_then_problems_per_site(province: Provinc
     folder = province.reports / "province" / "2026-W48"
     text = (folder / "summary.txt").read_text(encoding="utf-8")
     ranking = re.findall(r"第(\d)名　(\S+?)：", text)
-    # 乙县: no 单项否决; 甲县 and 丙市 one each, 甲县 with fewer problems per site (1 vs 4 on 2 sites).
+    # 乙县: no 单项否决; 甲县 and 丙市 one each, 甲县 with fewer problems per site (1 vs 5 on 2 sites).
     assert ranking == [("1", "乙县"), ("2", "甲县"), ("3", "丙市")]
     assert "乙县：监测网站1个" in text and "整改率50.0%" in text
-    assert "丙市：监测网站2个" in text and "待整改问题4个（平均每个网站2.0个）" in text
+    assert "丙市：监测网站2个，无法访问网站1个（本周1个）" in text
+    assert "待整改问题5个（平均每个网站2.5个）" in text
+    assert "乙县：监测网站1个，无法访问网站0个（本周0个）" in text
+    assert "本周出现无法访问的网站1个（截至通报时仍无法访问1个）" in text
     assert "政务新媒体1个，不更新1个" in text
     assert "排名规则：先比待整改单项否决问题数" in text
     assert "不合格网站和政务新媒体2个，分别为：甲县：甲县人民政府门户网站；丙市：丙市教育发布" in text
@@ -358,3 +362,83 @@ def test_config_mapping_is_a_valid_province() -> None:
     # A unit without a site belongs to its own tenant's sites only.
     assert "东城区人民政府" not in [u.name for u in config.units_of("jia-portal")]
     assert "东城区人民政府" in [u.name for u in config.units_of("bing-portal")]
+
+
+def figures(
+    name: str,
+    *,
+    veto: int = 0,
+    open_: int = 0,
+    sites: int = 1,
+    carried: int = 0,
+    fixed: int = 0,
+    overdue: int = 0,
+    has_data: bool = True,
+) -> TenantFigures:
+    return TenantFigures(
+        tenant=name,
+        name=name,
+        level_zh="县",
+        sites=sites,
+        accounts=0,
+        sites_down_now=0,
+        sites_down_week=0,
+        sites_failing=0,
+        accounts_failing=0,
+        veto=veto,
+        deduction=0,
+        open=open_,
+        overdue=overdue,
+        new=0,
+        fixed=fixed,
+        carried=carried,
+        carried_fixed=fixed,
+        has_data=has_data,
+    )
+
+
+def test_ranking_rule_ties_and_tenants_without_data() -> None:
+    rows = rank_tenants(
+        [
+            figures("无数据", has_data=False),  # no run: never first with "no problems"
+            figures("否决", veto=1),
+            figures("多问题", open_=6, sites=2),  # 3 per site
+            figures("少问题", open_=2, sites=2),  # 1 per site, 整改率 25%
+            figures("整改好", open_=1, sites=1, carried=4, fixed=3),  # 1 per site, 整改率 75%
+            figures("并列甲", open_=4, sites=2, carried=2, fixed=1, overdue=1),  # 2 per site, 50%
+            figures("并列乙", open_=2, sites=1, carried=4, fixed=2, overdue=1),  # the same figures
+        ]
+    )
+    # 少问题 has no carried problem: its 整改率 counts as 100%, ahead of 整改好's 75%.
+    assert [(r.rank, r.name) for r in rows] == [
+        (1, "少问题"),
+        (2, "整改好"),
+        (3, "并列甲"),
+        (3, "并列乙"),
+        (5, "多问题"),
+        (6, "否决"),
+        (None, "无数据"),
+    ]
+    assert rows[0].rate_zh == "—（无遗留问题）" and rows[1].rate_zh == "75.0%"
+
+
+def test_province_summary_fits_a_narrow_screen_in_chromium(province: Province) -> None:
+    chromium = "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("Debian chromium is installed by .ci/run")
+    from playwright.sync_api import sync_playwright
+
+    page_path = province.reports / "province" / "2026-W48" / "summary.html"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 700, "height": 900})
+            page.goto(page_path.as_uri())
+            seen = page.evaluate(
+                "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth, "
+                "right: Math.max(...[...document.querySelectorAll('table.grid')]"
+                ".map(t => t.getBoundingClientRect().right))})"
+            )
+        finally:
+            browser.close()
+    assert seen["scroll"] <= seen["inner"] and seen["right"] <= seen["inner"], seen
