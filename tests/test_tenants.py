@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
@@ -442,3 +443,23 @@ def test_province_summary_fits_a_narrow_screen_in_chromium(province: Province) -
         finally:
             browser.close()
     assert seen["scroll"] <= seen["inner"] and seen["right"] <= seen["inner"], seen
+
+
+def test_prune_removes_old_week_folders_of_every_tenant_and_the_province(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    for folder in ("jia/2026-W10", "yi/2026-W10", "yi/2026-W48", "province/2026-W10", "jia/notes"):
+        (reports / folder).mkdir(parents=True)
+        (reports / folder / "bulletin.html").write_text("x", encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    data = base(bulletin={"reports_dir": str(reports)})
+    config.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    Store(tmp_path / "m.db").close()
+    result = CliRunner().invoke(
+        main,
+        ["--config", str(config), "--db", str(tmp_path / "m.db"), "prune", "--older-than", "180d"],
+        env=ENV,
+    )
+    assert result.exit_code == 0, result.output
+    assert "removed 3 report folder(s)" in result.output
+    left = sorted(str(p.relative_to(reports)) for p in reports.glob("*/*"))
+    assert left == ["jia/notes", "yi/2026-W48"]
