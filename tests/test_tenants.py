@@ -323,6 +323,10 @@ def test_report_weekly_tenant_options(province: Province, tmp_path: Path) -> Non
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == ["yi"]
     assert "[province]" not in result.output
+    check = province.cli("check-config")
+    assert check.exit_code == 0, check.output
+    assert "tenant bing: 丙市, 2 site(s), 2 unit(s), 1 account(s), bulletin to 1 recipient(s)" in check.output
+    assert "province:  示例省, summary to 1 recipient(s)" in check.output
     for args, message in [
         (["--tenant", "nope"], "no tenant 'nope'; tenants: jia, yi, bing"),
         ([], "give --tenant ID or --all-tenants"),

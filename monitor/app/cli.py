@@ -313,6 +313,17 @@ def check_config(app: AppContext) -> None:
         if config.units
         else "  units:     0"
     )
+    for tenant in config.tenants:  # issue 24: each tenant's share and who gets its bulletin
+        narrowed = config.for_tenant(tenant.id)
+        click.echo(
+            f"  tenant {tenant.id}: {tenant.name}, {len(narrowed.sites)} site(s), "
+            f"{len(narrowed.units)} unit(s), {len(narrowed.newmedia.accounts)} account(s), "
+            f"bulletin to {len(narrowed.bulletin.recipients)} recipient(s) -> {narrowed.reports_path}"
+        )
+    if config.province is not None:
+        click.echo(
+            f"  province:  {config.province.name}, summary to {len(config.province.recipients)} recipient(s)"
+        )
     c = config.crawl
     click.echo(
         f"  crawl:     max {c.max_pages} pages, depth {c.max_depth}, timeout {c.timeout_seconds:g}s, "
