@@ -34,7 +34,6 @@ DEFAULT_SCHEDULE: dict[str, str] = {
     "backup": "30 3 1 * *",
 }
 
-
 def make_trigger(entry: DutySchedule, tz: ZoneInfo) -> BaseTrigger:
     """The APScheduler trigger for one schedule entry."""
     if entry.cron is not None:

@@ -586,7 +586,9 @@ class SiteCrawler:
         if report.unreachable is not None:
             # One site-level finding instead of thousands: drop this site's connection-level failures.
             report.failures = [
-                t for t in report.failures if not self.policy.site_down_sign(t, t.failure) and t is not home
+                t
+                for t in report.failures
+                if not self.policy.site_down_sign(t, t.failure) and t is not home
             ]
 
     async def _recheck_at(self, target: Target, due: float) -> bool:
