@@ -213,9 +213,9 @@ class Outbox:
         """Write an entry's state atomically (the alert sender records each attempt before making it)."""
         self._save(entry)
 
-    def enqueue_payload(
-        self, entry: OutboxEntry, payload: bytes, suffix: str = ALERT_SUFFIX
-    ) -> tuple[OutboxEntry, bool]:
+    def enqueue_payload(self, entry: OutboxEntry, payload: bytes, suffix: str = ALERT_SUFFIX) -> tuple[
+        OutboxEntry, bool
+    ]:
         """Persist a non-mail message (payload first, then its state) unless its key is already queued.
 
         Returns (entry, new): an entry already in the outbox, whatever its status, is never queued twice.
