@@ -467,3 +467,22 @@ def test_prune_removes_old_week_folders_of_every_tenant_and_the_province(tmp_pat
     assert "removed 3 report folder(s)" in result.output
     left = sorted(str(p.relative_to(reports)) for p in reports.glob("*/*"))
     assert left == ["jia/notes", "yi/2026-W48"]
+
+
+def test_one_tenant_unwritable_folder_does_not_stop_the_others(province: Province, tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    (reports / "jia").write_text("a file where 甲县's folder should be", encoding="utf-8")
+    bulletin = province.config.bulletin.model_copy(update={"reports_dir": str(reports)})
+    config = province.config.model_copy(update={"bulletin": bulletin})
+    before = len(province.inbox.messages)
+    store = Store(config.database_path)
+    try:
+        with pytest.raises(RuntimeError, match="tenant\\(s\\) jia could not be written"):
+            asyncio.run(weekly_job(config, store, report_clock()))
+    finally:
+        store.close()
+    assert (reports / "yi" / "2026-W48" / "bulletin.html").is_file()
+    assert (reports / "bing" / "2026-W48" / "bulletin.html").is_file()
+    assert (reports / "province" / "2026-W48" / "summary.html").is_file()
+    assert len(province.inbox.messages) == before  # already sent this week: nothing twice

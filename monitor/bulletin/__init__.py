@@ -76,6 +76,7 @@ async def tenants_job(config: Config, store: Store, clock: Clock, week: Any) -> 
     outbox_dir = config.outbox_path(store.path)
     counts: dict[str, Any] = {"week": week.label, "tenants": {}}
     with_data = 0
+    failed: list[str] = []
     for tenant in config.tenants:
         mine: dict[str, Any] = {}
         counts["tenants"][tenant.id] = mine
@@ -85,7 +86,13 @@ async def tenants_job(config: Config, store: Store, clock: Clock, week: Any) -> 
             mine["skipped"] = empty
             continue
         with_data += 1
-        done = render_tenant(store, config, tenant.id, week, clock)
+        try:
+            done = render_tenant(store, config, tenant.id, week, clock)
+        except OSError as exc:  # one tenant's unwritable folder must not stop the others' bulletins
+            log.error("report: %s %s not rendered: %s", tenant.id, week.label, exc)
+            mine["error"] = str(exc)
+            failed.append(tenant.id)
+            continue
         mine.update(open=done.report.bulletin.totals["open"], html=str(done.report.html))
         if not done.config.bulletin.recipients:
             log.info("report: %s %s rendered; it has no recipients, nothing mailed", tenant.id, week.label)
@@ -108,4 +115,6 @@ async def tenants_job(config: Config, store: Store, clock: Clock, week: Any) -> 
         config.bulletin.smtp, clock, due_only=True, base_dir=Path(config.base_dir)
     )
     counts["outbox_retried"] = len(retried)
+    if failed:  # the run is recorded as failed, naming them; every other tenant's bulletin went out
+        raise RuntimeError(f"bulletins of tenant(s) {', '.join(failed)} could not be written (see the log)")
     return counts
