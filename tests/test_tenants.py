@@ -486,3 +486,25 @@ def test_one_tenant_unwritable_folder_does_not_stop_the_others(province: Provinc
     assert (reports / "bing" / "2026-W48" / "bulletin.html").is_file()
     assert (reports / "province" / "2026-W48" / "summary.html").is_file()
     assert len(province.inbox.messages) == before  # already sent this week: nothing twice
+
+
+def test_a_tenant_without_accounts_has_no_new_media_run_and_a_tenant_without_data_is_not_ranked(
+    province: Province,
+) -> None:
+    from monitor.bulletin.province import build_summary
+    from monitor.bulletin.province_publish import render_summary_html, render_summary_text
+    from monitor.bulletin.scope import TenantScope
+    from monitor.core.isoweek import IsoWeek
+    from monitor.core.report import RunReport
+
+    whole = {"site": "newmedia", "duty": "newmedia", "status": "ok", "report": RunReport()}
+    none = TenantScope("ding", "丁县", "county", frozenset({"d"}), frozenset(), frozenset({"a"}))
+    assert none.runs([whole, {**whole, "site": "a"}, {**whole, "site": "d"}]) == [{**whole, "site": "d"}]
+    with Store(province.config.database_path) as store:
+        summary = build_summary(store, province.config, IsoWeek(2026, 48), report_clock())
+    summary.rows = rank_tenants([*summary.rows, figures("丁县", has_data=False)])
+    page = html_text(render_summary_html(summary))
+    text = render_summary_text(summary)
+    for doc in (page, text):
+        assert "丁县本周无监测数据（监测任务未成功运行），未参与排名" in doc
+    assert re.findall(r"(第\d名|未排名)　(\S+?)：", text)[-1] == ("未排名", "丁县（本周无监测数据）")

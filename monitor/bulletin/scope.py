@@ -71,7 +71,9 @@ class TenantScope:
         for run in rows:
             if run["site"] in self.sites:
                 out.append(run)
-            elif run["site"] not in self.other_sites:
+            elif run["site"] not in self.other_sites and self.accounts:
+                # A whole-config run (new media) concerns a tenant only through its accounts: for a tenant
+                # without any, the duty did not run (its bulletin says 未开展, never "no problems").
                 out.append({**run, "report": self.narrow_report(run["report"])})
         return out
 
