@@ -252,7 +252,10 @@ def test_each_tenant_mail_reaches_its_own_recipients_and_the_summary_the_provinc
         assert str(msg["X-Monitor-Key"]).startswith(f"{tenant}-2026-W48-")
     summary = by_rcpt[tuple(PROVINCE_RECIPIENTS)]
     assert str(summary["Subject"]).startswith("示例省人民政府办公厅政务公开办公室关于2026年第48周各地")
-    assert [p.get_filename() for p in summary.iter_attachments()] == ["2026-W48各地监测汇总.xlsx"]
+    assert [p.get_filename() for p in summary.iter_attachments()] == [
+        "2026-W48各地监测汇总.xlsx",
+        "2026-W48各地监测通报.docx",
+    ]
     # A second --send, and the daemon's report duty, send nothing again (one message per key).
     again = province.cli("report", "weekly", "--week", "2026-W48", "--all-tenants", "--send")
     assert again.exit_code == 0, again.output
@@ -291,6 +294,13 @@ def test_province_summary_ranks_by_veto_then_problems_per_site(province: Provinc
     assert "各地排名" not in book  # sheet names are not cell values; the header is
     assert "单项否决问题" in book and "整改率" in book and "丙市" in book
     assert "[province]" in province.output and "第1名 乙县" in province.output
+    word = docx_text(folder / "2026-W48各地监测通报.docx")
+    assert "示政公开〔2026〕48号" in word and "二、各地监测情况排名" in word
+    assert [line for line in word.splitlines() if line in ("乙县", "甲县", "丙市")] == [
+        "乙县",
+        "甲县",
+        "丙市",
+    ]
 
 
 def test_documents_show_no_internal_identifier_and_untrusted_text_stays_inert(province: Province) -> None:
@@ -301,6 +311,7 @@ def test_documents_show_no_internal_identifier_and_untrusted_text_stays_inert(pr
         "summary.html": html_text(raw_html),
         "summary.txt": (folder / "summary.txt").read_text(encoding="utf-8"),
         "summary.xlsx": xlsx_text(folder / "2026-W48各地监测汇总.xlsx"),
+        "summary.docx": docx_text(folder / "2026-W48各地监测通报.docx"),
         **{
             f"jia {k}": v
             for k, v in tenant_documents(province.reports / "jia" / "2026-W48").items()

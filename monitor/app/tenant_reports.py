@@ -120,7 +120,7 @@ def report_tenants(
         click.echo(
             f"  {rank} {r.name}：单项否决{r.veto}个，待整改{r.open}个，整改率{r.rate_zh}，逾期{r.overdue}个"
         )
-    for path in (summary.html, summary.text, summary.xlsx):
+    for path in (summary.html, summary.text, summary.xlsx, summary.docx):
         click.echo(f"  {path}")
     if send:
         if config.province is None or not config.province.recipients:
