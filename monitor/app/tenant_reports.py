@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from monitor.app.lang import t
 from monitor.config import Config
 from monitor.core.clock import Clock
 from monitor.core.isoweek import IsoWeek
@@ -90,8 +91,12 @@ def report_tenants(
             click.echo(f"[{tid}] {b.title}{'（本周尚未结束）' if b.incomplete else ''}")
             totals = b.totals
             click.echo(
-                f"  待整改{totals['open']}个（本周新发现{totals['new']}个，逾期{totals['overdue']}个），"
-                f"本周已整改{totals['fixed']}个"
+                t(
+                    f"  待整改{totals['open']}个（本周新发现{totals['new']}个，逾期{totals['overdue']}个），"
+                    f"本周已整改{totals['fixed']}个",
+                    f"  {totals['open']} open ({totals['new']} new, {totals['overdue']} overdue), "
+                    f"{totals['fixed']} fixed this week",
+                )
             )
             for path in (done.report.html, done.report.text, done.report.xlsx, done.report.docx):
                 click.echo(f"  {path}")
@@ -116,9 +121,13 @@ def report_tenants(
     s = summary.summary
     click.echo(f"[province] {s.title}")
     for r in s.rows:
-        rank = f"第{r.rank}名" if r.rank is not None else "未排名"
+        rank = t(f"第{r.rank}名", f"#{r.rank}") if r.rank is not None else t("未排名", "not ranked")
         click.echo(
-            f"  {rank} {r.name}：单项否决{r.veto}个，待整改{r.open}个，整改率{r.rate_zh}，逾期{r.overdue}个"
+            t(
+                f"  {rank} {r.name}：单项否决{r.veto}个，待整改{r.open}个，"
+                f"整改率{r.rate_zh}，逾期{r.overdue}个",
+                f"  {rank} {r.name}: {r.veto} veto, {r.open} open, fixed {r.rate_zh}, {r.overdue} overdue",
+            )
         )
     for path in (summary.html, summary.text, summary.xlsx, summary.docx):
         click.echo(f"  {path}")
