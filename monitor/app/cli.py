@@ -313,6 +313,17 @@ def check_config(app: AppContext) -> None:
         if config.units
         else "  units:     0"
     )
+    for tenant in config.tenants:  # issue 24: each tenant's share and who gets its bulletin
+        narrowed = config.for_tenant(tenant.id)
+        click.echo(
+            f"  tenant {tenant.id}: {tenant.name}, {len(narrowed.sites)} site(s), "
+            f"{len(narrowed.units)} unit(s), {len(narrowed.newmedia.accounts)} account(s), "
+            f"bulletin to {len(narrowed.bulletin.recipients)} recipient(s) -> {narrowed.reports_path}"
+        )
+    if config.province is not None:
+        click.echo(
+            f"  province:  {config.province.name}, summary to {len(config.province.recipients)} recipient(s)"
+        )
     c = config.crawl
     click.echo(
         f"  crawl:     max {c.max_pages} pages, depth {c.max_depth}, timeout {c.timeout_seconds:g}s, "
@@ -838,11 +849,25 @@ def report_group() -> None:
     "config.yaml).",
 )
 @click.option("--force", is_flag=True, help="With --send: send even a week in which no duty ran.")
+@click.option("--tenant", "tenant_id", metavar="ID", help="With tenants: this tenant's bulletin only.")
+@click.option(
+    "--all-tenants", is_flag=True, help="With tenants: every tenant's bulletin and the province summary."
+)
 @click.pass_obj
 def report_weekly(
-    app: AppContext, week_text: str | None, send: bool, output_dir: str | None, force: bool
+    app: AppContext,
+    week_text: str | None,
+    send: bool,
+    output_dir: str | None,
+    force: bool,
+    tenant_id: str | None,
+    all_tenants: bool,
 ) -> None:
     """Render the bulletin for an ISO week into reports/<year>-W<week>/ (and send it with --send).
+
+    With tenants (docs/tenants.md): --tenant ID renders that tenant's bulletin into
+    reports/<tenant id>/<year>-W<week>/, --all-tenants every tenant's and the province summary
+    (reports/province/<year>-W<week>/).
 
     Exit status: 0 done, 2 usage error or --send refused (a week in which no duty ran, without --force),
     3 the files could not be written (e.g. a read-only reports folder) or the mail was not sent.
@@ -856,6 +881,30 @@ def report_weekly(
     except ValueError as exc:
         fail_usage(str(exc))
         return
+    if tenant_id is not None or all_tenants or config.tenants:
+        from monitor.app.tenant_reports import TenantUsageError, report_tenants
+
+        if tenant_id is not None and all_tenants:
+            fail_usage("give either --tenant ID or --all-tenants, not both")
+        if tenant_id is None and not all_tenants:
+            fail_usage("this configuration has tenants: give --tenant ID or --all-tenants")
+        try:
+            code = report_tenants(
+                config,
+                clock,
+                app.store,
+                config.outbox_path(app.database),
+                week,
+                tenant_id=tenant_id,
+                send=send,
+                output_dir=Path(output_dir) if output_dir else None,
+                force=force,
+            )
+        except TenantUsageError as exc:
+            fail_usage(str(exc))
+        except ValueError as exc:  # a week that has not started yet
+            fail_usage(str(exc))
+        raise SystemExit(code)
     if send and not config.bulletin.recipients:
         fail_usage("bulletin.recipients is empty: add the addresses the bulletin goes to in config.yaml")
     folder = (Path(output_dir) if output_dir else config.reports_path) / week.label
