@@ -468,5 +468,5 @@ async def test_the_gate_verdict_is_part_of_the_typed_run_report(
     stored = store.run_report(bad.run_id)
     assert stored.degraded_reason == bad.report.degraded_reason and stored.degraded_reason
     assert stored.degraded_rules == ("failed_share",) and stored.findings_withheld == 12
-    assert stored.credibility is not None and stored.credibility["failed"] == 12
+    assert stored.credibility is not None and stored.credibility.failed == 12
     assert stored.findings == 0 and "degraded_reason" not in stored.figures

@@ -31,6 +31,7 @@ import lxml.html
 from yarl import URL
 
 from checks.base import CheckOutcome, SiteCheck
+from monitor.core.figures import IdentityFigures
 from monitor.core.findings import Finding, Severity
 from monitor.core.report import CheckReport
 from monitor.core.urls import host_of_link
@@ -185,11 +186,10 @@ class IdentityCheck(SiteCheck):
                         evidence={"found": got, "expected": expected},
                     )
                 )
-        counts = {
-            "identity": {k: v is not None for k, v in report.found.items()},
-            "identity_missing": report.missing,
-        }
-        return CheckOutcome(findings=findings, report=CheckReport(figures=counts), complete=True)
+        figures = IdentityFigures(
+            found={k: v is not None for k, v in report.found.items()}, missing=tuple(report.missing)
+        )
+        return CheckOutcome(findings=findings, report=CheckReport(groups=[figures]), complete=True)
 
     def _missing(self, item: str, report: IdentityReport) -> Finding:
         ctx = self.ctx
