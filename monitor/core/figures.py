@@ -804,16 +804,25 @@ class AccountVerdicts(FigureGroup):
 
 @dataclass(frozen=True)
 class IdentityFigures(FigureGroup):
-    """Which identity marks the homepage carries (item → found) and which required ones are missing."""
+    """Which identity marks the homepage carries (item → found) and which required ones are missing;
+    which page was judged (``page``: ``homepage``, or ``article`` when the configured address is an
+    article page and the site's root could not be read — then nothing was judged), its address and how
+    many footer includes (scripts, frames) were read. Rows before issue 19 record only the marks."""
 
-    KEYS: ClassVar[tuple[str, ...]] = ("identity", "identity_missing")
+    KEYS: ClassVar[tuple[str, ...]] = ("identity", "identity_missing", "identity_page")
 
     found: dict[str, bool] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
+    page: str | None = None
+    judged: str | None = None
+    includes: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """``{"identity": {item: bool}, "identity_missing": [item, …]}``."""
-        return {"identity": dict(self.found), "identity_missing": list(self.missing)}
+        """``{"identity": {item: bool}, "identity_missing": [item, …], "identity_page": {…}}``."""
+        out: dict[str, Any] = {"identity": dict(self.found), "identity_missing": list(self.missing)}
+        if self.page is not None:
+            out["identity_page"] = {"page": self.page, "judged": self.judged, "includes": self.includes}
+        return out
 
     @classmethod
     def from_json(cls, values: Mapping[str, Any]) -> IdentityFigures | None:
@@ -822,7 +831,15 @@ class IdentityFigures(FigureGroup):
         if not isinstance(d, Mapping):
             return None
         found = {str(k): v for k, v in d.items() if isinstance(v, bool)}
-        return cls(found, _strs(values.get("identity_missing")))
+        page = values.get("identity_page")
+        page = page if isinstance(page, Mapping) else {}
+        return cls(
+            found,
+            _strs(values.get("identity_missing")),
+            page=_str(page.get("page")),
+            judged=_str(page.get("judged")),
+            includes=_int(page.get("includes")),
+        )
 
 
 # -- the sanity gate (monitor.crawl.credibility) ----------------------------------------------------------
