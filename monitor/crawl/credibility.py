@@ -40,6 +40,7 @@ from typing import Any
 
 from monitor.config import Crawl, Site
 from monitor.core.figures import NightFigures
+from monitor.core.report import RunReport, load_report
 from monitor.core.urls import InvalidURL, normalize, origin_of
 from monitor.web.decode import decode_body
 from monitor.web.egress import EgressPolicy
@@ -223,13 +224,15 @@ def history_from_runs(runs: Iterable[Mapping[str, Any]]) -> list[PastNight]:
     for run in runs:
         if run.get("status") in ("running", None):
             continue
-        counts = run.get("counts") or {}
+        report = run.get("report")
+        if not isinstance(report, RunReport):
+            report = load_report(run.get("counts") or {}, f"run {run.get('id')}")
         out.append(
             PastNight(
                 status=str(run["status"]),
                 complete=bool(run.get("complete")),
-                figures=NightFigures.from_counts(counts.get("credibility")),
-                rules=tuple(counts.get("degraded_rules") or ()),
+                figures=report.credibility,
+                rules=report.degraded_rules,
             )
         )
     return out
