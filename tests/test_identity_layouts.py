@@ -152,6 +152,12 @@ def test_page_role() -> None:
     assert page_role(article, HOME, today) == "homepage"
     assert page_role(article, HOME + "index.shtml", today) == "homepage"
     assert page_role(_page("", "<ul><li>县长信箱</li></ul>"), HOME + "bm/jyj/", today) == "homepage"
+    # Column pages are not the homepage either.
+    assert page_role(_page("", "<ul><li>通知</li></ul>"), HOME + "col/col1234/index.html", today) == "column"
+    listing = _page('<meta name="ColumnName" content="通知公告">', "<ul><li>通知</li></ul>")
+    assert page_role(listing, HOME + "zwgk/tzgg/", today) == "column"
+    portal = _page('<meta name="ColumnName" content="首页">', "<ul><li>通知</li></ul>")
+    assert page_role(portal, HOME + "site/portal/", today) == "homepage"
 
 
 async def test_a_footer_written_by_the_sites_script_counts(

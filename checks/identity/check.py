@@ -25,10 +25,11 @@ Items (one finding per missing item, kind ``site_identity_<item>``):
 Which page is judged. The rules put these marks on the **homepage** (its footer; 「找错」 on the
 homepage): an article page need not carry them, and often does not (its template drops the 找错 entry,
 the SiteIDCode meta…). So the configured address is judged as the homepage when it is the site's root
-(``/``, ``/index.html``…) or does not look like an article; when it is an article page (a publication
-date the page shows or a ``PubDate``-style meta, an article address such as ``/art/2024/…``,
-``t20240101_1.html``, ``content_123.htm``), the site's root is read instead, and if that cannot be read
-the run records that no homepage was judged — no finding either way, nothing resolved.
+(``/``, ``/index.html``…) or looks like neither an article nor a column page; when it is an article page
+(a publication date the page shows or a ``PubDate``-style meta, an article address such as
+``/art/2024/…``, ``t20240101_1.html``, ``content_123.htm``) or a column page (``/col/col123/``,
+``index_2.html``, a ``ColumnName`` meta other than 首页), the site's root is read instead, and if that
+cannot be read the run records that no homepage was judged — no finding either way, nothing resolved.
 
 Where the marks are. Portals write their footer with a script of their own, a frame or a loaded fragment
 (:mod:`checks.identity.includes`): when the page's HTML lacks an item, up to six same-site includes are
@@ -211,7 +212,10 @@ _ARTICLE_URL = re.compile(
 )
 _ROOT_PAGE = re.compile(r"^/(?:(?:index|default|main|home)\.(?:s?html?|jsp|php|aspx?))?$", re.IGNORECASE)
 
-PAGE_HOMEPAGE, PAGE_ARTICLE = "homepage", "article"
+#: Addresses of column (list) pages: Hanweb /col/col123/, a list's later pages index_2.html.
+_COLUMN_URL = re.compile(r"/col/col\d+/|/index_\d+\.s?html?$", re.IGNORECASE)
+
+PAGE_HOMEPAGE, PAGE_ARTICLE, PAGE_COLUMN = "homepage", "article", "column"
 
 
 def is_site_root(url: str) -> bool:
@@ -221,13 +225,27 @@ def is_site_root(url: str) -> bool:
 
 def page_role(html: str, url: str, today: date) -> str:
     """``article`` for a page that shows (or declares in its meta tags) a publication date, or sits at an
-    article address; else ``homepage``. The site's root is always the homepage."""
+    article address; ``column`` for a column page (a column address, or a ``ColumnName`` meta naming a
+    column other than 首页); else ``homepage``. The site's root is always the homepage."""
     if is_site_root(url):
         return PAGE_HOMEPAGE
-    if _ARTICLE_URL.search(path_of(url)):
+    path = path_of(url)
+    if _ARTICLE_URL.search(path):
         return PAGE_ARTICLE
+    if _COLUMN_URL.search(path):
+        return PAGE_COLUMN
     dated = article_dating(html, today)
-    return PAGE_ARTICLE if dated.visible is not None or dated.meta is not None else PAGE_HOMEPAGE
+    if dated.visible is not None or dated.meta is not None:
+        return PAGE_ARTICLE
+    column = _meta(parse_html(html), "columnname")
+    return PAGE_COLUMN if column and "首页" not in column else PAGE_HOMEPAGE
+
+
+def _meta(tree: lxml.html.HtmlElement, name: str) -> str | None:
+    for node in tree.iterfind(".//meta[@name]"):
+        if (node.get("name") or "").strip().lower() == name:
+            return (node.get("content") or "").strip() or None
+    return None
 
 
 class IdentityCheck(SiteCheck):
@@ -238,7 +256,7 @@ class IdentityCheck(SiteCheck):
     judges_site_content = True
 
     async def run(self, fetcher: Fetcher) -> CheckOutcome:
-        """Read the homepage (the site's root when the configured address is an article page), its
+        """Read the homepage (the site's root when the configured address is an article or column page), its
         footer includes when an item is missing from its HTML, and judge every item."""
         ctx = self.ctx
         page = await _fetch_html(fetcher, ctx.site.homepage)
@@ -247,13 +265,14 @@ class IdentityCheck(SiteCheck):
         html, final = page
         today = ctx.clock.now().astimezone(ctx.config.tz).date()
         judged = ctx.site.homepage
-        if page_role(html, ctx.site.homepage, today) == PAGE_ARTICLE:
+        role = page_role(html, ctx.site.homepage, today)
+        if role != PAGE_HOMEPAGE:
             root = origin_of(ctx.site.homepage) + "/"
             home = await _fetch_html(fetcher, root)
             if isinstance(home, str):
-                # The rules ask these marks of the homepage, not of an article: none is judged here.
-                ctx.log.info("identity: %s is an article page and %s gave %s", ctx.site.homepage, root, home)
-                figures = IdentityFigures(page=PAGE_ARTICLE, judged=None)
+                # The rules ask these marks of the homepage, not of an article or a column: none is judged.
+                ctx.log.info("identity: %s is a %s page and %s gave %s", ctx.site.homepage, role, root, home)
+                figures = IdentityFigures(page=role, judged=None)
                 return CheckOutcome(report=CheckReport(groups=[figures]), complete=False)
             (html, final), judged = home, root
         includes: list[str] = []
