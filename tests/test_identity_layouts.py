@@ -107,6 +107,12 @@ def test_include_candidates_are_same_site_footer_scripts_and_frames_not_librarie
         ),
         ('<span id="_span_jiucuo"><img src="/i/jc.png"></span>', "zhaocuo"),
         (ZHAOCUO, "zhaocuo"),
+        (
+            '<span id="jc"><a href="http://pucha.kaipuyun.cn/exposure/jiucuo.html?site_code=4199000001">'
+            '<img src="http://pucha.kaipuyun.cn/exposure/images/jiucuo.png"></a></span>',
+            "zhaocuo",
+        ),
+        ("<p>赣公网安备36092502000005<br>赣ICP备14008674号</p>", "police"),
     ],
 )
 def test_more_real_forms_of_each_mark(snippet: str, item: str) -> None:

@@ -17,10 +17,10 @@ Items (one finding per missing item, kind ``site_identity_<item>``):
   conac.cn, or the official ``conac.cn`` script that writes the logo.
 - ``domain``: the homepage host ends with a government suffix (``.gov.cn`` by default).
 - ``meta``: ``<meta name="SiteIDCode" content="…">`` with a code in the official format.
-- ``zhaocuo``: a 「我为政府网站找错」 entry — a link to the national platform (zfwzzc.www.gov.cn, or
-  zfwzgl.www.gov.cn's jiucuo page), its official script (``…/exposure/jiucuo.js``) or the
-  ``_span_jiucuo`` box it fills, or a link (text, title or image alt) reading 我为政府网站找错. The words
-  in plain text, not a link, are no entry.
+- ``zhaocuo``: a 「我为政府网站找错」 entry — a link to the national platform (zfwzzc.www.gov.cn,
+  zfwzgl.www.gov.cn's or pucha.kaipuyun.cn's jiucuo page), its official script
+  (``…/exposure/jiucuo.js``) or the ``_span_jiucuo`` box it fills, or a link (text, title or image
+  alt) reading 我为政府网站找错. The words in plain text, not a link, are no entry.
 
 Which page is judged. The rules put these marks on the **homepage** (its footer; 「找错」 on the
 homepage): an article page need not carry them, and often does not (its template drops the 找错 entry,
@@ -181,14 +181,20 @@ def _dzjg(tree: lxml.html.HtmlElement) -> str | None:
 #: ones are kept. (monitor.web.html's parser has the same limit for every check: noted in issue 19.)
 _STRAY_END = re.compile(r"</(?:body|html)\s*>(?=[\s\S]*</(?:body|html)\s*>)", re.IGNORECASE)
 
-#: Hosts of the national 「我为政府网站找错」 platform (the older address and 政府网站管理's jiucuo page).
-_ZHAOCUO_HOSTS = ("zfwzzc.www.gov.cn", "zfwzgl.www.gov.cn")
+#: Hosts of the national 「我为政府网站找错」 platform: the older address, 政府网站管理's jiucuo page, and
+#: 开普云's pucha host that serves the same entry (its jiucuo.js / jiucuo.html) to many county portals.
+_ZHAOCUO_HOSTS = ("zfwzzc.www.gov.cn", "zfwzgl.www.gov.cn", "pucha.kaipuyun.cn")
+
+
+def _zhaocuo_link(url: str) -> bool:
+    host = host_of_link(url)
+    return host in _ZHAOCUO_HOSTS[:2] or (host == _ZHAOCUO_HOSTS[2] and "jiucuo" in url.lower())
 
 
 def _zhaocuo(tree: lxml.html.HtmlElement) -> str | None:
     for a in tree.iter("a", "area"):
         href = a.get("href") or ""
-        if host_of_link(href) in _ZHAOCUO_HOSTS:
+        if _zhaocuo_link(href):
             return href[:120]
         label = " ".join(a.text_content().split()) + (a.get("title") or "")
         label += "".join(img.get("alt") or "" for img in a.iter("img"))
@@ -197,7 +203,7 @@ def _zhaocuo(tree: lxml.html.HtmlElement) -> str | None:
     for script in tree.iter("script"):
         # The platform's own script draws the entry: <script id="_jiucuo_" src=".../exposure/jiucuo.js">.
         src = script.get("src") or ""
-        if host_of_link(src) in _ZHAOCUO_HOSTS and "jiucuo" in src.lower():
+        if _zhaocuo_link(src) and "jiucuo" in src.lower():
             return f"<script src={src[:100]}>"
     for _node in tree.iterfind(".//*[@id='_span_jiucuo']"):
         return "<span id=_span_jiucuo>"
