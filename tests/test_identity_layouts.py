@@ -106,6 +106,7 @@ def test_include_candidates_are_same_site_footer_scripts_and_frames_not_librarie
             "zhaocuo",
         ),
         ('<span id="_span_jiucuo"><img src="/i/jc.png"></span>', "zhaocuo"),
+        ("<script id=\"_jiucuo_\" sitecode='4199000001' src='static/js/jiucuo.js'></script>", "zhaocuo"),
         (ZHAOCUO, "zhaocuo"),
         (
             '<span id="jc"><a href="http://pucha.kaipuyun.cn/exposure/jiucuo.html?site_code=4199000001">'

@@ -203,10 +203,14 @@ def _zhaocuo(tree: lxml.html.HtmlElement) -> str | None:
     for script in tree.iter("script"):
         # The platform's own script draws the entry: <script id="_jiucuo_" src=".../exposure/jiucuo.js">.
         src = script.get("src") or ""
-        if _zhaocuo_link(src) and "jiucuo" in src.lower():
+        # Sites often serve a copy of it themselves; its embed code names it: id="_jiucuo_" sitecode="…".
+        embed = script.get("id") == "_jiucuo_" or (script.get("sitecode") and "jiucuo" in src.lower())
+        if embed or (_zhaocuo_link(src) and "jiucuo" in src.lower()):
             return f"<script src={src[:100]}>"
-    for _node in tree.iterfind(".//*[@id='_span_jiucuo']"):
-        return "<span id=_span_jiucuo>"
+    for node in tree.iterfind(".//*[@id='_span_jiucuo']"):
+        # The box the platform's script fills with the entry's image; left empty, it shows nothing.
+        if node.find(".//img") is not None or node.find(".//a") is not None:
+            return "<span id=_span_jiucuo>"
     return None
 
 
