@@ -206,7 +206,9 @@ class RunReport:
 
     def __post_init__(self) -> None:
         # A group's keys never stay among the plain figures: given in their stored shape (a report
-        # built by hand, a duty's plain figures), they are read into their dataclass here.
+        # built by hand, a duty's plain figures), they are read into their dataclass here. A copy: the
+        # caller's dict stays as it was.
+        self.figures = dict(self.figures)
         self.groups.update(_groups(self.figures, "run report"))
 
     def add(self, part: CheckReport) -> None:
