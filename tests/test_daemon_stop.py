@@ -6,7 +6,6 @@ moment a signal was sent, the moment the process exited or a notification arrive
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import signal
 import sqlite3
@@ -143,13 +142,21 @@ async def test_stop_while_a_duty_waits_for_the_database_lock(sites: LocalSites, 
         holder.execute("BEGIN IMMEDIATE")  # the write lock, held by this (other) process
         locked_at = time.monotonic()
         # The next scheduled run starts and blocks on the lock…
-        await daemon.until(
-            lambda: [t for t, line in daemon.stderr_at if t > locked_at and "links starting" in line],
+        ((started, _), *_) = await daemon.until(
+            lambda: [(t, line) for t, line in daemon.stderr_at if t > locked_at and "links starting" in line],
             timeout=5,
             what="a links run after the lock was taken",
         )
-        await asyncio.sleep(1.5)  # …while the event loop keeps pinging the watchdog
-        assert watchdog_gaps(daemon, locked_at, time.monotonic()) < 1.0
+
+        def pings_since_start() -> list[float]:
+            return [t for n in daemon.sent("WATCHDOG", "1") if (t := float(n["_at"])) > started]
+
+        # …while the event loop keeps pinging the watchdog (every 150 ms): ten pings after the run started,
+        # each within 1 s of the one before.
+        await daemon.until(
+            lambda: len(pings_since_start()) >= 10, what="ten watchdog pings while the run waits for the lock"
+        )
+        assert watchdog_gaps(daemon, locked_at, pings_since_start()[9]) < 1.0
         took = await stop_and_time(daemon, grace + SLACK)
     finally:
         if holder is not None:
@@ -196,7 +203,8 @@ async def test_sigterm_while_the_database_is_locked_at_start(tmp_path: Path) -> 
     daemon = await Daemon(config).start()
     try:
         await daemon.until_log(r"opening the database", timeout=20)
-        await asyncio.sleep(0.3)  # the recovery is waiting for the lock (30 s by default)
+        # The recovery is waiting for the lock (30 s by default): its thread sleeps in SQLite's busy handler.
+        await daemon.until(daemon.sleeping_threads, what="the recovery waiting for the database lock")
         assert not daemon.sent("READY", "1")
         took = await stop_and_time(daemon, SLACK)
     finally:
