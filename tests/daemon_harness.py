@@ -24,8 +24,11 @@ REPO = Path(__file__).resolve().parents[1]
 _SLEEP_SYSCALLS = {"x86_64": {"35", "230"}, "aarch64": {"101", "115"}}
 
 
-def write_config(path: Path, port: int, *, duties: dict[str, Any], **schedule: Any) -> Path:
-    """A config for host www.t.cn on the local server, with only ``duties`` scheduled."""
+def write_config(
+    path: Path, port: int, *, duties: dict[str, Any], crawl: dict[str, Any] | None = None, **schedule: Any
+) -> Path:
+    """A config for host www.t.cn on the local server, with only ``duties`` scheduled (and ``crawl``
+    settings over the quick defaults)."""
     path.write_text(
         yaml.safe_dump(
             {
@@ -35,6 +38,7 @@ def write_config(path: Path, port: int, *, duties: dict[str, Any], **schedule: A
                     "timeout_seconds": 6,
                     "retries": 0,
                     "confirm_delay_seconds": 0.05,
+                    **(crawl or {}),
                 },
                 "storage": {"database": "monitor.db"},
                 "schedule": {"defaults": False, "duties": duties, **schedule},

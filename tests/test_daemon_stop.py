@@ -73,7 +73,8 @@ async def test_shipped_config_sighup_while_catching_up_then_sigterm(tmp_path: Pa
             lambda: len(daemon.sent("READY", "1")) >= 2, timeout=5, what="READY=1 after SIGHUP"
         )
         assert daemon.sent("RELOADING", "1")
-        assert "configuration reloaded from" in daemon.stderr
+        # Logged before READY=1 was sent, but stderr is a pipe read on its own: wait for the line.
+        await daemon.until_log(r"configuration reloaded from")
         took = await stop_and_time(daemon, grace + SLACK)
     finally:
         await daemon.close()
@@ -105,7 +106,8 @@ async def test_reload_with_non_utf8_config_is_rejected_and_ends_in_ready(
         await daemon.until(lambda: len(daemon.sent("READY", "1")) >= 2, what="READY=1 after the bad reload")
         status = daemon.sent("READY", "1")[1]["STATUS"]
         assert status.startswith("reload rejected (") and "UTF-8" in status, status
-        assert "reload rejected; the running configuration stays" in daemon.stderr
+        # Logged before that READY=1, but stderr is a pipe read on its own: wait for the line.
+        await daemon.until_log(r"reload rejected; the running configuration stays")
         assert "byte" in daemon.stderr and str(config) in daemon.stderr
         # A reload that fixes the file is taken.
         config.write_bytes(good)
