@@ -210,13 +210,35 @@ async def reading_stdin(pid: int, timeout: float = 30) -> None:
     raise AssertionError("the command never got to reading its input")
 
 
+async def finish(proc: asyncio.subprocess.Process, timeout: float = 60) -> bytes:
+    """The process's stderr once it has exited; on a timeout, fail with what /proc says it is doing.
+
+    The deadline is for an exit that must come, not a speed bound (30 s ran out twice in full parallel
+    runs on a loaded 2-core machine; the /proc state says whether it was slow or stuck)."""
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        state = {}
+        for name in ("syscall", "wchan", "status"):
+            try:
+                state[name] = Path(f"/proc/{proc.pid}/{name}").read_text()
+            except OSError as exc:
+                state[name] = str(exc)
+        status = [line for line in state["status"].splitlines() if line.startswith(("State", "Sig", "Thr"))]
+        raise AssertionError(
+            f"no exit {timeout:.0f}s after SIGINT: syscall {state['syscall'].strip()!r}, "
+            f"wchan {state['wchan']!r}, {status}"
+        ) from None
+    return err
+
+
 async def test_ctrl_c_is_status_130_never_1(sites: LocalSites, tmp_path: Path) -> None:
     # A command waiting on its input (a draft piped from another program that has not finished).
     config = write_config(tmp_path / "config.yaml", sites.port, duties={})
     proc = await start_cli("--config", str(config), "check", "text", "-", cwd=tmp_path)
     await reading_stdin(proc.pid)
     proc.send_signal(signal.SIGINT)
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    err = await finish(proc)
     assert proc.returncode == 130, err.decode()
     assert "Traceback" not in err.decode() and "Aborted" not in err.decode()
 
@@ -228,7 +250,7 @@ async def test_ctrl_c_is_status_130_never_1(sites: LocalSites, tmp_path: Path) -
     while not sites.count(HOST, "/slow.html") and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    err = await finish(proc)
     assert proc.returncode == 130, err.decode()
     assert "Traceback" not in err.decode()
     assert runs(tmp_path / "monitor.db", "links")[-1]["status"] == "interrupted"
