@@ -177,14 +177,24 @@ def test_a_run_cut_off_by_the_store_is_recorded_as_failed(tmp_path: Path) -> Non
         assert run["status"] == "failed" and run["error"] == "database locked"
 
 
+#: Starts ``python -m monitor ARGS`` with SIGINT at its default, as a terminal starts a command. A signal
+#: ignored by the test process is ignored by its children too, and Python leaves an ignored SIGINT
+#: ignored: pytest started in the background by a script (bash gives background jobs SIGINT and SIGQUIT
+#: ignored) would otherwise start a CLI that Ctrl-C cannot reach. exec keeps the pid and the default.
+_AS_FROM_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'monitor', *sys.argv[1:]])"
+)
+
+
 async def start_cli(*args: str, cwd: Path) -> asyncio.subprocess.Process:
-    """``python -m monitor …`` left running (stdin a pipe we keep open)."""
+    """``python -m monitor …`` left running (stdin a pipe we keep open; SIGINT at its default)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("MONITOR_DB", None)
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "monitor",
+        "-c",
+        _AS_FROM_A_TERMINAL,
         *args,
         cwd=cwd,
         env=env,
@@ -213,8 +223,8 @@ async def reading_stdin(pid: int, timeout: float = 30) -> None:
 async def finish(proc: asyncio.subprocess.Process, timeout: float = 60) -> bytes:
     """The process's stderr once it has exited; on a timeout, fail with what /proc says it is doing.
 
-    The deadline is for an exit that must come, not a speed bound (30 s ran out twice in full parallel
-    runs on a loaded 2-core machine; the /proc state says whether it was slow or stuck)."""
+    The deadline is for an exit that must come, not a speed bound; the /proc state says whether the
+    process was slow or stuck (and whether it ignores or catches the signal)."""
     try:
         _, err = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
