@@ -183,6 +183,75 @@ def _m6_monitor_state(db: sqlite_utils.Database) -> None:
         if_not_exists=True,
     )
 
+def _m7_triage(db: sqlite_utils.Database) -> None:
+    """Issue 23, triage and rectification (整改闭环): who did what (``events.actor``, ``events.detail``),
+    the unit a finding is assigned to and its 整改时限 (``findings.assigned_unit``, ``findings.deadline``),
+    re-check requests (``rechecks``), the console's accounts (``users``), and the indexes of the console's
+    lists.
+
+    Plain SQL on purpose (``monitor.store.triage`` documents the queries these indexes serve): standard
+    types and ``coalesce``, so the PostgreSQL port runs the same statements (it spells the
+    ``INTEGER PRIMARY KEY`` id as an identity column). Dates are ISO text (``YYYY-MM-DD``), flags 0/1.
+    """
+    for statement in M7_STATEMENTS:
+        words = statement.split()
+        # Re-runnable like m6 (a database whose user_version was wound back): SQLite has no
+        # ``ADD COLUMN IF NOT EXISTS``, so an existing column is skipped here.
+        if words[:2] == ["ALTER", "TABLE"] and words[5] in db.table(words[2]).columns_dict:
+            continue
+        db.conn.execute(statement)
+
+
+#: Migration 7's statements, in order (kept as data so the PostgreSQL port can replay them).
+M7_STATEMENTS: tuple[str, ...] = (
+    "ALTER TABLE events ADD COLUMN actor TEXT",  # who: a console user, the OS user of the CLI; NULL: a run
+    "ALTER TABLE events ADD COLUMN detail TEXT",  # what an action set: the unit assigned, the new deadline
+    "ALTER TABLE findings ADD COLUMN assigned_unit TEXT",
+    "ALTER TABLE findings ADD COLUMN deadline TEXT",
+    "CREATE TABLE IF NOT EXISTS rechecks ("
+    " id INTEGER PRIMARY KEY,"
+    " fingerprint TEXT NOT NULL REFERENCES findings (fingerprint),"
+    " duty TEXT NOT NULL,"
+    " site TEXT NOT NULL,"
+    " reason TEXT NOT NULL,"
+    " requested_at TEXT NOT NULL,"
+    " requested_by TEXT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " claimed_at TEXT,"
+    " claimed_by TEXT,"
+    " finished_at TEXT,"
+    " run_id INTEGER,"
+    " outcome TEXT,"
+    " note TEXT)",
+    "CREATE INDEX IF NOT EXISTS rechecks_state ON rechecks (state, id)",
+    "CREATE INDEX IF NOT EXISTS rechecks_fingerprint ON rechecks (fingerprint, state)",
+    "CREATE TABLE IF NOT EXISTS users ("
+    " username TEXT PRIMARY KEY,"
+    " role TEXT NOT NULL,"
+    " unit TEXT,"
+    " password_hash TEXT NOT NULL,"
+    " created_at TEXT NOT NULL,"
+    " disabled INTEGER NOT NULL DEFAULT 0,"
+    " last_login_at TEXT,"
+    " password_changed_at TEXT)",
+    # The console's lists filter on status and sort on one column, ties broken by the id: one index per
+    # sort, each holding the id too, so a page's sort reads the index alone (no row lookups).
+    "CREATE INDEX IF NOT EXISTS findings_status_severity ON findings "
+    "(status, severity, last_seen, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_first_seen ON findings (status, first_seen, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_last_seen ON findings (status, last_seen, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_deadline ON findings (status, deadline, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_site ON findings (status, site, fingerprint)",
+    # These two also serve the overview's counts by kind and severity (all units, or one department's).
+    "CREATE INDEX IF NOT EXISTS findings_status_kind ON findings (status, duty, kind, severity, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_unit ON findings "
+    "(status, coalesce(assigned_unit, unit), duty, kind, severity, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_unit_status ON findings (coalesce(assigned_unit, unit), status)",
+    # Weekly trends count lifecycle events by time.
+    "CREATE INDEX IF NOT EXISTS events_at ON events (at, event)",
+)
+
 
 # Hand-written on purpose: PRAGMA user_version is all the bookkeeping we need, and the only packaged
 # alternative (sqlite-migrate) is a beta. Append new steps; never edit a released one.
@@ -193,6 +262,7 @@ MIGRATIONS = (
     _m4_signatures,
     _m5_shared_column_identity,
     _m6_monitor_state,
+    _m7_triage,
 )
 
 
