@@ -63,8 +63,9 @@ def hooks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
 
 #: End-to-end test modules: the demo county through ``monitor demo`` / ``run_duty``, the daemon as a real
-#: subprocess, and the real browser. ``pytest -m "not e2e"`` is the quick loop; CI runs everything. A single
-#: end-to-end test in another module carries ``@pytest.mark.e2e`` itself.
+#: subprocess, the real browser, and a whole duty over the saved real pages (tests/README.md).
+#: ``pytest -m "not e2e"`` is the quick loop; CI runs everything. A single end-to-end test in another module
+#: carries ``@pytest.mark.e2e`` itself.
 E2E_MODULES = frozenset(
     {
         "test_demo_run",
@@ -81,6 +82,7 @@ E2E_MODULES = frozenset(
         "test_darklinks_browser_pass",
         "test_links_browser",
         "test_bulletin_browser",
+        "test_darklinks_realworld",
     }
 )
 

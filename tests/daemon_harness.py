@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import platform
 import re
 import signal
 import socket
@@ -19,10 +20,15 @@ import yaml
 from monitor.store.database import Store
 
 REPO = Path(__file__).resolve().parents[1]
+#: nanosleep and clock_nanosleep, as /proc/PID/task/TID/syscall numbers them.
+_SLEEP_SYSCALLS = {"x86_64": {"35", "230"}, "aarch64": {"101", "115"}}
 
 
-def write_config(path: Path, port: int, *, duties: dict[str, Any], **schedule: Any) -> Path:
-    """A config for host www.t.cn on the local server, with only ``duties`` scheduled."""
+def write_config(
+    path: Path, port: int, *, duties: dict[str, Any], crawl: dict[str, Any] | None = None, **schedule: Any
+) -> Path:
+    """A config for host www.t.cn on the local server, with only ``duties`` scheduled (and ``crawl``
+    settings over the quick defaults)."""
     path.write_text(
         yaml.safe_dump(
             {
@@ -32,6 +38,7 @@ def write_config(path: Path, port: int, *, duties: dict[str, Any], **schedule: A
                     "timeout_seconds": 6,
                     "retries": 0,
                     "confirm_delay_seconds": 0.05,
+                    **(crawl or {}),
                 },
                 "storage": {"database": "monitor.db"},
                 "schedule": {"defaults": False, "duties": duties, **schedule},
@@ -128,6 +135,23 @@ class Daemon:
         """The daemon's pid."""
         assert self.proc is not None
         return self.proc.pid
+
+    def sleeping_threads(self) -> int:
+        """Threads of the daemon blocked in a sleep system call right now (read from /proc).
+
+        SQLite's busy handler waits for a lock held by another process in short sleeps, so a thread
+        found sleeping there is a thread waiting for the database lock: an event to wait on instead of a
+        fixed pause. (The event loop waits in epoll, idle pool threads on a futex: neither counts.)"""
+        sleeps = _SLEEP_SYSCALLS.get(platform.machine())
+        assert sleeps is not None, f"no sleep syscall numbers known for {platform.machine()}"
+        count = 0
+        for task in Path(f"/proc/{self.pid}/task").glob("*"):
+            try:
+                number = (task / "syscall").read_text().split()[0]
+            except (OSError, IndexError):
+                continue
+            count += number in sleeps
+        return count
 
     def sent(self, key: str, value: str | None = None) -> list[dict[str, str]]:
         """Notifications carrying ``key`` (with ``value``, when given)."""

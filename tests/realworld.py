@@ -90,6 +90,9 @@ def realworld_config(port: int, pages: list[RealPage], extra: dict[str, Any] | N
             "max_pages": 1,
             "timeout_seconds": 5,
             "retries": 0,
+            # Every other host is nxdomain: the dark-link check's second try of an outbound target
+            # (retries=1 of its own) must not wait out the default 1 s backoff on each of 34 sites.
+            "retry_backoff_seconds": 0.02,
             "confirm_delay_seconds": 0,
             "analysis_workers": 0,
             "host_overrides": {**{h: f"127.0.0.1:{port}" for h in hosts}, "*": "nxdomain"},

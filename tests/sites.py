@@ -93,6 +93,18 @@ class LocalSites:
 
         self.route(host, path, handler)
 
+    def held(self, host: str, path: str, body: str) -> asyncio.Event:
+        """Answer only once the returned event is set: a page that stays in flight until the test has
+        seen what it waits for (a slow page of fixed seconds races a loaded machine)."""
+        release = asyncio.Event()
+
+        async def handler(request: web.Request) -> web.Response:
+            await release.wait()
+            return web.Response(text=body, content_type="text/html")
+
+        self.route(host, path, handler)
+        return release
+
     def slow(self, host: str, path: str, seconds: float, body: str) -> None:
         """Answer after a delay."""
 

@@ -78,8 +78,16 @@ async def test_adhoc_run_without_config_exit_codes_and_db_env(sites: LocalSites,
 
 
 async def test_unreachable_site_exits_3(tmp_path: Path) -> None:
+    # A config without sites (the URL is the site) that only shortens the pauses: nothing listens on port
+    # 1, so the refusals are immediate and the run would otherwise wait out the default backoff and
+    # confirmation pause (~12 s) before saying the site is down.
+    config = tmp_path / "config.yaml"
+    config.write_text(
+        "crawl:\n  retry_backoff_seconds: 0.05\n  confirm_delay_seconds: 0.05\n", encoding="utf-8"
+    )
+    db = str(tmp_path / "m.db")
     code, out, _ = await monitor(
-        "--db", str(tmp_path / "m.db"), "run", "links", "http://127.0.0.1:1/", cwd=tmp_path
+        "--config", str(config), "--db", db, "run", "links", "http://127.0.0.1:1/", cwd=tmp_path
     )
     assert code == 3
     assert "第1次运行 失败" in out and "首页无法访问" in out

@@ -204,11 +204,17 @@ async def test_sigkill_mid_run_then_restart_recovers_cleanly(sites: LocalSites, 
 
 async def test_duty_never_overlaps_itself_across_daemon_and_cli(sites: LocalSites, tmp_path: Path) -> None:
     serve(sites, slow=5)
-    config = write_config(tmp_path / "config.yaml", sites.port, duties={"links": "every 1h"})
+    # The daemon's run stays on the slow page until the CLI has tried (a CLI that takes seconds to start
+    # on a loaded machine must still meet the running duty).
+    release = sites.held(HOST, "/slow.html", page("慢页面"))
+    config = write_config(
+        tmp_path / "config.yaml", sites.port, duties={"links": "every 1h"}, crawl={"timeout_seconds": 120}
+    )
     daemon = await Daemon(config).start()
     try:
         await daemon.until(lambda: sites.count(HOST, "/slow.html"), what="the run to reach the slow page")
         code, out, err = await monitor_cli("--config", str(config), "run", "links", cwd=tmp_path)
+        release.set()
         assert code == 4, (out, err)
         assert re.fullmatch(
             rf"error: links is already running \(pid {daemon.pid}, started \d\d:\d\d:\d\d\); "

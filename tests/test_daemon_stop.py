@@ -6,7 +6,6 @@ moment a signal was sent, the moment the process exited or a notification arrive
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import signal
 import sqlite3
@@ -74,7 +73,8 @@ async def test_shipped_config_sighup_while_catching_up_then_sigterm(tmp_path: Pa
             lambda: len(daemon.sent("READY", "1")) >= 2, timeout=5, what="READY=1 after SIGHUP"
         )
         assert daemon.sent("RELOADING", "1")
-        assert "configuration reloaded from" in daemon.stderr
+        # Logged before READY=1 was sent, but stderr is a pipe read on its own: wait for the line.
+        await daemon.until_log(r"configuration reloaded from")
         took = await stop_and_time(daemon, grace + SLACK)
     finally:
         await daemon.close()
@@ -106,7 +106,8 @@ async def test_reload_with_non_utf8_config_is_rejected_and_ends_in_ready(
         await daemon.until(lambda: len(daemon.sent("READY", "1")) >= 2, what="READY=1 after the bad reload")
         status = daemon.sent("READY", "1")[1]["STATUS"]
         assert status.startswith("reload rejected (") and "UTF-8" in status, status
-        assert "reload rejected; the running configuration stays" in daemon.stderr
+        # Logged before that READY=1, but stderr is a pipe read on its own: wait for the line.
+        await daemon.until_log(r"reload rejected; the running configuration stays")
         assert "byte" in daemon.stderr and str(config) in daemon.stderr
         # A reload that fixes the file is taken.
         config.write_bytes(good)
@@ -143,13 +144,21 @@ async def test_stop_while_a_duty_waits_for_the_database_lock(sites: LocalSites, 
         holder.execute("BEGIN IMMEDIATE")  # the write lock, held by this (other) process
         locked_at = time.monotonic()
         # The next scheduled run starts and blocks on the lock…
-        await daemon.until(
-            lambda: [t for t, line in daemon.stderr_at if t > locked_at and "links starting" in line],
+        ((started, _), *_) = await daemon.until(
+            lambda: [(t, line) for t, line in daemon.stderr_at if t > locked_at and "links starting" in line],
             timeout=5,
             what="a links run after the lock was taken",
         )
-        await asyncio.sleep(1.5)  # …while the event loop keeps pinging the watchdog
-        assert watchdog_gaps(daemon, locked_at, time.monotonic()) < 1.0
+
+        def pings_since_start() -> list[float]:
+            return [t for n in daemon.sent("WATCHDOG", "1") if (t := float(n["_at"])) > started]
+
+        # …while the event loop keeps pinging the watchdog (every 150 ms): ten pings after the run started,
+        # each within 1 s of the one before.
+        await daemon.until(
+            lambda: len(pings_since_start()) >= 10, what="ten watchdog pings while the run waits for the lock"
+        )
+        assert watchdog_gaps(daemon, locked_at, pings_since_start()[9]) < 1.0
         took = await stop_and_time(daemon, grace + SLACK)
     finally:
         if holder is not None:
@@ -196,7 +205,8 @@ async def test_sigterm_while_the_database_is_locked_at_start(tmp_path: Path) -> 
     daemon = await Daemon(config).start()
     try:
         await daemon.until_log(r"opening the database", timeout=20)
-        await asyncio.sleep(0.3)  # the recovery is waiting for the lock (30 s by default)
+        # The recovery is waiting for the lock (30 s by default): its thread sleeps in SQLite's busy handler.
+        await daemon.until(daemon.sleeping_threads, what="the recovery waiting for the database lock")
         assert not daemon.sent("READY", "1")
         took = await stop_and_time(daemon, SLACK)
     finally:

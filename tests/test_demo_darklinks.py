@@ -28,7 +28,15 @@ async def demo(clock: FixedClock) -> AsyncIterator[tuple[DemoServer, Config]]:
         config = demo_config(load_config(REPO / "config.yaml", env={}), server)
         # The demo's timeout trap and slow page are the link check's business: do not wait for them here.
         fast = {"timeout_seconds": 1.0, "retries": 0, "confirm_delay_seconds": 0.0}
-        config = config.model_copy(update={"crawl": config.crawl.model_copy(update=fast)})
+        # The planted script redirects leave during the load: watching the other pages 3 s for a late
+        # redirect only costs time here (tests/test_darklinks_browser*.py watch 1 s too).
+        browser = config.darklinks.browser.model_copy(update={"redirect_watch_seconds": 1.0})
+        config = config.model_copy(
+            update={
+                "crawl": config.crawl.model_copy(update=fast),
+                "darklinks": config.darklinks.model_copy(update={"browser": browser}),
+            }
+        )
         yield server, config
     finally:
         await server.close()

@@ -40,7 +40,17 @@ async def test_demo_crawl_reports_exactly_the_planted_dead_links(tmp_path: Path,
     server = await start_demo_server(port=0, today=clock.now().date())
     try:
         config = demo_config(load_config(REPO / "config.yaml", env={}), server)
-        config = config.model_copy(update={"crawl": config.crawl.model_copy(update={"timeout_seconds": 2.5})})
+        # The timeout trap must still time out (2.5 s > the 2 s slow-but-fine page); the pauses between
+        # asking again only cost time here (the demo's traps count requests, not seconds), and so does
+        # watching pages that never redirect (the demo's planted script redirects leave at once).
+        fast = {"timeout_seconds": 2.5, "retry_backoff_seconds": 0.05, "confirm_delay_seconds": 0.05}
+        browser = config.darklinks.browser.model_copy(update={"redirect_watch_seconds": 1.0})
+        config = config.model_copy(
+            update={
+                "crawl": config.crawl.model_copy(update=fast),
+                "darklinks": config.darklinks.model_copy(update={"browser": browser}),
+            }
+        )
         with Store(tmp_path / "demo.db") as store:
             results = await run_duty("patrol", config, store, clock)
             found = {f["url"]: f for f in store.findings(status="open", site="portal", duty="links")}

@@ -179,14 +179,24 @@ def test_a_run_cut_off_by_the_store_is_recorded_as_failed(tmp_path: Path) -> Non
         assert run["status"] == "failed" and run["error"] == "database locked"
 
 
+#: Starts ``python -m monitor ARGS`` with SIGINT at its default, as a terminal starts a command. A signal
+#: ignored by the test process is ignored by its children too, and Python leaves an ignored SIGINT
+#: ignored: pytest started in the background by a script (bash gives background jobs SIGINT and SIGQUIT
+#: ignored) would otherwise start a CLI that Ctrl-C cannot reach. exec keeps the pid and the default.
+_AS_FROM_A_TERMINAL = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.executable, [sys.executable, '-m', 'monitor', *sys.argv[1:]])"
+)
+
+
 async def start_cli(*args: str, cwd: Path) -> asyncio.subprocess.Process:
-    """``python -m monitor …`` left running (stdin a pipe we keep open)."""
+    """``python -m monitor …`` left running (stdin a pipe we keep open; SIGINT at its default)."""
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     env.pop("MONITOR_DB", None)
     return await asyncio.create_subprocess_exec(
         sys.executable,
-        "-m",
-        "monitor",
+        "-c",
+        _AS_FROM_A_TERMINAL,
         *args,
         cwd=cwd,
         env=env,
@@ -212,13 +222,35 @@ async def reading_stdin(pid: int, timeout: float = 30) -> None:
     raise AssertionError("the command never got to reading its input")
 
 
+async def finish(proc: asyncio.subprocess.Process, timeout: float = 60) -> bytes:
+    """The process's stderr once it has exited; on a timeout, fail with what /proc says it is doing.
+
+    The deadline is for an exit that must come, not a speed bound; the /proc state says whether the
+    process was slow or stuck (and whether it ignores or catches the signal)."""
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except TimeoutError:
+        state = {}
+        for name in ("syscall", "wchan", "status"):
+            try:
+                state[name] = Path(f"/proc/{proc.pid}/{name}").read_text()
+            except OSError as exc:
+                state[name] = str(exc)
+        status = [line for line in state["status"].splitlines() if line.startswith(("State", "Sig", "Thr"))]
+        raise AssertionError(
+            f"no exit {timeout:.0f}s after SIGINT: syscall {state['syscall'].strip()!r}, "
+            f"wchan {state['wchan']!r}, {status}"
+        ) from None
+    return err
+
+
 async def test_ctrl_c_is_status_130_never_1(sites: LocalSites, tmp_path: Path) -> None:
     # A command waiting on its input (a draft piped from another program that has not finished).
     config = write_config(tmp_path / "config.yaml", sites.port, duties={})
     proc = await start_cli("--config", str(config), "check", "text", "-", cwd=tmp_path)
     await reading_stdin(proc.pid)
     proc.send_signal(signal.SIGINT)
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    err = await finish(proc)
     assert proc.returncode == 130, err.decode()
     assert "Traceback" not in err.decode() and "Aborted" not in err.decode()
 
@@ -230,7 +262,7 @@ async def test_ctrl_c_is_status_130_never_1(sites: LocalSites, tmp_path: Path) -
     while not sites.count(HOST, "/slow.html") and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    err = await finish(proc)
     assert proc.returncode == 130, err.decode()
     assert "Traceback" not in err.decode()
     assert runs(tmp_path / "monitor.db", "links")[-1]["status"] == "interrupted"
