@@ -13,6 +13,7 @@ import pytest
 
 from monitor.core.clock import SHANGHAI, FixedClock
 from monitor.store.database import Store
+from tests.pgcluster import ClusterUnavailable, PgCluster, start_cluster
 from tests.sites import LocalSites
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,6 +53,27 @@ def store(tmp_path: Path) -> Iterator[Store]:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throw-away PostgreSQL cluster for the whole session (tests/pgcluster.py): started on first use,
+    stopped and removed at the end. Skips only where Debian's PostgreSQL server programs are missing."""
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        pytest.skip(str(exc))
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database of its own for one test: its ``postgresql://`` URL."""
+    with pg_cluster.database() as url:
+        yield url
 
 
 @pytest.fixture
