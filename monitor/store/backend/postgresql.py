@@ -120,7 +120,12 @@ class PostgresBackend(Backend):
 
     def schema_version(self) -> int:
         """The one row of ``monitor_schema`` (0 when the table is not there yet)."""
-        if self.scalar("SELECT to_regclass('monitor_schema')") is None:
+        # A query on the catalog (not to_regclass, whose cache may not have seen another process's
+        # migration yet after waiting for the migration lock).
+        if not self.scalar(
+            "SELECT count(*) FROM pg_tables "
+            "WHERE schemaname = current_schema() AND tablename = 'monitor_schema'"
+        ):
             return 0
         return int(self.scalar("SELECT coalesce(max(version), 0) FROM monitor_schema") or 0)
 
