@@ -94,6 +94,20 @@ def test_a_read_only_open_never_creates_anything(pg_url: str, tmp_path: Path) ->
         reader.start_run("links", "t", ["links"], datetime(2026, 11, 26, 9, 30, tzinfo=SHANGHAI))
 
 
+def test_a_connection_dropped_during_a_long_crawl_is_made_again(pg_url: str) -> None:
+    """A crawl holds its connection idle for hours; when the server ends it meanwhile (a restart, a
+    firewall), the run's transaction starts on a new one instead of failing the night."""
+    clock = FixedClock(datetime(2026, 11, 26, 2, 0), SHANGHAI)
+    with Store(pg_url) as store:
+        run_id = store.start_run("links", "portal", ["links"], clock.now())
+        pid = store.backend.scalar("SELECT pg_backend_pid()")
+        with psycopg.connect(pg_url) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+        store.finish_run(run_id, status="ok", now=clock.now())
+        assert store.get_run(run_id)["status"] == "ok"
+        assert store.backend.scalar("SELECT pg_backend_pid()") != pid
+
+
 def test_placeholders_and_percent_signs_are_translated_outside_quoted_text() -> None:
     assert translate("SELECT * FROM f WHERE a = ? AND b LIKE '%?%' AND c LIKE ?") == (
         "SELECT * FROM f WHERE a = %s AND b LIKE '%%?%%' AND c LIKE %s"
