@@ -17,9 +17,6 @@ from monitor.web.fetch import Fetcher
 from tests.newmedia_fixtures import HOST, NOW, ago, feed_account, nm_config, rfc822, rss
 from tests.sites import LocalSites
 
-# The store tests run on SQLite and on PostgreSQL (tests/conftest.py).
-pytestmark = pytest.mark.both_stores
-
 
 def json_account(aid: str, path: str, **extra: Any) -> dict[str, Any]:
     return {
