@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -30,7 +31,7 @@ from monitor.store.backend.postgresql import LOCK_PREFIX, redact, translate
 from monitor.store.backup import run_backup
 from monitor.store.database import MIGRATIONS, Store, open_store
 from tests.bulletin_data import bulletin_config, fill_store
-from tests.daemon_harness import REPO, monitor_cli, write_config
+from tests.daemon_harness import REPO, Daemon, monitor_cli, write_config
 from tests.pgcluster import PgCluster
 from tests.sites import LocalSites, page
 
@@ -259,6 +260,40 @@ async def test_backups_on_postgresql_are_pg_dumps(sites: LocalSites, pg_url: str
         (run,) = store.runs(duty="backup")
         assert run["status"] == "skipped" and "pg_dump" in run["counts"]["reason"]
     assert not (tmp_path / "backups").exists()
+
+
+@pytest.mark.e2e
+async def test_the_daemon_on_postgresql(sites: LocalSites, pg_url: str, tmp_path: Path) -> None:
+    """The daemon opens the PostgreSQL store, runs its duties into it, writes its heartbeat there, and
+    records the monthly backup as pg_dump's job."""
+    sites.html(HOST, "/", page("首页", links=["/gone.html"]))
+    config = pg_config(
+        write_config(
+            tmp_path / "config.yaml", sites.port, duties={"links": "every 1s", "backup": "every 1s"}
+        ),
+        pg_url,
+    )
+
+    def runs(duty: str) -> list[dict]:
+        with Store(pg_url) as store:
+            return [r for r in store.runs(duty=duty) if r["status"] != "running"]
+
+    daemon = await Daemon(config).start()
+    try:
+        await daemon.until(lambda: len(runs("links")) >= 2, what="two links runs in PostgreSQL")
+        await daemon.until(lambda: runs("backup"), what="a backup run")
+        assert f"opening the database {pg_url}" in daemon.stderr
+        assert all(r["status"] == "ok" for r in runs("links"))
+        (backup, *_) = runs("backup")
+        assert backup["status"] == "skipped" and "pg_dump" in backup["counts"]["reason"]
+        with Store(pg_url) as store:
+            assert store.get_state("daemon.heartbeat") is not None
+            assert [f["url"] for f in store.findings(status="open")] == ["http://www.t.cn/gone.html"]
+        daemon.signal(signal.SIGTERM)
+        assert await daemon.wait() == 0
+    finally:
+        await daemon.close()
+    assert not (tmp_path / "monitor.db").exists() and not (tmp_path / "backups").exists()
 
 
 # -- the bulletin --------------------------------------------------------------------------------------
