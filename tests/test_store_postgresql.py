@@ -8,7 +8,6 @@ test_alerts_rules, test_bulletin_content…); this module is what only PostgreSQ
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -178,17 +177,12 @@ async def test_a_duty_run_through_the_cli_on_postgresql(
     # Read-only commands read it back from PostgreSQL.
     code, out, err = await monitor_cli("--config", str(config), "findings", "list", cwd=tmp_path)
     assert code == 0 and "gone.html" in out and "共1条" in out, err
-    code, out, err = await monitor_cli("--config", str(config), "status", "--json", cwd=tmp_path)
-    assert code == 0, err
-    assert sum(json.loads(out)["open_findings"].values()) == 1
     # Fixed: the next run resolves it, in the same database.
     sites.html(HOST, "/gone.html", page("回来了"))
     code, out, err = await monitor_cli("--config", str(config), "run", "links", cwd=tmp_path)
     assert code == 0, err
     with Store(pg_url) as store:
         assert [e["event"] for e in store.events(finding["fingerprint"])] == ["opened", "resolved"]
-    code, out, err = await monitor_cli("--config", str(config), "check-config", cwd=tmp_path)
-    assert code == 0 and f"database:  {pg_url}" in out, err
 
 
 async def test_db_on_the_command_line_wins_over_storage_url(
