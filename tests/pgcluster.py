@@ -10,9 +10,13 @@ Debian package creates (through ``runuser``, or ``setpriv``), in a folder handed
 process connects as the cluster's superuser, ``postgres``, with ``trust`` authentication: the cluster
 listens on 127.0.0.1 and its own socket folder only, and lives as long as the test session.
 
-Each test gets a database of its own (``CREATE DATABASE … TEMPLATE …``), so tests stay isolated and
-may run in parallel: under pytest-xdist every worker process has its own session and so its own cluster
-(its own folder and port), nothing is shared between workers.
+Each test has its database to itself: the migrated one is made once per session as a copy of a template
+(``CREATE DATABASE … TEMPLATE …``) and emptied before every test (:meth:`PgCluster.reused`: TRUNCATE …
+RESTART IDENTITY, connections a previous test left open ended first), a blank one gets a new ``public``
+schema (:meth:`PgCluster.blank`); :meth:`PgCluster.database` makes a fresh copy when a test needs several.
+Tests of one session run one after the other, and under pytest-xdist every worker process has its own
+session and so its own cluster (its own folder and port): nothing is shared between workers, so tests
+stay isolated and may run in parallel.
 """
 
 from __future__ import annotations
