@@ -150,6 +150,7 @@ E2E_MODULES = frozenset(
         "test_daemon",
         "test_alerts_daemon",
         "test_daemon_stop",
+        "test_recheck",
         "test_darklinks_browser",
         "test_darklinks_browser_pass",
         "test_links_browser",
