@@ -19,6 +19,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
+from aiohttp import web
 
 from monitor.bulletin.model import build_bulletin
 from monitor.bulletin.render import render_html
@@ -289,6 +290,56 @@ async def test_the_daemon_on_postgresql(sites: LocalSites, pg_url: str, tmp_path
     finally:
         await daemon.close()
     assert not (tmp_path / "monitor.db").exists() and not (tmp_path / "backups").exists()
+
+
+async def test_the_web_console_on_postgresql(pg_url: str, tmp_path: Path) -> None:
+    """The console reads and acts on a PostgreSQL store: its pages answer, an action is recorded with
+    who and why, and the list shows it."""
+    from monitor.console.accounts import create_account
+    from monitor.console.app import create_app
+    from monitor.store import triage
+    from tests.console_data import NOW, console_config_mapping, fill_console_store
+    from tests.test_console import Browser, client
+
+    with Store(pg_url, files=tmp_path / "monitor.db") as store:
+        fill_console_store(store, 60)
+        create_account(store, "office", "office", None, "office-password-24", NOW)
+    mapping = console_config_mapping(str(tmp_path / "monitor.db"))
+    mapping["storage"] = {"database": str(tmp_path / "monitor.db"), "url": pg_url}
+    config = config_from_mapping(mapping, base_dir=tmp_path)
+    app = create_app(config, tmp_path / "monitor.db", FixedClock(NOW.replace(tzinfo=None), SHANGHAI))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    base = f"http://127.0.0.1:{runner.addresses[0][1]}{config.console.base_path}"
+    try:
+        with Store.open_readonly(pg_url) as store:
+            fp = (
+                triage.list_findings(store, triage.FindingQuery(status="open", per_page=1), NOW)
+                .rows[0]
+                .fingerprint
+            )
+        async with client() as s:
+            b = Browser(s, base)
+            assert await b.login("office", "office-password-24") == 303
+            for page in ("/", "/findings", "/units", "/runs", f"/findings/{fp}"):
+                status, _, _ = await b.get(page)
+                assert status == 200, page
+            status, _, _ = await b.post(f"/findings/{fp}/ignore", {"reason": "外部系统入口，非本站内容"})
+            assert status == 303
+    finally:
+        await runner.cleanup()
+    assert not (tmp_path / "monitor.db").exists()  # everything went to PostgreSQL
+    with Store(pg_url) as store:
+        row = store.finding(fp)
+        assert row is not None and row["status"] == "ignored"
+        (last, *_) = reversed(store.events(fp))
+        assert (last["event"], last["actor"], last["note"]) == (
+            "ignored",
+            "office",
+            "外部系统入口，非本站内容",
+        )
 
 
 # -- the bulletin --------------------------------------------------------------------------------------
