@@ -125,13 +125,13 @@ def fill(store: Store, total: int, rng: random.Random) -> None:
 
 def triage(store: Store, rng: random.Random, now: datetime) -> None:
     """What offices and departments did in the console over the weeks."""
-    rows = store.db.execute(
+    rows = store.backend.execute(
         "SELECT fingerprint FROM findings WHERE status = 'open' ORDER BY fingerprint"
     ).fetchall()
     fps = [r[0] for r in rows]
     rng.shuffle(fps)
     n = len(fps)
-    units = dict(store.db.execute("SELECT fingerprint, unit FROM findings").fetchall())
+    units = dict(store.backend.execute("SELECT fingerprint, unit FROM findings").fetchall())
     for fp in fps[: n // 10]:
         unit = rng.choice([u for u in UNITS if u != units[fp]])
         assign_unit(store, fp, unit, "栏目归属调整", "office", now - timedelta(days=rng.randrange(60)))
@@ -174,10 +174,10 @@ def main() -> None:
             fill(store, args.findings, rng)
             triage(store, rng, now)
             counts = dict(
-                store.db.execute("SELECT status, count(*) FROM findings GROUP BY status").fetchall()
+                store.backend.execute("SELECT status, count(*) FROM findings GROUP BY status").fetchall()
             )
-            events = store.db.execute("SELECT count(*) FROM events").fetchone()[0]
-            runs = store.db.execute("SELECT count(*) FROM runs").fetchone()[0]
+            events = store.backend.execute("SELECT count(*) FROM events").fetchone()[0]
+            runs = store.backend.execute("SELECT count(*) FROM runs").fetchone()[0]
         print(
             f"filled in {time.perf_counter() - t:.0f} s: {sum(counts.values())} findings {counts}, "
             f"{events} events, {runs} runs, {SITES} sites, {len(UNITS)} units\n"
@@ -185,7 +185,7 @@ def main() -> None:
         print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores before the queries\n")
         with Store.open_readonly(path) as store:
             one_unit = frozenset({UNITS[3]})
-            sample = store.db.execute(
+            sample = store.backend.execute(
                 "SELECT fingerprint, site FROM findings ORDER BY fingerprint LIMIT 1"
             ).fetchone()
             cases: list[tuple[str, FindingQuery]] = [

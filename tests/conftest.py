@@ -13,6 +13,7 @@ import pytest
 
 from monitor.core.clock import SHANGHAI, FixedClock
 from monitor.store.database import Store
+from tests.pgcluster import ClusterUnavailable, PgCluster, start_cluster
 from tests.sites import LocalSites
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,14 +45,87 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 26, 9, 30), SHANGHAI)
 
 
+#: The store's engines. A test module marked ``both_stores`` (``pytestmark = pytest.mark.both_stores``)
+#: runs each of its tests that use ``store``/``store_url`` once per engine; the others use SQLite.
+STORE_BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the ``both_stores`` tests on SQLite and on PostgreSQL."""
+    if "store_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_stores"):
+        metafunc.parametrize("store_backend", STORE_BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A real SQLite database file."""
-    s = Store(tmp_path / "monitor.db")
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """The store's engine for this test: ``sqlite`` unless the test is parametrized over both."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+def _migrate(url: str) -> None:
+    Store(url).close()
+
+
+@pytest.fixture
+def store_url(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Where the test's store is: a SQLite file path, or the URL of a migrated PostgreSQL database that
+    is the test's alone while it runs (emptied before each test: ``PgCluster.reused``)."""
+    if store_backend == "sqlite":
+        yield str(tmp_path / "monitor.db")
+        return
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    yield cluster.reused("migrated", _migrate)
+
+
+def open_test_store(url: str, tmp_path: Path, **kwargs: Any) -> Store:
+    """A Store at ``store_url`` (a PostgreSQL one keeps its evidence files in ``tmp_path``, named after
+    ``monitor.db`` like a SQLite store's)."""
+    files = tmp_path / "monitor.db" if url.startswith("postgresql://") else None
+    return Store(url, files=files, **kwargs)
+
+
+@pytest.fixture
+def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
+    """A real store: a SQLite database file, or (``both_stores`` tests) also a PostgreSQL database."""
+    s = open_test_store(store_url, tmp_path)
     try:
         yield s
     finally:
         s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A throw-away PostgreSQL cluster for the whole session (tests/pgcluster.py): started on first use,
+    stopped and removed at the end. Skips only where Debian's PostgreSQL server programs are missing."""
+    try:
+        cluster = start_cluster()
+    except ClusterUnavailable as exc:
+        pytest.skip(str(exc))
+    _PG_STARTS.append(cluster.started_in)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+#: Start-up times of this session's PostgreSQL clusters (seconds), for the summary line.
+_PG_STARTS: list[float] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say what the throw-away PostgreSQL cluster cost (issue 19 keeps an eye on the suite's time)."""
+    if _PG_STARTS:
+        terminalreporter.write_line(
+            f"PostgreSQL test cluster (tests/pgcluster.py): started in {max(_PG_STARTS):.2f} s"
+        )
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PgCluster) -> str:
+    """The ``postgresql://`` URL of an empty PostgreSQL database, the test's alone while it runs (made
+    blank again before each test: ``PgCluster.blank``; ``pg_cluster.database()`` makes more)."""
+    return pg_cluster.blank()
 
 
 @pytest.fixture

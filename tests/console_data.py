@@ -115,12 +115,12 @@ def fill_console_store(store: Store, total: int, *, seed: int = 23, now: datetim
             deadline = today + timedelta(days=(n % 30) - 10)
             _deadline(store, fp, deadline, now)
         elif n % 97 == 0:
-            current = store.db.execute("SELECT unit FROM findings WHERE fingerprint = ?", [fp]).fetchone()[0]
+            current = store.backend.scalar("SELECT unit FROM findings WHERE fingerprint = ?", [fp])
             target = UNITS[(UNITS.index(current) + 5) % len(UNITS)]
             triage.assign_unit(store, fp, target, "栏目由该单位维护", "office", now)
     _probes(store, now)
     _posts(store, now)
-    rows = store.db.execute("SELECT status, count(*) FROM findings GROUP BY status").fetchall()
+    rows = store.backend.execute("SELECT status, count(*) FROM findings GROUP BY status").fetchall()
     return {s: int(c) for s, c in rows}
 
 

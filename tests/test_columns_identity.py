@@ -7,12 +7,17 @@ import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
+
 from monitor.core.clock import SHANGHAI, FixedClock, iso
 from monitor.core.findings import Finding, Severity, fingerprint
 from monitor.runner import SiteRunResult, run_duty
 from monitor.store.database import Store
 from tests.sites import LocalSites, fast_config
 from tests.test_columns_check import HOST, ago, col, config_for, homepage, list_page, row
+
+# The store tests run on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
 
 TODAY = date(2026, 11, 26)
 
@@ -96,7 +101,7 @@ def test_migration_gives_units_findings_the_shared_identity(tmp_path: Path) -> N
     unit inspection has is renamed; events follow."""
     db = tmp_path / "monitor.db"
     with Store(db) as store:
-        store.db.conn.execute("PRAGMA user_version = 4")
+        store.backend.execute("PRAGMA user_version = 4")
     conn = sqlite3.connect(db)
     old_fp = {}
     for duty, identity in (("columns", "http://x/a/"), ("units", "http://x/a/"), ("units", "http://x/b/")):
@@ -133,7 +138,7 @@ def test_migration_gives_units_findings_the_shared_identity(tmp_path: Path) -> N
         )
         merged = fingerprint("columns", "column_stale", "test", "http://x/a/")
         assert len(store.events(merged)) == 2  # the units row's history moved over
-        orphans = store.db.execute(
+        orphans = store.backend.execute(
             "SELECT count(*) FROM events WHERE fingerprint NOT IN (SELECT fingerprint FROM findings)"
         ).fetchone()[0]
         assert orphans == 0

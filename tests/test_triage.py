@@ -1,13 +1,16 @@
 """Triage and rectification in the store (monitor.store.triage): lists, details, the overview, every action
-with its actor and reason, department scope, re-check bookkeeping, accounts — on real SQLite files."""
+with its actor and reason, department scope, re-check bookkeeping, accounts — on real SQLite files and real
+PostgreSQL databases (tests/conftest.py)."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from monitor.core.clock import SHANGHAI, FixedClock
@@ -39,6 +42,10 @@ from monitor.store.triage import (
     undo_false_positive,
     unit_names,
 )
+from tests.conftest import open_test_store
+
+# The console's reads and actions run on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_stores
 
 
 def finding(
@@ -87,20 +94,34 @@ def events(store: Store, fp: str) -> list[tuple[str, str | None, str | None, str
 
 
 def test_migration_7_adds_columns_tables_and_indexes(store: Store) -> None:
-    cols = {r[1] for r in store.db.execute("PRAGMA table_info(findings)")}
-    assert {"assigned_unit", "deadline"} <= cols
-    assert {"actor", "detail"} <= {r[1] for r in store.db.execute("PRAGMA table_info(events)")}
-    assert {"rechecks", "users"} <= set(store.db.table_names())
+    assert {"assigned_unit", "deadline"} <= store.backend.columns("findings")
+    assert {"actor", "detail"} <= store.backend.columns("events")
+    assert {"rechecks", "users"} <= store.backend.table_names()
 
     # The unit filter of the list uses an index on the effective unit, with a status or without.
+    unit = "coalesce(f.assigned_unit, f.unit) = ?"
+    if store.postgresql:
+        # A handful of rows: the planner would read the table; asked not to, it must use an index.
+        store.backend.execute("SET enable_seqscan = off")
+
+        def pg_plan(where: str) -> str:
+            rows = store.backend.execute(f"EXPLAIN SELECT count(*) FROM findings f WHERE {where}", ["教育局"])
+            return " ".join(str(r[0]) for r in rows)
+
+        for where in (f"{unit} AND f.status = 'open'", unit):
+            found = pg_plan(where)
+            assert re.search(r"Scan using findings_(status_unit|unit_status) ", found), found
+            assert "COALESCE(assigned_unit, unit) = " in found, found
+        return
+
     def plan(where: str) -> str:
-        rows = store.db.execute(
+        rows = store.backend.execute(
             f"EXPLAIN QUERY PLAN SELECT count(*) FROM findings f WHERE {where}", ["教育局"]
         )
         return " ".join(str(r[3]) for r in rows)
 
-    assert "<expr>=?" in plan("coalesce(f.assigned_unit, f.unit) = ? AND f.status = 'open'")
-    assert "findings_unit_status (<expr>=?)" in plan("coalesce(f.assigned_unit, f.unit) = ?")
+    assert "<expr>=?" in plan(f"{unit} AND f.status = 'open'")
+    assert "findings_unit_status (<expr>=?)" in plan(unit)
 
 
 def test_list_filters_sorts_pages_and_scope(store: Store, clock: FixedClock, seeded: dict[str, str]) -> None:
@@ -317,16 +338,24 @@ def test_users(store: Store, clock: FixedClock) -> None:
 
 
 def test_reads_answer_while_another_connection_holds_the_write_lock(
-    tmp_path: Path, clock: FixedClock, store: Store, seeded: dict[str, str]
+    tmp_path: Path, clock: FixedClock, store_url: str, store: Store, seeded: dict[str, str]
 ) -> None:
-    """The console's reads never wait for the daemon's write transaction (WAL), nor take the lock."""
-    writer = sqlite3.connect(store.path, isolation_level=None, timeout=0.1)
-    writer.execute("BEGIN IMMEDIATE")
-    writer.execute("UPDATE findings SET message = 'being rewritten' WHERE fingerprint = ?", [seeded["edu"]])
+    """The console's reads never wait for the daemon's write transaction (WAL; PostgreSQL's snapshots),
+    nor take a lock."""
+    update = "UPDATE findings SET message = 'being rewritten' WHERE fingerprint = ?"
+    writer: sqlite3.Connection | psycopg.Connection
+    if store.postgresql:
+        writer = psycopg.connect(store_url, autocommit=True)
+        writer.execute("BEGIN")
+        writer.execute(update.replace("?", "%s"), [seeded["edu"]])
+    else:
+        writer = sqlite3.connect(store_url, isolation_level=None, timeout=0.1)
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute(update, [seeded["edu"]])
     try:
         for reader in (
-            Store(store.path, lock_timeout=0.2),
-            Store.open_readonly(store.path, lock_timeout=0.2),
+            open_test_store(store_url, tmp_path, lock_timeout=0.2),
+            Store.open_readonly(store_url, lock_timeout=0.2),
         ):
             with reader:
                 started = time.monotonic()
@@ -337,7 +366,7 @@ def test_reads_answer_while_another_connection_holds_the_write_lock(
                 # The last committed state, not the writer's uncommitted change.
                 assert page.total == 4 and view.open_total == 4
                 assert detail is not None and detail.row.message.startswith("链接无法访问")
-                assert not reader.db.conn.in_transaction  # the read transaction ended
+                assert not reader.backend.in_transaction  # the read transaction ended
         # … and the reads left the writer free to commit.
         writer.execute("COMMIT")
     finally:
@@ -370,7 +399,7 @@ def test_bulletin_counts_triaged_findings_open_with_their_unit_and_deadline(
 
 
 def test_a_recheck_left_running_by_a_dead_process_is_queued_again(
-    store: Store, clock: FixedClock, seeded: dict[str, str]
+    store_url: str, store: Store, clock: FixedClock, seeded: dict[str, str]
 ) -> None:
     """A process that claimed a re-check and died (SIGKILL, power loss) gives it back to the queue."""
     import subprocess
@@ -384,7 +413,7 @@ def test_a_recheck_left_running_by_a_dead_process_is_queued_again(
         "from monitor.store.triage import claim_recheck; "
         "s = Store(sys.argv[1]); assert claim_recheck(s, int(sys.argv[2]), datetime.now()) is not None"
     )
-    subprocess.run([sys.executable, "-c", code, str(store.path), str(recheck.id)], check=True)
+    subprocess.run([sys.executable, "-c", code, store_url, str(recheck.id)], check=True)
     claimed = get_recheck(store, recheck.id)
     assert claimed is not None and claimed.state == "running" and claimed.attempts == 1
     assert requeue_stale_rechecks(store) == [recheck.id]

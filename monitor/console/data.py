@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
-from monitor.store.database import Store
+from monitor.config import Storage
+from monitor.store.database import Store, open_store
 
 T = TypeVar("T")
 
@@ -26,9 +27,9 @@ class Reader:
     """Read-only store access from a few threads of its own, each with its own connection (SQLite
     connections belong to the thread that made them, so each thread also closes its own)."""
 
-    def __init__(self, database: Path, lock_timeout: float, threads: int = 4) -> None:
+    def __init__(self, database: Path, storage: Storage, threads: int = 4) -> None:
         self.database = database
-        self.lock_timeout = lock_timeout
+        self.storage = storage
         self._jobs: queue.SimpleQueue[tuple[Callable[[Store], Any], asyncio.Future[Any]] | None] = (
             queue.SimpleQueue()
         )
@@ -45,7 +46,7 @@ class Reader:
                 fn, future = job
                 try:
                     if store is None:
-                        store = Store.open_readonly(self.database, lock_timeout=self.lock_timeout)
+                        store = open_store(self.storage, self.database, readonly=True)
                     result, error = fn(store), None
                 except BaseException as exc:  # handed to the awaiting handler
                     result, error = None, exc
@@ -80,9 +81,9 @@ def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | Non
 class Writer:
     """Writes on one thread with one writable connection, in the order they come."""
 
-    def __init__(self, database: Path, lock_timeout: float) -> None:
+    def __init__(self, database: Path, storage: Storage) -> None:
         self.database = database
-        self.lock_timeout = lock_timeout
+        self.storage = storage
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="console-write")
         self._store: Store | None = None
 
@@ -93,7 +94,7 @@ class Writer:
 
     def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self._store is None:
-            self._store = Store(self.database, lock_timeout=self.lock_timeout)
+            self._store = open_store(self.storage, self.database)
         return fn(self._store, *args, **kwargs)
 
     def close(self) -> None:

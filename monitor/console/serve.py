@@ -14,7 +14,7 @@ from aiohttp import web
 from monitor.config import Config
 from monitor.console.app import create_app
 from monitor.core.clock import Clock
-from monitor.store.database import Store
+from monitor.store.database import open_store
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ async def start_console(
 ) -> RunningConsole:
     """Migrate the store once, then serve the console on ``host:port`` (the config's by default; port 0:
     any free port)."""
-    Store(database, lock_timeout=config.storage.lock_timeout_seconds).close()  # creates/migrates once
+    open_store(config.storage, database).close()  # creates/migrates once
     app = create_app(config, database, clock)
     runner = web.AppRunner(app, access_log=logging.getLogger("monitor.console.access"))
     await runner.setup()
@@ -64,7 +64,7 @@ def serve_forever(
 
     async def main() -> int:
         console = await start_console(config, database, clock, host=host, port=port)
-        announce(f"console: {console.url} (database {database})")
+        announce(f"console: {console.url} (database {config.storage.url or database})")
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

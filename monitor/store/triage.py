@@ -274,16 +274,14 @@ class Overview:
 
 @contextmanager
 def _snapshot(store: Store) -> Iterator[None]:
-    """A read transaction (deferred: it never takes the write lock) so a page's queries see one state."""
-    conn = store.db.conn
-    if conn.in_transaction:
+    """A read transaction (it never takes the write lock) so a page's queries see one state."""
+    with store.backend.snapshot():
         yield
-        return
-    conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        conn.execute("COMMIT")
+
+
+def _one(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The row of a query that finds exactly one (a fingerprint already resolved)."""
+    return rows[0]
 
 
 def _scope(units: frozenset[str] | None, args: list[Any]) -> str:
@@ -387,27 +385,27 @@ def list_findings(store: Store, q: FindingQuery, now: datetime) -> FindingPage:
     limits = [q.per_page, (q.page - 1) * q.per_page]
     with _snapshot(store):
         if q.text and q.text.strip():
-            found = store.db.execute(
+            found = store.backend.execute(
                 f"SELECT f.fingerprint, count(*) OVER () FROM findings f{where} "
                 f"ORDER BY {order} LIMIT ? OFFSET ?",
                 [*args, *limits],
             ).fetchall()
             ids = [fp for fp, _ in found]
             marks = ", ".join("?" for _ in ids) or "NULL"
-            rows = store.db.execute(
+            rows = store.backend.execute(
                 f"SELECT {_ROW_COLUMNS} FROM findings f WHERE f.fingerprint IN ({marks}) ORDER BY {order}",
                 ids,
             ).fetchall()
             total = int(found[0][1]) if found else None
         else:
-            rows = store.db.execute(
+            rows = store.backend.execute(
                 f"SELECT {_ROW_COLUMNS} FROM findings f WHERE f.fingerprint IN (SELECT f.fingerprint "
                 f"FROM findings f{where} ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}",
                 [*args, *limits],
             ).fetchall()
             total = None
         if total is None:  # (a page past the end of a text search counts on its own)
-            total = int(store.db.execute(f"SELECT count(*) FROM findings f{where}", args).fetchone()[0])
+            total = int(store.backend.execute(f"SELECT count(*) FROM findings f{where}", args).fetchone()[0])
     return FindingPage([_row(r, today) for r in rows], total, q.page, q.per_page)
 
 
@@ -418,14 +416,14 @@ def _resolve_fingerprint(store: Store, fp: str, units: frozenset[str] | None) ->
     args: list[Any] = []
     scope = _scope(units, args)
     extra = f" AND {scope}" if scope else ""
-    row = store.db.execute(
+    row = store.backend.execute(
         f"SELECT f.fingerprint FROM findings f WHERE f.fingerprint = ?{extra}", [fp, *args]
     ).fetchone()
     if row is not None:
         return str(row[0])
     if len(fp) < 8:
         raise KeyError(fp)
-    rows = store.db.execute(
+    rows = store.backend.execute(
         f"SELECT f.fingerprint FROM findings f WHERE f.fingerprint LIKE ? ESCAPE '\\'{extra} "
         "ORDER BY f.fingerprint LIMIT 2",
         [_like(fp)[1:], *args],
@@ -459,7 +457,8 @@ def _recheck(values: dict[str, Any]) -> Recheck:
 
 
 def _rechecks(store: Store, where: str, args: Sequence[Any]) -> list[Recheck]:
-    return [_recheck(dict(r)) for r in store.db.query(f"SELECT * FROM rechecks WHERE {where}", list(args))]
+    rows = store.backend.query(f"SELECT * FROM rechecks WHERE {where}", list(args))
+    return [_recheck(dict(r)) for r in rows]
 
 
 def finding_detail(
@@ -472,12 +471,12 @@ def finding_detail(
             full = _resolve_fingerprint(store, fp, units)
         except KeyError:
             return None
-        values = store.db.execute(
+        values = store.backend.execute(
             f"SELECT {_ROW_COLUMNS} FROM findings f WHERE f.fingerprint = ?", [full]
         ).fetchone()
         extra = dict(
-            next(
-                store.db.query(
+            _one(
+                store.backend.query(
                     "SELECT unit, assigned_unit, source_urls, evidence, ignored_reason, resolved_at "
                     "FROM findings WHERE fingerprint = ?",
                     [full],
@@ -494,7 +493,7 @@ def finding_detail(
                 run_id=e["run_id"],
                 detail=e["detail"],
             )
-            for e in store.db.query(
+            for e in store.backend.query(
                 "SELECT id, at, event, note, actor, run_id, detail FROM events "
                 "WHERE fingerprint = ? ORDER BY id",
                 [full],
@@ -541,24 +540,24 @@ def overview(
     open_where = "f.status = 'open'" + (f" AND {scope}" if scope else "")
     starts = [week_start(now) - timedelta(weeks=i) for i in reversed(range(weeks + 1))]
     with _snapshot(store):
-        by_unit = store.db.execute(
+        by_unit = store.backend.execute(
             f"SELECT {_UNIT}, count(*) FROM findings f WHERE {open_where} GROUP BY {_UNIT} "
             f"ORDER BY count(*) DESC, {_UNIT}",
             args,
         ).fetchall()
-        by_kind_severity = store.db.execute(
+        by_kind_severity = store.backend.execute(
             f"SELECT f.duty, f.kind, f.severity, count(*) FROM findings f WHERE {open_where} "
             "GROUP BY f.duty, f.kind, f.severity",
             args,
         ).fetchall()
-        (overdue,) = store.db.execute(
+        (overdue,) = store.backend.execute(
             f"SELECT count(*) FROM findings f WHERE {open_where} AND f.deadline < ?",
             [*args, today.isoformat()],
         ).fetchone()
-        (pending,) = store.db.execute(
+        (pending,) = store.backend.execute(
             f"SELECT count(*) FROM findings f WHERE {open_where} AND f.fingerprint IN ({_QUEUED})", args
         ).fetchone()
-        veto = store.db.execute(
+        veto = store.backend.execute(
             f"SELECT {_ROW_COLUMNS} FROM findings f WHERE {open_where} AND f.severity = 'veto' "
             "ORDER BY f.last_seen DESC, f.fingerprint DESC LIMIT 100",  # index findings_status_severity
             args,
@@ -566,7 +565,7 @@ def overview(
         bucket = " ".join(f"WHEN e.at < ? THEN {i}" for i in range(1, len(starts)))
         marks = ", ".join("?" for _ in LIFECYCLE_EVENTS)
         joined = f" JOIN findings f ON f.fingerprint = e.fingerprint AND {scope}" if scope else ""
-        trend = store.db.execute(
+        trend = store.backend.execute(
             f"SELECT e.event, CASE {bucket} ELSE {len(starts)} END AS week, count(*) FROM events e{joined} "
             f"WHERE e.at >= ? AND e.event IN ({marks}) GROUP BY e.event, week",
             [*(iso(s) for s in starts[1:]), *args, iso(starts[0]), *LIFECYCLE_EVENTS],
@@ -576,7 +575,7 @@ def overview(
         if scope:
             site_scope = f" WHERE t.site IN (SELECT f.site FROM findings f WHERE {scope})"
             site_args = list(args)
-        targets = store.db.execute(
+        targets = store.backend.execute(
             "SELECT t.site, t.target, (SELECT p.name FROM probes p "
             "WHERE p.site = t.site AND p.target = t.target ORDER BY p.at DESC LIMIT 1), t.state, t.since "
             "FROM target_state t"
@@ -632,7 +631,7 @@ def unit_names(store: Store, units: frozenset[str] | None = None) -> list[str]:
     """The effective units findings name (for the list's filter), sorted."""
     args: list[Any] = []
     scope = _scope(units, args)
-    rows = store.db.execute(
+    rows = store.backend.execute(
         f"SELECT DISTINCT {_UNIT} FROM findings f WHERE {_UNIT} IS NOT NULL AND {_UNIT} <> ''"
         + (f" AND {scope}" if scope else "")
         + f" ORDER BY {_UNIT}",
@@ -645,7 +644,7 @@ def kinds_present(store: Store, units: frozenset[str] | None = None) -> list[tup
     """The (duty, kind) pairs findings have (for the list's filter), sorted."""
     args: list[Any] = []
     scope = _scope(units, args)
-    rows = store.db.execute(
+    rows = store.backend.execute(
         "SELECT DISTINCT f.duty, f.kind FROM findings f"
         + (f" WHERE {scope}" if scope else "")
         + " ORDER BY f.duty, f.kind",
@@ -676,7 +675,7 @@ def _event(
     run_id: int | None = None,
     detail: str | None = None,
 ) -> None:
-    store.db.execute(
+    store.backend.execute(
         "INSERT INTO events (fingerprint, run_id, at, event, note, actor, detail) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [fp, run_id, iso(now), event, note, actor, detail],
@@ -686,11 +685,11 @@ def _event(
 def _current(store: Store, fp: str, units: frozenset[str] | None) -> dict[str, Any]:
     """The finding's row, read inside the caller's write transaction."""
     full = _resolve_fingerprint(store, fp, units)
-    return dict(next(store.db.query("SELECT * FROM findings WHERE fingerprint = ?", [full])))
+    return dict(_one(store.backend.query("SELECT * FROM findings WHERE fingerprint = ?", [full])))
 
 
 def _cancel_pending(store: Store, fp: str, now: datetime, why: str) -> None:
-    store.db.execute(
+    store.backend.execute(
         "UPDATE rechecks SET state = 'done', outcome = 'cancelled', finished_at = ?, note = ? "
         "WHERE fingerprint = ? AND state = 'pending'",
         [iso(now), why, fp],
@@ -703,14 +702,14 @@ def mark_false_positive(
     """Mark an open finding as a false positive (误报): it stays silent when seen again. A pending
     re-check is cancelled. Event ``ignored`` with the reason."""
     reason, actor = _text(reason, "标记误报的原因"), _text(actor, "操作人")
-    with store._tx():
+    with store.changing_findings():
         row = _current(store, fp, units)
         if row["status"] != FindingStatus.OPEN.value:
             raise ValueError(
                 f"该问题当前为“{_STATUS_ZH.get(row['status'], row['status'])}”，"
                 "只有待整改的问题可以标记为误报"
             )
-        store.db.execute(
+        store.backend.execute(
             "UPDATE findings SET status = ?, ignored_reason = ? WHERE fingerprint = ?",
             [FindingStatus.IGNORED.value, reason, row["fingerprint"]],
         )
@@ -725,11 +724,11 @@ def undo_false_positive(
     """Undo :func:`mark_false_positive`: the finding is open again (the next credible run resolves it if
     the problem is gone). Event ``unignored`` with the reason."""
     reason, actor = _text(reason, "撤销误报的原因"), _text(actor, "操作人")
-    with store._tx():
+    with store.changing_findings():
         row = _current(store, fp, units)
         if row["status"] != FindingStatus.IGNORED.value:
             raise ValueError(f"该问题当前为“{_STATUS_ZH.get(row['status'], row['status'])}”，没有标记为误报")
-        store.db.execute(
+        store.backend.execute(
             "UPDATE findings SET status = ?, ignored_reason = NULL WHERE fingerprint = ?",
             [FindingStatus.OPEN.value, row["fingerprint"]],
         )
@@ -755,13 +754,13 @@ def assign_unit(
     """Make ``unit`` responsible for an open finding (分派). Assigning it back to the unit its check
     attributed clears the assignment. Event ``assigned`` with the unit as detail."""
     unit, reason, actor = _text(unit, "责任单位"), _text(reason, "分派的原因"), _text(actor, "操作人")
-    with store._tx():
+    with store.changing_findings():
         row = _current(store, fp, units)
         _require_open(row, "分派")
         if unit == (row["assigned_unit"] or row["unit"]):
             raise ValueError(f"该问题已由“{unit}”负责")
         assigned = None if unit == row["unit"] else unit
-        store.db.execute(
+        store.backend.execute(
             "UPDATE findings SET assigned_unit = ? WHERE fingerprint = ?", [assigned, row["fingerprint"]]
         )
         _event(store, row["fingerprint"], now, "assigned", reason, actor, detail=unit)
@@ -783,13 +782,13 @@ def set_deadline(
     reason, actor = _text(reason, "设定整改时限的原因"), _text(actor, "操作人")
     if deadline < now.date():
         raise ValueError(f"整改时限 {deadline.isoformat()} 早于今天（{now.date().isoformat()}）")
-    with store._tx():
+    with store.changing_findings():
         row = _current(store, fp, units)
         _require_open(row, "设定整改时限")
         old = row["deadline"]
         if old == deadline.isoformat():
             raise ValueError(f"整改时限已是 {old}")
-        store.db.execute(
+        store.backend.execute(
             "UPDATE findings SET deadline = ? WHERE fingerprint = ?",
             [deadline.isoformat(), row["fingerprint"]],
         )
@@ -799,7 +798,7 @@ def set_deadline(
 
 
 def _fresh(store: Store, fp: str, now: datetime) -> FindingRow:
-    values = store.db.execute(
+    values = store.backend.execute(
         f"SELECT {_ROW_COLUMNS} FROM findings f WHERE f.fingerprint = ?", [fp]
     ).fetchone()
     return _row(values, now.date())
@@ -824,7 +823,7 @@ def request_recheck(
     """A unit says an open finding is fixed (已整改，申请复核): queue a re-check of its duty on its site.
     Event ``rectified`` with the reason; :class:`RecheckPending` when one is already queued."""
     reason, actor = _text(reason, "整改情况说明"), _text(actor, "操作人")
-    with store._tx():
+    with store.changing_findings():
         row = _current(store, fp, units)
         _require_open(row, "申请复核")
         waiting = _rechecks(
@@ -832,7 +831,7 @@ def request_recheck(
         )
         if waiting:
             raise RecheckPending(waiting[0])
-        (recheck_id,) = store.db.execute(
+        (recheck_id,) = store.backend.execute(
             "INSERT INTO rechecks (fingerprint, duty, site, reason, requested_at, requested_by, state, "
             "attempts) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0) RETURNING id",
             [row["fingerprint"], row["duty"], row["site"], reason, iso(now), actor],
@@ -872,7 +871,9 @@ def list_rechecks(
         parts.append(f"r.state IN ({', '.join('?' for _ in states) or 'NULL'})")
         args.extend(states)
     where = f" WHERE {' AND '.join(parts)}" if parts else ""
-    rows = store.db.query(f"SELECT r.* FROM rechecks r{where} ORDER BY r.id DESC LIMIT ?", [*args, limit])
+    rows = store.backend.query(
+        f"SELECT r.* FROM rechecks r{where} ORDER BY r.id DESC LIMIT ?", [*args, limit]
+    )
     return [_recheck(dict(r)) for r in rows]
 
 
@@ -883,8 +884,8 @@ def _claimant() -> str:
 def claim_recheck(store: Store, recheck_id: int, now: datetime) -> Recheck | None:
     """Take a pending re-check for this process (``running``, one more attempt); None when another process
     took it first or it is no longer pending."""
-    with store._tx():
-        cur = store.db.execute(
+    with store.changing_findings():
+        cur = store.backend.execute(
             "UPDATE rechecks SET state = 'running', claimed_at = ?, claimed_by = ?, attempts = attempts + 1 "
             "WHERE id = ? AND state = 'pending'",
             [iso(now), _claimant(), recheck_id],
@@ -896,8 +897,8 @@ def claim_recheck(store: Store, recheck_id: int, now: datetime) -> Recheck | Non
 
 def release_recheck(store: Store, recheck_id: int) -> None:
     """Give a claimed re-check back without counting the attempt (its run was cancelled by a stop)."""
-    with store._tx():
-        store.db.execute(
+    with store.changing_findings():
+        store.backend.execute(
             "UPDATE rechecks SET state = 'pending', claimed_at = NULL, claimed_by = NULL, "
             "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END "
             "WHERE id = ? AND state = 'running'",
@@ -956,16 +957,16 @@ def finish_recheck(
       (and ``retry``), else ``not_credible``, event ``recheck_inconclusive``.
     """
     stamp = iso(now)
-    with store._tx():
+    with store.changing_findings():
         recheck = get_recheck(store, recheck_id)
         if recheck is None:
             raise KeyError(recheck_id)
         if recheck.state != "running":
             raise ValueError(f"复核申请 #{recheck_id} 当前为 {recheck.state}，不是执行中")
         finding = dict(
-            next(store.db.query("SELECT * FROM findings WHERE fingerprint = ?", [recheck.fingerprint]))
+            _one(store.backend.query("SELECT * FROM findings WHERE fingerprint = ?", [recheck.fingerprint]))
         )
-        runs = list(store.db.query("SELECT * FROM runs WHERE id = ?", [run_id])) if run_id is not None else []
+        runs = store.backend.query("SELECT * FROM runs WHERE id = ?", [run_id]) if run_id is not None else []
         run = dict(runs[0]) if runs else None
         fp = recheck.fingerprint
         state, outcome, event = "done", None, None
@@ -990,7 +991,7 @@ def finish_recheck(
                 note = (
                     f"{why}；已尝试 {recheck.attempts} 次，无法判断是否已整改，请稍后重新申请复核或人工核实"
                 )
-        store.db.execute(
+        store.backend.execute(
             "UPDATE rechecks SET state = ?, outcome = ?, note = ?, run_id = ?, finished_at = ?, "
             "claimed_by = CASE WHEN ? = 'pending' THEN NULL ELSE claimed_by END WHERE id = ?",
             [state, outcome, note, run_id, stamp if state == "done" else None, state, recheck_id],
@@ -1003,7 +1004,7 @@ def finish_recheck(
 
 
 def _resolved_by(store: Store, fp: str, run_id: int | None) -> bool:
-    row = store.db.execute(
+    row = store.backend.execute(
         "SELECT 1 FROM events WHERE fingerprint = ? AND run_id = ? AND event = 'resolved'", [fp, run_id]
     ).fetchone()
     return row is not None
@@ -1011,7 +1012,7 @@ def _resolved_by(store: Store, fp: str, run_id: int | None) -> bool:
 
 def finding_open(store: Store, fp: str) -> bool:
     """Whether the finding is open (a queued re-check of a closed or 误报 finding needs no run)."""
-    row = store.db.execute("SELECT status FROM findings WHERE fingerprint = ?", [fp]).fetchone()
+    row = store.backend.execute("SELECT status FROM findings WHERE fingerprint = ?", [fp]).fetchone()
     return row is not None and row[0] == FindingStatus.OPEN.value
 
 
@@ -1068,10 +1069,10 @@ def add_user(store: Store, user: User) -> User:
     _check_user(user.username, user.role, user.unit)
     if not user.password_hash:
         raise ValueError("密码不能为空")
-    with store._tx():
+    with store.changing_findings():
         if get_user(store, user.username) is not None:
             raise ValueError(f"用户名“{user.username}”已存在")
-        store.db.execute(
+        store.backend.execute(
             "INSERT INTO users (username, role, unit, password_hash, created_at, disabled, last_login_at, "
             "password_changed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -1092,18 +1093,18 @@ def add_user(store: Store, user: User) -> User:
 
 def get_user(store: Store, username: str) -> User | None:
     """One account, or None."""
-    rows = list(store.db.query("SELECT * FROM users WHERE username = ?", [username]))
+    rows = list(store.backend.query("SELECT * FROM users WHERE username = ?", [username]))
     return _user(dict(rows[0])) if rows else None
 
 
 def list_users(store: Store) -> list[User]:
     """Every account, by name."""
-    return [_user(dict(r)) for r in store.db.query("SELECT * FROM users ORDER BY username")]
+    return [_user(dict(r)) for r in store.backend.query("SELECT * FROM users ORDER BY username")]
 
 
 def _update_user(store: Store, username: str, sql: str, args: Sequence[Any]) -> User:
-    with store._tx():
-        cur = store.db.execute(f"UPDATE users SET {sql} WHERE username = ?", [*args, username])
+    with store.changing_findings():
+        cur = store.backend.execute(f"UPDATE users SET {sql} WHERE username = ?", [*args, username])
         if cur.rowcount != 1:
             raise KeyError(username)
     found = get_user(store, username)
