@@ -1014,6 +1014,33 @@ def daemon(app: AppContext) -> None:
     raise SystemExit(run_daemon(Path(path).resolve(), config, app.database.resolve()))
 
 
+@main.command("worker")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Tasks (a duty on one site) this process runs at once.",
+)
+@click.pass_obj
+def worker(app: AppContext, concurrency: int) -> None:
+    """Run the duties the daemon defers to the task queue (queue.backend: procrastinate) until SIGTERM.
+
+    Start any number, on any number of machines sharing the config and the PostgreSQL database
+    (deploy/monitor-worker@.service; docs/scale-out.md). Exits 0 after a clean stop, 2 on a bad config or
+    without queue.backend procrastinate, 3 when the queue database cannot be used.
+    """
+    from monitor.app.worker import run_worker
+
+    config = app.config
+    if config.queue.backend != "procrastinate":
+        fail_usage(
+            "monitor worker needs the task queue: set queue.backend: procrastinate (and a postgresql:// "
+            "storage.url) in the config; without it the daemon runs every duty itself"
+        )
+    raise SystemExit(run_worker(config, app.database.resolve(), concurrency=concurrency))
+
+
 @main.command("backup")
 @click.option("--directory", type=click.Path(file_okay=False), help="Folder of the copies (default: config).")
 @click.option("--keep", type=click.IntRange(min=1), help="Copies to keep (default: config backup.keep).")

@@ -1,0 +1,155 @@
+"""The task queue end to end (docs/scale-out.md): a real PostgreSQL cluster, ``monitor daemon`` and
+``monitor worker`` processes as real subprocesses, sites on a loopback server.
+
+- two workers, two duties on each of two sites: a site is crawled by one worker at a time (its politeness
+  holds across the cluster) while the two sites are crawled at once;
+- a worker killed mid-crawl: its run ends ``interrupted`` and the task is run once more, by the other worker;
+- two schedulers: each fire time of a duty is one task, whichever scheduler got there first.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_harness import runs
+from tests.queue_harness import Process, Timeline, queue_jobs, serve_site, write_queue_config
+from tests.sites import LocalSites
+
+pytestmark = pytest.mark.e2e
+
+
+async def _stop(*procs: Process) -> None:
+    for proc in procs:
+        if proc.proc is not None and proc.proc.returncode is None:
+            proc.signal(signal.SIGTERM)
+    for proc in procs:
+        if proc.proc is not None and proc.proc.returncode is None:
+            await proc.wait(timeout=20)
+        await proc.close()
+
+
+async def test_a_site_is_crawled_by_one_worker_at_a_time_and_sites_in_parallel(
+    sites: LocalSites, pg_url: str, tmp_path: Path
+) -> None:
+    """patrol and links of sites a and b: four tasks, two workers of concurrency 2 — the two tasks of a site
+    never overlap (at most per_host_concurrency requests in flight per host), those of a and b do."""
+    timeline = Timeline()
+    hosts = {"a": "www.a.gov.cn", "b": "www.b.gov.cn"}
+    for host in hosts.values():
+        serve_site(sites, timeline, host, pages=12, latency=0.12)
+    config = write_queue_config(
+        tmp_path, sites, hosts, pg_url, duties={"patrol": "every 1h", "links": "every 1h"}, per_host=2
+    )
+    daemon = await Process(config, "daemon").start()
+    workers = [await Process(config, "worker", "--concurrency", "2").start() for _ in range(2)]
+    try:
+        await daemon.until_log(r"patrol for .*: 2 task\(s\) deferred", timeout=60)
+        await daemon.until_log(r"links for .*: 2 task\(s\) deferred", timeout=60)
+        database = tmp_path / "monitor.db"
+        await workers[0].until(
+            lambda: len([r for r in runs(database) if r["status"] == "ok"]) == 4,
+            timeout=120,
+            what="four runs ok\n" + "".join(w.stderr for w in workers),
+        )
+    finally:
+        await _stop(daemon, *workers)
+    done = runs(database)
+    log = "".join(w.stderr for w in (daemon, *workers))
+    assert sorted((r["duty"], r["site"], r["status"]) for r in done) == [
+        ("links", "a", "ok"),
+        ("links", "b", "ok"),
+        ("patrol", "a", "ok"),
+        ("patrol", "b", "ok"),
+    ], log
+    for sid, host in hosts.items():
+        # Both crawls of the site fetched every page; never more than the per-host limit at once.
+        assert timeline.count(host) >= 2 * 13
+        assert timeline.peak({host}) <= 2, f"site {sid}: two crawls overlapped"
+        first, second = sorted((r for r in done if r["site"] == sid), key=lambda r: r["started_at"])
+        assert second["started_at"] >= first["finished_at"]
+    # The workers did run in parallel: requests to a and b were in flight together.
+    assert timeline.peak(set(hosts.values())) > 2
+    jobs = queue_jobs(pg_url)
+    assert len(jobs) == 4 and {j["status"] for j in jobs} == {"succeeded"}
+    assert {j["lock"] for j in jobs} == {"site:a", "site:b"}
+
+
+async def test_a_killed_worker_leaves_its_run_interrupted_and_the_other_worker_retries_once(
+    sites: LocalSites, pg_url: str, tmp_path: Path
+) -> None:
+    timeline = Timeline()
+    serve_site(sites, timeline, "www.s.gov.cn", pages=25, latency=0.2)
+    config = write_queue_config(
+        tmp_path, sites, {"s": "www.s.gov.cn"}, pg_url, duties={"patrol": "every 1h"}, per_host=1
+    )
+    database = tmp_path / "monitor.db"
+    daemon = await Process(config, "daemon").start()
+    first = await Process(config, "worker").start()
+    second: Process | None = None
+    try:
+        await daemon.until_log(r"patrol for .*: 1 task\(s\) deferred", timeout=60)
+        await first.until(lambda: timeline.count("www.s.gov.cn") >= 4, timeout=60, what="the crawl under way")
+        crawling = [r for r in runs(database) if r["status"] == "running"]
+        assert len(crawling) == 1 and crawling[0]["pid"] == first.pid
+        first.signal(signal.SIGKILL)
+        assert await first.wait(timeout=10) == -signal.SIGKILL
+        second = await Process(config, "worker").start()
+        await second.until(
+            lambda: [r["status"] for r in runs(database)] == ["interrupted", "ok"],
+            timeout=90,
+            what="the run interrupted, then the retry ok",
+        )
+        await second.until_log(r"queued again for another worker")
+    finally:
+        await _stop(daemon, first, *([second] if second else []))
+    interrupted, retried = runs(database)
+    assert interrupted["pid"] == first.pid and "worker lost" in (interrupted["error"] or "")
+    assert retried["pid"] == second.pid
+    (job,) = queue_jobs(pg_url)
+    # procrastinate counts attempts as they end: the lost one (put back by the sweep) and the retry.
+    assert job["status"] == "succeeded" and job["attempts"] == 2
+    assert second.stderr.count("queued again for another worker") == 1
+    assert f"task #{job['id']}" in second.stderr
+
+
+async def test_each_fire_time_is_deferred_once_with_two_schedulers(
+    sites: LocalSites, pg_url: str, tmp_path: Path
+) -> None:
+    """Two daemons (two machines: each its own folder) on one queue, identity every 2 s, one worker: every
+    fire time became one task per site, and both daemons took part."""
+    timeline = Timeline()
+    hosts = {"a": "www.a.gov.cn", "b": "www.b.gov.cn"}
+    for host in hosts.values():
+        serve_site(sites, timeline, host, pages=1, latency=0.0)
+    configs = [
+        write_queue_config(
+            tmp_path / name, sites, hosts, pg_url, duties={"identity": "every 2s"}, catch_up=False
+        )
+        for name in ("one", "two")
+    ]
+    daemons = [await Process(c, "daemon").start() for c in configs]
+    worker = await Process(configs[0], "worker", "--concurrency", "2").start()
+    try:
+
+        def fire_times() -> set[int]:
+            return {j["args"]["timestamp"] for j in queue_jobs(pg_url) if j["status"] == "succeeded"}
+
+        await worker.until(lambda: len(fire_times()) >= 4, timeout=90, what="four fire times done")
+    finally:
+        await _stop(*daemons, worker)
+    jobs = queue_jobs(pg_url)
+    per_time: dict[tuple[int, str], int] = {}
+    for job in jobs:
+        key = (job["args"]["timestamp"], job["args"]["site"])
+        per_time[key] = per_time.get(key, 0) + 1
+    assert per_time and set(per_time.values()) == {1}, per_time
+    deferred = sum(int(n) for d in daemons for n in re.findall(r"(\d+) task\(s\) deferred", d.stderr))
+    assert deferred == len(jobs)
+    assert all(
+        "already deferred by another scheduler" in d.stderr or "task(s) deferred" in d.stderr for d in daemons
+    )
+    assert sum(d.stderr.count("already deferred by another scheduler") for d in daemons) >= 2
