@@ -817,9 +817,25 @@ class TextChecks(Model):
 
 
 class Storage(Model):
-    """Where the SQLite database lives (relative paths are relative to the config file)."""
+    """Where the database lives: a SQLite file (the default; relative paths are relative to the config
+    file), or a PostgreSQL database (``url``; docs/postgresql.md)."""
 
-    database: str = "var/monitor.db"
+    database: str = Field(
+        default="var/monitor.db",
+        description="SQLite database file; with `url`, the files beside the database (evidence screenshots, "
+        "outbox, duty locks) are still named after it on this machine.",
+    )
+    url: str | None = Field(
+        default=None,
+        description="postgresql://user@host:port/dbname — the store on PostgreSQL instead of the SQLite file "
+        "(the password never here: password_env).",
+    )
+    password_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+        description="Name of the environment variable holding the PostgreSQL password (the service's env "
+        "file); without it libpq's own ways apply (peer authentication on a local socket, ~/.pgpass).",
+    )
     lock_timeout_seconds: float = Field(
         default=30.0,
         gt=0,
@@ -827,6 +843,54 @@ class Storage(Model):
         description="How long a write waits for another process's write lock before the command fails "
         "(exit status 3).",
     )
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _postgresql_url(cls, value: Any) -> Any:
+        # ``url: ${MONITOR_DB_URL:-}`` expands to "" where the store stays on SQLite.
+        if isinstance(value, str) and not value.strip():
+            return None
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError(
+                "must be a PostgreSQL URL, postgresql://user@host:port/dbname (leave it out for the SQLite "
+                "file storage.database)"
+            )
+        from psycopg import conninfo  # only when PostgreSQL is configured
+
+        try:
+            params = conninfo.conninfo_to_dict(value)
+        except Exception as exc:  # psycopg.ProgrammingError: libpq's own words for a malformed URL
+            reason = str(exc).strip() or type(exc).__name__
+            raise ValueError(f"not a valid PostgreSQL URL: {reason}") from None
+        if params.get("password"):
+            # Never say the URL back: it holds the password.
+            raise ValueError(
+                "holds a password: put the password in the service's env file and name its variable in "
+                "storage.password_env"
+            )
+        return value
+
+    def password(self, env: Mapping[str, str] | None = None) -> str | None:
+        """The PostgreSQL password from the environment (``password_env``); None without one.
+
+        Raises :class:`ConfigError` when ``password_env`` names a variable that is not set.
+        """
+        if not self.password_env:
+            return None
+        environ = os.environ if env is None else env
+        if self.password_env not in environ:
+            raise ConfigError(
+                [
+                    (
+                        "storage.password_env",
+                        f"environment variable {self.password_env} is not set — put "
+                        f"{self.password_env}=… in the service's env file",
+                    )
+                ]
+            )
+        return environ[self.password_env]
 
 
 # -- new media (政务新媒体) ----------------------------------------------------------------------------

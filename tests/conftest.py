@@ -45,10 +45,50 @@ def clock() -> FixedClock:
     return FixedClock(datetime(2026, 11, 26, 9, 30), SHANGHAI)
 
 
+#: The store's engines. A test module marked ``both_stores`` (``pytestmark = pytest.mark.both_stores``)
+#: runs each of its tests that use ``store``/``store_url`` once per engine; the others use SQLite.
+STORE_BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the ``both_stores`` tests on SQLite and on PostgreSQL."""
+    if "store_backend" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_stores"):
+        metafunc.parametrize("store_backend", STORE_BACKENDS, indirect=True)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A real SQLite database file."""
-    s = Store(tmp_path / "monitor.db")
+def store_backend(request: pytest.FixtureRequest) -> str:
+    """The store's engine for this test: ``sqlite`` unless the test is parametrized over both."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+def _migrate(url: str) -> None:
+    Store(url).close()
+
+
+@pytest.fixture
+def store_url(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Where the test's store is: a SQLite file path, or the URL of a PostgreSQL database of its own,
+    already migrated (a copy of a template migrated once per session)."""
+    if store_backend == "sqlite":
+        yield str(tmp_path / "monitor.db")
+        return
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    with cluster.database(cluster.template("migrated", _migrate)) as url:
+        yield url
+
+
+def open_test_store(url: str, tmp_path: Path, **kwargs: Any) -> Store:
+    """A Store at ``store_url`` (a PostgreSQL one keeps its evidence files in ``tmp_path``, named after
+    ``monitor.db`` like a SQLite store's)."""
+    files = tmp_path / "monitor.db" if url.startswith("postgresql://") else None
+    return Store(url, files=files, **kwargs)
+
+
+@pytest.fixture
+def store(store_url: str, tmp_path: Path) -> Iterator[Store]:
+    """A real store: a SQLite database file, or (``both_stores`` tests) also a PostgreSQL database."""
+    s = open_test_store(store_url, tmp_path)
     try:
         yield s
     finally:

@@ -121,11 +121,28 @@ class PgCluster:
             if shutil.which("runuser"):
                 self._as_server_user = ["runuser", "-u", SERVER_USER, "--"]
             else:
-                self._as_server_user = ["setpriv", f"--reuid={server.pw_uid}", f"--regid={server.pw_gid}",
-                                        "--init-groups", "--"]
+                self._as_server_user = [
+                    "setpriv",
+                    f"--reuid={server.pw_uid}",
+                    f"--regid={server.pw_gid}",
+                    "--init-groups",
+                    "--",
+                ]
         self._run(
-            [str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", SUPERUSER, "-A", "trust",
-             "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.datadir),
+                "-U",
+                SUPERUSER,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+                "--no-instructions",
+            ]
         )
         # A port can be taken between finding it free and the server binding it: try a few.
         for attempt in range(5):
@@ -139,8 +156,17 @@ class PgCluster:
             # initdb made this file as the server's user; rewriting it in place keeps its owner.
             (self.datadir / "postgresql.auto.conf").write_text(conf)
             done = self._run(
-                [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile), "-w",
-                 "-t", "60", "start"],
+                [
+                    str(self.bindir / "pg_ctl"),
+                    "-D",
+                    str(self.datadir),
+                    "-l",
+                    str(self.logfile),
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ],
                 check=False,
             )
             if done.returncode == 0:
@@ -153,8 +179,10 @@ class PgCluster:
     def stop(self) -> None:
         """Stop the server (immediately: nothing in it is kept) and remove its folder."""
         if self.port:
-            self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "stop"],
-                      check=False)
+            self._run(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate", "-w", "stop"],
+                check=False,
+            )
             self.port = 0
         shutil.rmtree(self.root, ignore_errors=True)
 
@@ -162,8 +190,13 @@ class PgCluster:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C"
         done = subprocess.run(
-            [*self._as_server_user, *argv], cwd=self.root, env=env, capture_output=True,
-            text=True, check=False, timeout=120,
+            [*self._as_server_user, *argv],
+            cwd=self.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
         )
         if check and done.returncode != 0:
             raise RuntimeError(f"{' '.join(argv)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")

@@ -96,7 +96,7 @@ def test_migration_gives_units_findings_the_shared_identity(tmp_path: Path) -> N
     unit inspection has is renamed; events follow."""
     db = tmp_path / "monitor.db"
     with Store(db) as store:
-        store.db.conn.execute("PRAGMA user_version = 4")
+        store.backend.execute("PRAGMA user_version = 4")
     conn = sqlite3.connect(db)
     old_fp = {}
     for duty, identity in (("columns", "http://x/a/"), ("units", "http://x/a/"), ("units", "http://x/b/")):
@@ -133,7 +133,7 @@ def test_migration_gives_units_findings_the_shared_identity(tmp_path: Path) -> N
         )
         merged = fingerprint("columns", "column_stale", "test", "http://x/a/")
         assert len(store.events(merged)) == 2  # the units row's history moved over
-        orphans = store.db.execute(
+        orphans = store.backend.execute(
             "SELECT count(*) FROM events WHERE fingerprint NOT IN (SELECT fingerprint FROM findings)"
         ).fetchone()[0]
         assert orphans == 0

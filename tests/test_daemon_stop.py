@@ -190,7 +190,7 @@ async def test_sigterm_while_the_database_is_locked_at_start(tmp_path: Path) -> 
     database = tmp_path / "monitor.db"
     with Store(database) as store:
         run_id = store.start_run("links", "t", ("links",), datetime.now().astimezone())
-        store.db.execute("UPDATE runs SET pid = ? WHERE id = ?", [2**22 + 7, run_id])  # no such process
+        store.backend.execute("UPDATE runs SET pid = ? WHERE id = ?", [2**22 + 7, run_id])  # no such process
     holder = sqlite3.connect(database, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     daemon = await Daemon(config).start()

@@ -251,7 +251,7 @@ async def test_posts_are_stored_and_counted_per_period(sites: LocalSites, store:
     trend = row["trend_8w"]
     assert len(trend) == 8 and trend[-1] == {"week": "2026-W48", "posts": 3}
     assert sum(w["posts"] for w in trend) == 6
-    first_seen = {r["post_id"]: r["first_seen"] for r in store.db.query("SELECT * FROM posts")}
+    first_seen = {r["post_id"]: r["first_seen"] for r in store.backend.query("SELECT * FROM posts")}
 
     # The feed now only shows its two newest items: the stored history still counts the rest.
     clock.advance(hours=1)
@@ -259,7 +259,7 @@ async def test_posts_are_stored_and_counted_per_period(sites: LocalSites, store:
     second = await run(sites, store, [json_account("p", "/p")], clock)
     assert (second.counts["accounts"][0]["posts_week"], second.counts["accounts"][0]["posts_month"]) == (3, 5)
     assert second.counts["posts_new"] == 0
-    again = {r["post_id"]: r["first_seen"] for r in store.db.query("SELECT * FROM posts")}
+    again = {r["post_id"]: r["first_seen"] for r in store.backend.query("SELECT * FROM posts")}
     assert again == first_seen  # first_seen never moves
 
     # The store API answers per account and period.

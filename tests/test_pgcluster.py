@@ -29,6 +29,7 @@ def test_template_databases_are_copied(pg_cluster: PgCluster) -> None:
 
 def test_unix_socket_in_the_cluster_folder(pg_cluster: PgCluster) -> None:
     assert pg_cluster.socket_dir.is_relative_to(pg_cluster.root)
-    with psycopg.connect(host=str(pg_cluster.socket_dir), port=pg_cluster.port, user="postgres",
-                         dbname="postgres") as conn:
+    with psycopg.connect(
+        host=str(pg_cluster.socket_dir), port=pg_cluster.port, user="postgres", dbname="postgres"
+    ) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)

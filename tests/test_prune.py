@@ -123,7 +123,7 @@ def test_prune_removes_only_old_unneeded_things(tmp_path: Path) -> None:
         assert [f["identity"] for f in store.findings(status="resolved")] == ["gone"]
         (row,) = store.findings(status="open")
         assert row["evidence"]["screenshots"][0]["file"] == kept_shot
-        assert store.db.execute("SELECT count(*) FROM probes").fetchone()[0] == 1
+        assert store.backend.execute("SELECT count(*) FROM probes").fetchone()[0] == 1
 
 
 def test_prune_refuses_a_cutoff_inside_the_availability_window(tmp_path: Path) -> None:

@@ -203,7 +203,7 @@ def test_status_without_daemon_shows_last_runs_and_open_findings(tmp_path: Path)
         store.finish_run(run, status="ok", now=now, findings=findings, counts=counts)
         # A run in progress in another live process (the CLI takes runs of its own pid for stale).
         live = store.start_run("links", "portal", ["links"], now + timedelta(days=1))
-        store.db["runs"].update(live, {"pid": os.getppid()})
+        store.backend.execute("UPDATE runs SET pid = ? WHERE id = ?", [os.getppid(), live])
     result = CliRunner().invoke(main, ["--db", str(db), "status"])
     assert result.exit_code == 0, result.output
     assert "daemon: not running" in result.output

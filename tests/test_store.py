@@ -9,9 +9,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from monitor.core.clock import FixedClock
 from monitor.core.findings import Finding, Severity
 from monitor.store.database import MIGRATIONS, Resolution, Store
+from tests.conftest import open_test_store
+
+# Every test that takes ``store`` or ``store_url`` runs on SQLite and on PostgreSQL.
+pytestmark = pytest.mark.both_stores
 
 
 def dead(url: str, site: str = "portal", duty: str = "links") -> Finding:
@@ -45,8 +51,8 @@ def test_migrations_run_once_and_wal_is_on(tmp_path: Path) -> None:
     Store(path).close()
     with Store(path) as s:
         assert s.schema_version == len(MIGRATIONS)
-        assert s.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert {"runs", "findings", "events"} <= set(s.db.table_names())
+        assert s.backend.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert {"runs", "findings", "events"} <= s.backend.table_names()
 
 
 def test_fingerprint_is_stable_and_ignores_evidence() -> None:
@@ -88,9 +94,11 @@ def test_ignored_stays_ignored(store: Store, clock: FixedClock) -> None:
     assert row is not None and row["status"] == "ignored" and row["ignored_reason"] == "误报：内网地址"
 
 
-def test_interrupted_run_is_recovered_and_resolves_nothing(tmp_path: Path, clock: FixedClock) -> None:
-    path = tmp_path / "m.db"
-    with Store(path) as s:
+def test_interrupted_run_is_recovered_and_resolves_nothing(
+    store_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    path = store_url
+    with open_test_store(path, tmp_path) as s:
         run(s, clock, [dead("u1")])
     # Another process starts a run and dies without finishing it.
     code = (
@@ -104,7 +112,7 @@ def test_interrupted_run_is_recovered_and_resolves_nothing(tmp_path: Path, clock
         check=False,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
-    with Store(path) as s:
+    with open_test_store(path, tmp_path) as s:
         (stale,) = s.recover_interrupted(clock.now())
         assert s.get_run(stale)["status"] == "interrupted"
         assert [r["status"] for r in s.findings()] == ["open"]
@@ -127,14 +135,15 @@ def test_a_crash_inside_finish_run_leaves_nothing_half_written(store: Store, clo
     assert store.get_run(rid)["status"] == "running"
 
 
-def test_two_connections_share_the_file(tmp_path: Path, clock: FixedClock) -> None:
-    path = tmp_path / "m.db"
-    a, b = Store(path), Store(path)
+def test_two_connections_share_the_database(store_url: str, tmp_path: Path, clock: FixedClock) -> None:
+    a, b = open_test_store(store_url, tmp_path), open_test_store(store_url, tmp_path)
     try:
         run(a, clock, [dead("u1")])
         run(b, clock, [dead("u1"), dead("u2")])
         assert len(list(a.findings(status="open"))) == 2
+        assert a.integrity_ok() and b.integrity_ok()
     finally:
         a.close()
         b.close()
-    assert sqlite3.connect(path).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    if not store_url.startswith("postgresql://"):
+        assert sqlite3.connect(store_url).execute("PRAGMA integrity_check").fetchone()[0] == "ok"

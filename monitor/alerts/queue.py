@@ -45,22 +45,25 @@ def queue_alerts(
     The cursor moves only after the alerts are safe in the outbox; a crash in between queues them again
     under the same keys, which the outbox does not queue twice.
     """
-    now = clock.now()
-    cursor = read_cursor(store)
-    if cursor is None:
-        save_cursor(store, start_cursor(store), now)
-        found: list[Transition] = []
-        new = None
-    else:
-        found, new = collect(store, config, now, cursor)
-    if at_start:
-        offline = offline_transition(store, config, now)
-        if offline is not None:
-            found.append(offline)
-    report = queue_transitions(config, outbox, found, clock, env=env)
-    if new is not None:
-        save_cursor(store, new, now)
-    return report
+    # One look at a time on every machine sharing the store (PostgreSQL): two looks from one cursor
+    # would queue the same alerts in two outboxes.
+    with store.exclusive("alerts-cursor"):
+        now = clock.now()
+        cursor = read_cursor(store)
+        if cursor is None:
+            save_cursor(store, start_cursor(store), now)
+            found: list[Transition] = []
+            new = None
+        else:
+            found, new = collect(store, config, now, cursor)
+        if at_start:
+            offline = offline_transition(store, config, now)
+            if offline is not None:
+                found.append(offline)
+        report = queue_transitions(config, outbox, found, clock, env=env)
+        if new is not None:
+            save_cursor(store, new, now)
+        return report
 
 
 def queue_transitions(

@@ -90,7 +90,7 @@ def start_cursor(store: Store) -> Cursor:
 
 
 def _running_ids(store: Store) -> list[int]:
-    return [int(r[0]) for r in store.db.execute("SELECT id FROM runs WHERE status = 'running'").fetchall()]
+    return store.running_run_ids()
 
 
 def collect(store: Store, config: Config, now: datetime, cursor: Cursor) -> tuple[list[Transition], Cursor]:
@@ -154,12 +154,8 @@ def finding_transitions(
 
 
 def _previous_resolution(store: Store, fingerprint: str, before_event: int) -> datetime | None:
-    row = store.db.execute(
-        "SELECT at FROM events WHERE fingerprint = ? AND event = 'resolved' AND id < ? "
-        "ORDER BY id DESC LIMIT 1",
-        [fingerprint, before_event],
-    ).fetchone()
-    return datetime.fromisoformat(row[0]) if row else None
+    at = store.previous_event_at(fingerprint, "resolved", before_event)
+    return datetime.fromisoformat(at) if at else None
 
 
 def _down_since(row: dict[str, Any], config: Config) -> datetime | None:
@@ -179,13 +175,7 @@ def _minutes(start: datetime | None, end: datetime) -> int | None:
 
 def _runs_to_check(store: Store, cursor: Cursor, mark: Cursor) -> list[tuple[str, str]]:
     """(duty, site) pairs with a run finished since the last look (up to the high-water mark)."""
-    ids = [*cursor.running]
-    rows = store.db.execute(
-        "SELECT DISTINCT duty, site FROM runs WHERE status != 'running' AND ((id > ? AND id <= ?) OR id IN "
-        f"({','.join('?' for _ in ids) or 'NULL'}))",
-        [cursor.run_id, mark.run_id, *ids],
-    ).fetchall()
-    return [(str(d), str(s)) for d, s in rows]
+    return store.finished_pairs(cursor.run_id, mark.run_id, cursor.running)
 
 
 def duty_transitions(
@@ -194,28 +184,12 @@ def duty_transitions(
     """A duty failing on ``failing_nights`` nights in a row on a site (once per streak), and its recovery."""
     nights = config.alerts.failing_nights
     out: list[Transition] = []
-    marks = ",".join("?" for _ in FAILING)
-    done = f"status NOT IN ('running', 'interrupted', {marks})"  # a run that did its job
     for duty, site in pairs:
-        latest = store.db.execute(
-            "SELECT id, status, started_at, finished_at FROM runs WHERE duty = ? AND site = ? "
-            "AND status NOT IN ('running', 'interrupted') ORDER BY id DESC LIMIT 1",
-            [duty, site],
-        ).fetchone()
-        if latest is None:
+        found = store.failing_streak(duty, site, FAILING)
+        if found is None:
             continue
+        latest, streak = found
         latest_ok = latest[1] not in FAILING
-        upper = latest[0] if latest_ok else latest[0] + 1
-        # The streak: every failing run since the last run that did its job (exact, however long).
-        before = store.db.execute(
-            f"SELECT coalesce(max(id), 0) FROM runs WHERE duty = ? AND site = ? AND id < ? AND {done}",
-            [duty, site, upper, *FAILING],
-        ).fetchone()[0]
-        streak = store.db.execute(
-            "SELECT id, status, started_at, finished_at, error FROM runs WHERE duty = ? AND site = ? "
-            f"AND status IN ({marks}) AND id > ? AND id < ? ORDER BY id",
-            [duty, site, *FAILING, before, upper],
-        ).fetchall()
         if not streak:
             continue
         runs = [latest]

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import psycopg
 
 from checks import SITE_CHECKS
 from monitor import __version__
@@ -35,7 +36,7 @@ from monitor.core.findings import Severity
 from monitor.core.textsafe import inert, inert_json
 from monitor.crawl.progress import LogProgress, Progress, RichProgress
 from monitor.runner import DutyError, SiteRunResult, crawl_duties, run_duty
-from monitor.store.database import Store, StoreMissing
+from monitor.store.database import Store, StoreMissing, open_store
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FAILED, EXIT_BUSY = 0, 1, 2, 3, 4
 EXIT_INTERRUPTED = 130
@@ -72,20 +73,36 @@ class AppContext:
         if path is None:
             return Config()
         try:
-            return load_config(path)
+            config = load_config(path)
         except ConfigError as exc:
             fail_usage(str(exc))
             raise  # unreachable
+        if self.db_path and config.storage.url:
+            # --db names a SQLite file on the command line: it wins over storage.url ($MONITOR_DB, which
+            # the service unit always sets, only moves the files kept beside the database).
+            config = config.model_copy(update={"storage": config.storage.model_copy(update={"url": None})})
+        return config
 
     @property
     def database(self) -> Path:
-        """``--db``, then ``MONITOR_DB``, then the config's storage path."""
+        """``--db``, then ``MONITOR_DB``, then the config's storage path: the SQLite file, or with
+        ``storage.url`` the local path the files beside the database are named after."""
         chosen = self.db_path or os.environ.get("MONITOR_DB")
         return Path(chosen) if chosen else self.config.database_path
 
+    @property
+    def on_postgresql(self) -> bool:
+        """Whether the store is on PostgreSQL (``storage.url``, no ``--db``)."""
+        return bool(self.config.storage.url)
+
+    @property
+    def database_label(self) -> str:
+        """The database for messages: the SQLite path, or the PostgreSQL URL (it never holds a password)."""
+        return self.config.storage.url or str(self.database)
+
     def store(self) -> Store:
         """Open the store (migrations run) and mark runs of dead processes as interrupted."""
-        store = Store(self.database, lock_timeout=self.config.storage.lock_timeout_seconds)
+        store = open_store(self.config.storage, self.database)
         try:
             store.recover_interrupted(self.clock().now())
         except BaseException:
@@ -97,11 +114,12 @@ class AppContext:
         """Open the store read-only (never waits for a writer, never creates anything); exit 2 when there
         is no database yet."""
         try:
-            return Store.open_readonly(self.database, lock_timeout=self.config.storage.lock_timeout_seconds)
+            return open_store(self.config.storage, self.database, readonly=True)
         except StoreMissing:
             fail_usage(
-                f"no database at {self.database}: nothing has been recorded yet (a `monitor run …` or the "
-                "daemon creates it), or --db / $MONITOR_DB / storage.database points elsewhere"
+                f"no database at {self.database_label}: nothing has been recorded yet (a `monitor run …` or "
+                "the daemon creates it), or --db / $MONITOR_DB / storage.database / storage.url points "
+                "elsewhere"
             )
             raise  # unreachable
 
@@ -124,7 +142,7 @@ def fail_usage(message: str) -> NoReturn:
     raise SystemExit(EXIT_USAGE)
 
 
-def error_reason(exc: BaseException, database: Path | None = None) -> tuple[int, str]:
+def error_reason(exc: BaseException, database: Path | str | None = None) -> tuple[int, str]:
     """The exit status and the one-line reason for an error that ended a command.
 
     A full disk and a database locked past ``storage.lock_timeout_seconds`` are failures of the command
@@ -142,6 +160,18 @@ def error_reason(exc: BaseException, database: Path | None = None) -> tuple[int,
             )
         if "full" in text:
             return EXIT_FAILED, f"disk full: cannot write the database{where} ({text})"
+        return EXIT_FAILED, f"database{where}: {text}"
+    if isinstance(exc, psycopg.Error):
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, psycopg.errors.LockNotAvailable):
+            return EXIT_FAILED, (
+                f"database{where} is locked: another process held a lock for longer than "
+                "storage.lock_timeout_seconds; try again when it has finished"
+            )
+        if isinstance(exc, psycopg.errors.DiskFull):
+            return EXIT_FAILED, f"disk full on the database server{where} ({text})"
+        if isinstance(exc, psycopg.OperationalError):
+            return EXIT_FAILED, f"cannot reach the database{where}: {text}"
         return EXIT_FAILED, f"database{where}: {text}"
     if isinstance(exc, OSError):
         name = f" {exc.filename}" if exc.filename else ""
@@ -170,10 +200,10 @@ class MonitorGroup(click.Group):
             raise SystemExit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             app = ctx.obj if isinstance(ctx.obj, AppContext) else None
-            database = None
+            database: str | None = None
             if app is not None:
                 try:
-                    database = app.database
+                    database = app.database_label
                 except (SystemExit, Exception):
                     database = None
             code, reason = error_reason(exc, database)
@@ -294,7 +324,7 @@ def check_config(app: AppContext) -> None:
     config = app.config
     click.echo(f"{path}: OK")
     click.echo(f"  time zone: {config.timezone}")
-    click.echo(f"  database:  {app.database}")
+    click.echo(f"  database:  {app.database_label}")
     click.echo(f"  reports:   {config.reports_path}")
     smtp = config.bulletin.smtp
     if smtp.username:
@@ -1047,7 +1077,7 @@ def worker(app: AppContext, concurrency: int) -> None:
 @click.pass_obj
 def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
     """Copy the database online (consistent while duties run), verify it, and rotate old copies."""
-    from monitor.store.backup import BackupError, run_backup
+    from monitor.store.backup import NOT_ON_POSTGRESQL, BackupError, run_backup
 
     config = app.config
     if directory or keep:
@@ -1056,6 +1086,8 @@ def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
         }
         changes.update({"keep": keep} if keep else {})
         config = config.model_copy(update={"backup": config.backup.model_copy(update=changes)})
+    if app.on_postgresql:
+        fail_usage(f"{NOT_ON_POSTGRESQL}; monitor backup copies the SQLite file ({app.database_label})")
     if not app.database.exists():
         fail_usage(f"no database at {app.database}")
     try:
@@ -1069,6 +1101,8 @@ def backup(app: AppContext, directory: str | None, keep: int | None) -> None:
         except BackupError as exc:
             click.echo(f"error: {inert(str(exc))}", err=True)
             raise SystemExit(EXIT_FAILED) from None
+    if result is None:  # unreachable: a PostgreSQL store was refused above
+        fail_usage(NOT_ON_POSTGRESQL)
     click.echo(f"backup: {result.path} ({result.bytes} bytes, integrity ok); {result.kept} kept")
     for path in result.removed:
         click.echo(f"  removed {path.name}")
@@ -1099,7 +1133,7 @@ def prune_command(app: AppContext, older_than: str, dry_run: bool) -> None:
     except ValueError as exc:
         fail_usage(f"--older-than: {exc}")
         return
-    if not app.database.exists():
+    if not app.on_postgresql and not app.database.exists():
         fail_usage(f"no database at {app.database}")
     with app.store() as store:
         try:

@@ -52,12 +52,12 @@ from monitor.app.locks import Busy, DutyLock, held_by
 from monitor.app.schedule import catch_up, describe, effective_schedule, make_trigger
 from monitor.app.sdnotify import Notifier
 from monitor.bulletin.outbox import Outbox
-from monitor.config import Config, ConfigError, DutySchedule, load_config
+from monitor.config import Config, ConfigError, DutySchedule, Storage, load_config
 from monitor.core.clock import Clock, clock_from_env, iso
 from monitor.crawl.progress import LogProgress
 from monitor.runner import DutyError, run_duty
-from monitor.store.backup import run_backup
-from monitor.store.database import Store
+from monitor.store.backup import NOT_ON_POSTGRESQL, run_backup
+from monitor.store.database import Store, open_store
 
 log = logging.getLogger("monitor.daemon")
 
@@ -208,6 +208,8 @@ class Daemon:
         self.config_path = config_path
         self.config = config
         self.database = database
+        #: Where the store is, as the daemon started: a reload never moves it (a restart does).
+        self.storage = config.storage
         self.notifier = notifier or Notifier()
         self._clock = clock or (lambda cfg: clock_from_env(cfg.tz))
         self.scheduler = AsyncIOScheduler(timezone=config.tz)
@@ -242,7 +244,7 @@ class Daemon:
         alerts: asyncio.Task[None] | None = None
         try:
             self._install_signals()
-            log.info("daemon starting (pid %d): opening the database %s", os.getpid(), self.database)
+            log.info("daemon starting (pid %d): opening the database %s", os.getpid(), self._database_label)
             # The store is read off the loop: a database locked by another process must not keep the
             # daemon from answering a SIGTERM.
             opening = asyncio.ensure_future(off_loop(self._recover, name="monitor-recover"))
@@ -256,7 +258,7 @@ class Daemon:
             try:
                 due = opening.result()
             except Exception as exc:
-                log.error("cannot open the database %s: %s", self.database, _reason(exc))
+                log.error("cannot open the database %s: %s", self._database_label, _reason(exc))
                 log.debug("opening the database failed", exc_info=True)
                 return EXIT_FAILED
             if self.queued:
@@ -305,12 +307,14 @@ class Daemon:
         """At start (in a thread): record runs of dead processes as interrupted, check the file, and say
         which duties are due to catch up (duty → why)."""
         config = self.config
-        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+        with self._store(config) as store:
             for run_id in store.recover_interrupted(self._clock(config).now()):
                 log.warning("run #%d was cut off by the end of its process; recorded as interrupted", run_id)
-            verdict = store.db.execute("PRAGMA quick_check").fetchone()[0]
+            verdict = store.quick_check()
             if verdict != "ok":
-                log.error("database %s fails quick_check: %s (restore a backup)", self.database, verdict)
+                log.error(
+                    "database %s fails quick_check: %s (restore a backup)", self._database_label, verdict
+                )
             due: dict[str, str] = {}
             if config.schedule.catch_up:
                 now = self.now()
@@ -448,6 +452,8 @@ class Daemon:
     def _swap(self, new: Config) -> None:
         if new.database_path != self.config.database_path:
             log.warning("storage.database changed: restart the daemon to use the new database")
+        if new.storage.url != self.storage.url:
+            log.warning("storage.url changed: restart the daemon to use the new database")
         if new.timezone != self.config.timezone:
             log.warning("timezone changed: new schedules use %s; restart to apply it fully", new.timezone)
         self.config = new
@@ -513,13 +519,16 @@ class Daemon:
         clock = self._clock(config)
         if duty == "backup":
             result = await asyncio.to_thread(self._backup, config, clock)
+            if result is None:
+                log.warning("backup: %s", NOT_ON_POSTGRESQL)
+                return
             log.info("backup written to %s (%d bytes, %d kept)", result.path, result.bytes, result.kept)
             return
         if duty == "report":
-            await run_report(config, self.database, clock)
+            await run_report(config, self.database, clock, self.storage)
             return
         log.info("%s starting", duty)
-        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+        with self._store(config) as store:
             try:
                 results = await run_duty(duty, config, store, clock, progress=lambda: LogProgress(60.0))
             except Exception as exc:
@@ -603,7 +612,7 @@ class Daemon:
         clock = self._clock(config)
 
         def work() -> None:
-            with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+            with self._store(config) as store:
                 outbox = Outbox(config.outbox_path(self.database))
                 queue_alerts(config, store, outbox, clock, at_start=at_start)
                 if at_start:
@@ -656,14 +665,25 @@ class Daemon:
 
         config = self.config
         try:
-            with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+            with self._store(config) as store:
                 heartbeat(store, self._clock(config).now())
         except Exception as exc:  # a locked or full database: the next beat tries again
             log.warning("alerts: cannot write the heartbeat: %s", exc)
 
     def _backup(self, config: Config, clock: Clock) -> Any:
-        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+        with self._store(config) as store:
             return run_backup(config, self.database, store, clock)
+
+    @property
+    def _database_label(self) -> str:
+        """The database for log lines: the SQLite path, or the PostgreSQL URL (never with a password)."""
+        return self.storage.url or str(self.database)
+
+    def _store(self, config: Config) -> Store:
+        """Open the store the daemon started with (the reloaded config's lock timeout)."""
+        timeout = config.storage.lock_timeout_seconds
+        storage = self.storage.model_copy(update={"lock_timeout_seconds": timeout})
+        return open_store(storage, self.database)
 
     # -- state ------------------------------------------------------------------------------------
     def _publish_soon(self) -> None:
@@ -735,7 +755,7 @@ def run_daemon(config_path: Path, config: Config, database: Path) -> int:
     return code
 
 
-async def run_report(config: Config, database: Path, clock: Clock) -> bool:
+async def run_report(config: Config, database: Path, clock: Clock, storage: Storage | None = None) -> bool:
     """The ``report`` duty: ``monitor.bulletin.weekly_job(config, store, clock)`` when installed.
 
     Imported lazily: the bulletin is an optional part of an installation. The call is recorded as a run
@@ -752,14 +772,14 @@ async def run_report(config: Config, database: Path, clock: Clock) -> bool:
     if job is None:
         log.warning("report: monitor.bulletin has no weekly_job(config, store, clock); no weekly bulletin")
         return False
-    timeout = config.storage.lock_timeout_seconds
+    storage = storage or config.storage
     if inspect.iscoroutinefunction(job):
-        with Store(database, lock_timeout=timeout) as store:
+        with open_store(storage, database) as store:
             await _recorded(store, clock, job(config, store, clock))
     else:
         # A blocking bulletin build runs in a thread with its own connection, so the loop stays alive.
         def call() -> None:
-            with Store(database, lock_timeout=timeout) as store:
+            with open_store(storage, database) as store:
                 result: Any = None
                 run_id = store.start_run("report", "report", ("report",), clock.now())
                 try:

@@ -32,15 +32,8 @@ def run_marks(store: Store, results: Iterable[SiteRunResult]) -> dict[int, dict[
     out: dict[int, dict[str, str]] = {}
     for r in results:
         marks: dict[str, str] = {}
-        rows = store.db.execute(
-            "SELECT fingerprint, first_run_id, status FROM findings WHERE last_run_id = ?", [r.run_id]
-        ).fetchall()
-        reopened = {
-            fp
-            for (fp,) in store.db.execute(
-                "SELECT fingerprint FROM events WHERE run_id = ? AND event = 'reopened'", [r.run_id]
-            ).fetchall()
-        }
+        rows = store.run_findings(r.run_id)
+        reopened = store.run_events(r.run_id, "reopened")
         for fp, first_run, status in rows:
             if status == "ignored":
                 marks[fp] = MARK_IGNORED

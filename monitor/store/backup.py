@@ -1,4 +1,5 @@
-"""Consistent online copies of the database, verified and rotated (``monitor backup``, daemon monthly).
+"""Consistent online copies of the SQLite database, verified and rotated (``monitor backup``, daemon
+monthly). A store on PostgreSQL is backed up with the server's ``pg_dump`` instead (docs/postgresql.md).
 
 SQLite's online backup API (``sqlite3.Connection.backup``) copies a consistent snapshot while the CLI
 or the daemon keep writing; the copy is checked with ``PRAGMA integrity_check`` before it gets its final
@@ -121,12 +122,24 @@ def backup_directory(config: Config, database: Path) -> Path:
     return path if path.is_absolute() else database.parent / path
 
 
-def run_backup(config: Config, database: Path, store: Store, clock: Clock) -> BackupResult:
+#: Why the ``backup`` duty copies nothing on PostgreSQL (recorded as the skipped run's reason).
+NOT_ON_POSTGRESQL = (
+    "the store is on PostgreSQL: back it up with pg_dump on the database server (docs/postgresql.md)"
+)
+
+
+def run_backup(config: Config, database: Path, store: Store, clock: Clock) -> BackupResult | None:
     """The ``backup`` duty: make a copy and record it as a run (so catch-up and status see it).
 
     The run is recorded after the copy is made, so the copy never contains its own ``running`` row.
+    A store on PostgreSQL is not copied here (the server's own tools do it, consistently and without
+    stopping anyone): the run is recorded as ``skipped`` with the reason, and None is returned.
     """
     started = clock.now()
+    if store.postgresql:
+        run_id = store.start_run("backup", "backup", ("backup",), started)
+        store.finish_run(run_id, status="skipped", now=clock.now(), counts={"reason": NOT_ON_POSTGRESQL})
+        return None
     try:
         result = backup_database(database, backup_directory(config, database), config.backup.keep, started)
     except BackupError as exc:

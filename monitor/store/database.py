@@ -1,9 +1,10 @@
-"""The SQLite store: runs, findings with their lifecycle, and an event per transition.
+"""The store: runs, findings with their lifecycle, and an event per transition.
 
-One file, WAL journal, opened through sqlite-utils. Migrations run at every open. A run's findings are
-written in one transaction at the end of the run, so a crash mid-run can never leave half a result:
-the run row simply stays ``running`` and is marked ``interrupted`` by the next process that opens the
-store (:meth:`Store.recover_interrupted`).
+On SQLite (one file, WAL journal: the embedded default) or PostgreSQL (``storage.url``), through
+:mod:`monitor.store.backend`: the SQL here is written once for both. Migrations run at every open.
+A run's findings are written in one transaction at the end of the run, so a crash mid-run can never
+leave half a result: the run row simply stays ``running`` and is marked ``interrupted`` by the next
+process that opens the store (:meth:`Store.recover_interrupted`).
 
 Lifecycle rules (see docs/findings.md):
 - seen again → ``last_seen`` moves (an ignored finding stays ignored; a resolved one reopens);
@@ -15,178 +16,150 @@ Lifecycle rules (see docs/findings.md):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
-import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
+from monitor.config import Storage
 from monitor.core.clock import iso
 from monitor.core.findings import Finding, FindingStatus, fingerprint, identity_family
 from monitor.core.posts import Post
 from monitor.core.report import RunReport, dump_report, load_report, report_from_counts
+from monitor.store.backend import Backend, StoreMissing, connect
 from monitor.store.evidence import evidence_folder, save_images
+
+__all__ = [
+    "MIGRATIONS",
+    "Probe",
+    "Resolution",
+    "RunOutcome",
+    "Store",
+    "StoreMissing",
+    "StoreOutdated",
+    "open_store",
+]
 
 # "skipped": the duty had nothing to do (e.g. no new-media accounts configured) — not a failure, no data.
 RUN_STATUSES = ("running", "ok", "failed", "interrupted", "degraded", "skipped")
 
 
-def _m1_initial(db: sqlite_utils.Database) -> None:
-    db.table("runs").create(
-        {
-            "id": int,
-            "duty": str,
-            "site": str,
-            "checks": str,
-            "started_at": str,
-            "finished_at": str,
-            "status": str,
-            "complete": int,
-            "counts": str,
-            "error": str,
-            "pid": int,
-            "host": str,
-        },
-        pk="id",
+def _m1_initial(db: Backend) -> None:
+    db.execute(
+        db.ddl(
+            "CREATE TABLE runs (id {pk_id}, duty {text}, site {text}, checks {text}, started_at {text}, "
+            "finished_at {text}, status {text}, complete {int}, counts {text}, error {text}, pid {int}, "
+            "host {text})"
+        )
     )
-    db.table("runs").create_index(["duty", "site", "started_at"])
-    db.table("findings").create(
-        {
-            "fingerprint": str,
-            "duty": str,
-            "kind": str,
-            "severity": str,
-            "site": str,
-            "unit": str,
-            "identity": str,
-            "url": str,
-            "source_urls": str,
-            "message": str,
-            "evidence": str,
-            "first_seen": str,
-            "last_seen": str,
-            "status": str,
-            "resolved_at": str,
-            "ignored_reason": str,
-            "first_run_id": int,
-            "last_run_id": int,
-            "times_seen": int,
-        },
-        pk="fingerprint",
-        not_null={"duty", "kind", "severity", "site", "status", "first_seen", "last_seen"},
+    db.execute("CREATE INDEX idx_runs_duty_site_started_at ON runs (duty, site, started_at)")
+    db.execute(
+        db.ddl(
+            "CREATE TABLE findings (fingerprint {text} PRIMARY KEY, duty {text} NOT NULL, "
+            "kind {text} NOT NULL, severity {text} NOT NULL, site {text} NOT NULL, unit {text}, "
+            "identity {text}, url {text}, "
+            "source_urls {text}, message {text}, evidence {text}, first_seen {text} NOT NULL, "
+            "last_seen {text} NOT NULL, status {text} NOT NULL, resolved_at {text}, ignored_reason {text}, "
+            "first_run_id {int}, last_run_id {int}, times_seen {int})"
+        )
     )
-    db.table("findings").create_index(["site", "duty", "status"])
-    db.table("events").create(
-        {"id": int, "fingerprint": str, "run_id": int, "at": str, "event": str, "note": str},
-        pk="id",
-        foreign_keys=[("fingerprint", "findings", "fingerprint")],
+    db.execute("CREATE INDEX idx_findings_site_duty_status ON findings (site, duty, status)")
+    db.execute(
+        db.ddl(
+            "CREATE TABLE events (id {pk_id}, "
+            "fingerprint {text} REFERENCES findings (fingerprint){deferrable}, "
+            "run_id {int}, at {text}, event {text}, note {text})"
+        )
     )
-    db.table("events").create_index(["fingerprint"])
+    db.execute("CREATE INDEX idx_events_fingerprint ON events (fingerprint)")
 
 
-def _m2_posts(db: sqlite_utils.Database) -> None:
+def _m2_posts(db: Backend) -> None:
     """New-media posts (政务新媒体), one row per account and post id; ``published_ts`` for range queries."""
-    db.table("posts").create(
-        {
-            "account": str,
-            "post_id": str,
-            "title": str,
-            "url": str,
-            "published_at": str,
-            "published_ts": int,
-            "pinned": int,
-            "original": int,
-            "first_seen": str,
-            "last_seen": str,
-        },
-        pk=("account", "post_id"),
-        not_null={"account", "post_id", "published_at", "published_ts", "first_seen", "last_seen"},
-        if_not_exists=True,
+    db.execute(
+        db.ddl(
+            "CREATE TABLE IF NOT EXISTS posts (account {text} NOT NULL, post_id {text} NOT NULL, "
+            "title {text}, url {text}, published_at {text} NOT NULL, published_ts {int} NOT NULL, "
+            "pinned {int}, "
+            "original {int}, first_seen {text} NOT NULL, last_seen {text} NOT NULL, "
+            "PRIMARY KEY (account, post_id))"
+        )
     )
-    db.table("posts").create_index(["account", "published_ts"], if_not_exists=True)
+    db.execute("CREATE INDEX IF NOT EXISTS idx_posts_account_published_ts ON posts (account, published_ts)")
 
 
-def _m3_probes(db: sqlite_utils.Database) -> None:
-    """Availability probes (one row per request) and the debounced up/down state of each target."""
-    db.table("probes").create(
-        {
-            "id": int,
-            "site": str,
-            "target": str,  # the probed URL
-            "name": str,  # 首页 / 在线办事 …
-            "at": str,
-            "ok": int,
-            "status": int,
-            "latency_ms": int,
-            "error": str,  # ErrorKind value, None when ok
-            "detail": str,
-            "ip_version": int,  # 0: dual stack (the system chose, like a browser); 4 or 6: forced
-            "monitor_offline": int,  # 1: the self-check failed too; never counted in a ratio
-        },
-        pk="id",
-        not_null={"site", "target", "at", "ok", "monitor_offline"},
+def _m3_probes(db: Backend) -> None:
+    """Availability probes (one row per request) and the debounced up/down state of each target.
+
+    ``target``: the probed URL; ``name``: 首页 / 在线办事 …; ``error``: an ErrorKind value, None when ok;
+    ``ip_version``: 0 for dual stack (the system chose, like a browser), 4 or 6 when forced;
+    ``monitor_offline``: 1 when the self-check failed too (never counted in a ratio). A target's
+    ``state``: up / down / unknown.
+    """
+    db.execute(
+        db.ddl(
+            "CREATE TABLE probes (id {pk_id}, site {text} NOT NULL, target {text} NOT NULL, name {text}, "
+            "at {text} NOT NULL, ok {int} NOT NULL, status {int}, latency_ms {int}, error {text}, "
+            "detail {text}, ip_version {int}, monitor_offline {int} NOT NULL)"
+        )
     )
-    db.table("probes").create_index(["site", "target", "at"])
-    db.table("target_state").create(
-        {
-            "site": str,
-            "target": str,
-            "state": str,  # up / down / unknown
-            "fail_streak": int,
-            "ok_streak": int,
-            "since": str,
-            "first_failure_at": str,
-            "last_probe_at": str,
-        },
-        pk=("site", "target"),
+    db.execute("CREATE INDEX idx_probes_site_target_at ON probes (site, target, at)")
+    db.execute(
+        db.ddl(
+            "CREATE TABLE target_state (site {text}, target {text}, state {text}, fail_streak {int}, "
+            "ok_streak {int}, since {text}, first_failure_at {text}, last_probe_at {text}, "
+            "PRIMARY KEY (site, target))"
+        )
     )
 
 
-def _m4_signatures(db: sqlite_utils.Database) -> None:
+def _m4_signatures(db: Backend) -> None:
     """Per-site records kept from run to run (the homepage head signature for defacement checks)."""
-    db.table("signatures").create(
-        {"site": str, "kind": str, "json": str, "updated_at": str},
-        pk=("site", "kind"),
-        not_null={"site", "kind", "json", "updated_at"},
+    db.execute(
+        db.ddl(
+            "CREATE TABLE signatures (site {text} NOT NULL, kind {text} NOT NULL, json {text} NOT NULL, "
+            "updated_at {text} NOT NULL, PRIMARY KEY (site, kind))"
+        )
     )
 
 
-def _m5_shared_column_identity(db: sqlite_utils.Database) -> None:
+def _m5_shared_column_identity(db: Backend) -> None:
     """Issue 21: ``units`` findings take the ``columns`` identity (``IDENTITY_FAMILY``). A units finding
     the column audit also has is merged into it (its events move over); the others are renamed."""
-    conn = db.conn
-    conn.execute("PRAGMA defer_foreign_keys = ON")  # events are re-pointed before their finding is renamed
-    rows = conn.execute("SELECT fingerprint, duty, kind, site, identity FROM findings WHERE duty = 'units'")
+    db.defer_foreign_keys()  # events are re-pointed before their finding is renamed
+    rows = db.execute("SELECT fingerprint, duty, kind, site, identity FROM findings WHERE duty = 'units'")
     for old, duty, kind, site, identity in rows.fetchall():
         new = fingerprint(duty, kind, site, identity)
         if new == old:
             continue
-        conn.execute("UPDATE events SET fingerprint = ? WHERE fingerprint = ?", [new, old])
-        if conn.execute("SELECT 1 FROM findings WHERE fingerprint = ?", [new]).fetchone():
-            conn.execute("DELETE FROM findings WHERE fingerprint = ?", [old])
+        db.execute("UPDATE events SET fingerprint = ? WHERE fingerprint = ?", [new, old])
+        if db.execute("SELECT 1 FROM findings WHERE fingerprint = ?", [new]).fetchone():
+            db.execute("DELETE FROM findings WHERE fingerprint = ?", [old])
         else:
-            conn.execute("UPDATE findings SET fingerprint = ? WHERE fingerprint = ?", [new, old])
+            db.execute("UPDATE findings SET fingerprint = ? WHERE fingerprint = ?", [new, old])
 
 
-def _m6_monitor_state(db: sqlite_utils.Database) -> None:
+def _m6_monitor_state(db: Backend) -> None:
     """Small records the monitor keeps about itself (the alerts' cursor, the daemon's heartbeat)."""
-    db.table("monitor_state").create(
-        {"name": str, "json": str, "updated_at": str},
-        pk="name",
-        not_null={"name", "json", "updated_at"},
-        if_not_exists=True,
+    db.execute(
+        db.ddl(
+            "CREATE TABLE IF NOT EXISTS monitor_state (name {text} NOT NULL PRIMARY KEY, "
+            "json {text} NOT NULL, updated_at {text} NOT NULL)"
+        )
     )
 
 
-# Hand-written on purpose: PRAGMA user_version is all the bookkeeping we need, and the only packaged
-# alternative (sqlite-migrate) is a beta. Append new steps; never edit a released one.
-MIGRATIONS = (
+# Hand-written on purpose: a schema version number is all the bookkeeping we need (SQLite's PRAGMA
+# user_version, a one-row table on PostgreSQL), and the packaged alternatives are tied to one engine
+# (sqlite-migrate, a beta) or to an ORM (Alembic). Written once in SQL both engines read. Append new
+# steps; never edit a released one (databases made by earlier versions were created through sqlite-utils
+# with the same tables, columns and index names).
+MIGRATIONS: tuple[Callable[[Backend], None], ...] = (
     _m1_initial,
     _m2_posts,
     _m3_probes,
@@ -236,66 +209,82 @@ class RunOutcome:
     ignored_seen: int = 0
 
 
-class StoreMissing(Exception):
-    """A read-only open found no database file (read-only commands never create one)."""
-
-
 class Store:
     """Access to one monitor database. Cheap to open; open one per process (or per thread).
 
-    ``lock_timeout``: how long a writer waits for another process's write lock before SQLite gives up
-    with "database is locked" (the CLI turns that into exit status 3). ``readonly``: open the file as a
-    reader only (:meth:`open_readonly`).
+    ``location``: a SQLite file path (the embedded default; ``:memory:`` for a throw-away one) or a
+    ``postgresql://`` URL (docs/postgresql.md), opened through :mod:`monitor.store.backend`.
+    ``lock_timeout``: how long a writer waits for another process's lock before giving up ("database is
+    locked"; the CLI turns that into exit status 3). ``readonly``: open as a reader only
+    (:meth:`open_readonly`). ``password``: PostgreSQL's, from the environment (never in the URL).
+    ``files``: where the files beside the database live on this machine (the evidence screenshots in
+    ``<files>.evidence/``); a SQLite store's own path by default, none for a PostgreSQL store without it.
     """
 
-    def __init__(self, path: str | Path, *, lock_timeout: float = 30.0, readonly: bool = False) -> None:
-        self.path = Path(path)
+    def __init__(
+        self,
+        location: str | Path,
+        *,
+        lock_timeout: float = 30.0,
+        readonly: bool = False,
+        password: str | None = None,
+        files: Path | None = None,
+    ) -> None:
         self.lock_timeout = lock_timeout
         self.readonly = readonly
         #: Runs started through this object and not finished yet (see :meth:`fail_unfinished`).
         self.unfinished: set[int] = set()
-        memory = str(path) == ":memory:"
-        if readonly:
-            if memory or not self.path.is_file():
-                raise StoreMissing(f"no database at {self.path}")
-            # mode=ro: never creates the file, never takes the write lock; a WAL reader sees the last
-            # commit and never waits for a writer.
-            uri = f"{self.path.resolve().as_uri()}?mode=ro"
-            conn = sqlite3.connect(uri, uri=True, timeout=lock_timeout, isolation_level=None)
-        else:
-            if not memory:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path), timeout=lock_timeout, isolation_level=None)
-        # The CLI and the daemon share the file: writers queue for up to lock_timeout, then fail.
-        conn.execute(f"PRAGMA busy_timeout = {int(lock_timeout * 1000)}")
-        self.db = sqlite_utils.Database(conn)
+        self.backend: Backend = connect(
+            location, lock_timeout=lock_timeout, readonly=readonly, password=password
+        )
+        #: The SQLite file, or (PostgreSQL) the local path the files beside the database are named after.
+        self.path = Path(location) if files is None and not self.postgresql else (files or Path(":memory:"))
         try:
+            version = self.backend.schema_version()
             if readonly:
-                self.db.execute("PRAGMA query_only = ON")
-                if self.schema_version < len(MIGRATIONS):
-                    raise StoreOutdated(self.schema_version)
+                if version == 0 and self.postgresql:
+                    raise StoreMissing(
+                        f"no monitor database at {self.backend.location}: nothing recorded yet"
+                    )
+                if version < len(MIGRATIONS):
+                    raise StoreOutdated(version)
                 return
-            if not memory:
-                self.db.enable_wal()
-            self.db.execute("PRAGMA foreign_keys = ON")
-            self.db.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
+            if version != len(MIGRATIONS):  # up to date: no write lock needed just to open
+                self._migrate()
         except BaseException:
-            conn.close()
+            self.backend.close()
             raise
 
     @classmethod
-    def open_readonly(cls, path: str | Path, *, lock_timeout: float = 30.0) -> Store:
-        """Open for reading only: :class:`StoreMissing` when the file does not exist (nothing is created).
+    def open_readonly(
+        cls,
+        location: str | Path,
+        *,
+        lock_timeout: float = 30.0,
+        password: str | None = None,
+        files: Path | None = None,
+    ) -> Store:
+        """Open for reading only: :class:`StoreMissing` when there is no database (nothing is created).
 
         A database whose schema is older than this version is upgraded once with a normal open first
         (that takes the write lock, once per upgrade).
         """
+        kwargs: dict[str, Any] = {"lock_timeout": lock_timeout, "password": password, "files": files}
         try:
-            return cls(path, lock_timeout=lock_timeout, readonly=True)
+            return cls(location, readonly=True, **kwargs)
         except StoreOutdated:
-            cls(path, lock_timeout=lock_timeout).close()
-            return cls(path, lock_timeout=lock_timeout, readonly=True)
+            cls(location, **kwargs).close()
+            return cls(location, readonly=True, **kwargs)
+
+    @property
+    def postgresql(self) -> bool:
+        """Whether the store is on PostgreSQL."""
+        return self.backend.dialect == "postgresql"
+
+    @property
+    def location(self) -> str:
+        """The database, for messages: its file path, or its URL without a password."""
+        return self.backend.location
 
     @property
     def evidence_dir(self) -> Path | None:
@@ -304,7 +293,7 @@ class Store:
 
     def close(self) -> None:
         """Close the connection."""
-        self.db.conn.close()
+        self.backend.close()
 
     def __enter__(self) -> Store:
         return self
@@ -314,50 +303,76 @@ class Store:
 
     # -- schema -----------------------------------------------------------------------------------
     def _migrate(self) -> None:
-        conn = self.db.conn
-        if conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
-            return  # up to date: no write lock needed just to open
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        db = self.backend
+        with db.transaction():
+            db.lock("migrate")  # two processes opening a new database at once: one migrates
+            version = db.schema_version()
             for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
-                step(self.db)
-                conn.execute(f"PRAGMA user_version = {number}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+                step(db)
+                db.set_schema_version(number)
 
     @property
     def schema_version(self) -> int:
         """Number of migrations applied."""
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return self.backend.schema_version()
 
-    def _tx(self) -> _Transaction:
-        return _Transaction(self.db.conn)
+    def _tx(self) -> Any:
+        return self.backend.transaction()
+
+    def _insert(self, table: str, values: Mapping[str, Any], returning: str | None = None) -> Any:
+        """INSERT one row (column names are the code's own, never input); ``returning``: a column to give
+        back (``id``, numbered by the database)."""
+        columns = ", ".join(values)
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' for _ in values)})"
+        if returning is None:
+            self.backend.execute(sql, list(values.values()))
+            return None
+        return self.backend.scalar(f"{sql} RETURNING {returning}", list(values.values()))
+
+    def _upsert(self, table: str, rows: Iterable[Mapping[str, Any]], key: Sequence[str]) -> None:
+        """Insert rows, or update the given columns of those whose ``key`` is already there."""
+        for row in rows:
+            names = list(row)
+            if not all(n.isidentifier() for n in names):
+                raise ValueError(f"bad column name in {names!r}")
+            changes = ", ".join(f"{n} = excluded.{n}" for n in names if n not in key)
+            action = f"DO UPDATE SET {changes}" if changes else "DO NOTHING"
+            self.backend.execute(
+                f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)}) "
+                f"ON CONFLICT ({', '.join(key)}) {action}",
+                list(row.values()),
+            )
+
+    def _row(self, table: str, key: str, value: Any) -> dict[str, Any]:
+        rows = self.backend.query(f"SELECT * FROM {table} WHERE {key} = ?", [value])
+        if not rows:
+            raise KeyError(f"no {table} row {value!r}")
+        return rows[0]
 
     # -- runs -------------------------------------------------------------------------------------
     def start_run(self, duty: str, site: str, checks: Iterable[str], now: datetime) -> int:
         """Record a run as ``running`` and return its id."""
         with self._tx():
-            table = self.db.table("runs")
-            table.insert(
-                {
-                    "duty": duty,
-                    "site": site,
-                    "checks": json.dumps(list(checks)),
-                    "started_at": iso(now),
-                    "status": "running",
-                    "complete": 0,
-                    "counts": "{}",
-                    "pid": os.getpid(),
-                    "host": socket.gethostname(),
-                }
+            # Run ids become visible in the order they are handed out (the alerts' cursor reads them as
+            # a high-water mark): on PostgreSQL, one numbering at a time.
+            self.backend.lock("runs")
+            run_id = int(
+                self._insert(
+                    "runs",
+                    {
+                        "duty": duty,
+                        "site": site,
+                        "checks": json.dumps(list(checks)),
+                        "started_at": iso(now),
+                        "status": "running",
+                        "complete": 0,
+                        "counts": "{}",
+                        "pid": os.getpid(),
+                        "host": socket.gethostname(),
+                    },
+                    returning="id",
+                )
             )
-            # sqlite-utils types last_pk as optional; an insert into a rowid table always sets it.
-            last_pk = table.last_pk
-            assert last_pk is not None
-            run_id = int(last_pk)
         self.unfinished.add(run_id)
         return run_id
 
@@ -394,7 +409,11 @@ class Store:
         # that the next run names again; a failed write only notes the missing image.
         shots = {fp: save_images(self.evidence_dir, f.images) for fp, f in unique.items() if f.images}
         with self._tx():
-            run = self.db.table("runs").get(run_id)
+            # One writer of findings and events at a time (SQLite's write lock does this by itself): two
+            # runs never both open the same finding, and event ids become visible in order (the alerts'
+            # cursor reads them as a high-water mark).
+            self.backend.lock("findings")
+            run = self._row("runs", "id", run_id)
             # Batched: one lookup per 500 fingerprints and one executemany per statement. Row-at-a-time
             # sqlite-utils calls cost ~0.5 ms per finding (bench/store_bench.py), seconds on a big site.
             seen: set[str] = set(unique)
@@ -453,7 +472,7 @@ class Store:
                     ignored_seen += 1
                 else:
                     again += 1
-            conn = self.db.conn
+            conn = self.backend
             conn.executemany(
                 "INSERT INTO findings (fingerprint, duty, kind, site, identity, first_seen, status, "
                 "first_run_id, times_seen, severity, unit, url, source_urls, message, evidence, last_seen, "
@@ -474,15 +493,10 @@ class Store:
             )
             if status == "ok" and resolution is not None:
                 resolved = self._resolve_unseen(run["site"], resolution, seen, run_id, stamp)
-            self.db.table("runs").update(
-                run_id,
-                {
-                    "status": status,
-                    "finished_at": stamp,
-                    "complete": int(complete),
-                    "counts": dump_report(report),
-                    "error": error,
-                },
+            self.backend.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, complete = ?, counts = ?, error = ? "
+                "WHERE id = ?",
+                [status, stamp, int(complete), dump_report(report), error, run_id],
             )
         self.unfinished.discard(run_id)
         return RunOutcome(new, again, reopened, resolved, ignored_seen)
@@ -491,7 +505,7 @@ class Store:
         self, site: str, resolution: Resolution, seen: set[str], run_id: int, stamp: str
     ) -> int:
         marks = ",".join("?" for _ in resolution.duties)
-        rows = self.db.execute(
+        rows = self.backend.execute(
             "SELECT fingerprint, identity, duty, url, source_urls FROM findings "
             f"WHERE site = ? AND status = 'open' AND duty IN ({marks})",
             [site, *resolution.duties],
@@ -508,7 +522,7 @@ class Store:
             cleared = resolution.cleared_for.get(duty, resolution.cleared)
             if cleared is None or cleared(identity):
                 fixed.append(fp)
-        conn = self.db.conn
+        conn = self.backend
         conn.executemany(
             "UPDATE findings SET status = ?, resolved_at = ? WHERE fingerprint = ?",
             [(FindingStatus.RESOLVED.value, stamp, fp) for fp in fixed],
@@ -522,7 +536,7 @@ class Store:
     def mark_interrupted(self, run_id: int, now: datetime, reason: str = "interrupted") -> None:
         """Mark a still-running run as interrupted (it resolves nothing and records nothing)."""
         with self._tx():
-            self.db.execute(
+            self.backend.execute(
                 "UPDATE runs SET status = 'interrupted', finished_at = ?, error = ? "
                 "WHERE id = ? AND status = 'running'",
                 [iso(now), reason, run_id],
@@ -538,24 +552,23 @@ class Store:
         (:meth:`recover_interrupted`). Returns the ids recorded now.
         """
         ids = sorted(self.unfinished)
-        if not ids or str(self.path) == ":memory:":
+        if not ids or str(self.backend.location) == ":memory:":
             return []
         try:
-            conn = sqlite3.connect(str(self.path), timeout=min(self.lock_timeout, 2.0), isolation_level=None)
-        except sqlite3.Error:
+            db = self.backend.reopen(min(self.lock_timeout, 2.0))
+        except Exception:  # the database cannot be reached at all: the next open recovers the runs
             return []
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.executemany(
-                "UPDATE runs SET status = 'failed', finished_at = ?, error = ? "
-                "WHERE id = ? AND status = 'running'",
-                [(iso(now), error, run_id) for run_id in ids],
-            )
-            conn.execute("COMMIT")
-        except sqlite3.Error:
+            with db.transaction():
+                db.executemany(
+                    "UPDATE runs SET status = 'failed', finished_at = ?, error = ? "
+                    "WHERE id = ? AND status = 'running'",
+                    [(iso(now), error, run_id) for run_id in ids],
+                )
+        except Exception:  # still failing (the disk is still full): the next open recovers them
             return []
         finally:
-            conn.close()
+            db.close()
         self.unfinished.difference_update(ids)
         return ids
 
@@ -567,7 +580,7 @@ class Store:
         """
         host = socket.gethostname()
         stale: list[int] = []
-        for row in self.db.query("SELECT id, pid, host FROM runs WHERE status = 'running'"):
+        for row in self.backend.query("SELECT id, pid, host FROM runs WHERE status = 'running'"):
             if row["host"] != host:
                 continue
             own = row["pid"] == os.getpid()
@@ -588,16 +601,16 @@ class Store:
 
     def get_run(self, run_id: int) -> dict[str, Any]:
         """One run row with JSON fields decoded."""
-        return _decode_run(dict(self.db.table("runs").get(run_id)))
+        return _decode_run(self._row("runs", "id", run_id))
 
     def run_report(self, run_id: int) -> RunReport:
         """One run's typed report (:func:`monitor.core.report.load_report`: rows of every version)."""
-        return _decode_run(dict(self.db.table("runs").get(run_id)), with_report=True)["report"]
+        return _decode_run(self._row("runs", "id", run_id), with_report=True)["report"]
 
     def runs(self, duty: str | None = None, site: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Most recent runs first."""
         where, args = _where({"duty": duty, "site": site})
-        rows = self.db.query(f"SELECT id FROM runs {where} ORDER BY id DESC LIMIT ?", [*args, limit])
+        rows = self.backend.query(f"SELECT id FROM runs {where} ORDER BY id DESC LIMIT ?", [*args, limit])
         return [self.get_run(r["id"]) for r in rows]
 
     def last_success(self, duty: str) -> datetime | None:
@@ -605,7 +618,7 @@ class Store:
 
         None when it never succeeded.
         """
-        rows = self.db.execute(
+        rows = self.backend.execute(
             "SELECT started_at FROM runs WHERE duty = ? AND status IN ('ok', 'skipped')", [duty]
         )
         times = [datetime.fromisoformat(r[0]) for r in rows.fetchall() if r[0]]
@@ -613,7 +626,7 @@ class Store:
 
     def latest_runs(self) -> list[dict[str, Any]]:
         """The latest finished run of every (duty, site), by duty then site."""
-        rows = self.db.query(
+        rows = self.backend.query(
             "SELECT max(id) AS id FROM runs WHERE status != 'running' GROUP BY duty, site ORDER BY duty, site"
         )
         return [self.get_run(r["id"]) for r in rows]
@@ -631,25 +644,24 @@ class Store:
             "AND status != 'running' "
             "AND id NOT IN (SELECT max(id) FROM runs WHERE status != 'running' GROUP BY duty, site)"
         )
-        runs = int(self.db.execute(f"SELECT count(*) {runs_sql}", [margin]).fetchone()[0])
-        probes = int(self.db.execute("SELECT count(*) FROM probes WHERE at < ?", [margin]).fetchone()[0])
+        runs = int(self.backend.execute(f"SELECT count(*) {runs_sql}", [margin]).fetchone()[0])
+        probes = int(self.backend.execute("SELECT count(*) FROM probes WHERE at < ?", [margin]).fetchone()[0])
         if not dry_run:
             with self._tx():
-                self.db.execute(
+                self.backend.execute(
                     f"UPDATE runs SET counts = '{{}}' WHERE id IN (SELECT id {runs_sql})", [margin]
                 )
-                self.db.execute("DELETE FROM probes WHERE at < ?", [margin])
+                self.backend.execute("DELETE FROM probes WHERE at < ?", [margin])
         return {"runs": runs, "probes": probes}
 
     def screenshots_in_use(self) -> set[str]:
         """Evidence file names referenced by open findings (their screenshots must never be pruned)."""
         names: set[str] = set()
-        rows = self.db.execute(
-            "SELECT json_extract(evidence, '$.screenshots') FROM findings "
-            "WHERE status = 'open' AND instr(evidence, '\"screenshots\"') > 0"
+        rows = self.backend.execute(
+            "SELECT evidence FROM findings WHERE status = 'open' AND evidence LIKE '%\"screenshots\"%'"
         )
-        for (shots,) in rows.fetchall():
-            for shot in json.loads(shots or "[]"):
+        for (evidence,) in rows.fetchall():
+            for shot in _screenshots(evidence) or ():
                 name = shot.get("file") if isinstance(shot, dict) else shot
                 if isinstance(name, str):
                     names.add(name)
@@ -657,33 +669,42 @@ class Store:
 
     def running_runs(self) -> list[dict[str, Any]]:
         """Runs in progress (as far as the store knows), oldest first."""
-        return [self.get_run(r["id"]) for r in self.db.query("SELECT id FROM runs WHERE status = 'running'")]
+        return [
+            self.get_run(r["id"]) for r in self.backend.query("SELECT id FROM runs WHERE status = 'running'")
+        ]
 
     # -- findings ---------------------------------------------------------------------------------
     def _finding_states(self, fingerprints: list[str]) -> dict[str, tuple[str, int | None, str | None]]:
         """``fingerprint -> (status, times_seen, screenshots JSON or None)`` of the findings already stored,
-        in chunks of 500 (``instr`` first: only evidence that has screenshots is parsed)."""
+        in chunks of 500 (``LIKE`` first: only evidence that has screenshots is parsed)."""
         out: dict[str, tuple[str, int | None, str | None]] = {}
         for i in range(0, len(fingerprints), 500):
             chunk = fingerprints[i : i + 500]
             marks = ",".join("?" for _ in chunk)
-            for fp, status, times_seen, shots in self.db.execute(
-                "SELECT fingerprint, status, times_seen, CASE WHEN instr(evidence, '\"screenshots\"') > 0 "
-                "THEN json_extract(evidence, '$.screenshots') END "
-                f"FROM findings WHERE fingerprint IN ({marks})",
+            for fp, status, times_seen, evidence in self.backend.execute(
+                "SELECT fingerprint, status, times_seen, CASE WHEN evidence LIKE '%\"screenshots\"%' "
+                f"THEN evidence END FROM findings WHERE fingerprint IN ({marks})",
                 chunk,
             ).fetchall():
-                out[fp] = (status, times_seen, shots)
+                shots = _screenshots(evidence)
+                out[fp] = (
+                    status,
+                    times_seen,
+                    None if shots is None else json.dumps(shots, ensure_ascii=False),
+                )
         return out
 
     def _event(self, fp: str, run_id: int | None, stamp: str, event: str, note: str | None = None) -> None:
-        self.db.table("events").insert(
-            {"fingerprint": fp, "run_id": run_id, "at": stamp, "event": event, "note": note}
+        self._insert(
+            "events", {"fingerprint": fp, "run_id": run_id, "at": stamp, "event": event, "note": note}
         )
 
     def finding(self, fp: str) -> dict[str, Any] | None:
         """One finding with JSON fields decoded, or None. Accepts a unique fingerprint prefix."""
-        rows = list(self.db.query("SELECT * FROM findings WHERE fingerprint LIKE ? LIMIT 2", [fp + "%"]))
+        # Fingerprints are lower-case hex: a prefix typed in capitals finds them on either engine.
+        rows = self.backend.query(
+            "SELECT * FROM findings WHERE fingerprint LIKE ? LIMIT 2", [fp.lower() + "%"]
+        )
         if len(rows) != 1:
             return None
         return _decode_finding(rows[0])
@@ -705,12 +726,12 @@ class Store:
             "CASE severity WHEN 'veto' THEN 0 WHEN 'deduction' THEN 1 WHEN 'warning' THEN 2 ELSE 3 END, "
             "first_seen DESC, url"
         )
-        for row in self.db.query(f"SELECT * FROM findings {where} ORDER BY {order}", args):
+        for row in self.backend.query(f"SELECT * FROM findings {where} ORDER BY {order}", args):
             yield _decode_finding(row)
 
     def events(self, fp: str) -> list[dict[str, Any]]:
         """Transitions of one finding, oldest first."""
-        return list(self.db.query("SELECT * FROM events WHERE fingerprint = ? ORDER BY id", [fp]))
+        return list(self.backend.query("SELECT * FROM events WHERE fingerprint = ? ORDER BY id", [fp]))
 
     def ignore(self, fp: str, reason: str, now: datetime) -> dict[str, Any]:
         """Mark a finding as a false positive (误报): it stays ignored when seen again."""
@@ -718,8 +739,10 @@ class Store:
         if row is None:
             raise KeyError(fp)
         with self._tx():
-            self.db.table("findings").update(
-                row["fingerprint"], {"status": FindingStatus.IGNORED.value, "ignored_reason": reason}
+            self.backend.lock("findings")
+            self.backend.execute(
+                "UPDATE findings SET status = ?, ignored_reason = ? WHERE fingerprint = ?",
+                [FindingStatus.IGNORED.value, reason, row["fingerprint"]],
             )
             self._event(row["fingerprint"], None, iso(now), "ignored", reason)
         return self.finding(row["fingerprint"]) or row
@@ -733,8 +756,10 @@ class Store:
         if row["status"] != FindingStatus.IGNORED.value:
             raise ValueError(f"finding {row['fingerprint']} is {row['status']}, not ignored")
         with self._tx():
-            self.db.table("findings").update(
-                row["fingerprint"], {"status": FindingStatus.OPEN.value, "ignored_reason": None}
+            self.backend.lock("findings")
+            self.backend.execute(
+                "UPDATE findings SET status = ?, ignored_reason = NULL WHERE fingerprint = ?",
+                [FindingStatus.OPEN.value, row["fingerprint"]],
             )
             self._event(row["fingerprint"], None, iso(now), "unignored", reason)
         return self.finding(row["fingerprint"]) or row
@@ -742,7 +767,7 @@ class Store:
     def fingerprints_starting(self, prefix: str, limit: int = 6) -> list[str]:
         """Fingerprints that start with ``prefix`` (at most ``limit``), to tell a unique id from an
         ambiguous one."""
-        rows = self.db.execute(
+        rows = self.backend.execute(
             "SELECT fingerprint FROM findings WHERE substr(fingerprint, 1, ?) = ? "
             "ORDER BY fingerprint LIMIT ?",
             [len(prefix), prefix, limit],
@@ -759,7 +784,7 @@ class Store:
             duties = list(duties)
             sql += f" AND duty IN ({','.join('?' for _ in duties)})"
             args.extend(duties)
-        return int(self.db.execute(sql, args).fetchone()[0])
+        return int(self.backend.execute(sql, args).fetchone()[0])
 
     # -- new-media posts ---------------------------------------------------------------------------
     def save_posts(self, posts: Iterable[Post], now: datetime) -> int:
@@ -769,7 +794,12 @@ class Store:
         """
         stamp = iso(now)
         new = 0
+        posts = list(posts)
         with self._tx():
+            # Two processes saving one account's posts: the second waits, then updates what the first
+            # inserted (in a fixed order: no deadlock).
+            for account in sorted({p.account for p in posts}):
+                self.backend.lock(f"posts:{account}")
             for p in posts:
                 values = {
                     "title": p.title,
@@ -780,14 +810,14 @@ class Store:
                     "original": None if p.original is None else int(p.original),
                     "last_seen": stamp,
                 }
-                cur = self.db.execute(
+                cur = self.backend.execute(
                     "UPDATE posts SET title = ?, url = ?, published_at = ?, published_ts = ?, pinned = ?, "
                     "original = ?, last_seen = ? WHERE account = ? AND post_id = ?",
                     [*values.values(), p.account, p.post_id],
                 )
                 if cur.rowcount == 0:
-                    self.db.table("posts").insert(
-                        {"account": p.account, "post_id": p.post_id, "first_seen": stamp, **values}
+                    self._insert(
+                        "posts", {"account": p.account, "post_id": p.post_id, "first_seen": stamp, **values}
                     )
                     new += 1
         return new
@@ -802,12 +832,12 @@ class Store:
         if until is not None:
             sql += " AND published_ts < ?"
             args.append(int(until.timestamp()))
-        rows = self.db.query(sql + " ORDER BY published_ts DESC, post_id", args)
+        rows = self.backend.query(sql + " ORDER BY published_ts DESC, post_id", args)
         return [_post(row) for row in rows]
 
     def count_posts(self, account: str, since: datetime, until: datetime) -> int:
         """How many stored posts of one account were published in ``[since, until)``."""
-        row = self.db.execute(
+        row = self.backend.execute(
             "SELECT count(*) FROM posts WHERE account = ? AND published_ts >= ? AND published_ts < ?",
             [account, int(since.timestamp()), int(until.timestamp())],
         ).fetchone()
@@ -821,21 +851,23 @@ class Store:
     def add_probes(self, probes: Iterable[Probe]) -> None:
         """Store probes in one transaction."""
         with self._tx():
-            self.db.table("probes").insert_all(
+            self.backend.executemany(
+                "INSERT INTO probes (site, target, name, at, ok, status, latency_ms, error, detail, "
+                "ip_version, monitor_offline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    {
-                        "site": p.site,
-                        "target": p.target,
-                        "name": p.name,
-                        "at": iso(p.at),
-                        "ok": int(p.ok),
-                        "status": p.status,
-                        "latency_ms": p.latency_ms,
-                        "error": p.error,
-                        "detail": p.detail,
-                        "ip_version": p.ip_version,
-                        "monitor_offline": int(p.monitor_offline),
-                    }
+                    (
+                        p.site,
+                        p.target,
+                        p.name,
+                        iso(p.at),
+                        int(p.ok),
+                        p.status,
+                        p.latency_ms,
+                        p.error,
+                        p.detail,
+                        p.ip_version,
+                        int(p.monitor_offline),
+                    )
                     for p in probes
                 ),
             )
@@ -865,11 +897,13 @@ class Store:
         if limit is not None:
             sql += " LIMIT ?"
             args.append(limit)
-        return [_probe(row) for row in self.db.query(sql, args)]
+        return [_probe(row) for row in self.backend.query(sql, args)]
 
     def target_state(self, site: str, target: str) -> dict[str, Any] | None:
         """The stored up/down state of one target, or None before its first probe."""
-        rows = list(self.db.query("SELECT * FROM target_state WHERE site = ? AND target = ?", [site, target]))
+        rows = list(
+            self.backend.query("SELECT * FROM target_state WHERE site = ? AND target = ?", [site, target])
+        )
         return rows[0] if rows else None
 
     def save_target_state(self, row: dict[str, Any]) -> None:
@@ -879,12 +913,12 @@ class Store:
     def save_target_states(self, rows: Iterable[dict[str, Any]]) -> None:
         """Insert or replace targets' states in one transaction (the runner, when a run succeeds)."""
         with self._tx():
-            self.db.table("target_state").upsert_all(rows, pk=("site", "target"))
+            self._upsert("target_state", rows, ("site", "target"))
 
     # -- signatures -------------------------------------------------------------------------------
     def signatures(self, site: str) -> dict[str, Any]:
         """Every record kept for a site, by kind (JSON decoded)."""
-        rows = self.db.execute("SELECT kind, json FROM signatures WHERE site = ?", [site]).fetchall()
+        rows = self.backend.execute("SELECT kind, json FROM signatures WHERE site = ?", [site]).fetchall()
         return {kind: json.loads(data) for kind, data in rows}
 
     def put_signatures(self, site: str, records: Mapping[str, Any], now: datetime) -> None:
@@ -892,7 +926,8 @@ class Store:
         if not records:
             return
         with self._tx():
-            self.db.table("signatures").upsert_all(
+            self._upsert(
+                "signatures",
                 [
                     {
                         "site": site,
@@ -902,19 +937,19 @@ class Store:
                     }
                     for kind, data in records.items()
                 ],
-                pk=("site", "kind"),
+                ("site", "kind"),
             )
 
     # -- the monitor's own records --------------------------------------------------------------------
     def get_state(self, name: str) -> Any:
         """A record the monitor keeps about itself (JSON decoded), or None."""
-        row = self.db.execute("SELECT json FROM monitor_state WHERE name = ?", [name]).fetchone()
+        row = self.backend.execute("SELECT json FROM monitor_state WHERE name = ?", [name]).fetchone()
         return json.loads(row[0]) if row else None
 
     def put_state(self, name: str, value: Any, now: datetime) -> None:
         """Insert or replace one of the monitor's records."""
         with self._tx():
-            self.db.execute(
+            self.backend.execute(
                 "INSERT INTO monitor_state (name, json, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET json = excluded.json, updated_at = excluded.updated_at",
                 [name, json.dumps(value, ensure_ascii=False, default=str), iso(now)],
@@ -925,7 +960,7 @@ class Store:
         (JSON decoded) under ``finding``."""
         kinds = list(events)
         marks = ",".join("?" for _ in kinds)
-        rows = self.db.query(
+        rows = self.backend.query(
             "SELECT e.id AS event_id, e.run_id, e.at, e.event, f.* FROM events e "
             "JOIN findings f ON f.fingerprint = e.fingerprint "
             f"WHERE e.id > ? AND e.event IN ({marks}) ORDER BY e.id",
@@ -941,11 +976,87 @@ class Store:
 
     def last_event_id(self) -> int:
         """The newest finding transition's id (0 without any)."""
-        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
+        return int(self.backend.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0])
 
     def last_run_id(self) -> int:
         """The newest run's id (0 without any)."""
-        return int(self.db.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0])
+        return int(self.backend.execute("SELECT coalesce(max(id), 0) FROM runs").fetchone()[0])
+
+    # -- what the alerts and the run summary read ---------------------------------------------------------
+    def running_run_ids(self) -> list[int]:
+        """Ids of the runs recorded as ``running``."""
+        return [int(r[0]) for r in self.backend.execute("SELECT id FROM runs WHERE status = 'running'")]
+
+    def previous_event_at(self, fingerprint: str, event: str, before_event: int) -> str | None:
+        """When the finding's last ``event`` before event id ``before_event`` happened (its stamp)."""
+        return self.backend.scalar(
+            "SELECT at FROM events WHERE fingerprint = ? AND event = ? AND id < ? ORDER BY id DESC LIMIT 1",
+            [fingerprint, event, before_event],
+        )
+
+    def finished_pairs(self, after: int, upto: int, also: Iterable[int] = ()) -> list[tuple[str, str]]:
+        """``(duty, site)`` of the finished runs with an id in ``(after, upto]`` or in ``also``."""
+        ids = list(also)
+        rows = self.backend.execute(
+            "SELECT DISTINCT duty, site FROM runs WHERE status != 'running' "
+            f"AND ((id > ? AND id <= ?) OR id IN ({','.join('?' for _ in ids) or 'NULL'}))",
+            [after, upto, *ids],
+        ).fetchall()
+        return [(str(d), str(s)) for d, s in rows]
+
+    def failing_streak(
+        self, duty: str, site: str, failing: Sequence[str]
+    ) -> tuple[tuple[Any, ...], list[tuple[Any, ...]]] | None:
+        """The latest finished run of a duty on a site ``(id, status, started_at, finished_at)``, and the
+        streak of ``failing`` runs ``(id, status, started_at, finished_at, error)`` that ends with it (or,
+        when it did its job, just before it): every one since the last run that did its job, oldest
+        first. None before the first finished run."""
+        latest = self.backend.execute(
+            "SELECT id, status, started_at, finished_at FROM runs WHERE duty = ? AND site = ? "
+            "AND status NOT IN ('running', 'interrupted') ORDER BY id DESC LIMIT 1",
+            [duty, site],
+        ).fetchone()
+        if latest is None:
+            return None
+        marks = ",".join("?" for _ in failing)
+        upper = latest[0] if latest[1] not in failing else latest[0] + 1
+        before = self.backend.scalar(
+            "SELECT coalesce(max(id), 0) FROM runs WHERE duty = ? AND site = ? AND id < ? "
+            f"AND status NOT IN ('running', 'interrupted', {marks})",
+            [duty, site, upper, *failing],
+        )
+        streak = self.backend.execute(
+            "SELECT id, status, started_at, finished_at, error FROM runs WHERE duty = ? AND site = ? "
+            f"AND status IN ({marks}) AND id > ? AND id < ? ORDER BY id",
+            [duty, site, *failing, before, upper],
+        ).fetchall()
+        return tuple(latest), [tuple(r) for r in streak]
+
+    def run_findings(self, run_id: int) -> list[tuple[str, int | None, str]]:
+        """``(fingerprint, first_run_id, status)`` of the findings a run saw last."""
+        rows = self.backend.execute(
+            "SELECT fingerprint, first_run_id, status FROM findings WHERE last_run_id = ?", [run_id]
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def run_events(self, run_id: int, event: str) -> set[str]:
+        """Fingerprints of the findings that had ``event`` in a run."""
+        rows = self.backend.execute(
+            "SELECT fingerprint FROM events WHERE run_id = ? AND event = ?", [run_id, event]
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    @contextlib.contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """One process at a time, on every machine that shares the database, does the block's work
+        (PostgreSQL: a session advisory lock). On SQLite nothing is taken: one machine, whose own files
+        (the outbox's keys) keep the work safe."""
+        with self.backend.exclusive(name):
+            yield
+
+    def quick_check(self) -> str:
+        """``ok``, or what is wrong with the database (SQLite: ``PRAGMA quick_check``)."""
+        return self.backend.quick_check()
 
     # -- reading history (the weekly bulletin) ---------------------------------------------------------
     def runs_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -953,7 +1064,7 @@ class Store:
         with its typed ``report``."""
         # Stored stamps carry their offset; compare as instants. The SQL range is only a coarse,
         # index-friendly prefilter (one day of margin covers any offset), the exact test is in Python.
-        rows = self.db.query(
+        rows = self.backend.query(
             "SELECT * FROM runs WHERE started_at >= ? AND started_at < ? AND status != 'running' ORDER BY id",
             [iso(start - timedelta(days=1)), iso(end + timedelta(days=1))],
         )
@@ -972,10 +1083,10 @@ class Store:
         where = "{t}status = 'open' OR ({t}status = 'resolved' AND {t}resolved_at >= ?)"
         findings = [
             _decode_finding(r)
-            for r in self.db.query(f"SELECT * FROM findings WHERE {where.format(t='')}", [margin])
+            for r in self.backend.query(f"SELECT * FROM findings WHERE {where.format(t='')}", [margin])
         ]
         events: dict[str, list[tuple[str, str]]] = {}
-        for fp, at, event in self.db.execute(
+        for fp, at, event in self.backend.execute(
             "SELECT e.fingerprint, e.at, e.event FROM events e "
             f"JOIN findings f ON f.fingerprint = e.fingerprint WHERE {where.format(t='f.')} ORDER BY e.id",
             [margin],
@@ -985,33 +1096,14 @@ class Store:
 
     def open_by_severity(self) -> dict[str, int]:
         """Open findings counted per severity value."""
-        rows = self.db.execute(
+        rows = self.backend.execute(
             "SELECT severity, count(*) FROM findings WHERE status = 'open' GROUP BY severity"
         )
         return {severity: int(n) for severity, n in rows.fetchall()}
 
     def integrity_ok(self) -> bool:
-        """``PRAGMA integrity_check`` says ok."""
-        return self.db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-
-
-class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT/ROLLBACK; nested use joins the outer transaction."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.outer = False
-
-    def __enter__(self) -> None:
-        if self.conn.in_transaction:
-            return
-        self.outer = True
-        self.conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if not self.outer:
-            return
-        self.conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        """The database's integrity check says ok (SQLite: ``PRAGMA integrity_check``)."""
+        return self.backend.integrity_check() == "ok"
 
 
 @dataclass(frozen=True)
@@ -1052,6 +1144,17 @@ def _where(filters: dict[str, str | None]) -> tuple[str, list[str]]:
     if not parts:
         return "", []
     return "WHERE " + " AND ".join(f"{k} = ?" for k, _ in parts), [v for _, v in parts]
+
+
+def _screenshots(evidence: str | None) -> Any:
+    """The ``screenshots`` entry of a finding's evidence JSON (None without one)."""
+    if not evidence:
+        return None
+    try:
+        data = json.loads(evidence)
+    except ValueError:
+        return None
+    return data.get("screenshots") if isinstance(data, dict) else None
 
 
 def _decode_finding(row: dict[str, Any]) -> dict[str, Any]:
@@ -1096,3 +1199,22 @@ def _decode_run(row: dict[str, Any], *, with_report: bool = False) -> dict[str, 
         row["report"] = load_report(stored, f"run {row['id']}")
     row["counts"] = {k: v for k, v in stored.items() if k != "schema"} if isinstance(stored, dict) else {}
     return row
+
+
+def open_store(
+    storage: Storage,
+    database: Path,
+    *,
+    readonly: bool = False,
+    env: Mapping[str, str] | None = None,
+) -> Store:
+    """The configured store: PostgreSQL at ``storage.url`` (its password from ``storage.password_env``),
+    else the SQLite file ``database``. With a URL, ``database`` names the files kept beside the database
+    on this machine (the evidence screenshots). ``readonly``: :meth:`Store.open_readonly`."""
+    location: str | Path = database
+    password = None
+    files = None
+    if storage.url:
+        location, password, files = storage.url, storage.password(env), database
+    opener = Store.open_readonly if readonly else Store
+    return opener(location, lock_timeout=storage.lock_timeout_seconds, password=password, files=files)

@@ -20,7 +20,7 @@ from monitor.config import Config, config_from_mapping
 from monitor.core.clock import Clock
 from monitor.core.isoweek import current_week
 from monitor.runner import SiteRunResult, run_duty
-from monitor.store.database import Store
+from monitor.store.database import open_store
 
 if TYPE_CHECKING:
     from monitor.app.demo.server import DemoServer
@@ -119,7 +119,7 @@ async def _demo(app: DemoApp, port: int, serve: bool, print_run_summary: Summary
             f"availability: probe timeout {config.availability.timeout_seconds:g}s, "
             f"self-check against {', '.join(config.availability.reference_urls)}"
         )
-        with Store(app.database) as store:
+        with open_store(config.storage, app.database) as store:
             clock = app.clock()
             store.recover_interrupted(clock.now())
             results = []
