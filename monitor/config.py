@@ -146,9 +146,6 @@ PrivateAllowance = Annotated[str, AfterValidator(_private_allowance)]
 
 
 
-def _is_postgresql(url: str | None) -> bool:
-    return bool(url) and str(url).split(":", 1)[0] in ("postgresql", "postgres")
-
 class Rejected:
     """A value a config field refuses before validation (``yes`` for a boolean, ``true`` for a number)."""
 
@@ -1137,12 +1134,8 @@ class TaskQueue(Model):
     backend: Literal["local", "procrastinate"] = Field(
         default="local",
         description="local: the daemon runs every duty itself; procrastinate: the daemon defers one task "
-        "per duty and site, ``monitor worker`` processes run them (needs a postgresql:// database).",
-    )
-    url: str | None = Field(
-        default=None,
-        description="The queue's PostgreSQL database (postgresql://…); by default the store's "
-        "storage.url.",
+        "per duty and site, ``monitor worker`` processes run them (needs the store on PostgreSQL, "
+        "storage.url; the queue's tables live in the same database).",
     )
     name: str = Field(default="monitor", pattern=r"^[A-Za-z0-9_.-]{1,60}$", description="Queue name.")
     heartbeat_seconds: float = Field(
@@ -1408,18 +1401,13 @@ class Config(Model):
                 f"must be more than twice queue.heartbeat_seconds ({self.queue.heartbeat_seconds:g}): a live "
                 "worker would be taken for dead",
             )
-        if self.queue.backend == "procrastinate" and not _is_postgresql(self.queue_url):
+        if self.queue.backend == "procrastinate" and not self.storage.url:
             raise _located(
                 "queue.backend",
-                "the procrastinate task queue needs PostgreSQL: set storage.url (or queue.url) to a "
-                "postgresql:// URL",
+                "the procrastinate task queue needs the store on PostgreSQL: set storage.url "
+                "(postgresql://…); workers on several machines cannot share a SQLite file",
             )
         return self
-
-    @property
-    def queue_url(self) -> str | None:
-        """The task queue's PostgreSQL URL: ``queue.url``, else the store's ``storage.url``."""
-        return self.queue.url or getattr(self.storage, "url", None)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -65,7 +65,7 @@ def write_queue_config(
     folder: Path,
     sites: LocalSites,
     hosts: dict[str, str],
-    queue_url: str,
+    store_url: str,
     *,
     duties: dict[str, Any],
     catch_up: bool = True,
@@ -92,11 +92,10 @@ def write_queue_config(
                     "analysis_workers": 0,
                 },
                 "darklinks": {"browser": {"enabled": False}},
-                "storage": {"database": "monitor.db"},
+                "storage": {"database": "monitor.db", "url": store_url},
                 "schedule": {"defaults": False, "duties": duties, "catch_up": catch_up, "grace_seconds": 2},
                 "queue": {
                     "backend": "procrastinate",
-                    "url": queue_url,
                     # Quick enough for a test, slow enough that a worker busy building the text scanner
                     # (C code holding the GIL for a second or two on a loaded machine) is not taken for
                     # dead.
@@ -161,3 +160,11 @@ def queue_jobs(url: str) -> list[dict[str, Any]]:
                 "FROM procrastinate_jobs ORDER BY id"
             ).fetchall()
         )
+
+
+def store_runs(url: str) -> list[dict[str, Any]]:
+    """The runs the store on PostgreSQL recorded, oldest first (a fresh connection each time)."""
+    from monitor.store.database import Store
+
+    with Store(url) as store:
+        return list(reversed(store.runs(limit=1000)))

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_harness import runs
-from tests.queue_harness import Process, Timeline, queue_jobs, serve_site, write_queue_config
+from tests.queue_harness import Process, Timeline, queue_jobs, serve_site, store_runs, write_queue_config
 from tests.sites import LocalSites
 
 pytestmark = pytest.mark.e2e
@@ -49,15 +48,14 @@ async def test_a_site_is_crawled_by_one_worker_at_a_time_and_sites_in_parallel(
     try:
         await daemon.until_log(r"patrol for .*: 2 task\(s\) deferred", timeout=60)
         await daemon.until_log(r"links for .*: 2 task\(s\) deferred", timeout=60)
-        database = tmp_path / "monitor.db"
         await workers[0].until(
-            lambda: len([r for r in runs(database) if r["status"] == "ok"]) == 4,
+            lambda: len([r for r in store_runs(pg_url) if r["status"] == "ok"]) == 4,
             timeout=120,
             what="four runs ok\n" + "".join(w.stderr for w in workers),
         )
     finally:
         await _stop(daemon, *workers)
-    done = runs(database)
+    done = store_runs(pg_url)
     log = "".join(w.stderr for w in (daemon, *workers))
     assert sorted((r["duty"], r["site"], r["status"]) for r in done) == [
         ("links", "a", "ok"),
@@ -86,27 +84,26 @@ async def test_a_killed_worker_leaves_its_run_interrupted_and_the_other_worker_r
     config = write_queue_config(
         tmp_path, sites, {"s": "www.s.gov.cn"}, pg_url, duties={"patrol": "every 1h"}, per_host=1
     )
-    database = tmp_path / "monitor.db"
     daemon = await Process(config, "daemon").start()
     first = await Process(config, "worker").start()
     second: Process | None = None
     try:
         await daemon.until_log(r"patrol for .*: 1 task\(s\) deferred", timeout=60)
         await first.until(lambda: timeline.count("www.s.gov.cn") >= 4, timeout=60, what="the crawl under way")
-        crawling = [r for r in runs(database) if r["status"] == "running"]
+        crawling = [r for r in store_runs(pg_url) if r["status"] == "running"]
         assert len(crawling) == 1 and crawling[0]["pid"] == first.pid
         first.signal(signal.SIGKILL)
         assert await first.wait(timeout=10) == -signal.SIGKILL
         second = await Process(config, "worker").start()
         await second.until(
-            lambda: [r["status"] for r in runs(database)] == ["interrupted", "ok"],
+            lambda: [r["status"] for r in store_runs(pg_url)] == ["interrupted", "ok"],
             timeout=90,
             what="the run interrupted, then the retry ok",
         )
         await second.until_log(r"queued again for another worker")
     finally:
         await _stop(daemon, first, *([second] if second else []))
-    interrupted, retried = runs(database)
+    interrupted, retried = store_runs(pg_url)
     assert interrupted["pid"] == first.pid and "worker lost" in (interrupted["error"] or "")
     assert retried["pid"] == second.pid
     (job,) = queue_jobs(pg_url)

@@ -552,9 +552,7 @@ class Daemon:
     async def _open_queue(self) -> None:
         from monitor.app.queue import apply_schema, make_app
 
-        url = self.config.queue_url
-        assert url is not None  # the config validated it
-        await off_loop(apply_schema, url, name="monitor-queue-schema")
+        await off_loop(apply_schema, self.config, name="monitor-queue-schema")
         app = make_app(self.config)
         await app.open_async()
         self._queue_app = app

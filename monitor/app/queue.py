@@ -21,7 +21,8 @@ Why not procrastinate's own periodic decorator: its cron runs in UTC with no tim
 and no catch-up after downtime; the daemon's schedule (``monitor.app.schedule``) has all three, so the
 daemon keeps timing and hands procrastinate only the once-only deferral.
 
-procrastinate 3.x (the workers table and heartbeats arrived in 3.0); the pin is in pyproject.
+procrastinate >= 3.4 (worker heartbeats arrived in 3.1, ``procrastinate_retry_job_v2`` in 3.4); the pin
+is in pyproject. Its tables live in the store's own PostgreSQL database (``storage.url``).
 """
 
 from __future__ import annotations
@@ -51,14 +52,28 @@ def make_app(config: Config) -> procrastinate.App:
     A small pool: a worker needs a connection for LISTEN, one for its heartbeat and one per running job's
     bookkeeping; a database shared by dozens of workers must not run out of connections.
     """
-    url = config.queue_url
-    if not url:
-        raise ValueError("queue.backend procrastinate needs a postgresql:// storage.url or queue.url")
-    connector = procrastinate.PsycopgConnector(conninfo=url, min_size=1, max_size=4)
+    url, password = connection(config)
+    connector = procrastinate.PsycopgConnector(
+        conninfo=url, kwargs={"password": password} if password else None, min_size=1, max_size=4
+    )
     return procrastinate.App(connector=connector)
 
 
-def apply_schema(url: str) -> bool:
+def connection(config: Config) -> tuple[str, str | None]:
+    """The queue's database: the store's ``storage.url`` and its password (``storage.password_env``)."""
+    url = config.storage.url
+    if not url:
+        raise ValueError("queue.backend procrastinate needs the store on PostgreSQL (storage.url)")
+    return url, config.storage.password()
+
+
+def connect_kwargs(config: Config) -> dict[str, Any]:
+    """psycopg ``connect`` arguments for the queue's database."""
+    url, password = connection(config)
+    return {"conninfo": url, **({"password": password} if password else {})}
+
+
+def apply_schema(config: Config) -> bool:
     """Create procrastinate's tables in the database unless they exist; True when it did.
 
     Run by ``monitor daemon`` and ``monitor worker`` at start, under an advisory lock so two processes
@@ -66,7 +81,7 @@ def apply_schema(url: str) -> bool:
     """
     import psycopg
 
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(**connect_kwargs(config), autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (SCHEMA_LOCK_KEY,))
         try:
             row = conn.execute("SELECT to_regclass('procrastinate_jobs')").fetchone()
@@ -160,9 +175,7 @@ async def retry_stalled(app: procrastinate.App, config: Config, task: StalledTas
     failed (``failed``); None when another worker dealt with it first."""
     import psycopg
 
-    url = config.queue_url
-    assert url is not None
-    async with await psycopg.AsyncConnection.connect(url) as conn, conn.transaction():
+    async with await psycopg.AsyncConnection.connect(**connect_kwargs(config)) as conn, conn.transaction():
         params: dict[str, Any] = {"job_id": task.job_id, "seconds": config.queue.stalled_after_seconds}
         claimed = await (await conn.execute(_CLAIM_STALLED, params)).fetchone()
         if claimed is None:

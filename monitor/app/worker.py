@@ -36,8 +36,8 @@ from monitor.config import Config
 from monitor.core.clock import Clock, clock_from_env
 from monitor.crawl.progress import LogProgress
 from monitor.runner import DutyError, run_duty
-from monitor.store.backup import run_backup
-from monitor.store.database import Store
+from monitor.store.backup import NOT_ON_POSTGRESQL, run_backup
+from monitor.store.database import Store, open_store
 
 log = logging.getLogger("monitor.worker")
 
@@ -89,10 +89,8 @@ class QueueWorker:
     async def main(self) -> int:
         """Work until SIGTERM/SIGINT; 0 after a clean stop, 3 when the queue database cannot be used."""
         config = self.config
-        url = config.queue_url
-        assert url is not None  # the config validated it
         try:
-            await off_loop(apply_schema, url, name="monitor-queue-schema")
+            await off_loop(apply_schema, config, name="monitor-queue-schema")
             app = self.app()
             await app.open_async()
         except Exception as exc:
@@ -170,12 +168,14 @@ class QueueWorker:
         """In the task's thread and loop: the duty through the runner (the daemon's own code path)."""
         clock = self._clock(config)
         if duty == "backup":
-            await asyncio.to_thread(self._backup, config, clock)
+            result = await asyncio.to_thread(self._backup, config, clock)
+            if result is None:
+                log.warning("backup: %s", NOT_ON_POSTGRESQL)
             return
         if duty == "report":
-            await run_report(config, self.database, clock)
+            await run_report(config, self.database, clock, config.storage)
             return
-        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+        with open_store(config.storage, self.database) as store:
             # Runs of processes on this machine that died (a killed worker restarted here) end first.
             for run_id in store.recover_interrupted(clock.now(), at_startup=False):
                 log.warning("run #%d was cut off by the end of its process; recorded as interrupted", run_id)
@@ -204,7 +204,7 @@ class QueueWorker:
             )
 
     def _backup(self, config: Config, clock: Clock) -> Any:
-        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+        with open_store(config.storage, self.database) as store:
             return run_backup(config, self.database, store, clock)
 
     # -- dead workers ------------------------------------------------------------------------------------
@@ -256,7 +256,7 @@ class QueueWorker:
         config = self.config
         clock = self._clock(config)
         marked: list[int] = []
-        with Store(self.database, lock_timeout=config.storage.lock_timeout_seconds) as store:
+        with open_store(config.storage, self.database) as store:
             for run in store.running_runs():
                 if run["duty"] != duty or run["site"] != (site or duty):
                     continue
