@@ -1154,6 +1154,14 @@ class TaskQueue(Model):
         "not retried): a stuck site cannot hold a worker all night. 6h, 90m, or seconds.",
     )
 
+    keep_days: int = Field(
+        default=14,
+        ge=1,
+        le=3650,
+        description="Finished tasks are kept this long in the queue's tables (the runs themselves are kept "
+        "by the store), then deleted by the workers.",
+    )
+
     @field_validator("task_timeout", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> Any:

@@ -21,14 +21,18 @@ from tests.sites import LocalSites
 pytestmark = pytest.mark.e2e
 
 
-async def _stop(*procs: Process) -> None:
+async def _stop(*procs: Process) -> list[int | None]:
+    """SIGTERM to each process still running; their exit statuses."""
     for proc in procs:
         if proc.proc is not None and proc.proc.returncode is None:
             proc.signal(signal.SIGTERM)
+    codes: list[int | None] = []
     for proc in procs:
         if proc.proc is not None and proc.proc.returncode is None:
-            await proc.wait(timeout=20)
+            await proc.wait(timeout=30)
+        codes.append(proc.proc.returncode if proc.proc is not None else None)
         await proc.close()
+    return codes
 
 
 async def test_a_site_is_crawled_by_one_worker_at_a_time_and_sites_in_parallel(
@@ -54,7 +58,8 @@ async def test_a_site_is_crawled_by_one_worker_at_a_time_and_sites_in_parallel(
             what="four runs ok\n" + "".join(w.stderr for w in workers),
         )
     finally:
-        await _stop(daemon, *workers)
+        codes = await _stop(daemon, *workers)
+    assert codes == [0, 0, 0]  # a clean stop on SIGTERM
     done = store_runs(pg_url)
     log = "".join(w.stderr for w in (daemon, *workers))
     assert sorted((r["duty"], r["site"], r["status"]) for r in done) == [

@@ -21,7 +21,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,8 @@ from monitor.store.backup import NOT_ON_POSTGRESQL, run_backup
 from monitor.store.database import Store, open_store
 
 log = logging.getLogger("monitor.worker")
+#: How often a worker deletes old finished tasks (seconds).
+PRUNE_EVERY = 3600.0
 
 
 class TaskTimedOut(Exception):
@@ -79,6 +83,7 @@ class QueueWorker:
         self.notifier = notifier or Notifier()
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.running: dict[str, DutyThread] = {}
+        self._stop_requests = 0
 
     def app(self) -> procrastinate.App:
         """The procrastinate app with the duty task registered."""
@@ -98,20 +103,14 @@ class QueueWorker:
             log.debug("opening the task queue failed", exc_info=True)
             return EXIT_FAILED
         sweeper = asyncio.create_task(self._sweep(app))
-        try:
-            log.info(
-                "worker %s started on queue %r (concurrency %d)",
-                self.name,
-                config.queue.name,
-                self.concurrency,
-            )
-            self.notifier.ready(f"worker on queue {config.queue.name}, concurrency {self.concurrency}")
-            await app.run_worker_async(
+        work = asyncio.ensure_future(
+            app.run_worker_async(
                 queues=[config.queue.name],
                 name=self.name,
                 concurrency=self.concurrency,
                 wait=True,
-                install_signal_handlers=True,
+                # Our own handlers: a stop we asked for is told apart from a worker that ended by itself.
+                install_signal_handlers=False,
                 shutdown_graceful_timeout=config.schedule.grace_seconds,
                 update_heartbeat_interval=config.queue.heartbeat_seconds,
                 stalled_worker_timeout=config.queue.stalled_after_seconds,
@@ -120,6 +119,35 @@ class QueueWorker:
                 abort_job_polling_interval=min(5.0, config.queue.heartbeat_seconds),
                 listen_notify=True,
             )
+        )
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, self._request_stop, work, sig.name)
+        code = 0
+        try:
+            log.info(
+                "worker %s started on queue %r (concurrency %d)",
+                self.name,
+                config.queue.name,
+                self.concurrency,
+            )
+            self.notifier.ready(f"worker on queue {config.queue.name}, concurrency {self.concurrency}")
+            try:
+                await work
+            except asyncio.CancelledError:
+                if not self._stop_requests:
+                    raise
+            except Exception as exc:
+                log.error("worker failed (systemd restarts it): %s", _reason(exc))
+                log.debug("worker failed", exc_info=True)
+                code = EXIT_FAILED
+            else:
+                if not self._stop_requests:
+                    # procrastinate stops a worker whose heartbeat or listener lost the database.
+                    log.error(
+                        "worker stopped by itself (the database went away?); exit 3 so systemd restarts it"
+                    )
+                    code = EXIT_FAILED
         finally:
             self.notifier.stopping("stopping")
             sweeper.cancel()
@@ -127,7 +155,23 @@ class QueueWorker:
             with contextlib.suppress(Exception):
                 await app.close_async()
         log.info("worker %s stopped", self.name)
-        return 0
+        return code
+
+    def _request_stop(self, work: asyncio.Future[None], why: str) -> None:
+        """SIGTERM/SIGINT: no new task, running ones get ``schedule.grace_seconds``; a second one cancels
+        them at once (runs recorded as interrupted, tasks queued again once)."""
+        self._stop_requests += 1
+        if self._stop_requests == 1:
+            log.info(
+                "%s received: stopping; running tasks get %gs to finish",
+                why,
+                self.config.schedule.grace_seconds,
+            )
+            work.cancel()  # procrastinate's graceful stop
+        else:
+            log.warning("%s received again: cancelling running tasks now", why)
+            for runner in list(self.running.values()):
+                runner.cancel()
 
     # -- a task ------------------------------------------------------------------------------------------
     async def _task(self, context: JobContext, duty: str, site: str = "", timestamp: int = 0) -> str:
@@ -211,13 +255,29 @@ class QueueWorker:
     async def _sweep(self, app: procrastinate.App) -> None:
         """Every heartbeat: tasks of dead workers get their runs interrupted and are put back once."""
         every = self.config.queue.heartbeat_seconds
+        pruned = 0.0
         while True:
             await asyncio.sleep(every)
             try:
                 await self.sweep_once(app)
+                if time.monotonic() - pruned > PRUNE_EVERY:
+                    pruned = time.monotonic()
+                    await self.prune(app)
             except Exception as exc:  # the database away for a moment: the next beat looks again
                 log.warning("looking for tasks of lost workers failed: %s", _reason(exc))
                 log.debug("stalled-task sweep failed", exc_info=True)
+
+    async def prune(self, app: procrastinate.App) -> None:
+        """Delete the queue's tasks that ended more than ``queue.keep_days`` ago (every worker may; the
+        deletion is idempotent)."""
+        queue = self.config.queue
+        await app.job_manager.delete_old_jobs(
+            nb_hours=queue.keep_days * 24,
+            queue=queue.name,
+            include_failed=True,
+            include_cancelled=True,
+            include_aborted=True,
+        )
 
     async def sweep_once(self, app: procrastinate.App) -> list[tuple[int, str]]:
         """One look for stalled tasks; what was done with each (job id, ``retried``/``failed``)."""
