@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -118,6 +119,12 @@ class Measure:
     rows_written: int
     load_before: float
     load_after: float
+    cpu_s: float = 0.0  # user + system of the daemon, the workers and their analysis processes
+
+    @property
+    def cpu_per_site(self) -> float:
+        """CPU seconds one site's patrol took (everything the cluster's processes used, per task)."""
+        return self.cpu_s / self.sites
 
     @property
     def wal_per_s(self) -> float:
@@ -236,6 +243,8 @@ def measure(cluster: Any, work: Path, workers: int, args: argparse.Namespace, po
     folder.mkdir(parents=True, exist_ok=True)
     url = cluster.url(cluster.create_database())
     config = write_config(folder, url, args.sites, port)
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu0 = used.ru_utime + used.ru_stime
     daemon = spawn(config, "daemon", log=folder / "daemon.log")
     procs: list[subprocess.Popen[bytes]] = [daemon]
     try:
@@ -265,6 +274,8 @@ def measure(cluster: Any, work: Path, workers: int, args: argparse.Namespace, po
                 proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 proc.kill()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)  # every process above has been waited for
+    cpu = used.ru_utime + used.ru_stime - cpu0
     runs_ok = int(query(url, "SELECT count(*) FROM runs WHERE status = 'ok'"))
     size = int(query(url, "SELECT pg_database_size(current_database())"))
     return Measure(
@@ -282,6 +293,7 @@ def measure(cluster: Any, work: Path, workers: int, args: argparse.Namespace, po
         rows_written=rows1 - rows0,
         load_before=load_before,
         load_after=load_after,
+        cpu_s=cpu,
     )
 
 
@@ -292,15 +304,16 @@ def report(results: list[Measure], args: argparse.Namespace) -> str:
         f"{args.sites} sites × {args.pages} pages, {args.latency * 1000:.0f} ms latency, duty patrol, "
         f"{os.cpu_count()} cores",
         "",
-        "| workers | tasks ok | wall | pages/s | speed-up | of ideal | DB size | WAL/s | rows/s | commits/s "
-        "| load 1 min |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| workers | tasks ok | wall | pages/s | speed-up | of ideal | CPU per site | DB size | WAL/s "
+        "| rows/s | commits/s | load 1 min |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         speed_up = r.pages_per_s / base
         lines.append(
             f"| {r.workers} | {r.tasks_ok}/{r.sites} | {r.wall_s:.1f} s | {r.pages_per_s:.1f} | "
-            f"{speed_up:.2f}× | {speed_up / r.workers:.0%} | {r.db_bytes / 1e6:.1f} MB | "
+            f"{speed_up:.2f}× | {speed_up / r.workers:.0%} | {r.cpu_per_site:.1f} s | "
+            f"{r.db_bytes / 1e6:.1f} MB | "
             f"{r.wal_per_s / 1e3:.0f} kB/s | {r.rows_per_s:.0f} | {r.commits / r.wall_s:.1f} | "
             f"{r.load_before:.1f} → {r.load_after:.1f} |"
         )

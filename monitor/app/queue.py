@@ -28,6 +28,7 @@ is in pyproject. Its tables live in the store's own PostgreSQL database (``stora
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -170,9 +171,19 @@ SELECT id FROM procrastinate_jobs
 """
 
 
-async def retry_stalled(app: procrastinate.App, config: Config, task: StalledTask) -> str | None:
+async def retry_stalled(
+    app: procrastinate.App,
+    config: Config,
+    task: StalledTask,
+    claimed_first: Callable[[StalledTask], Awaitable[object]] | None = None,
+) -> str | None:
     """Put a stalled task back in the queue once (``retried``) or, when it was retried already, mark it
-    failed (``failed``); None when another worker dealt with it first."""
+    failed (``failed``); None when another worker dealt with it first.
+
+    ``claimed_first`` runs while the task's row is locked and before it goes back to the queue (the worker
+    records the lost run as interrupted there): no other worker can have started it again yet, so only the
+    lost attempt's run can be touched.
+    """
     import psycopg
 
     async with await psycopg.AsyncConnection.connect(**connect_kwargs(config)) as conn, conn.transaction():
@@ -180,6 +191,8 @@ async def retry_stalled(app: procrastinate.App, config: Config, task: StalledTas
         claimed = await (await conn.execute(_CLAIM_STALLED, params)).fetchone()
         if claimed is None:
             return None
+        if claimed_first is not None:
+            await claimed_first(task)
         if task.attempts < 1:
             await conn.execute(
                 "SELECT procrastinate_retry_job_v2(%s, NOW(), NULL, NULL, NULL)", (task.job_id,)

@@ -32,7 +32,7 @@ import procrastinate
 from procrastinate import BaseRetryStrategy, JobContext, RetryDecision
 
 from monitor.app.daemon import CANCEL_WAIT, EXIT_FAILED, DutyThread, _reason, off_loop, run_report
-from monitor.app.queue import TASK, apply_schema, make_app, retry_stalled, stalled_jobs
+from monitor.app.queue import TASK, StalledTask, apply_schema, make_app, retry_stalled, stalled_jobs
 from monitor.app.sdnotify import Notifier
 from monitor.config import Config
 from monitor.core.clock import Clock, clock_from_env
@@ -283,9 +283,11 @@ class QueueWorker:
         """One look for stalled tasks; what was done with each (job id, ``retried``/``failed``)."""
         config = self.config
         done: list[tuple[int, str]] = []
+        async def interrupt(task: StalledTask) -> object:
+            return await off_loop(self._interrupt_runs, task.duty, task.site, name="monitor-stalled")
+
         for task in await stalled_jobs(app, config):
-            await off_loop(self._interrupt_runs, task.duty, task.site, name="monitor-stalled")
-            outcome = await retry_stalled(app, config, task)
+            outcome = await retry_stalled(app, config, task, interrupt)
             if outcome is None:
                 continue
             label = f"{task.duty} on {task.site}" if task.site else task.duty
