@@ -63,16 +63,17 @@ def page_html(site: int, number: int, pages: int) -> str:
 
 
 def serve(sites: int, pages: int, latency: float, port: int) -> None:
-    """The loopback server of every site; ``/__stats`` counts requests (``?reset=1`` zeroes them)."""
+    """The loopback server of every site; ``/__stats`` counts requests and pages served (a GET of one of a
+    site's pages; ``?reset=1`` zeroes them)."""
     from aiohttp import web
 
-    counts = {"requests": 0}
+    counts = {"requests": 0, "pages": 0}
 
     async def handle(request: web.Request) -> web.Response:
         if request.path == "/__stats":
             body = json.dumps(counts)
             if request.query.get("reset"):
-                counts["requests"] = 0
+                counts.update(requests=0, pages=0)
             return web.Response(text=body, content_type="application/json")
         host = (request.host or "").split(":")[0]
         try:
@@ -92,6 +93,8 @@ def serve(sites: int, pages: int, latency: float, port: int) -> None:
             return web.Response(
                 status=404, text="<html><body>Not Found</body></html>", content_type="text/html"
             )
+        if request.method == "GET":
+            counts["pages"] += 1
         return web.Response(text=page_html(site, number, pages), content_type="text/html", charset="utf-8")
 
     app = web.Application()
@@ -112,6 +115,7 @@ class Measure:
     runs_ok: int
     wall_s: float
     requests: int
+    pages: int
     pages_per_s: float
     db_bytes: int
     wal_bytes: int
@@ -265,7 +269,7 @@ def measure(cluster: Any, work: Path, workers: int, args: argparse.Namespace, po
         wall = time.monotonic() - began
         load_after = os.getloadavg()[0]
         wal1, commits1, rows1 = db_counters(url)
-        requests = stats(port)["requests"]
+        served = stats(port)
     finally:
         for proc in procs:
             proc.send_signal(signal.SIGTERM)
@@ -285,8 +289,9 @@ def measure(cluster: Any, work: Path, workers: int, args: argparse.Namespace, po
         tasks_failed=counts.get("failed", 0),
         runs_ok=runs_ok,
         wall_s=wall,
-        requests=requests,
-        pages_per_s=requests / wall,
+        requests=served["requests"],
+        pages=served["pages"],
+        pages_per_s=served["pages"] / wall,
         db_bytes=size,
         wal_bytes=wal1 - wal0,
         commits=commits1 - commits0,
