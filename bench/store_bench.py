@@ -3,7 +3,9 @@
 Findings are written in one transaction at the end of a run; this checks that the per-finding cost
 stays small for the thousands of findings a big site can have.
 
-Usage: ``PYTHONPATH=$PWD .venv/bin/python bench/store_bench.py [--n 1000 5000 20000]``.
+Usage: ``PYTHONPATH=$PWD .venv/bin/python bench/store_bench.py [--n 1000 5000 20000]`` (SQLite);
+``--postgresql`` runs the same on a throw-away PostgreSQL cluster (tests/pgcluster.py: Debian's
+``postgresql`` server programs), ``--url postgresql://…`` on an existing, empty database.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from monitor.core.clock import SHANGHAI
 from monitor.core.findings import Finding, Severity
@@ -42,12 +45,30 @@ def main() -> None:
     """Print ms per run and µs per finding."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, nargs="+", default=[1000, 5000, 20000])
+    ap.add_argument("--url", help="an empty PostgreSQL database to run on (postgresql://…; one --n)")
+    ap.add_argument("--postgresql", action="store_true", help="run on a throw-away PostgreSQL cluster")
     args = ap.parse_args()
+    cluster = None
+    if args.postgresql:
+        from tests.pgcluster import start_cluster
+
+        cluster = start_cluster()
+        print(f"throw-away PostgreSQL cluster started in {cluster.started_in:.2f} s")
+    try:
+        run_all(args.n, args.url, cluster)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+
+
+def run_all(sizes: list[int], url: str | None, cluster: Any) -> None:
+    """Apply each batch twice (new, seen again) on a fresh store."""
     now = datetime(2026, 11, 26, 9, 30, tzinfo=SHANGHAI)
-    for n in args.n:
+    for n in sizes:
         batch = findings(n)
         with tempfile.TemporaryDirectory() as tmp:
-            store = Store(Path(tmp) / "bench.db")
+            where = url or (cluster.url(cluster.create_database()) if cluster else Path(tmp) / "bench.db")
+            store = Store(where)
             for label in ("all new", "seen again"):
                 run = store.start_run("links", "bench", ("links",), now)
                 t = time.perf_counter()

@@ -103,10 +103,23 @@ def pg_cluster() -> Iterator[PgCluster]:
         cluster = start_cluster()
     except ClusterUnavailable as exc:
         pytest.skip(str(exc))
+    _PG_STARTS.append(cluster.started_in)
     try:
         yield cluster
     finally:
         cluster.stop()
+
+
+#: Start-up times of this session's PostgreSQL clusters (seconds), for the summary line.
+_PG_STARTS: list[float] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say what the throw-away PostgreSQL cluster cost (issue 19 keeps an eye on the suite's time)."""
+    if _PG_STARTS:
+        terminalreporter.write_line(
+            f"PostgreSQL test cluster (tests/pgcluster.py): started in {max(_PG_STARTS):.2f} s"
+        )
 
 
 @pytest.fixture

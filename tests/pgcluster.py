@@ -23,6 +23,7 @@ import glob
 import os
 import pwd
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -101,6 +102,7 @@ class PgCluster:
         self._templates: dict[str, str] = {}
         self._lock = threading.Lock()
         self.started_in: float = 0.0
+        self._watcher: subprocess.Popen[bytes] | None = None
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self) -> PgCluster:
@@ -174,7 +176,37 @@ class PgCluster:
             if attempt == 4 or "already in use" not in self._log_tail():
                 raise RuntimeError(f"PostgreSQL did not start:\n{done.stdout}{done.stderr}{self._log_tail()}")
         self.started_in = time.monotonic() - began
+        self._watch()
         return self
+
+    def _watch(self) -> None:
+        """A small shell loop that stops the server and removes its folder should the test process die
+        without its teardown (killed, out of memory): a server never outlives the session."""
+        stop = " ".join(
+            shlex.quote(a)
+            for a in [
+                *self._as_server_user,
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.datadir),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ]
+        )
+        script = (
+            f"while kill -0 {os.getpid()} 2>/dev/null; do sleep 1; done; "
+            f"{stop} >/dev/null 2>&1; rm -rf {shlex.quote(str(self.root))}"
+        )
+        self._watcher = subprocess.Popen(
+            ["sh", "-c", script],
+            cwd="/",
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def stop(self) -> None:
         """Stop the server (immediately: nothing in it is kept) and remove its folder."""
@@ -185,6 +217,10 @@ class PgCluster:
             )
             self.port = 0
         shutil.rmtree(self.root, ignore_errors=True)
+        if self._watcher is not None:  # its job is done
+            self._watcher.terminate()
+            self._watcher.wait(timeout=10)
+            self._watcher = None
 
     def _run(self, argv: list[str], *, check: bool = True) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}

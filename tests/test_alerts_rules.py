@@ -17,7 +17,11 @@ from monitor.bulletin.outbox import Outbox
 from monitor.config import ConfigError, load_config
 from monitor.store.database import Store
 from tests.alerts_data import alert_config, at, clock_at, dark_link, dead_link, down, record_run
+from tests.conftest import open_test_store
 from tests.webhooks import loopback_only
+
+# The store tests run on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
 
 JSON = {"url": "json://127.0.0.1:9/hook"}  # never contacted here: nothing is delivered in this module
 
@@ -40,8 +44,8 @@ def _nothing_off_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def county(tmp_path: Path) -> tuple[Store, Outbox]:
-    store = Store(tmp_path / "monitor.db")
+def county(store_url: str, tmp_path: Path) -> tuple[Store, Outbox]:
+    store = open_test_store(store_url, tmp_path)
     yield store, Outbox(tmp_path / "outbox")
     store.close()
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from monitor.bulletin.mail import attachment_name
 from monitor.bulletin.model import build_bulletin
@@ -29,6 +30,9 @@ from tests.bulletin_data import (
     fill_store,
     problem_rows,
 )
+
+# The bulletin is read from a SQLite and from a PostgreSQL store (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
 
 W48 = IsoWeek(2026, 48)
 

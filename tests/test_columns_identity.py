@@ -7,12 +7,17 @@ import sqlite3
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
+
 from monitor.core.clock import SHANGHAI, FixedClock, iso
 from monitor.core.findings import Finding, Severity, fingerprint
 from monitor.runner import SiteRunResult, run_duty
 from monitor.store.database import Store
 from tests.sites import LocalSites, fast_config
 from tests.test_columns_check import HOST, ago, col, config_for, homepage, list_page, row
+
+# The store tests run on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
 
 TODAY = date(2026, 11, 26)
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import psycopg
+from pathlib import Path
 
+import psycopg
+import pytest
+
+from tests import pgcluster
 from tests.pgcluster import PgCluster
 
 
@@ -33,3 +37,13 @@ def test_unix_socket_in_the_cluster_folder(pg_cluster: PgCluster) -> None:
         host=str(pg_cluster.socket_dir), port=pg_cluster.port, user="postgres", dbname="postgres"
     ) as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_without_the_server_programs_it_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(pgcluster, "DEBIAN_BIN_GLOB", str(tmp_path / "*" / "bin"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert pgcluster.find_bindir() is None
+    with pytest.raises(pgcluster.ClusterUnavailable, match="install Debian's postgresql package"):
+        pgcluster.start_cluster()

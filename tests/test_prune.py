@@ -11,10 +11,16 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
 from monitor.bulletin.outbox import Outbox, OutboxEntry
 from monitor.core.clock import SHANGHAI, iso
 from monitor.core.findings import Finding, Severity
 from monitor.store.database import Probe, Resolution, Store
+from tests.conftest import open_test_store
+
+# The store tests run on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=SHANGHAI)
 OLD = NOW - timedelta(days=200)
@@ -53,8 +59,9 @@ def _mail(outbox: Outbox, key: str, sent_at: datetime | None) -> None:
         outbox._save(replace(entry, status="sent", sent_at=iso(sent_at)))
 
 
-def test_prune_removes_only_old_unneeded_things(tmp_path: Path) -> None:
+def test_prune_removes_only_old_unneeded_things(store_url: str, tmp_path: Path) -> None:
     db = tmp_path / "monitor.db"
+    postgresql = store_url.startswith("postgresql://")
     evidence = tmp_path / "monitor.db.evidence"
     evidence.mkdir()
     kept_shot, old_shot, new_shot = ("a" * 64 + ".png", "b" * 64 + ".png", "c" * 64 + ".png")
@@ -62,7 +69,7 @@ def test_prune_removes_only_old_unneeded_things(tmp_path: Path) -> None:
         (evidence / name).write_bytes(PNG)
     for name in (kept_shot, old_shot):
         os.utime(evidence / name, (OLD.timestamp(), OLD.timestamp()))
-    with Store(db) as store:
+    with open_test_store(store_url, tmp_path) as store:
         first = _run(
             store, OLD, "darklinks", [_finding("open", kept_shot), _finding("gone", old_shot)], {"a": 1}
         )
@@ -89,11 +96,15 @@ def test_prune_removes_only_old_unneeded_things(tmp_path: Path) -> None:
     )
     outbox.save(replace(alert, status="sent", sent_at=iso(OLD)))
     config = tmp_path / "config.yaml"
-    config.write_text(f"bulletin:\n  reports_dir: {reports}\n", encoding="utf-8")
+    # On PostgreSQL the CLI finds the database through storage.url; the files beside it (evidence) are
+    # named after storage.database, as on SQLite.
+    storage = f"storage:\n  url: {store_url}\n  database: {db}\n" if postgresql else ""
+    config.write_text(f"{storage}bulletin:\n  reports_dir: {reports}\n", encoding="utf-8")
+    where = [] if postgresql else ["--db", str(db)]
 
     def prune(*extra: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "monitor", "--config", str(config), "--db", str(db), "prune", *extra],
+            [sys.executable, "-m", "monitor", "--config", str(config), *where, "prune", *extra],
             env={**os.environ, "MONITOR_NOW": NOW.isoformat()},
             capture_output=True,
             text=True,
@@ -114,7 +125,7 @@ def test_prune_removes_only_old_unneeded_things(tmp_path: Path) -> None:
     assert sorted(p.name for p in reports.iterdir()) == ["2026-W48", "notes"]
     assert sorted(e.key for e in Outbox(tmp_path / "outbox").entries()) == ["new-sent", "old-queued"]
     assert sorted(p.name for p in evidence.iterdir()) == sorted([kept_shot, new_shot])
-    with Store(db) as store:
+    with open_test_store(store_url, tmp_path) as store:
         assert store.get_run(first)["counts"] == {}  # an old run's details
         latest = {r["duty"]: r for r in store.latest_runs()}
         assert latest["availability"]["counts"]["targets"] == [1, 2]  # the latest run of a duty keeps them

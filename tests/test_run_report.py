@@ -29,6 +29,9 @@ from monitor.store.database import Resolution, Store
 from tests.bulletin_data import PORTAL, bulletin_config
 from tests.sites import LocalSites, fast_config, page
 
+# The store tests run on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
+
 W48 = IsoWeek(2026, 48)
 GOV = "www.test.gov.cn"
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)

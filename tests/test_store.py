@@ -7,13 +7,15 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from monitor.core.clock import FixedClock
 from monitor.core.findings import Finding, Severity
-from monitor.store.database import MIGRATIONS, Resolution, Store
+from monitor.core.posts import Post
+from monitor.store.database import MIGRATIONS, Probe, Resolution, Store
 from tests.conftest import open_test_store
 
 # Every test that takes ``store`` or ``store_url`` runs on SQLite and on PostgreSQL.
@@ -147,3 +149,51 @@ def test_two_connections_share_the_database(store_url: str, tmp_path: Path, cloc
         b.close()
     if not store_url.startswith("postgresql://"):
         assert sqlite3.connect(store_url).execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_posts_probes_states_and_signatures_round_trip(store: Store, clock: FixedClock) -> None:
+    """What the checks keep from run to run reads back the same on either engine."""
+    now = clock.now()
+    day = timedelta(days=1)
+    posts = [
+        Post("wx", f"p{i}", f"标题{i}", f"http://mp/{i}", now - i * day, pinned=i == 0) for i in range(3)
+    ]
+    assert store.save_posts(posts, now) == 3
+    assert store.save_posts([Post("wx", "p1", "改了标题", "http://mp/1", now - day)], now + day) == 0
+    stored = store.posts("wx", since=now - day)
+    assert [p.post_id for p in stored] == ["p0", "p1"] and stored[1].title == "改了标题"
+    assert stored[0].pinned and stored[0].original is None
+    assert store.count_posts("wx", now - 3 * day, now) == 2  # [since, until)
+    first_seen = {r["post_id"]: r["first_seen"] for r in store.backend.query("SELECT * FROM posts")}
+    assert set(first_seen.values()) == {now.isoformat()}  # first_seen never moves
+
+    store.add_probes(
+        [
+            Probe("portal", "http://a/", "首页", now - day, True, 200, 120),
+            Probe("portal", "http://a/", "首页", now, False, None, None, "timeout", "超时", 6, True),
+            Probe("portal", "http://b/", "办事", now, True, 200, 80),
+        ]
+    )
+    newest = store.probes("portal", "http://a/")
+    assert [p.ok for p in newest] == [False, True]
+    assert newest[0] == Probe(
+        "portal", "http://a/", "首页", now, False, None, None, "timeout", "超时", 6, True
+    )
+    assert (
+        len(store.probes("portal", since=now - day)) == 2 and len(store.probes("portal", ip_version=6)) == 1
+    )
+
+    store.save_target_state({"site": "portal", "target": "http://a/", "state": "down", "fail_streak": 3})
+    store.save_target_states([{"site": "portal", "target": "http://a/", "state": "up", "ok_streak": 1}])
+    state = store.target_state("portal", "http://a/")
+    assert state is not None and (state["state"], state["fail_streak"], state["ok_streak"]) == ("up", 3, 1)
+    assert store.target_state("portal", "http://nowhere/") is None
+
+    store.put_signatures("portal", {"head": {"title": "首页"}, "icp": ["京ICP备1号"]}, now)
+    store.put_signatures("portal", {"head": {"title": "改版"}}, now + day)
+    assert store.signatures("portal") == {"head": {"title": "改版"}, "icp": ["京ICP备1号"]}
+
+    store.put_state("alerts.cursor", {"event_id": 7}, now)
+    store.put_state("alerts.cursor", {"event_id": 9, "running": [1]}, now + day)
+    assert store.get_state("alerts.cursor") == {"event_id": 9, "running": [1]}
+    assert store.get_state("nothing") is None

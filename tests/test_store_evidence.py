@@ -17,6 +17,9 @@ from monitor.store.database import Resolution, Store
 from monitor.store.evidence import evidence_folder, is_evidence_name, png_size
 from tests.conftest import tiny_tmpfs
 
+# The store tests run on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_stores
+
 
 def png(width: int, height: int, rgb: tuple[int, int, int] = (200, 20, 20)) -> bytes:
     """A real, decodable PNG of one colour."""

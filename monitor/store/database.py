@@ -237,8 +237,14 @@ class Store:
         self.backend: Backend = connect(
             location, lock_timeout=lock_timeout, readonly=readonly, password=password
         )
-        #: The SQLite file, or (PostgreSQL) the local path the files beside the database are named after.
-        self.path = Path(location) if files is None and not self.postgresql else (files or Path(":memory:"))
+        #: The local path the files beside the database are named after: the SQLite file itself unless
+        #: ``files`` says otherwise; ``:memory:`` (no files) for a PostgreSQL store without ``files``.
+        if files is not None:
+            self.path = files
+        elif self.postgresql:
+            self.path = Path(":memory:")
+        else:
+            self.path = Path(location)
         try:
             version = self.backend.schema_version()
             if readonly:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 import psycopg
@@ -67,22 +67,47 @@ class PostgresBackend(Backend):
         self.lock_timeout = lock_timeout
         self.readonly = readonly
         self._password = password
-        options = f"-c lock_timeout={int(lock_timeout * 1000)}"
-        if readonly:
+        self.conn = self._connect()
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        options = f"-c lock_timeout={int(self.lock_timeout * 1000)}"
+        if self.readonly:
             options += " -c default_transaction_read_only=on"
-        extra: dict[str, Any] = {"password": password} if password else {}
-        self.conn = psycopg.connect(
-            url,
+        extra: dict[str, Any] = {"password": self._password} if self._password else {}
+        return psycopg.connect(
+            self.url,
             autocommit=True,
-            connect_timeout=max(2, int(lock_timeout)),
+            connect_timeout=max(2, int(self.lock_timeout)),
             options=options,
             application_name="govsite-monitor",
+            # A crawl keeps its connection idle for hours before it writes the run: keepalives hold
+            # firewalls' and NATs' state and find a dead server in minutes, not at the kernel's 2 hours.
+            keepalives=1,
+            keepalives_idle=60,
+            keepalives_interval=10,
+            keepalives_count=6,
             **extra,
         )
 
+    def _retrying(self, statement: Callable[[], Any]) -> Any:
+        """Run ``statement``; when the connection turns out to be gone (the server restarted, a firewall
+        dropped it while a crawl ran), connect again once and run it again. Only for statements that
+        change nothing when they fail: ``BEGIN`` and reads outside a transaction."""
+        try:
+            return statement()
+        except psycopg.OperationalError:
+            if not self.conn.broken and not self.conn.closed:
+                raise
+        self.conn.close()
+        self.conn = self._connect()
+        return statement()
+
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         """Run one statement written with ``?`` placeholders."""
-        return self.conn.execute(translate(sql), params or None)
+        query = translate(sql)
+        if not self.in_transaction and query.lstrip()[:6].upper() == "SELECT":
+            return self._retrying(lambda: self.conn.execute(query, params or None))
+        return self.conn.execute(query, params or None)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Run one statement for every row of parameters (pipelined by psycopg)."""
@@ -94,12 +119,20 @@ class PostgresBackend(Backend):
     @property
     def in_transaction(self) -> bool:
         """Whether a transaction is open."""
-        return self.conn.info.transaction_status != pq.TransactionStatus.IDLE
+        return not self.conn.closed and self.conn.info.transaction_status not in (
+            pq.TransactionStatus.IDLE,
+            pq.TransactionStatus.UNKNOWN,
+        )
 
     def begin(self) -> None:
         """``BEGIN`` (read committed: each statement sees what others committed; the store's locks order
         the writers that must not interleave)."""
-        self.conn.execute("BEGIN")
+        self._retrying(lambda: self.conn.execute("BEGIN"))
+
+    def rollback(self) -> None:
+        """Roll back (nothing to do on a connection that is gone: the server already did)."""
+        if not self.conn.broken and not self.conn.closed:
+            self.conn.execute("ROLLBACK")
 
     def lock(self, name: str) -> None:
         """``pg_advisory_xact_lock``: wait (up to ``lock_timeout``) for the named lock, hold it until the
@@ -120,7 +153,12 @@ class PostgresBackend(Backend):
 
     def schema_version(self) -> int:
         """The one row of ``monitor_schema`` (0 when the table is not there yet)."""
-        if self.scalar("SELECT to_regclass('monitor_schema')") is None:
+        # A query on the catalog (not to_regclass, whose cache may not have seen another process's
+        # migration yet after waiting for the migration lock).
+        if not self.scalar(
+            "SELECT count(*) FROM pg_tables "
+            "WHERE schemaname = current_schema() AND tablename = 'monitor_schema'"
+        ):
             return 0
         return int(self.scalar("SELECT coalesce(max(version), 0) FROM monitor_schema") or 0)
 
