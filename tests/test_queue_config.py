@@ -62,3 +62,20 @@ def test_one_task_per_site_locked_by_site_and_one_for_site_less_duties() -> None
     assert site_lock("patrol", "a") == site_lock("links", "a") == "site:a"
     assert site_lock("report", None) == "duty:report"
     assert periodic_id("patrol", "a") != periodic_id("links", "a")
+
+
+def test_check_config_says_how_duties_run(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "sites": SITES,
+                "storage": {"url": "postgresql://monitor@db.example:5432/monitor"},
+                "queue": {"backend": "procrastinate", "stalled_after_seconds": 90},
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["--config", str(path), "check-config"])
+    assert result.exit_code == 0, result.output
+    assert "queue:     procrastinate 'monitor'" in result.output and "lost after 90s" in result.output

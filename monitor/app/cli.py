@@ -361,6 +361,13 @@ def check_config(app: AppContext) -> None:
             f"  alerts:    {state}, {len(alerts.channels)} channel(s) ({', '.join(alerts.channels)}), "
             f"{len(alerts.rules)} rule(s)"
         )
+    queue = config.queue
+    if queue.backend == "procrastinate":
+        click.echo(
+            f"  queue:     procrastinate {queue.name!r} on the store's PostgreSQL: the daemon defers, "
+            f"monitor worker runs (heartbeat {queue.heartbeat_seconds:g}s, lost after "
+            f"{queue.stalled_after_seconds:g}s, task timeout {queue.task_timeout:g}s)"
+        )
 
 
 class _DutyGroup(click.Group):
