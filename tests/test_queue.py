@@ -85,7 +85,7 @@ async def test_a_killed_worker_leaves_its_run_interrupted_and_the_other_worker_r
     sites: LocalSites, pg_url: str, tmp_path: Path
 ) -> None:
     timeline = Timeline()
-    serve_site(sites, timeline, "www.s.gov.cn", pages=25, latency=0.2)
+    serve_site(sites, timeline, "www.s.gov.cn", pages=15, latency=0.2)
     config = write_queue_config(
         tmp_path, sites, {"s": "www.s.gov.cn"}, pg_url, duties={"patrol": "every 1h"}, per_host=1
     )
