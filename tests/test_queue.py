@@ -118,6 +118,39 @@ async def test_a_killed_worker_leaves_its_run_interrupted_and_the_other_worker_r
     assert f"task #{job['id']}" in second.stderr
 
 
+async def test_a_stopped_worker_hands_its_task_back_after_the_grace(
+    sites: LocalSites, pg_url: str, tmp_path: Path
+) -> None:
+    """SIGTERM mid-crawl: the worker waits schedule.grace_seconds (2 s), cancels the crawl — its run
+    interrupted — exits 0, and the task is queued again at once; the next worker runs it to the end."""
+    timeline = Timeline()
+    serve_site(sites, timeline, "www.s.gov.cn", pages=20, latency=0.2)
+    config = write_queue_config(
+        tmp_path, sites, {"s": "www.s.gov.cn"}, pg_url, duties={"patrol": "every 1h"}, per_host=1
+    )
+    daemon = await Process(config, "daemon").start()
+    first = await Process(config, "worker").start()
+    second: Process | None = None
+    try:
+        await first.until(lambda: timeline.count("www.s.gov.cn") >= 4, timeout=60, what="the crawl under way")
+        first.signal(signal.SIGTERM)
+        assert await first.wait(timeout=30) == 0
+        assert [r["status"] for r in store_runs(pg_url)] == ["interrupted"]
+        (job,) = queue_jobs(pg_url)
+        assert job["status"] == "todo"  # back in the queue, for whichever worker comes next
+        second = await Process(config, "worker").start()
+        await second.until(
+            lambda: [r["status"] for r in store_runs(pg_url)] == ["interrupted", "ok"],
+            timeout=90,
+            what="the retry ok",
+        )
+    finally:
+        await _stop(daemon, first, *([second] if second else []))
+    assert "received: stopping; running tasks get 2s to finish" in first.stderr
+    (job,) = queue_jobs(pg_url)
+    assert job["status"] == "succeeded" and job["attempts"] == 2
+
+
 async def test_each_fire_time_is_deferred_once_with_two_schedulers(
     sites: LocalSites, pg_url: str, tmp_path: Path
 ) -> None:
