@@ -1316,6 +1316,68 @@ class Alerts(Model):
         return self
 
 
+# -- the web console (issue 23) ----------------------------------------------------------------------
+
+
+class Console(Model):
+    """``monitor web``: the triage console (docs/console.md), bound to loopback by default and meant to sit
+    behind the office's reverse proxy, and the re-checks it queues (docs/findings.md, "Re-checks")."""
+
+    host: str = Field(default="127.0.0.1", description="Address the console listens on.")
+    port: int = Field(default=8780, ge=1, le=65535)
+    base_path: str = Field(
+        default="",
+        pattern=r"^(/[A-Za-z0-9._~-]+)*$",
+        description="Sub-path the reverse proxy serves the console under, e.g. /monitor (no trailing /).",
+    )
+    trusted_proxies: tuple[str, ...] = Field(
+        default=(),
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For/-Proto are "
+        "believed; from anyone else those headers are ignored.",
+    )
+    secure_cookies: Literal["auto", "always", "never"] = Field(
+        default="auto", description="auto: Secure when the request came over https (directly or via a proxy)."
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=24 * 30, description="A login lasts this long.")
+    secret_file: str | None = Field(
+        default=None,
+        description="File holding the session-signing secret (created 0600 on first start); default: "
+        "console-secret in the state directory (next to the database). $MONITOR_CONSOLE_SECRET wins.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, le=1000, description="Failed logins per user or per client address before a pause."
+    )
+    login_window_seconds: float = Field(
+        default=900.0, gt=0, description="The window failed logins are counted in, and the pause after."
+    )
+    per_page: int = Field(default=50, ge=10, le=200, description="Findings per page of the list.")
+    recheck_poll_seconds: float = Field(
+        default=30.0,
+        ge=0.1,
+        le=3600.0,
+        description="How often the daemon looks for queued re-checks (已整改，申请复核) and runs them.",
+    )
+    recheck_attempts: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="Runs a re-check may take when they cannot tell (degraded, failed, incomplete) before "
+        "its outcome is 'not credible'.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        import ipaddress
+
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an address or network: {item!r}") from exc
+        return value
+
+
 class Config(Model):
     """The whole validated configuration."""
 
@@ -1336,6 +1398,7 @@ class Config(Model):
     backup: Backup = Backup()
     alerts: Alerts = Alerts()
     queue: TaskQueue = TaskQueue()
+    console: Console = Console()
     base_dir: str = Field(
         default=".", exclude=True, description="Set by the loader: the config file's folder."
     )

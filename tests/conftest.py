@@ -68,14 +68,13 @@ def _migrate(url: str) -> None:
 
 @pytest.fixture
 def store_url(store_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    """Where the test's store is: a SQLite file path, or the URL of a PostgreSQL database of its own,
-    already migrated (a copy of a template migrated once per session)."""
+    """Where the test's store is: a SQLite file path, or the URL of a migrated PostgreSQL database that
+    is the test's alone while it runs (emptied before each test: ``PgCluster.reused``)."""
     if store_backend == "sqlite":
         yield str(tmp_path / "monitor.db")
         return
     cluster: PgCluster = request.getfixturevalue("pg_cluster")
-    with cluster.database(cluster.template("migrated", _migrate)) as url:
-        yield url
+    yield cluster.reused("migrated", _migrate)
 
 
 def open_test_store(url: str, tmp_path: Path, **kwargs: Any) -> Store:
@@ -123,10 +122,10 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 
 
 @pytest.fixture
-def pg_url(pg_cluster: PgCluster) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database of its own for one test: its ``postgresql://`` URL."""
-    with pg_cluster.database() as url:
-        yield url
+def pg_url(pg_cluster: PgCluster) -> str:
+    """The ``postgresql://`` URL of an empty PostgreSQL database, the test's alone while it runs (made
+    blank again before each test: ``PgCluster.blank``; ``pg_cluster.database()`` makes more)."""
+    return pg_cluster.blank()
 
 
 @pytest.fixture
@@ -151,6 +150,7 @@ E2E_MODULES = frozenset(
         "test_daemon",
         "test_alerts_daemon",
         "test_daemon_stop",
+        "test_recheck",
         "test_darklinks_browser",
         "test_darklinks_browser_pass",
         "test_links_browser",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import getpass
 import io
 import json
 import os
@@ -130,6 +131,8 @@ async def test_findings_list_export_and_ignore(sites: LocalSites, tmp_path: Path
         "last_seen",
         "resolved_at",
         "ignored_reason",
+        "assigned_unit",
+        "deadline",
     ]
     assert row["url"].endswith("/gone.html") and row["source_urls"] == [url]
     assert row["kind_zh"] == "首页链接不可用"
@@ -209,10 +212,11 @@ async def test_findings_list_export_and_ignore(sites: LocalSites, tmp_path: Path
     code, _, err = await monitor(
         "--db", db, "findings", "unignore", row["fingerprint"], "--reason", "again", cwd=tmp_path
     )
-    assert code == 2 and "not ignored" in err
+    assert code == 2 and "没有标记为误报" in err
     with Store(Path(db)) as store:
-        events = [(e["event"], e["note"]) for e in store.events(row["fingerprint"])]
-    assert events[-2:] == [("ignored", "测试误报：内网链接"), ("unignored", "核实后确为死链")]
+        events = [(e["event"], e["note"], e["actor"]) for e in store.events(row["fingerprint"])]
+    user = getpass.getuser()  # the OS user acts from the command line
+    assert events[-2:] == [("ignored", "测试误报：内网链接", user), ("unignored", "核实后确为死链", user)]
 
 
 async def test_crawled_text_is_inert_in_terminal_output(sites: LocalSites, tmp_path: Path) -> None:

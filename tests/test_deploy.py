@@ -288,6 +288,25 @@ def test_worker_unit_shares_the_daemons_layout_and_verifies(tmp_path: Path) -> N
     assert done.returncode == 0 and done.stderr == "", done.stderr
 
 
+def test_web_console_unit_verifies_and_shares_the_daemons_state(tmp_path: Path) -> None:
+    """deploy/monitor-web.service: verify passes; same user, database and state folder as the daemon; it
+    listens where the config says (loopback by default), never on an address written into the unit."""
+    web_unit = (REPO / "deploy" / "monitor-web.service").read_text(encoding="utf-8")
+    daemon_unit = UNIT.read_text(encoding="utf-8")
+    for line in ("StateDirectory=govsite-monitor", "User=govsite-monitor", "ProtectSystem=strict",
+                 "Environment=MONITOR_DB=/var/lib/govsite-monitor/monitor.db"):  # fmt: skip
+        assert line in web_unit and line in daemon_unit, line
+    assert "ReadWritePaths" not in web_unit and "--host" not in web_unit
+    path = tmp_path / "govsite-monitor-web.service"
+    path.write_text(
+        web_unit.replace("/opt/govsite-monitor/venv/bin/monitor ", f"{sys.executable} -m monitor "),
+        encoding="utf-8",
+    )
+    verify = ["systemd-analyze", "verify", str(path)]
+    done = subprocess.run(verify, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
 def test_files_honour_the_umask_and_private_ones_stay_private(tmp_path: Path) -> None:
     old = os.umask(0o027)
     try:

@@ -133,17 +133,18 @@ def test_storage_url_is_validated_at_load_and_never_holds_a_password() -> None:
 
 
 def test_the_password_comes_from_the_environment(pg_cluster: PgCluster, pg_url: str, tmp_path: Path) -> None:
+    role = f"monitor_{os.getpid()}_{time.monotonic_ns()}"  # roles belong to the whole cluster
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("CREATE ROLE monitor LOGIN PASSWORD 'pw-from-env'")
-        conn.execute("GRANT ALL ON SCHEMA public TO monitor")
+        conn.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-from-env'")
+        conn.execute(f"GRANT ALL ON SCHEMA public TO {role}")
     # The cluster trusts every local connection; this database asks the role for its password.
     hba = pg_cluster.datadir / "pg_hba.conf"
     original = hba.read_text()
     try:
-        hba.write_text("host all monitor 127.0.0.1/32 scram-sha-256\n" + original)
+        hba.write_text(f"host all {role} 127.0.0.1/32 scram-sha-256\n" + original)
         with pg_cluster.admin() as admin:
             admin.execute("SELECT pg_reload_conf()")
-        url = pg_url.replace("postgresql://postgres@", "postgresql://monitor@")
+        url = pg_url.replace("postgresql://postgres@", f"postgresql://{role}@")
         storage = config_from_mapping({"storage": {"url": url, "password_env": "TEST_PG_PASSWORD"}}).storage
         with pytest.raises(ConfigError, match="TEST_PG_PASSWORD is not set"):
             open_store(storage, tmp_path / "monitor.db", env={})

@@ -622,20 +622,38 @@ def _one_finding(store: Store, prefix: str) -> str:
     return matches[0]
 
 
+def cli_actor() -> str:
+    """Who acts from the command line, for a finding's history: the OS user, else ``cli``."""
+    import getpass
+
+    try:
+        return getpass.getuser() or "cli"
+    except (OSError, KeyError):  # no user name for this uid (a container)
+        return "cli"
+
+
 @findings_group.command("ignore")
 @click.argument("finding_id", metavar="ID")
 @click.option("--reason", required=True, help="Why this is a false positive (误报); shown and exported.")
 @click.pass_obj
 def findings_ignore(app: AppContext, finding_id: str, reason: str) -> None:
-    """Mark a finding as a false positive (误报): it stays silent when seen again (undo: unignore)."""
+    """Mark an open finding as a false positive (误报): it stays silent when seen again (undo: unignore)."""
+    from monitor.store.triage import mark_false_positive
+
     if not reason.strip():
         fail_usage("--reason must say why this is a false positive")
     with app.store() as store:
-        row = store.ignore(_one_finding(store, finding_id), reason.strip(), app.clock().now())
+        try:
+            row = mark_false_positive(
+                store, _one_finding(store, finding_id), reason, cli_actor(), app.clock().now()
+            )
+        except ValueError as exc:
+            fail_usage(str(exc))
+            return
     click.echo(
         t(
-            f"已标记为误报 {row['fingerprint']}：{inert(row['message'])}",
-            f"ignored {row['fingerprint']}: {inert(row['message'])}",
+            f"已标记为误报 {row.fingerprint}：{inert(row.message)}",
+            f"ignored {row.fingerprint}: {inert(row.message)}",
         )
     )
 
@@ -646,20 +664,83 @@ def findings_ignore(app: AppContext, finding_id: str, reason: str) -> None:
 @click.pass_obj
 def findings_unignore(app: AppContext, finding_id: str, reason: str) -> None:
     """Undo ``ignore``: the finding is open again (the next run resolves it if the problem is gone)."""
+    from monitor.store.triage import undo_false_positive
+
     if not reason.strip():
         fail_usage("--reason must say why the finding counts again")
     with app.store() as store:
         try:
-            row = store.unignore(_one_finding(store, finding_id), reason.strip(), app.clock().now())
+            row = undo_false_positive(
+                store, _one_finding(store, finding_id), reason, cli_actor(), app.clock().now()
+            )
         except ValueError as exc:
             fail_usage(str(exc))
             return
     click.echo(
         t(
-            f"已撤销误报标记 {row['fingerprint']}（恢复为待整改）：{inert(row['message'])}",
-            f"unignored {row['fingerprint']} (open again): {inert(row['message'])}",
+            f"已撤销误报标记 {row.fingerprint}（恢复为待整改）：{inert(row.message)}",
+            f"unignored {row.fingerprint} (open again): {inert(row.message)}",
         )
     )
+
+
+@main.command("recheck")
+@click.argument("finding_id", metavar="ID")
+@click.option("--reason", required=True, help="What was fixed (整改情况), recorded in the finding's history.")
+@click.option(
+    "--run",
+    "run_now",
+    is_flag=True,
+    help="Run the re-check now, in the foreground (else the daemon runs it at its next poll).",
+)
+@click.pass_obj
+def recheck_command(app: AppContext, finding_id: str, reason: str, run_now: bool) -> None:
+    """Mark a finding fixed (已整改，申请复核) and queue a re-check of its duty on its site.
+
+    The finding closes only when that run, complete and credible, no longer sees it. With --run (a queued
+    request of the finding is taken as it is): exit 0 closed, 1 still present, 3 the run could not tell
+    (retried by the daemon while attempts remain), 4 the duty is running now (the request stays queued).
+    """
+    from monitor.app.recheck import describe, perform_recheck
+    from monitor.store.triage import RecheckPending, request_recheck, requeue_stale_rechecks
+
+    if not reason.strip():
+        fail_usage("--reason must say what was fixed")
+    config = app.config
+    with app.store() as store:
+        requeue_stale_rechecks(store)
+        fp = _one_finding(store, finding_id)
+        try:
+            recheck = request_recheck(store, fp, reason, cli_actor(), app.clock().now())
+        except RecheckPending as exc:
+            if not run_now or exc.recheck.state != "pending":
+                fail_usage(str(exc))
+            recheck = exc.recheck
+            click.echo(f"该问题已有复核申请 #{recheck.id}，现在执行它")
+        except ValueError as exc:
+            fail_usage(str(exc))
+            return
+        else:
+            click.echo(f"已申请复核 #{recheck.id}：{recheck.duty} · {inert(recheck.site)}（问题 {fp}）")
+        if not run_now:
+            click.echo(
+                f"守护进程将在 {config.console.recheck_poll_seconds:g} 秒内执行；"
+                f"立即执行：monitor recheck {fp[:MIN_ID_PREFIX]} --run --reason …"
+            )
+            return
+        try:
+            lock = DutyLock(app.database, recheck.duty).acquire(app.clock().now())
+        except Busy as exc:
+            click.echo(f"error: {exc}; 复核申请 #{recheck.id} 已排队，守护进程稍后执行", err=True)
+            raise SystemExit(EXIT_BUSY) from None
+        with lock:
+            done = asyncio.run(
+                perform_recheck(recheck.id, config, store, app.clock(), progress=app.progress_factory())
+            )
+    click.echo(inert(describe(done)))
+    if done.state == "done" and done.outcome in ("closed", "cancelled"):
+        raise SystemExit(EXIT_OK)
+    raise SystemExit(EXIT_FINDINGS if done.outcome == "still_present" else EXIT_FAILED)
 
 
 # -- columns ----------------------------------------------------------------------------------------
@@ -1031,6 +1112,45 @@ def alerts_test(app: AppContext, channel: str) -> None:
         raise SystemExit(EXIT_OK)
     click.echo(f"test message to {channel} not accepted: {inert(outcome.error)}", err=True)
     raise SystemExit(EXIT_FAILED)
+
+
+# -- the web console (issue 23, docs/console.md) ----------------------------------------------------
+@main.group("web", invoke_without_command=True)
+@click.option("--host", help="Address to listen on (default: console.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default: console.port; 0: any free).")
+@click.pass_context
+def web_group(ctx: click.Context, host: str | None, port: int | None) -> None:
+    """Serve the triage console (until SIGTERM or Ctrl-C); `monitor web adduser` adds an account."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from monitor.console.serve import serve_forever
+
+    app: AppContext = ctx.obj
+    database = app.database.resolve()
+    status = serve_forever(app.config, database, app.clock(), host=host, port=port, announce=click.echo)
+    raise SystemExit(status)
+
+
+@web_group.command("adduser")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "office", "department", "readonly"]))
+@click.option("--unit", help="The unit of a department account (its findings only).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@click.pass_obj
+def web_adduser(app: AppContext, username: str, role: str, unit: str | None, password_stdin: bool) -> None:
+    """Add a console account; the password comes from a prompt (or stdin), never the command line."""
+    from monitor.console.accounts import AccountError, create_account
+
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+    with app.store() as store:
+        try:
+            create_account(store, username, role, unit, password, app.clock().now())
+        except (AccountError, ValueError) as exc:
+            fail_usage(str(exc))
+    click.echo(f"added {role} account {username}" + (f" of {unit}" if unit else ""))
 
 
 # -- daemon, backup, status -------------------------------------------------------------------------

@@ -49,6 +49,8 @@ from apscheduler.events import EVENT_ALL, EVENT_JOB_SUBMITTED, JobSubmissionEven
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app.locks import Busy, DutyLock, held_by
+from monitor.app.recheck import describe as describe_recheck
+from monitor.app.recheck import perform_recheck
 from monitor.app.schedule import catch_up, describe, effective_schedule, make_trigger
 from monitor.app.sdnotify import Notifier
 from monitor.bulletin.outbox import Outbox
@@ -58,6 +60,7 @@ from monitor.crawl.progress import LogProgress
 from monitor.runner import DutyError, run_duty
 from monitor.store.backup import NOT_ON_POSTGRESQL, run_backup
 from monitor.store.database import Store, open_store
+from monitor.store.triage import Recheck, pending_rechecks, requeue_stale_rechecks
 
 log = logging.getLogger("monitor.daemon")
 
@@ -242,6 +245,7 @@ class Daemon:
             logging.getLogger("apscheduler").setLevel(logging.WARNING)
         watchdog: asyncio.Task[None] | None = None
         alerts: asyncio.Task[None] | None = None
+        rechecks: asyncio.Task[None] | None = None
         try:
             self._install_signals()
             log.info("daemon starting (pid %d): opening the database %s", os.getpid(), self._database_label)
@@ -281,11 +285,15 @@ class Daemon:
             # After READY, in a task of its own (a stop never waits for it): the offline look reads the
             # last heartbeat before the alert task writes a new one.
             alerts = asyncio.create_task(self._alert_loop())
+            rechecks = asyncio.create_task(self._recheck_loop())
             await self._stop.wait()
             await self._shutdown()
         finally:
             if watchdog is not None:
                 watchdog.cancel()
+            if rechecks is not None:
+                rechecks.cancel()
+                await asyncio.gather(rechecks, return_exceptions=True)
             if alerts is not None:
                 alerts.cancel()
                 # No last heartbeat: a stop never waits for the database, and the one written at most
@@ -310,6 +318,8 @@ class Daemon:
         with self._store(config) as store:
             for run_id in store.recover_interrupted(self._clock(config).now()):
                 log.warning("run #%d was cut off by the end of its process; recorded as interrupted", run_id)
+            for recheck_id in requeue_stale_rechecks(store, at_startup=True):
+                log.warning("re-check #%d was cut off by the end of its process; queued again", recheck_id)
             verdict = store.quick_check()
             if verdict != "ok":
                 log.error(
@@ -593,6 +603,84 @@ class Daemon:
                     words[outcome],
                     ", ".join(sites[:8]) + ("…" if len(sites) > 8 else ""),
                 )
+
+    # -- re-checks (复核) ---------------------------------------------------------------------------------
+    async def _recheck_loop(self) -> None:
+        """Run the queued re-checks (console, ``monitor recheck``) every ``console.recheck_poll_seconds``,
+        one at a time, each under its duty's lock; one whose duty is running now waits for the next poll."""
+        while not self._stop.is_set():
+            try:
+                queued = await off_loop(self._queued_rechecks, name="monitor-rechecks")
+            except Exception as exc:  # a locked or broken database: the next poll tries again
+                log.warning("re-checks: cannot read the queue: %s", _reason(exc))
+                queued = []
+            for recheck in queued:
+                if self._stop.is_set():
+                    return
+                await self._recheck(recheck)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.config.console.recheck_poll_seconds)
+
+    def _queued_rechecks(self) -> list[Recheck]:
+        with self._store(self.config) as store:
+            # A `monitor recheck --run` killed mid-run leaves its request running: queue it again.
+            for recheck_id in requeue_stale_rechecks(store):
+                log.warning("re-check #%d was cut off by the end of its process; queued again", recheck_id)
+            return pending_rechecks(store)
+
+    async def _recheck(self, recheck: Recheck) -> None:
+        """One re-check in a duty thread under the duty's lock (never beside a run of the same duty)."""
+        started = self.now()
+        try:
+            lock = DutyLock(self.database, recheck.duty).acquire(started)
+        except Busy:
+            log.info("re-check #%d waits: %s is running now", recheck.id, recheck.duty)
+            return
+        config = self.config
+        name = f"recheck #{recheck.id}"
+        runner = DutyThread(name, lambda: self._run_recheck(recheck, config))
+        self.running[name] = _Running(runner, started)
+        self._publish()
+        cancelled = False
+        try:
+            with lock:
+                try:
+                    await asyncio.shield(runner.start())
+                except asyncio.CancelledError:
+                    runner.cancel()
+                    cancelled = True
+        except Exception:
+            log.exception("re-check #%d failed", recheck.id)
+        finally:
+            if runner.done is not None and runner.done.done():
+                self.running.pop(name, None)
+            self._publish()
+        if not cancelled and not self._stop.is_set():
+            await self._queue_alerts()
+
+    async def _run_recheck(self, recheck: Recheck, config: Config) -> None:
+        """The re-check, in its own thread and loop, with its outcome logged."""
+        clock = self._clock(config)
+        log.info(
+            "re-check #%d starting: %s on %s (finding %s)",
+            recheck.id,
+            recheck.duty,
+            recheck.site,
+            recheck.fingerprint,
+        )
+        try:
+            with self._store(config) as store:
+                done = await perform_recheck(
+                    recheck.id, config, store, clock, progress=lambda: LogProgress(60.0)
+                )
+        except asyncio.CancelledError:
+            log.warning("re-check #%d cancelled at shutdown; it stays queued", recheck.id)
+            return
+        except Exception as exc:
+            log.error("re-check #%d failed: %s", recheck.id, _reason(exc))
+            log.debug("re-check #%d failed", recheck.id, exc_info=True)
+            return
+        log.info("re-check #%d: %s", recheck.id, describe_recheck(done))
 
     # -- alerts -----------------------------------------------------------------------------------------
     async def _queue_alerts(self, *, at_start: bool = False) -> None:

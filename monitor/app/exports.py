@@ -41,6 +41,8 @@ EXPORT_FIELDS = (
     "last_seen",
     "resolved_at",
     "ignored_reason",
+    "assigned_unit",  # issue 23: the unit it was assigned to (null: ``unit``), the 整改时限 set for it
+    "deadline",
 )
 
 #: The bulletin's 附件1 columns, in its order (monitor/bulletin/templates/bulletin.txt.j2).
@@ -164,7 +166,12 @@ def people_rows(rows: Iterable[Mapping[str, Any]], config: Config, today: date) 
     out = []
     for seq, row in enumerate(rows, start=1):
         first_seen = datetime.fromisoformat(row["first_seen"]).astimezone(config.tz).date()
-        deadline = calendar.add_workdays(first_seen, opts.deadline_working_days)
+        # A 整改时限 set in the console (issue 23) overrides the bulletin's working-day rule.
+        deadline = (
+            date.fromisoformat(row["deadline"])
+            if row.get("deadline")
+            else calendar.add_workdays(first_seen, opts.deadline_working_days)
+        )
         if row["status"] == "open":
             state = STATUS_OVERDUE if today > deadline else STATUS_OPEN
         elif row["status"] == "resolved":
@@ -177,7 +184,7 @@ def people_rows(rows: Iterable[Mapping[str, Any]], config: Config, today: date) 
             parent += f" 等{len(sources)}个"
         values = {
             "序号": seq,
-            "单位": row.get("unit") or "",
+            "单位": row.get("assigned_unit") or row.get("unit") or "",
             "网站/账号": _subject(row, site_names),
             "问题类型": kind_label(row["duty"], row["kind"]),
             "问题描述": row.get("message") or "",

@@ -47,7 +47,7 @@ def print_findings(rows: Sequence[Mapping[str, Any]], *, show_reason: bool, show
             Text(row["fingerprint"][:8]),
             Text(t(Severity(row["severity"]).label_zh, row["severity"])),
             Text(kind_label(row["duty"], row["kind"])),
-            Text(inert(row["unit"] or "")),
+            Text(inert(row.get("assigned_unit") or row["unit"] or "")),  # the unit it was assigned to
             Text(inert(row["site"])),
             Text(row["first_seen"][:10]),
         ]

@@ -337,15 +337,25 @@ class Bulletin:
         return [c for c in self.coverage if c.state != "ok"]
 
 
+#: Events that change a finding's status, and the status they leave; the others (assigned, deadline_set,
+#: rectified, recheck_* — issue 23's triage) are history only.
+_STATUS_AFTER = {
+    "opened": "open",
+    "reopened": "open",
+    "unignored": "open",
+    "resolved": "resolved",
+    "ignored": "ignored",
+}
+
+
 def _state_at(events: list[tuple[datetime, str]], moment: datetime) -> str | None:
-    """``open``/``resolved`` from the last event before ``moment``; None when not yet found."""
+    """``open``/``resolved``/``ignored`` from the last status event before ``moment``; None when not yet
+    found."""
     state = None
     for at, event in events:
         if at >= moment:
             break
-        state = event
-    if state in ("opened", "reopened"):
-        return "open"
+        state = _STATUS_AFTER.get(event, state)
     return state
 
 
@@ -392,7 +402,13 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
                 trend_counts[i][label] += 1
         if first_seen >= cut:
             continue
-        deadline = calendar.add_workdays(first_seen.date(), opts.deadline_working_days)
+        # A 整改时限 set in the console (issue 23) overrides the bulletin's working-day rule.
+        set_deadline = row.get("deadline")
+        deadline = (
+            date.fromisoformat(set_deadline)
+            if set_deadline
+            else calendar.add_workdays(first_seen.date(), opts.deadline_working_days)
+        )
         fixed_at = None
         if _state_at(events, cut) == "open":
             status = STATUS_OVERDUE if last_day > deadline else STATUS_OPEN
@@ -404,7 +420,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
             fixed_at = resolutions[-1].astimezone(tz)
             status = STATUS_FIXED
             days = (fixed_at.date() - first_seen.date()).days
-        unit = row["unit"] or NO_UNIT
+        unit = row.get("assigned_unit") or row["unit"] or NO_UNIT  # the unit it was assigned to, if any
         evidence = row["evidence"] or {}
         problems.append(
             Problem(

@@ -154,6 +154,76 @@ def _m6_monitor_state(db: Backend) -> None:
     )
 
 
+def _m7_triage(db: Backend) -> None:
+    """Issue 23, triage and rectification (整改闭环): who did what (``events.actor``, ``events.detail``),
+    the unit a finding is assigned to and its 整改时限 (``findings.assigned_unit``, ``findings.deadline``),
+    re-check requests (``rechecks``), the console's accounts (``users``), and the indexes of the console's
+    lists.
+
+    Plain SQL on purpose (``monitor.store.triage`` documents the queries these indexes serve): standard
+    types and ``coalesce``, run on both engines (the engine's words for ``{pk_id}``, ``{text}``…, as in
+    every migration). Dates are ISO text (``YYYY-MM-DD``), flags 0/1.
+    """
+    for statement in M7_STATEMENTS:
+        words = statement.split()
+        # Re-runnable like m6 (a database whose user_version was wound back): SQLite has no
+        # ``ADD COLUMN IF NOT EXISTS``, so an existing column is skipped here.
+        if words[:2] == ["ALTER", "TABLE"] and words[5] in db.columns(words[2]):
+            continue
+        db.execute(db.ddl(statement))
+
+
+#: Migration 7's statements, in order, with the engine's words (:meth:`Backend.ddl`).
+M7_STATEMENTS: tuple[str, ...] = (
+    "ALTER TABLE events ADD COLUMN actor {text}",  # who: a console user, the OS user of the CLI; NULL: a run
+    "ALTER TABLE events ADD COLUMN detail {text}",  # what an action set: the unit assigned, the new deadline
+    "ALTER TABLE findings ADD COLUMN assigned_unit {text}",
+    "ALTER TABLE findings ADD COLUMN deadline {text}",
+    "CREATE TABLE IF NOT EXISTS rechecks ("
+    " id {pk_id},"
+    " fingerprint {text} NOT NULL REFERENCES findings (fingerprint){deferrable},"
+    " duty {text} NOT NULL,"
+    " site {text} NOT NULL,"
+    " reason {text} NOT NULL,"
+    " requested_at {text} NOT NULL,"
+    " requested_by {text} NOT NULL,"
+    " state {text} NOT NULL,"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " claimed_at {text},"
+    " claimed_by {text},"
+    " finished_at {text},"
+    " run_id {int},"
+    " outcome {text},"
+    " note {text})",
+    "CREATE INDEX IF NOT EXISTS rechecks_state ON rechecks (state, id)",
+    "CREATE INDEX IF NOT EXISTS rechecks_fingerprint ON rechecks (fingerprint, state)",
+    "CREATE TABLE IF NOT EXISTS users ("
+    " username {text} PRIMARY KEY,"
+    " role {text} NOT NULL,"
+    " unit {text},"
+    " password_hash {text} NOT NULL,"
+    " created_at {text} NOT NULL,"
+    " disabled INTEGER NOT NULL DEFAULT 0,"
+    " last_login_at {text},"
+    " password_changed_at {text})",
+    # The console's lists filter on status and sort on one column, ties broken by the id: one index per
+    # sort, each holding the id too, so a page's sort reads the index alone (no row lookups).
+    "CREATE INDEX IF NOT EXISTS findings_status_severity ON findings "
+    "(status, severity, last_seen, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_first_seen ON findings (status, first_seen, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_last_seen ON findings (status, last_seen, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_deadline ON findings (status, deadline, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_site ON findings (status, site, fingerprint)",
+    # These two also serve the overview's counts by kind and severity (all units, or one department's).
+    "CREATE INDEX IF NOT EXISTS findings_status_kind ON findings (status, duty, kind, severity, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_status_unit ON findings "
+    "(status, coalesce(assigned_unit, unit), duty, kind, severity, fingerprint)",
+    "CREATE INDEX IF NOT EXISTS findings_unit_status ON findings (coalesce(assigned_unit, unit), status)",
+    # Weekly trends count lifecycle events by time.
+    "CREATE INDEX IF NOT EXISTS events_at ON events (at, event)",
+)
+
+
 # Hand-written on purpose: a schema version number is all the bookkeeping we need (SQLite's PRAGMA
 # user_version, a one-row table on PostgreSQL), and the packaged alternatives are tied to one engine
 # (sqlite-migrate, a beta) or to an ORM (Alembic). Written once in SQL both engines read. Append new
@@ -166,6 +236,7 @@ MIGRATIONS: tuple[Callable[[Backend], None], ...] = (
     _m4_signatures,
     _m5_shared_column_identity,
     _m6_monitor_state,
+    _m7_triage,
 )
 
 
@@ -324,6 +395,14 @@ class Store:
 
     def _tx(self) -> Any:
         return self.backend.transaction()
+
+    @contextlib.contextmanager
+    def changing_findings(self) -> Iterator[None]:
+        """A write transaction that changes findings or records their events (triage's actions): it
+        holds the ``findings`` lock, like a run's, so events become visible in id order (PostgreSQL)."""
+        with self._tx():
+            self.backend.lock("findings")
+            yield
 
     def _insert(self, table: str, values: Mapping[str, Any], returning: str | None = None) -> Any:
         """INSERT one row (column names are the code's own, never input); ``returning``: a column to give

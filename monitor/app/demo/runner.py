@@ -24,6 +24,7 @@ from monitor.store.database import open_store
 
 if TYPE_CHECKING:
     from monitor.app.demo.server import DemoServer
+    from monitor.console.serve import RunningConsole
     from monitor.crawl.progress import Progress
 
 
@@ -98,6 +99,31 @@ def demo_config(base: Config | None, server: DemoServer) -> Config:
     return base.model_copy(update={"crawl": crawl, "availability": availability})
 
 
+#: The demo console's account (an administrator: every page and action).
+DEMO_USER = "demo"
+
+
+async def _demo_console(app: DemoApp, config: Config) -> RunningConsole:
+    """The web console over the demo's database on a free loopback port, with a ``demo`` account whose
+    new random password is printed (made again at every start)."""
+    import secrets
+
+    from monitor.console.accounts import create_account
+    from monitor.console.auth import hash_password
+    from monitor.console.serve import start_console
+    from monitor.store import triage
+
+    password = secrets.token_urlsafe(12)
+    with open_store(config.storage, app.database) as store:
+        if triage.get_user(store, DEMO_USER) is None:
+            create_account(store, DEMO_USER, "admin", None, password, app.clock().now())
+        else:
+            triage.set_password_hash(store, DEMO_USER, hash_password(password), app.clock().now())
+    console = await start_console(config, app.database, app.clock(), host="127.0.0.1", port=0)
+    click.echo(f"web console (整改台): {console.url}  user {DEMO_USER}  password {password}")
+    return console
+
+
 def run_demo(app: DemoApp, *, port: int, serve: bool, summary: Summary) -> int:
     """Run the demo; returns the exit status."""
     return asyncio.run(_demo(app, port, serve, summary))
@@ -133,8 +159,12 @@ async def _demo(app: DemoApp, port: int, serve: bool, print_run_summary: Summary
         click.echo(f"\nfindings are in {app.database}: monitor --db {app.database} findings list")
         click.echo(f"weekly bulletin (通报) for {report.bulletin.week}, this week so far: {report.html}")
         if serve:
+            console = await _demo_console(app, config)
             click.echo(f"serving the demo site on 127.0.0.1:{server.port}; Ctrl-C to stop")
-            await asyncio.Event().wait()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await console.close()
         # The demo exists to show findings: success means every run completed.
         return 3 if any(r.status != "ok" for r in results) else 0
     finally:

@@ -137,6 +137,28 @@ class Backend(ABC):
         """The tables of the monitor's schema."""
 
     @abstractmethod
+    def columns(self, table: str) -> set[str]:
+        """The column names of one table."""
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: the block's queries see one state of the database and never wait for a
+        writer (SQLite: a deferred transaction in WAL mode; PostgreSQL: repeatable read, read only). Inside
+        another transaction it joins it."""
+        if self.in_transaction:
+            yield
+            return
+        self.begin_read()
+        try:
+            yield
+        finally:
+            self.commit()
+
+    @abstractmethod
+    def begin_read(self) -> None:
+        """Open a read transaction (see :meth:`snapshot`)."""
+
+    @abstractmethod
     def defer_foreign_keys(self) -> None:
         """Inside a transaction: check foreign keys at commit, not statement by statement."""
 

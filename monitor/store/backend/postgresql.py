@@ -129,6 +129,19 @@ class PostgresBackend(Backend):
         the writers that must not interleave)."""
         self._retrying(lambda: self.conn.execute("BEGIN"))
 
+    def begin_read(self) -> None:
+        """``BEGIN`` repeatable read, read only: one snapshot for the block, no locks taken."""
+        self._retrying(lambda: self.conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"))
+
+    def columns(self, table: str) -> set[str]:
+        """The table's columns in the connection's current schema."""
+        rows = self.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name = ?",
+            [table],
+        ).fetchall()
+        return {r[0] for r in rows}
+
     def rollback(self) -> None:
         """Roll back (nothing to do on a connection that is gone: the server already did)."""
         if not self.conn.broken and not self.conn.closed:

@@ -74,6 +74,14 @@ class SqliteBackend(Backend):
         """``BEGIN IMMEDIATE``: take the file's write lock now, not at the first write."""
         self.conn.execute("BEGIN IMMEDIATE")
 
+    def begin_read(self) -> None:
+        """``BEGIN`` (deferred: a WAL reader's snapshot, never the write lock)."""
+        self.conn.execute("BEGIN")
+
+    def columns(self, table: str) -> set[str]:
+        """``PRAGMA table_info``."""
+        return {r[1] for r in self.conn.execute(f"PRAGMA table_info({table})").fetchall()}
+
     def lock(self, name: str) -> None:
         """The write transaction already holds the file's only write lock."""
 
