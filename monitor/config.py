@@ -240,6 +240,10 @@ class Site(Model):
     unit: str | None = Field(default=None, description="The unit that runs the site (e.g. 县政府办公室).")
     scope: Scope = Scope()
     sitemap: bool = True
+    tenant: str | None = Field(
+        default=None,
+        description="Id of the tenant (市/县, `tenants:`) the site belongs to; or list it there.",
+    )
 
     @property
     def crawl_hosts(self) -> tuple[str, ...]:
@@ -259,6 +263,9 @@ class Unit(Model):
     kind: Literal["department", "township", "office"] = "department"
     site: str | None = Field(default=None, description="Site id whose pages this unit owns.")
     paths: tuple[str, ...] = Field(default=(), description="Path prefixes of this unit's pages on the site.")
+    tenant: str | None = Field(
+        default=None, description="Tenant id (with `tenants:`); default: the tenant of the unit's site."
+    )
 
 
 class Crawl(Model):
@@ -1008,6 +1015,10 @@ class Account(Model):
         default=None, ge=1, description="Stricter local rule (7, 10 days); default: newmedia.threshold_days."
     )
     source: NewMediaSource
+    tenant: str | None = Field(
+        default=None,
+        description="Tenant id (with `tenants:`); default: the tenant whose units name its unit.",
+    )
 
 
 class NewMediaQuality(Model):
@@ -1316,6 +1327,201 @@ class Alerts(Model):
         return self
 
 
+#: Bulletin keys a tenant may not override: one mail server and one folder layout serve every tenant (the
+#: outbox retries every queued message through the top-level ``bulletin.smtp``).
+TENANT_FIXED_BULLETIN_KEYS = ("smtp", "reports_dir", "outbox_dir")
+#: Addressees of a tenant's bulletin by its level, unless its ``bulletin.addressees`` says otherwise.
+TENANT_ADDRESSEES = {
+    "county": ("各乡镇人民政府", "县直各部门"),
+    "city": ("各县（市、区）人民政府", "市直各部门"),
+    "district": ("各街道办事处、乡镇人民政府", "区直各部门"),
+}
+#: The area word of the bulletin's text (为进一步加强全县…) and the units it covers, by tenant level.
+TENANT_AREA = {"county": "全县", "city": "全市", "district": "全区"}
+#: A folder and outbox name the province summary uses; no tenant may take it.
+PROVINCE_ID = "province"
+
+
+class Tenant(Model):
+    """One city or county (租户) of a province-wide installation: its sites, units, accounts and bulletin.
+
+    Each tenant gets its own weekly bulletin, built only from its own sites, units and accounts, issued by
+    its own office to its own recipients (``monitor report weekly --tenant ID``).
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: Annotated[str, AfterValidator(_non_empty)] = Field(description="示例市 / 示例县")
+    level: Literal["county", "city", "district"] = Field(
+        default="county", description="county (县), city (市) or district (区): the bulletin's wording."
+    )
+    sites: tuple[str, ...] = Field(default=(), description="Site ids (or set `tenant:` on each site).")
+    accounts: tuple[str, ...] = Field(
+        default=(), description="New-media account ids (or set `tenant:` on each account)."
+    )
+    bulletin: Bulletin = Field(
+        default_factory=Bulletin,
+        description="Overrides of the top-level `bulletin:` for this tenant (only the keys written here).",
+    )
+
+    @property
+    def issuer(self) -> str:
+        """Who issues this tenant's bulletin: its ``bulletin.issuer``, else ``<name>人民政府办公室``."""
+        if "issuer" in self.bulletin.model_fields_set:
+            return self.bulletin.issuer
+        return f"{self.name}人民政府办公室"
+
+    def merged_bulletin(self, top: Bulletin) -> Bulletin:
+        """The top-level ``bulletin:`` with this tenant's keys written over it; the issuer and addressees
+        default to the tenant's own (never another county's), the recipients are only its own."""
+        update: dict[str, Any] = {key: getattr(self.bulletin, key) for key in self.bulletin.model_fields_set}
+        update.setdefault("issuer", self.issuer)
+        update.setdefault("addressees", TENANT_ADDRESSEES[self.level])
+        update.setdefault("recipients", ())
+        update["reports_dir"] = str(Path(top.reports_dir) / self.id)
+        return top.model_copy(update=update)
+
+
+class Province(Model):
+    """The province-wide summary (省级汇总): one document a week ranking the tenants, and who gets it."""
+
+    name: Annotated[str, AfterValidator(_non_empty)] = Field(description="示例省")
+    issuer: str = Field(default="省人民政府办公厅政务公开办公室", description="Who issues the summary.")
+    addressees: tuple[str, ...] = ("各市、县人民政府办公室",)
+    title: TitleTemplate = "{issuer}关于{year}年第{week}周各地政府网站与政务新媒体监测情况的通报"
+    issue_number: IssueNumberTemplate = "{year}年第{seq}期"
+    basis: str = "《政府网站与政务新媒体检查指标》（国办秘函〔2019〕19号）"
+    contact: str | None = None
+    recipients: tuple[EmailAddress, ...] = ()
+
+    @field_validator("addressees")
+    @classmethod
+    def _some_addressee(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one addressee is needed")
+        return value
+
+
+def _validate_tenants(config: Config) -> None:
+    """Every site, unit and account in exactly one tenant; references inside one tenant (issue 24).
+
+    Without ``tenants:`` nothing here applies (a single county, as before).
+    """
+    if not config.tenants:
+        if config.province is not None:
+            raise _located(
+                "province", "a province summary ranks tenants: add `tenants:` (cities and counties)"
+            )
+        return
+    if config.bulletin.recipients:
+        raise _located(
+            "bulletin.recipients",
+            "with tenants, each tenant has its own recipients (tenants[N].bulletin.recipients) and the "
+            "province summary its own (province.recipients); leave the top-level list empty",
+        )
+    ids: dict[str, int] = {}
+    for i, tenant in enumerate(config.tenants):
+        for key in TENANT_FIXED_BULLETIN_KEYS:
+            if key in tenant.bulletin.model_fields_set:
+                raise _located(
+                    f"tenants[{i}].bulletin.{key}",
+                    f"{key} is shared by every tenant: set it under the top-level bulletin",
+                )
+        if tenant.id == PROVINCE_ID:
+            raise _located(f"tenants[{i}].id", f"{PROVINCE_ID!r} is the province summary's own name")
+        if tenant.id in ids:
+            raise _located(f"tenants[{i}].id", f"duplicate tenant id {tenant.id!r}")
+        ids[tenant.id] = i
+    names: dict[str, int] = {}
+    for i, tenant in enumerate(config.tenants):
+        if tenant.name in names:
+            raise _located(
+                f"tenants[{i}].name", f"tenants[{names[tenant.name]}] has the same name {tenant.name!r}"
+            )
+        names[tenant.name] = i
+
+    def member_of(entries: tuple[Site | Account, ...], what: str, listed: str) -> dict[str, str]:
+        owner: dict[str, str] = {}
+        known = {e.id: j for j, e in enumerate(entries)}
+        for i, tenant in enumerate(config.tenants):
+            for j, item in enumerate(getattr(tenant, listed)):
+                if item not in known:
+                    raise _located(f"tenants[{i}].{listed}[{j}]", f"no {what} with id {item!r}")
+                if item in owner:
+                    raise _located(
+                        f"tenants[{i}].{listed}[{j}]", f"{what} {item!r} is already in tenant {owner[item]!r}"
+                    )
+                owner[item] = tenant.id
+        return owner
+
+    site_owner = member_of(config.sites, "site", "sites")
+    for i, site in enumerate(config.sites):
+        if site.tenant is not None:
+            if site.tenant not in ids:
+                raise _located(f"sites[{i}].tenant", f"no tenant with id {site.tenant!r}")
+            if site_owner.setdefault(site.id, site.tenant) != site.tenant:
+                raise _located(
+                    f"sites[{i}].tenant", f"site {site.id!r} is listed under tenant {site_owner[site.id]!r}"
+                )
+        if site.id not in site_owner:
+            raise _located(
+                f"sites[{i}]",
+                f"site {site.id!r} belongs to no tenant: set its tenant, or list it under a tenant's sites",
+            )
+    unit_owner: dict[str, set[str]] = {t.id: set() for t in config.tenants}
+    for i, unit in enumerate(config.units):
+        if unit.tenant is not None and unit.tenant not in ids:
+            raise _located(f"units[{i}].tenant", f"no tenant with id {unit.tenant!r}")
+        via_site = site_owner.get(unit.site) if unit.site is not None else None
+        if unit.tenant is not None and via_site is not None and via_site != unit.tenant:
+            raise _located(
+                f"units[{i}].site",
+                f"site {unit.site!r} belongs to tenant {via_site!r}, not to the unit's tenant "
+                f"{unit.tenant!r}",
+            )
+        owner = unit.tenant or via_site
+        if owner is None:
+            raise _located(f"units[{i}]", "with tenants, a unit needs a site or a tenant")
+        if unit.name in unit_owner[owner]:
+            raise _located(f"units[{i}].name", f"tenant {owner!r} already has a unit named {unit.name!r}")
+        unit_owner[owner].add(unit.name)
+    for site_id, spec in config.columns.sites.items():
+        owner_units = unit_owner[site_owner[site_id]] | {
+            s.unit for s in config.sites if s.unit and site_owner[s.id] == site_owner[site_id]
+        }
+        groups: tuple[tuple[str, tuple[ColumnSpec | MessageBoard, ...]], ...] = (
+            ("columns", spec.columns),
+            ("message_boards", spec.message_boards),
+        )
+        for kind, entries in groups:
+            for j, entry in enumerate(entries):
+                if entry.unit is not None and entry.unit not in owner_units:
+                    raise _located(
+                        f"columns.sites.{site_id}.{kind}[{j}].unit",
+                        f"unit {entry.unit!r} is not a unit of tenant {site_owner[site_id]!r}",
+                    )
+    account_owner = member_of(config.newmedia.accounts, "account", "accounts")
+    for i, account in enumerate(config.newmedia.accounts):
+        where = f"newmedia.accounts[{i}]"
+        if account.tenant is not None:
+            if account.tenant not in ids:
+                raise _located(f"{where}.tenant", f"no tenant with id {account.tenant!r}")
+            if account_owner.setdefault(account.id, account.tenant) != account.tenant:
+                raise _located(
+                    f"{where}.tenant",
+                    f"account {account.id!r} is listed under tenant {account_owner[account.id]!r}",
+                )
+        if account.id in account_owner:
+            continue
+        by_unit = [t for t, units in unit_owner.items() if account.unit in units]
+        if len(by_unit) != 1:
+            raise _located(
+                where,
+                f"account {account.id!r} belongs to no tenant: set its tenant, or list it under a tenant's "
+                "accounts",
+            )
+        account_owner[account.id] = by_unit[0]
+
+
 # -- the web console (issue 23) ----------------------------------------------------------------------
 
 
@@ -1398,6 +1604,10 @@ class Config(Model):
     backup: Backup = Backup()
     alerts: Alerts = Alerts()
     queue: TaskQueue = TaskQueue()
+    tenants: tuple[Tenant, ...] = Field(
+        default=(), description="Cities and counties (租户), each with its own bulletin (docs/tenants.md)."
+    )
+    province: Province | None = Field(default=None, description="The province-wide summary of the tenants.")
     console: Console = Console()
     base_dir: str = Field(
         default=".", exclude=True, description="Set by the loader: the config file's folder."
@@ -1478,6 +1688,7 @@ class Config(Model):
                 "the procrastinate task queue needs the store on PostgreSQL: set storage.url "
                 "(postgresql://…); workers on several machines cannot share a SQLite file",
             )
+        _validate_tenants(self)
         return self
 
     @property
@@ -1568,8 +1779,66 @@ class Config(Model):
         return tuple(found)
 
     def units_of(self, site_id: str) -> tuple[Unit, ...]:
-        """Units owning pages of a site (units without a site belong to every site)."""
-        return tuple(u for u in self.units if u.site in (None, site_id))
+        """Units owning pages of a site (units without a site belong to every site — with tenants, to
+        every site of their tenant)."""
+        if not self.tenants:
+            return tuple(u for u in self.units if u.site in (None, site_id))
+        owner = next((t.id for t in self.tenants if site_id in self.tenant_site_ids(t.id)), None)
+        return tuple(
+            u for u in self.units if u.site == site_id or (u.site is None and u.tenant in (None, owner))
+        )
+
+    def tenant(self, tenant_id: str) -> Tenant:
+        """The tenant with this id; KeyError when there is none."""
+        for tenant in self.tenants:
+            if tenant.id == tenant_id:
+                return tenant
+        raise KeyError(tenant_id)
+
+    def tenant_site_ids(self, tenant_id: str) -> tuple[str, ...]:
+        """Ids of the sites of a tenant, in config order (listed under it, or naming it)."""
+        tenant = self.tenant(tenant_id)
+        return tuple(s.id for s in self.sites if s.tenant == tenant.id or s.id in tenant.sites)
+
+    def tenant_account_ids(self, tenant_id: str) -> tuple[str, ...]:
+        """Ids of the new-media accounts of a tenant (listed, naming it, or owned by one of its units)."""
+        tenant = self.tenant(tenant_id)
+        claimed = {a for t in self.tenants for a in t.accounts} | {
+            a.id for a in self.newmedia.accounts if a.tenant
+        }
+        units = {u.name for u in self.tenant_units(tenant_id)}
+        return tuple(
+            a.id
+            for a in self.newmedia.accounts
+            if a.tenant == tenant.id or a.id in tenant.accounts or (a.id not in claimed and a.unit in units)
+        )
+
+    def tenant_units(self, tenant_id: str) -> tuple[Unit, ...]:
+        """The units of a tenant: those naming it, or on one of its sites."""
+        sites = set(self.tenant_site_ids(tenant_id))
+        return tuple(u for u in self.units if u.tenant == tenant_id or (u.tenant is None and u.site in sites))
+
+    def for_tenant(self, tenant_id: str) -> Config:
+        """This configuration narrowed to one tenant: its sites, units and accounts only, and its bulletin
+        (the tenant's keys over the top-level ``bulletin:``, reports under ``reports/<tenant id>/``).
+        Not re-validated: every part was validated with the whole configuration."""
+        tenant = self.tenant(tenant_id)
+        sites = set(self.tenant_site_ids(tenant_id))
+        accounts = set(self.tenant_account_ids(tenant_id))
+        return self.model_copy(
+            update={
+                "sites": tuple(s for s in self.sites if s.id in sites),
+                "units": self.tenant_units(tenant_id),
+                "newmedia": self.newmedia.model_copy(
+                    update={"accounts": tuple(a for a in self.newmedia.accounts if a.id in accounts)}
+                ),
+                "columns": self.columns.model_copy(
+                    update={"sites": {k: v for k, v in self.columns.sites.items() if k in sites}}
+                ),
+                "bulletin": tenant.merged_bulletin(self.bulletin),
+                "tenants": (tenant,),
+            }
+        )
 
 
 class _LocatedError(ValueError):

@@ -60,8 +60,9 @@ class SiteRunResult:
 
     @property
     def counts(self) -> dict[str, Any]:
-        """The report's flat JSON view, as ``monitor status --json`` shows it (read-only)."""
-        return self.report.as_counts()
+        """The report's stored JSON form, as ``monitor status --json`` exports it (read-only). Code that
+        shows a run reads ``report``'s typed fields instead."""
+        return self.report.as_json()
 
 
 def sites_for(config: Config, url: str | None) -> tuple[Config, list[Site]]:
@@ -140,7 +141,7 @@ def gate_run(
     history = history_from_runs(r for r in store.runs(duty, site.id, limit=12) if r["id"] != run_id)
     figures = sample.figures()
     verdict = judge(figures, history)
-    report.credibility = figures.as_counts()
+    report.credibility = figures
     if verdict.degraded:
         report.degraded_reason = verdict.reason
         report.degraded_rules = verdict.rules
@@ -192,7 +193,7 @@ async def run_site_check(
     report = RunReport(findings=len(outcome.findings), complete=outcome.complete)
     report.add(outcome.report)
     if outcome.skipped:
-        report.figures["skipped_reason"] = outcome.skipped
+        report.skipped_reason = outcome.skipped
     findings, error = outcome.findings, outcome.failed
     if status == "ok" and gated and gate_run(store, duty, site, run_id, sample, report).degraded:
         # A maintenance or firewall night: what its pages "show" is not the site's state.

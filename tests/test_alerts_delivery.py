@@ -290,7 +290,7 @@ def test_cli_alerts_test_and_outbox_status(hooks: Webhooks, tmp_path: Path) -> N
 
     one_dark_link(load_config(config_path), tmp_path)
     for command in (["outbox", "status"], ["mail", "status"]):
-        result = runner.invoke(main, [*args, *command], env=env)
+        result = runner.invoke(main, ["--lang", "en", *args, *command], env=env)
         assert result.exit_code == 0, result.output
         assert "alert → ops  queued" in result.output and "alert → broken  queued" in result.output
         assert "mail: 0 queued, 0 failed, 0 sent" in result.output
@@ -299,7 +299,7 @@ def test_cli_alerts_test_and_outbox_status(hooks: Webhooks, tmp_path: Path) -> N
     assert result.exit_code == 0 and "2 sent, 0 still in the outbox" in result.output
     assert (
         "alerts: 0 queued, 0 failed, 2 sent"
-        in runner.invoke(main, [*args, "outbox", "status"], env=env).output
+        in runner.invoke(main, ["--lang", "en", *args, "outbox", "status"], env=env).output
     )
     payloads = [r.json for r in hooks.requests_to("/ops")]
     assert payloads[-1]["title"] == "【单项否决】示例县人民政府网：新发现暗链1处"
@@ -318,7 +318,7 @@ def test_a_rejected_alert_is_kept_and_can_be_queued_again(hooks: Webhooks, tmp_p
     hooks.plan.append("400")
     result = runner.invoke(main, [*args, "outbox", "flush"], env=env)
     assert result.exit_code == 3 and f"{entry.key}: failed (refused for good: HTTP 400" in result.output
-    status = runner.invoke(main, [*args, "outbox", "status"], env=env).output
+    status = runner.invoke(main, ["--lang", "en", *args, "outbox", "status"], env=env).output
     assert (
         "not retried (permanent failure)" in status
         and "not retried" in status

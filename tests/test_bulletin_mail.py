@@ -331,7 +331,7 @@ def test_cli_report_send_status_and_flush(tmp_path: Path) -> None:
 
     result = runner.invoke(main, [*args, "report", "weekly", "--week", "2026-W48", "--send"], env=env)
     assert result.exit_code == 3 and "stays in the outbox" in result.output
-    result = runner.invoke(main, [*args, "mail", "status"], env=env)
+    result = runner.invoke(main, ["--lang", "en", *args, "mail", "status"], env=env)
     assert "failed" in result.output and "attempts 1" in result.output and "last error" in result.output
     assert str(tmp_path / "outbox") in result.output  # next to the database
 
@@ -344,7 +344,7 @@ def test_cli_report_send_status_and_flush(tmp_path: Path) -> None:
     finally:
         controller.stop()
     assert len(inbox.messages) == 1
-    assert "1 sent" in runner.invoke(main, [*args, "mail", "status"], env=env).output
+    assert "1 sent" in runner.invoke(main, ["--lang", "en", *args, "mail", "status"], env=env).output
 
     result = runner.invoke(main, [*args, "report", "weekly", "--week", "2026-W99"], env=env)
     assert result.exit_code == 2 and "2026-W99" in result.output

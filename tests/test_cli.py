@@ -134,6 +134,7 @@ async def test_findings_list_export_and_ignore(sites: LocalSites, tmp_path: Path
         "assigned_unit",
         "deadline",
     ]
+    assert row["assigned_unit"] is None and row["deadline"] is None  # set only in the console
     assert row["url"].endswith("/gone.html") and row["source_urls"] == [url]
     assert row["kind_zh"] == "首页链接不可用"
     assert row["first_seen"] == "2026-11-26T09:30:00+08:00"

@@ -54,7 +54,7 @@ async def test_ready_watchdog_scheduled_runs_status_and_clean_stop(sites: LocalS
         assert any(n.get("STATUS", "").startswith("running links (since ") for n in daemon.notifications)
 
         # monitor status reads the store and the daemon's state file.
-        code, out, err = await monitor_cli("--config", str(config), "status", cwd=tmp_path)
+        code, out, err = await monitor_cli("--lang", "en", "--config", str(config), "status", cwd=tmp_path)
         assert code == 0, err
         assert f"daemon: running (pid {daemon.pid}" in out
         assert re.search(r"links — every 1s, next \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d", out)
@@ -71,7 +71,7 @@ async def test_ready_watchdog_scheduled_runs_status_and_clean_stop(sites: LocalS
         assert daemon.sent("STOPPING", "1")
         assert not (tmp_path / "monitor.db.daemon.json").exists()
         assert all(r["status"] in ("ok", "interrupted") for r in runs(daemon.database))
-        code, out, _ = await monitor_cli("--config", str(config), "status", cwd=tmp_path)
+        code, out, _ = await monitor_cli("--lang", "en", "--config", str(config), "status", cwd=tmp_path)
         assert "daemon: not running" in out and "next" not in out
     finally:
         await daemon.close()
@@ -298,7 +298,7 @@ def test_backup_cli_copies_verifies_and_rotates(tmp_path: Path) -> None:
         assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert copy.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         stored = copy.execute("SELECT counts FROM runs WHERE duty = 'links'").fetchone()[0]
-        assert stored == '{"schema": 2, "broken": 7}'  # the run report as stored (monitor.core.report)
+        assert stored == '{"schema": 3, "broken": 7}'  # the run report as stored (monitor.core.report)
     finally:
         copy.close()
     with Store(tmp_path / "var" / "monitor.db") as store:

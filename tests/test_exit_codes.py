@@ -95,7 +95,7 @@ async def test_a_locked_database_is_status_3_and_readers_do_not_wait(
         with_storage(config, lock_timeout_seconds=600)
         code, out, err = await monitor_cli("--config", str(config), "findings", "list", cwd=tmp_path)
         assert code == 0 and "共1条" in out, err
-        code, out, err = await monitor_cli("--config", str(config), "status", cwd=tmp_path)
+        code, out, err = await monitor_cli("--lang", "en", "--config", str(config), "status", cwd=tmp_path)
         assert code == 0 and "open findings:" in out, err
     finally:
         holder.execute("ROLLBACK")
@@ -140,7 +140,9 @@ async def test_a_full_disk_mid_run_is_status_3_and_the_run_does_not_stay_running
         assert "disk full" in one_line_error(err)
         # The full disk could not even take the run's failure: it is recorded at the next open.
         filler.unlink()
-        code, out, err = await monitor_cli("--config", str(config), *db, "status", cwd=tmp_path)
+        code, out, err = await monitor_cli(
+            "--lang", "en", "--config", str(config), *db, "status", cwd=tmp_path
+        )
         assert code == 0, err
         assert f"run #{running['id']} since" in out and "is gone" in out
         code, _, err = await monitor_cli("--config", str(config), *db, "run", "links", cwd=tmp_path)

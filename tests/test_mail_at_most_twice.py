@@ -148,7 +148,16 @@ def test_a_permanent_refusal_is_not_retried_and_its_reply_is_shown(tmp_path: Pat
         CliRunner()
         .invoke(
             main,
-            ["--config", str(tmp_path / "config.yaml"), "--db", str(tmp_path / "m.db"), "mail", "status"],
+            [
+                "--lang",
+                "en",
+                "--config",
+                str(tmp_path / "config.yaml"),
+                "--db",
+                str(tmp_path / "m.db"),
+                "mail",
+                "status",
+            ],
         )
         .output
     )

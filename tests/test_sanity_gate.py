@@ -210,7 +210,7 @@ async def test_status_and_summary_name_the_degraded_night(
     assert f"run #{bad.run_id} degraded" in summary
     assert "degraded night: 仅读取到1个页面，近3次完整运行的中位数为13个; nothing resolved" in summary
     assert "1 finding(s) of this night not recorded" in summary  # the maintenance page's dead /help.html
-    out = CliRunner().invoke(main, ["--db", str(tmp_path / "monitor.db"), "status"]).output
+    out = CliRunner().invoke(main, ["--lang", "en", "--db", str(tmp_path / "monitor.db"), "status"]).output
     assert "degraded, nothing resolved: 仅读取到1个页面" in out
 
     # The bulletin's 监测开展情况 names the night and the reason (the runs were Nov 26–29, week 48).
@@ -468,5 +468,5 @@ async def test_the_gate_verdict_is_part_of_the_typed_run_report(
     stored = store.run_report(bad.run_id)
     assert stored.degraded_reason == bad.report.degraded_reason and stored.degraded_reason
     assert stored.degraded_rules == ("failed_share",) and stored.findings_withheld == 12
-    assert stored.credibility is not None and stored.credibility["failed"] == 12
+    assert stored.credibility is not None and stored.credibility.failed == 12
     assert stored.findings == 0 and "degraded_reason" not in stored.figures

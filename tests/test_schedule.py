@@ -204,7 +204,7 @@ def test_status_without_daemon_shows_last_runs_and_open_findings(tmp_path: Path)
         # A run in progress in another live process (the CLI takes runs of its own pid for stale).
         live = store.start_run("links", "portal", ["links"], now + timedelta(days=1))
         store.backend.execute("UPDATE runs SET pid = ? WHERE id = ?", [os.getppid(), live])
-    result = CliRunner().invoke(main, ["--db", str(db), "status"])
+    result = CliRunner().invoke(main, ["--lang", "en", "--db", str(db), "status"])
     assert result.exit_code == 0, result.output
     assert "daemon: not running" in result.output
     assert (

@@ -23,6 +23,7 @@ from checks.availability.ipv6 import V6, judge_ipv6, machine_has_ipv6, plan_ipv6
 from checks.availability.tlscheck import evaluate_certificate, observe_tls
 from checks.availability.uptime import RatioLevel, State, TargetState, advance, failure_ratio, median_ms
 from checks.base import CheckContext, CheckOutcome, SiteCheck
+from monitor.core.figures import AvailabilityTargets, FigureGroup, TargetFigures, TlsFigures
 from monitor.core.findings import Finding, Severity
 from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
 from monitor.core.report import CheckReport
@@ -94,6 +95,7 @@ class AvailabilityCheck(SiteCheck):
         findings: list[Finding] = []
         judged: set[str] = set()
         counts: dict[str, Any] = {}
+        groups: list[FigureGroup] = []
         indicators: list[IndicatorStatus] = []
         # Dual stack, as a browser does (happy eyeballs): the W2 question is whether the site opens at
         # all. IPv6 on its own is probed separately below.
@@ -124,16 +126,16 @@ class AvailabilityCheck(SiteCheck):
                 row, target_findings = self._judge_target(store, target, result, offline, now, judged)
                 rows.append(row)
                 findings.extend(target_findings)
-            counts["targets"] = rows
+            groups.append(AvailabilityTargets(tuple(rows)))
             home = rows[0]
-            counts["availability_percent"] = home["availability_percent"]
-            counts["median_latency_ms"] = home["median_latency_ms"]
+            counts["availability_percent"] = home.availability_percent
+            counts["median_latency_ms"] = home.median_latency_ms
             counts["probes"] = len(results)
             indicators.append(self._indicator(home))
             if not offline:
-                findings.extend(await self._tls(probe, counts, judged))
+                findings.extend(await self._tls(probe, counts, groups, judged))
                 findings.extend(await self._ipv6(store, probe_options, now, counts, judged))
-        complete = not offline and all(r["level"] != RatioLevel.UNKNOWN.value for r in rows)
+        complete = not offline and all(r.level != RatioLevel.UNKNOWN.value for r in rows)
         complete = complete and counts.get("ipv6_verdict") != V6.UNKNOWN.value
 
         def cleared(identity: str) -> bool:
@@ -141,7 +143,7 @@ class AvailabilityCheck(SiteCheck):
 
         return CheckOutcome(
             findings=findings,
-            report=CheckReport(figures=counts, indicators=indicators),
+            report=CheckReport(figures=counts, groups=groups, indicators=indicators),
             complete=complete,
             failed="monitor offline: every reference URL failed too" if offline else None,
             cleared=cleared,
@@ -172,7 +174,7 @@ class AvailabilityCheck(SiteCheck):
         offline: bool,
         now: datetime,
         judged: set[str],
-    ) -> tuple[dict[str, Any], list[Finding]]:
+    ) -> tuple[TargetFigures, list[Finding]]:
         ctx, opts = self.ctx, self.ctx.config.availability
         site = ctx.site.id
         stored = self._states.get(target.url) or store.target_state(site, target.url)
@@ -212,28 +214,33 @@ class AvailabilityCheck(SiteCheck):
             offline=len(window) - len(counted),
         )
         latency = median_ms([p.latency_ms for p in counted if p.ok and p.latency_ms is not None])
-        row = {
-            "name": target.name,
-            "url": target.url,
-            "kind": target.kind,
-            "ok": result.ok,
-            "status": result.status,
-            "error": result.error.value if result.error else None,
-            "latency_ms": round(result.elapsed * 1000),
-            "state": state.state.value,
-            "fail_streak": state.fail_streak,
-            "window_probes": verdict.total,
-            "window_failures": verdict.failures,
-            "window_offline": verdict.offline,
-            "failure_percent": None if verdict.percent is None else round(verdict.percent, 2),
-            "availability_percent": None if verdict.percent is None else round(100 - verdict.percent, 2),
-            "median_latency_ms": latency,
-            "level": verdict.level.value,
-            "summary": verdict.summary_zh,
-        }
+        row = TargetFigures(
+            name=target.name,
+            url=target.url,
+            kind=target.kind,
+            ok=result.ok,
+            status=result.status,
+            error=result.error.value if result.error else None,
+            latency_ms=round(result.elapsed * 1000),
+            state=state.state.value,
+            fail_streak=state.fail_streak,
+            window_probes=verdict.total,
+            window_failures=verdict.failures,
+            window_offline=verdict.offline,
+            failure_percent=None if verdict.percent is None else round(verdict.percent, 2),
+            availability_percent=None if verdict.percent is None else round(100 - verdict.percent, 2),
+            median_latency_ms=latency,
+            level=verdict.level.value,
+            summary=verdict.summary_zh,
+        )
         unit = ctx.units.unit_for(target.url)
         findings: list[Finding] = []
-        evidence = {k: row[k] for k in ("window_probes", "window_failures", "window_offline", "level")}
+        evidence = {
+            "window_probes": row.window_probes,
+            "window_failures": row.window_failures,
+            "window_offline": row.window_offline,
+            "level": row.level,
+        }
         if verdict.level != RatioLevel.UNKNOWN:
             judged.add(f"ratio|{target.url}")
         if verdict.level in (RatioLevel.WARNING, RatioLevel.VETO):
@@ -281,19 +288,19 @@ class AvailabilityCheck(SiteCheck):
             )
         return row, findings
 
-    def _indicator(self, home: dict[str, Any]) -> IndicatorStatus:
+    def _indicator(self, home: TargetFigures) -> IndicatorStatus:
         opts = self.ctx.config.availability
-        level = RatioLevel(home["level"])
+        level = RatioLevel(home.level or RatioLevel.UNKNOWN.value)
         verdict = {
             RatioLevel.OK: Verdict.PASS,
             RatioLevel.WARNING: Verdict.WARN,
             RatioLevel.VETO: Verdict.FAIL,
             RatioLevel.UNKNOWN: Verdict.UNKNOWN,
         }[level]
-        figure = home["summary"]
+        figure = home.summary
         if level == RatioLevel.UNKNOWN:
             figure = (
-                f"样本不足：近{opts.window_days}天计入探测{home['window_probes']}次（需≥{opts.min_probes}次）"
+                f"样本不足：近{opts.window_days}天计入探测{home.window_probes}次（需≥{opts.min_probes}次）"
             )
         return IndicatorStatus(
             indicator=Indicator.SITE_UNAVAILABLE,
@@ -305,22 +312,24 @@ class AvailabilityCheck(SiteCheck):
                 f"首页{opts.timeout_seconds:g}秒未打开即失败；失败率≥{opts.fail_percent:g}%不合格，"
                 f"≥{opts.warn_percent:g}%预警"
             ),
-            value=home["failure_percent"],
+            value=home.failure_percent,
             rule_id=RuleId.AVAILABILITY_HOMEPAGE,
         )
 
     # -- TLS --------------------------------------------------------------------------------------
-    async def _tls(self, probe: Fetcher, counts: dict[str, Any], judged: set[str]) -> list[Finding]:
+    async def _tls(
+        self, probe: Fetcher, counts: dict[str, Any], groups: list[FigureGroup], judged: set[str]
+    ) -> list[Finding]:
         ctx, opts = self.ctx, self.ctx.config.availability
         mode = opts.for_site(ctx.site.id).tls
         home = URL(ctx.site.homepage)
         host = home.host or ""
         findings: list[Finding] = []
         if mode == "off":
-            counts["tls"] = "未检测（已关闭）"
+            groups.append(TlsFigures(note="未检测（已关闭）"))
             return findings
         if home.scheme != "https":
-            counts["tls"] = "首页未使用HTTPS"
+            groups.append(TlsFigures(note="首页未使用HTTPS"))
             judged.add(f"https|{host}")
             if mode == "required":
                 findings.append(
@@ -341,13 +350,12 @@ class AvailabilityCheck(SiteCheck):
             timeout=opts.timeout_seconds,
             ca_file=self._ca_file(),
         )
-        tls_counts: dict[str, Any] = {"host": host, "port": port}
         if obs.cert is None:
-            tls_counts["error"] = obs.error or "未取得证书"
+            tls = TlsFigures(host=host, port=port, error=obs.error or "未取得证书")
         else:
             judged.add(f"tls|{host}:{port}")
             left = (obs.cert.not_after - ctx.clock.now()).days
-            tls_counts.update(not_after=obs.cert.not_after.isoformat(), days_left=left)
+            tls = TlsFigures(host=host, port=port, not_after=obs.cert.not_after.isoformat(), days_left=left)
             for p in evaluate_certificate(host, port, obs.cert, ctx.clock.now(), opts.cert_warn_days):
                 findings.append(
                     self._finding(
@@ -370,7 +378,7 @@ class AvailabilityCheck(SiteCheck):
                         {"reason": obs.untrusted},
                     )
                 )
-        counts["tls"] = tls_counts
+        groups.append(tls)
         # Plain HTTP must lead to HTTPS; a closed port 80 is not a problem we can blame.
         plain = str(home.with_scheme("http").with_port(None).with_path("/"))
         answer = await probe.fetch(plain, retries=0)

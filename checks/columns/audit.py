@@ -27,6 +27,7 @@ from checks.columns.rules import (
 from checks.common.dates import article_dating
 from checks.common.fetchfailure import failure_reason_zh
 from monitor.config import Columns, Config
+from monitor.core.figures import StatusTally
 from monitor.core.findings import Finding, Severity
 from monitor.core.report import ColumnCensusRow
 from monitor.core.urls import host_of_link
@@ -435,6 +436,6 @@ class Tally:
         self.columns += 1
         self.by_status[r.verdict.status] = self.by_status.get(r.verdict.status, 0) + 1
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-able form."""
-        return {"columns": self.columns, **dict(sorted(self.by_status.items()))}
+    def figures(self) -> StatusTally:
+        """The run report's form (``column_status`` and each unit's row)."""
+        return StatusTally(self.columns, dict(sorted(self.by_status.items())))

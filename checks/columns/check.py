@@ -55,6 +55,20 @@ from checks.columns.rules import (
     site_verdict,
 )
 from checks.common.dates import extract_page_items, infer_column_type, latest_item
+from monitor.core.figures import (
+    AnnualReportEntry,
+    AnnualReportFigures,
+    BoardFigures,
+    ColumnStatusFigures,
+    DiscoveryFigures,
+    FigureGroup,
+    HomepageFigures,
+    MessageBoards,
+    ReportProblem,
+    UnitFigures,
+    UnitsFigures,
+    UnreadablePages,
+)
 from monitor.core.findings import Finding, Severity
 from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
 from monitor.core.report import CheckReport
@@ -124,7 +138,7 @@ class _Tracker:
         self.failed: dict[str, str] = {}
 
     def outcome(self, findings: list[Finding], report: CheckReport) -> CheckOutcome:
-        report.figures["unreadable"] = dict(sorted(self.failed.items()))
+        report.groups.append(UnreadablePages(dict(sorted(self.failed.items()))))
         findings = collapse_unreachable_hosts(findings)
         complete = not self.failed
         checked = frozenset(self.checked)
@@ -210,16 +224,14 @@ class ColumnsCheck(SiteCheck):
         counts: dict[str, Any] = {
             "columns_checked": summary.checked,
             "columns_unknown": len(summary.unknown_columns),
-            "discovery": {
-                "pages_visited": discovery.visited,
-                "columns_found": len(discovery.columns),
-                "truncated": discovery.truncated,
-            },
         }
+        groups: list[FigureGroup] = [
+            DiscoveryFigures(discovery.visited, len(discovery.columns), discovery.truncated)
+        ]
         tally = Tally()
         for r in results:
             tally.add(r)
-        counts["column_status"] = tally.as_dict()
+        groups.append(ColumnStatusFigures(tally.figures()))
         findings.extend(self._indicator_findings(summary))
 
         if home_html is not None:
@@ -227,13 +239,13 @@ class ColumnsCheck(SiteCheck):
             w3, home_findings, home_counts = self._homepage(home_html, home_final, results, today)
             indicators.insert(0, w3)
             findings.extend(home_findings)
-            counts["homepage"] = home_counts
+            groups.append(home_counts)
 
         if spec and spec.message_boards:
             w5, board_findings, board_counts = await self._boards(spec, fetch, tracker, today)
             indicators.append(w5)
             findings.extend(board_findings)
-            counts["messages"] = board_counts
+            groups.append(MessageBoards(tuple(board_counts)))
 
         report_url = spec.annual_reports if spec and spec.annual_reports else None
         if report_url is None:
@@ -241,13 +253,27 @@ class ColumnsCheck(SiteCheck):
         if report_url is not None:
             audit = await audit_reports(report_url, fetch, today, max_reports=options.max_report_pages)
             findings.extend(self._report_findings(audit, tracker))
-            counts["annual_reports"] = {
-                "index": report_url,
-                "due_year": audit.due_year,
-                "reports": [r.as_dict() for r in audit.reports],
-            }
+            groups.append(
+                AnnualReportFigures(
+                    index=report_url,
+                    due_year=audit.due_year,
+                    reports=tuple(
+                        AnnualReportEntry(
+                            url=r.url,
+                            title=r.title,
+                            year=r.year,
+                            published=r.published.isoformat() if r.published else None,
+                            readable=r.readable,
+                            problems=tuple(
+                                ReportProblem(p.code, p.relation, p.message_zh) for p in r.problems
+                            ),
+                        )
+                        for r in audit.reports
+                    ),
+                )
+            )
         report = CheckReport(
-            figures=counts, indicators=indicators, columns=[census_row(r) for r in results]
+            figures=counts, groups=groups, indicators=indicators, columns=[census_row(r) for r in results]
         )
         return tracker.outcome(findings, report)
 
@@ -255,7 +281,7 @@ class ColumnsCheck(SiteCheck):
 
     def _homepage(
         self, html: str, final: str, results: Sequence[ColumnResult], today: date
-    ) -> tuple[IndicatorStatus, list[Finding], dict[str, Any]]:
+    ) -> tuple[IndicatorStatus, list[Finding], HomepageFigures]:
         site, options = self.ctx.site, self.ctx.config.columns
         newest = latest_item(extract_page_items(html, final, today), today)
         latest, title, url, basis = None, None, None, "homepage"
@@ -268,14 +294,14 @@ class ColumnsCheck(SiteCheck):
                 best = max(tops, key=lambda v: v.latest or date.min)
                 latest, title, url, basis = best.latest, best.latest_title, best.latest_url, "top_columns"
         verdict = evaluate_homepage(latest, today, options.homepage.limit_days, options.homepage.warn_days)
-        counts = {
-            "latest": latest.isoformat() if latest else None,
-            "latest_title": title,
-            "latest_url": url,
-            "days_since": verdict.days_since,
-            "status": verdict.status,
-            "basis": basis,
-        }
+        counts = HomepageFigures(
+            latest=latest.isoformat() if latest else None,
+            latest_title=title,
+            latest_url=url,
+            days_since=verdict.days_since,
+            status=verdict.status,
+            basis=basis,
+        )
         status = IndicatorStatus(
             Indicator.HOMEPAGE_STALE,
             site.id,
@@ -312,7 +338,7 @@ class ColumnsCheck(SiteCheck):
                     url=site.homepage,
                     unit=site.unit,
                     message=verdict.message_zh + note,
-                    evidence=counts,
+                    evidence=counts.as_dict(),
                 )
             )
         return status, findings, counts
@@ -366,10 +392,10 @@ class ColumnsCheck(SiteCheck):
 
     async def _boards(
         self, spec: SiteColumns, fetch: PageFetcher, tracker: _Tracker, today: date
-    ) -> tuple[IndicatorStatus, list[Finding], list[dict[str, Any]]]:
+    ) -> tuple[IndicatorStatus, list[Finding], list[BoardFigures]]:
         site, rules = self.ctx.site, self.ctx.config.columns.messages
         findings: list[Finding] = []
-        rows: list[dict[str, Any]] = []
+        rows: list[BoardFigures] = []
         verdicts: list[MessageVerdict] = []
         unknown = 0
         for board in spec.message_boards:
@@ -382,7 +408,7 @@ class ColumnsCheck(SiteCheck):
                 findings.append(
                     unreachable_finding(self.name, site.id, f"{label}留言栏目", board.url, error or "", unit)
                 )
-                rows.append({"board": board.name, "url": board.url, "unit": unit, "status": "unknown"})
+                rows.append(BoardFigures(board.name, board.url, unit, "unknown"))
                 continue
             records = parse_messages(html, final, today)
             verdict = evaluate_messages(
@@ -432,21 +458,21 @@ class ColumnsCheck(SiteCheck):
                 tracker.checked.add(rec.url or f"{board_key}#{rec.asked.isoformat()}#{rec.title}")
             s = verdict.stats
             rows.append(
-                {
-                    "board": board.name,
-                    "url": board.url,
-                    "unit": unit,
-                    "status": verdict.result,
-                    "total": s.total,
-                    "answered": s.answered,
-                    "answer_rate": s.answer_rate,
-                    "median_reply_days": s.median_reply_days,
-                    "last_reply": s.last_reply.isoformat() if s.last_reply else None,
-                    "unanswered_over_limit": len(verdict.veto_findings),
-                    "slow": len(verdict.warning_findings),
-                    "reply_stale": verdict.reply_stale,
-                    "summary": list(verdict.messages_zh),
-                }
+                BoardFigures(
+                    board=board.name,
+                    url=board.url,
+                    unit=unit,
+                    status=verdict.result,
+                    total=s.total,
+                    answered=s.answered,
+                    answer_rate=s.answer_rate,
+                    median_reply_days=s.median_reply_days,
+                    last_reply=s.last_reply.isoformat() if s.last_reply else None,
+                    unanswered_over_limit=len(verdict.veto_findings),
+                    slow=len(verdict.warning_findings),
+                    reply_stale=verdict.reply_stale,
+                    summary=tuple(verdict.messages_zh),
+                )
             )
         vetoes = sum(len(v.veto_findings) for v in verdicts)
         total = sum(v.stats.total for v in verdicts)
@@ -632,9 +658,9 @@ class UnitsCheck(SiteCheck):
                 if "warning" in statuses
                 else RESULT_PASS
             )
-            per_unit.append({"unit": unit.name, "kind": unit.kind, "result": result, **tally.as_dict()})
+            per_unit.append(UnitFigures(unit.name, unit.kind, result, tally.figures()))
         report = CheckReport(
-            figures={"units": per_unit},
+            groups=[UnitsFigures(tuple(per_unit))],
             columns=[census_row(r) for r in results if r.target.unit in unit_names],
         )
         reasons = set(tracker.failed.values())

@@ -59,6 +59,7 @@ from checks.darklinks.resources import (
     fetch_spider_copy,
     scan_external,
 )
+from monitor.core.figures import BrowserFigures, CandidateExample, DarkLinksFigures
 from monitor.core.findings import EvidenceImage, Finding, Severity
 from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
 from monitor.core.report import CheckReport
@@ -173,7 +174,7 @@ class DarkLinksCheck(PageCheck):
         # Not findings; counted, and reported only if the target page carries spam content.
         self._candidates: dict[tuple[str, str], DarkLinkHit] = {}
         self._candidates_total = 0
-        self._browser: dict[str, Any] = {}
+        self._browser = BrowserFigures()
 
     # -- per page ---------------------------------------------------------------------------------
     async def visit(self, page: Page, fetcher: Fetcher) -> AnalysisRequest | None:
@@ -659,7 +660,7 @@ class DarkLinksCheck(PageCheck):
                 page, target = f.evidence["page"], f.evidence.get("target")
                 candidates.append(BrowserCandidate(f.identity, page, kind, target))
         if not candidates:
-            self._browser = {"candidates": 0}
+            self._browser = BrowserFigures(candidates=0)
             return findings
         site = self.ctx.site
         scheme_hosts = {f"{scheme}://{host}" for host in site.crawl_hosts for scheme in ("http", "https")}
@@ -682,30 +683,33 @@ class DarkLinksCheck(PageCheck):
             # A link an obfuscated script writes stays reported even when it shows: the obfuscation hides
             # it from whoever reads the page's source, which no rendering can refute (national rules §4).
             out.append(_with_browser_verdict(f, verdict))
-        self._browser = {
-            "candidates": len(candidates),
-            "pages_loaded": result.pages_loaded,
-            "pages_over_budget": result.pages_over_budget,
-            **tally,
-            "skipped": result.skipped,
-        }
+        self._browser = BrowserFigures(
+            candidates=len(candidates),
+            pages_loaded=result.pages_loaded,
+            pages_over_budget=result.pages_over_budget,
+            confirmed=tally["confirmed"],
+            refuted=tally["refuted"],
+            unknown=tally["unknown"],
+            shown_but_obfuscated=tally["shown_but_obfuscated"],
+            skipped=result.skipped,
+        )
         return out
 
     def browser_summary(self) -> str | None:
         """One line for the run summary about the browser pass (None when there was nothing to confirm)."""
         b = self._browser
-        if not b.get("candidates"):
+        if not b.candidates:
             return None
-        if b.get("skipped"):
-            return f"confirmation skipped ({b['skipped']}); {b['candidates']} reported on static evidence"
+        if b.skipped:
+            return f"confirmation skipped ({b.skipped}); {b.candidates} reported on static evidence"
         line = (
-            f"{b['pages_loaded']} pages loaded in Chromium: {b['confirmed']} confirmed hidden, "
-            f"{b['refuted']} shown on the page (not reported), {b['unknown']} undecided"
+            f"{b.pages_loaded} pages loaded in Chromium: {b.confirmed} confirmed hidden, "
+            f"{b.refuted} shown on the page (not reported), {b.unknown} undecided"
         )
-        if b.get("shown_but_obfuscated"):
-            line += f", {b['shown_but_obfuscated']} written by an obfuscated script (reported)"
-        if b.get("pages_over_budget"):
-            line += f"; {b['pages_over_budget']} pages over darklinks.browser.max_pages"
+        if b.shown_but_obfuscated:
+            line += f", {b.shown_but_obfuscated} written by an obfuscated script (reported)"
+        if b.pages_over_budget:
+            line += f"; {b.pages_over_budget} pages over darklinks.browser.max_pages"
         return line
 
     def _figures(self, report: CrawlReport, findings: list[Finding]) -> CheckReport:
@@ -735,34 +739,32 @@ class DarkLinksCheck(PageCheck):
         for f in findings:
             by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
         scanned = sum(1 for t in self.outbound.values() if t.verdict is not None and t.verdict.ok)
-        figures = {
-            "darklinks": {
-                "pages_analysed": self.pages_analysed,
-                "dark_links": len(veto),
-                "by_kind": by_kind,
-                "stylesheets_and_scripts_fetched": self.resources.fetched,
-                "resources_unavailable": sorted(self.resources.unavailable)[:20],
-                "resources_truncated": sorted(self.resources.truncated)[:20],
-                "spider_fetches": self.spider_fetches,
-                "spider_pages_compared": len(self._spider_compared),
-                "spider_over_budget": self._spider_over_budget,
-                "spider_failed": sorted(self._spider_failed)[:20],
-                "outbound_targets": len(self.outbound),
-                "outbound_scanned": scanned,
-                "outbound_fetched_by_check": self.outbound_fetched,
-                "outbound_over_cap": self.outbound_over_cap,
-                # Concealed links and redirects to outside sites without spam evidence: information
-                # (提示), not findings; reported only if the target page carries spam content.
-                "browser": self.browser_summary(),
-                "browser_figures": self._browser,
-                "candidates": self._candidates_total,
-                "candidate_examples": [
-                    {"page": page, "target": target, "text": hit.text[:40]}
-                    for (page, target), hit in list(self._candidates.items())[:10]
-                ],
-            },
-        }
-        return CheckReport(figures=figures, indicators=[status])
+        figures = DarkLinksFigures(
+            pages_analysed=self.pages_analysed,
+            dark_links=len(veto),
+            by_kind=by_kind,
+            stylesheets_and_scripts_fetched=self.resources.fetched,
+            resources_unavailable=tuple(sorted(self.resources.unavailable)[:20]),
+            resources_truncated=tuple(sorted(self.resources.truncated)[:20]),
+            spider_fetches=self.spider_fetches,
+            spider_pages_compared=len(self._spider_compared),
+            spider_over_budget=self._spider_over_budget,
+            spider_failed=tuple(sorted(self._spider_failed)[:20]),
+            outbound_targets=len(self.outbound),
+            outbound_scanned=scanned,
+            outbound_fetched_by_check=self.outbound_fetched,
+            outbound_over_cap=self.outbound_over_cap,
+            browser=self.browser_summary(),
+            browser_figures=self._browser,
+            # Concealed links and redirects to outside sites without spam evidence: information
+            # (提示), not findings; reported only if the target page carries spam content.
+            candidates=self._candidates_total,
+            candidate_examples=tuple(
+                CandidateExample(page, target, hit.text[:40])
+                for (page, target), hit in list(self._candidates.items())[:10]
+            ),
+        )
+        return CheckReport(groups=[figures], indicators=[status])
 
     def report_part(self) -> CheckReport:
         """The W1 indicator and the check's own figures (see ``_figures``)."""

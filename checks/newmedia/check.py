@@ -30,6 +30,7 @@ from checks.newmedia.rules import (
 )
 from checks.newmedia.sources import SOURCE_LABELS, Ledgers, observe, source_location
 from monitor.config import Account
+from monitor.core.figures import AccountVerdicts
 from monitor.core.findings import Finding, Severity
 from monitor.core.indicators import IndicatorStatus
 from monitor.core.posts import Post
@@ -142,15 +143,18 @@ class NewMediaCheck(SiteCheck):
             )
             indicators.append(indicator_status(account, verdict))
 
-        figures = {
-            "verdicts": tally,
-            "manual": sum(1 for a in accounts if a.source.type == "manual"),
-        }
+        figures = AccountVerdicts(
+            fresh=tally["fresh"],
+            stale=tally["stale"],
+            zombie=tally["zombie"],
+            unknown=tally["unknown"],
+            manual=sum(1 for a in accounts if a.source.type == "manual"),
+        )
         # Unknown accounts were not seen: their open findings (stale last week…) must stay open.
         complete = tally["unknown"] == 0
         return CheckOutcome(
             findings=findings,
-            report=CheckReport(figures=figures, indicators=indicators, accounts=rows),
+            report=CheckReport(groups=[figures], indicators=indicators, accounts=rows),
             complete=complete,
             cleared=lambda identity: identity.split("/", 1)[0] in observed,
             posts=fetched,

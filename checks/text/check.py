@@ -33,6 +33,7 @@ from checks.text.textscan import (
     snippet,
 )
 from monitor.config import Config, TextChecks
+from monitor.core.figures import FigureGroup, TypoModelFigures
 from monitor.core.findings import Finding, Severity
 from monitor.core.indicators import Indicator, IndicatorStatus, RuleId, Verdict
 from monitor.core.report import CheckReport
@@ -609,14 +610,15 @@ class TyposCheck(TextPageCheck):
         """Kind counts, the language model's work, and the W1 indicator status (one serious
         expression error is a veto)."""
         counts = self._kind_counts()
+        groups: list[FigureGroup] = []
         if self.lm_skipped is not None:
-            counts["typo_model"] = {"skipped": self.lm_skipped}
+            groups.append(TypoModelFigures(skipped=self.lm_skipped))
         elif self.lm is not None:
-            counts["typo_model"] = {
-                "pages_scored": self.lm_scored,
-                "pages_unchanged": self.lm_unchanged,
-                "learned": len(self._learned),
-            }
+            groups.append(
+                TypoModelFigures(
+                    pages_scored=self.lm_scored, pages_unchanged=self.lm_unchanged, learned=len(self._learned)
+                )
+            )
         serious = [s for s in self._seen.values() if finding_kind(s.hit.rule) == SERIOUS]
         pages = len({s.page_url for s in serious})
         site = self.ctx.site
@@ -641,7 +643,7 @@ class TyposCheck(TextPageCheck):
             value=float(len(serious)),
             rule_id=RuleId.TEXT_SERIOUS_ERRORS,
         )
-        return CheckReport(figures=counts, indicators=[status])
+        return CheckReport(figures=counts, groups=groups, indicators=[status])
 
 
 class SensitiveCheck(TextPageCheck):

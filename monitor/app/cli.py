@@ -343,6 +343,17 @@ def check_config(app: AppContext) -> None:
         if config.units
         else "  units:     0"
     )
+    for tenant in config.tenants:  # issue 24: each tenant's share and who gets its bulletin
+        narrowed = config.for_tenant(tenant.id)
+        click.echo(
+            f"  tenant {tenant.id}: {tenant.name}, {len(narrowed.sites)} site(s), "
+            f"{len(narrowed.units)} unit(s), {len(narrowed.newmedia.accounts)} account(s), "
+            f"bulletin to {len(narrowed.bulletin.recipients)} recipient(s) -> {narrowed.reports_path}"
+        )
+    if config.province is not None:
+        click.echo(
+            f"  province:  {config.province.name}, summary to {len(config.province.recipients)} recipient(s)"
+        )
     c = config.crawl
     click.echo(
         f"  crawl:     max {c.max_pages} pages, depth {c.max_depth}, timeout {c.timeout_seconds:g}s, "
@@ -875,11 +886,25 @@ def report_group() -> None:
     "config.yaml).",
 )
 @click.option("--force", is_flag=True, help="With --send: send even a week in which no duty ran.")
+@click.option("--tenant", "tenant_id", metavar="ID", help="With tenants: this tenant's bulletin only.")
+@click.option(
+    "--all-tenants", is_flag=True, help="With tenants: every tenant's bulletin and the province summary."
+)
 @click.pass_obj
 def report_weekly(
-    app: AppContext, week_text: str | None, send: bool, output_dir: str | None, force: bool
+    app: AppContext,
+    week_text: str | None,
+    send: bool,
+    output_dir: str | None,
+    force: bool,
+    tenant_id: str | None,
+    all_tenants: bool,
 ) -> None:
     """Render the bulletin for an ISO week into reports/<year>-W<week>/ (and send it with --send).
+
+    With tenants (docs/tenants.md): --tenant ID renders that tenant's bulletin into
+    reports/<tenant id>/<year>-W<week>/, --all-tenants every tenant's and the province summary
+    (reports/province/<year>-W<week>/).
 
     Exit status: 0 done, 2 usage error or --send refused (a week in which no duty ran, without --force),
     3 the files could not be written (e.g. a read-only reports folder) or the mail was not sent.
@@ -893,6 +918,30 @@ def report_weekly(
     except ValueError as exc:
         fail_usage(str(exc))
         return
+    if tenant_id is not None or all_tenants or config.tenants:
+        from monitor.app.tenant_reports import TenantUsageError, report_tenants
+
+        if tenant_id is not None and all_tenants:
+            fail_usage("give either --tenant ID or --all-tenants, not both")
+        if tenant_id is None and not all_tenants:
+            fail_usage("this configuration has tenants: give --tenant ID or --all-tenants")
+        try:
+            code = report_tenants(
+                config,
+                clock,
+                app.store,
+                config.outbox_path(app.database),
+                week,
+                tenant_id=tenant_id,
+                send=send,
+                output_dir=Path(output_dir) if output_dir else None,
+                force=force,
+            )
+        except TenantUsageError as exc:
+            fail_usage(str(exc))
+        except ValueError as exc:  # a week that has not started yet
+            fail_usage(str(exc))
+        raise SystemExit(code)
     if send and not config.bulletin.recipients:
         fail_usage("bulletin.recipients is empty: add the addresses the bulletin goes to in config.yaml")
     folder = (Path(output_dir) if output_dir else config.reports_path) / week.label
@@ -970,33 +1019,9 @@ def _outbox(app: AppContext) -> Any:
 @click.pass_obj
 def outbox_status(app: AppContext) -> None:
     """Show every message in the outbox (mails and alerts): status, attempts, next try, last error."""
-    outbox = _outbox(app)
-    entries = outbox.entries()
-    click.echo(f"outbox: {outbox.folder}")
-    for e in entries:
-        if e.status == "sent":
-            when = f"sent {e.sent_at}"
-        elif e.permanent:
-            when = "not retried (permanent failure)"
-        elif e.status == "sending":
-            when = f"attempt started {e.last_attempt_at}"
-        else:
-            when = f"next try {e.next_attempt_at or 'now'}"
-        unconfirmed = f"  unconfirmed {e.unconfirmed}" if e.unconfirmed else ""
-        what = "mail" if e.channel == "mail" else f"alert → {e.channel}"
-        who = f"{len(e.recipients)} recipient(s)" if e.channel == "mail" else inert(e.subject)[:60]
-        click.echo(f"  {e.key}  {what}  {e.status:<7}  attempts {e.attempts}{unconfirmed}  {who}  {when}")
-        if e.last_error:
-            click.echo(f"      last error: {inert(e.last_error)}")
-    statuses = ("queued", "held", "sending", "failed", "sent")
-    for label, group in (
-        ("mail", [e for e in entries if e.channel == "mail"]),
-        ("alerts", [e for e in entries if e.channel != "mail"]),
-    ):
-        counts = {s: sum(1 for e in group if e.status == s) for s in statuses}
-        shown = ", ".join(f"{n} {s}" for s, n in counts.items() if n or s in ("queued", "failed", "sent"))
-        given_up = sum(1 for e in group if e.permanent)
-        click.echo(f"{label}: {shown}" + (f" ({given_up} not retried)" if given_up else ""))
+    from monitor.app.statusview import print_outbox_status
+
+    print_outbox_status(_outbox(app))
 
 
 @outbox_group.command("flush")
@@ -1328,41 +1353,9 @@ def status(app: AppContext, as_json: bool) -> None:
             )
         )
         return
-    if state:
-        click.echo(f"daemon: running (pid {state.get('pid')}, since {state.get('started_at', '?')})")
-    else:
-        click.echo("daemon: not running")
-    if not duties:
-        click.echo("no runs recorded yet")
-    for duty in duties:
-        job = jobs.get(duty, {})
-        line = f"\n{duty}"
-        if job:
-            line += f" — {job.get('schedule')}, next {job.get('next_run') or 'paused'}"
-        click.echo(line)
-        for r in in_progress:
-            if r["duty"] == duty:
-                where = "" if r["site"] == duty else f"{inert(r['site'])}: "
-                if Store.process_gone(r):
-                    click.echo(
-                        f"  {where}run #{r['id']} since {r['started_at']}: its process (pid {r['pid']}) is "
-                        "gone; the next run records it as interrupted"
-                    )
-                else:
-                    click.echo(
-                        f"  {where}running now: run #{r['id']} since {r['started_at']} (pid {r['pid']})"
-                    )
-        duty_runs = [r for r in runs if r["duty"] == duty]
-        if not duty_runs:
-            click.echo("  no finished run yet")
-        for r in duty_runs:
-            where = "" if r["site"] == duty else f"{inert(r['site'])}: "
-            click.echo(f"  {where}last run #{r['id']} {r['started_at']} {r['status']}{_counts_text(r)}")
-    click.echo(
-        "\nopen findings: "
-        + ", ".join(f"{s.label_zh} {open_counts.get(s.value, 0)}" for s in Severity)
-        + f" (total {sum(open_counts.values())})"
-    )
+    from monitor.app.statusview import print_status
+
+    print_status(duties, runs, in_progress, open_counts, state)
 
 
 def _run_json(run: dict[str, Any]) -> dict[str, Any]:
@@ -1370,19 +1363,3 @@ def _run_json(run: dict[str, Any]) -> dict[str, Any]:
     return {k: run[k] for k in keys}
 
 
-def _counts_text(run: dict[str, Any]) -> str:
-    c = run["counts"]
-    bits = []
-    if "pages_crawled" in c:
-        bits.append(
-            f"{c['pages_crawled']} pages, {c.get('links_checked', 0)} links, {c.get('broken', 0)} broken"
-        )
-    if "findings" in c:
-        bits.append(f"{c['findings']} findings")
-    if run["duty"] == "backup" and "bytes" in c:
-        bits.append(f"{c['bytes']} bytes")
-    if run["status"] == "degraded":
-        bits.append(f"degraded, nothing resolved: {inert(str(c.get('degraded_reason') or run.get('error')))}")
-    elif run.get("error"):
-        bits.append(f"error: {inert(str(run['error']))}")
-    return f" ({'; '.join(bits)})" if bits else ""

@@ -2,7 +2,8 @@
 
 What goes, when older than the cutoff:
 
-- weekly report folders ``<reports_dir>/<year>-W<week>/`` of weeks that ended before it;
+- weekly report folders ``<reports_dir>/<year>-W<week>/`` of weeks that ended before it (with tenants also
+  ``<reports_dir>/<tenant id>/<year>-W<week>/`` and ``<reports_dir>/province/<year>-W<week>/``);
 - outbox messages already **sent** before it (queued or failed ones always stay: they are still owed);
 - evidence screenshots (``monitor.db.evidence/<sha256>.png``) last written before it that no open
   finding refers to;
@@ -22,7 +23,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from monitor.bulletin.outbox import ALERT_SUFFIX, MAIL_CHANNEL, Outbox
-from monitor.config import Config
+from monitor.config import PROVINCE_ID, Config
 from monitor.core.isoweek import IsoWeek
 from monitor.store.database import Store
 from monitor.store.evidence import is_evidence_name
@@ -71,10 +72,21 @@ def _size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def _report_folders(config: Config) -> list[Path]:
+    """Where week folders are: the reports folder, and with tenants each tenant's and the province's."""
+    top = config.reports_path
+    if not config.tenants:
+        return [top]
+    return [top, *(top / t.id for t in config.tenants), top / PROVINCE_ID]
+
+
 def _prune_reports(config: Config, cutoff: datetime, result: PruneResult) -> None:
-    folder = config.reports_path
-    if not folder.is_dir():
-        return
+    for folder in _report_folders(config):
+        if folder.is_dir():
+            _prune_week_folders(folder, config, cutoff, result)
+
+
+def _prune_week_folders(folder: Path, config: Config, cutoff: datetime, result: PruneResult) -> None:
     for child in sorted(folder.iterdir()):
         if not (child.is_dir() and _WEEK_FOLDER.fullmatch(child.name)):
             continue  # only our own week folders; anything else an office put there stays

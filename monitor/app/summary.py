@@ -9,13 +9,21 @@ and the detail line explains what was not observed, so "ok" and "incomplete" nev
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import click
 
 from monitor.app.lang import status_label, t
 from monitor.bulletin.vocabulary import duty_label
+from monitor.core.figures import (
+    AccountVerdicts,
+    AvailabilityTargets,
+    DarkLinksFigures,
+    TargetFigures,
+    TypoModelFigures,
+    UnreadablePages,
+)
 from monitor.core.findings import Finding
+from monitor.core.report import CrawlFigures, RunReport
 from monitor.core.textsafe import inert
 from monitor.runner import SiteRunResult
 from monitor.store.database import Store
@@ -54,7 +62,7 @@ def mark_label(mark: str) -> str:
 
 def _header(r: SiteRunResult) -> str:
     status = status_label(r.status)
-    if r.status == "ok" and r.counts.get("complete") is False:
+    if r.status == "ok" and r.report.complete is False:
         status = t("完成（部分未检测）", "ok, partial")
     run = t(f"第{r.run_id}次运行", f"run #{r.run_id}")
     duty = t(f"{duty_label(r.duty)}（{r.duty}）", r.duty)
@@ -64,20 +72,21 @@ def _header(r: SiteRunResult) -> str:
     return f"\n{duty} · {t('站点', 'site')} {site} — {run} {status}"
 
 
-def _incomplete_line(c: Mapping[str, Any], is_newmedia: bool) -> str | None:
-    if c.get("complete") is not False:
+def _incomplete_line(report: RunReport) -> str | None:
+    if report.complete is not False:
         return None
-    if is_newmedia:
+    if report.group(AccountVerdicts) is not None:  # newmedia
         return t(
             "部分账号的数据源无法读取：这些账号的问题保持原状",
             "some sources could not be read: those accounts' findings were left as they were",
         )
-    if "pages_crawled" in c:
+    unreadable = report.group(UnreadablePages)
+    if report.crawl is not None and report.crawl.pages_crawled is not None:
         what = t("抓取未完成", "crawl incomplete")
-    elif c.get("unreadable"):
-        n = len(c.get("unreadable") or {})
+    elif unreadable is not None and unreadable.pages:
+        n = len(unreadable.pages)
         what = t(f"{n}个页面无法读取", f"{n} page(s) unreadable")
-    elif "targets" in c:
+    elif report.group(AvailabilityTargets) is not None:
         what = t(
             "部分目标样本不足或IPv6无法测试，尚未判定",
             "some targets not judged yet (too few probes, or IPv6 untestable)",
@@ -90,99 +99,111 @@ def _incomplete_line(c: Mapping[str, Any], is_newmedia: bool) -> str | None:
     )
 
 
-def _count_lines(c: Mapping[str, Any]) -> list[str]:
+#: The text checks' per-kind figures, in the order the summary names them.
+_TEXT_KINDS = (
+    ("serious_expression", "严重表述错误", "serious expression errors"),
+    ("typo", "错别字", "typos"),
+    ("nonstandard_phrasing", "不规范表述", "non-standard phrasings"),
+    ("sensitive_word", "敏感词", "sensitive words"),
+    ("privacy_id_number", "身份证号", "ID numbers"),
+    ("suspected_typo", "疑似错别字（建议）", "typo suggestions"),
+)
+
+
+def _crawl_line(crawl: CrawlFigures) -> str:
+    recovered = crawl.recovered_on_recheck or 0
+    return t(
+        f"  抓取{crawl.pages_crawled}个页面，检查{crawl.links_checked}个链接，失效{crawl.broken}个"
+        f"（复查后恢复{recovered}个）",
+        f"  {crawl.pages_crawled} pages crawled, {crawl.links_checked} links checked, "
+        f"{crawl.broken} broken ({recovered} recovered on re-check)",
+    )
+
+
+def _accounts_line(verdicts: AccountVerdicts, accounts: int) -> str:
+    v = verdicts
+    return t(
+        f"  {accounts}个账号：正常{v.fresh}，超期未更新{v.stale}，僵尸账号{v.zombie}，"
+        f"无法判定{v.unknown}（人工填报{v.manual}）",
+        f"  {accounts} accounts: {v.fresh} fresh, {v.stale} stale, {v.zombie} "
+        f"zombie, {v.unknown} unknown ({v.manual} 人工填报)",
+    )
+
+
+def _target_line(target: TargetFigures) -> str:
+    state = "正常" if target.ok else f"失败（{inert(str(target.error or target.status))}）"
+    note = "（样本不足，未判定）" if target.level == "unknown" else ""
+    return f"  {inert(target.name)}: {state} {target.latency_ms} ms · {inert(target.summary)}{note}"
+
+
+def _text_line(report: RunReport, pages: int | float) -> str:
+    counted = [(report.number(key), zh, en) for key, zh, en in _TEXT_KINDS]
+    zh = "，".join(f"{label}{n}" for n, label, _ in counted if n is not None)
+    en = ", ".join(f"{n} {label}" for n, _, label in counted if n is not None)
+    return t(f"  检查{pages}个页面的文字：{zh}", f"  text of {pages} pages checked: {en}")
+
+
+def _darklinks_lines(dl: DarkLinksFigures) -> list[str]:
+    over = dl.spider_over_budget
+    candidates, compared = dl.candidates or 0, dl.spider_pages_compared or 0
+    lines = [
+        t(
+            f"  暗链：分析{dl.pages_analysed}个页面，发现暗链{dl.dark_links}个；"
+            f"{candidates}个隐藏外链无垃圾内容证据（未报告）；"
+            f"以搜索引擎爬虫身份比对{compared}个页面" + (f"（{over}个超出预算）" if over else ""),
+            f"  dark links: {dl.pages_analysed} pages analysed, {dl.dark_links} dark links; "
+            f"{candidates} concealed outside links without spam evidence (not reported); "
+            f"{compared} pages compared as a spider" + (f" ({over} over budget)" if over else ""),
+        )
+    ]
+    if dl.browser:
+        lines.append(
+            t(f"  浏览器复核：{inert(dl.browser)}", f"  browser confirmation: {inert(dl.browser)}")
+        )
+    return lines
+
+
+def _typo_model_line(model: TypoModelFigures) -> str:
+    if model.skipped is not None:
+        return t(
+            f"  错别字建议（语言模型）未运行：{inert(model.skipped)}",
+            f"  typo suggestions (language model) skipped: {inert(model.skipped)}",
+        )
+    return t(
+        f"  错别字建议（语言模型）：评分{model.pages_scored}个页面，"
+        f"{model.pages_unchanged}个未变化页面未重复评分",
+        f"  typo suggestions (language model): {model.pages_scored} pages scored, "
+        f"{model.pages_unchanged} unchanged pages not re-scored",
+    )
+
+
+def _count_lines(report: RunReport) -> list[str]:
     lines = []
-    if "pages_crawled" in c:
-        recovered = c.get("recovered_on_recheck", 0)
-        lines.append(
-            t(
-                f"  抓取{c['pages_crawled']}个页面，检查{c['links_checked']}个链接，失效{c['broken']}个"
-                f"（复查后恢复{recovered}个）",
-                f"  {c['pages_crawled']} pages crawled, {c['links_checked']} links checked, "
-                f"{c['broken']} broken ({recovered} recovered on re-check)",
-            )
-        )
-    verdicts = c.get("verdicts")
+    crawl = report.crawl
+    if crawl is not None and crawl.pages_crawled is not None:
+        lines.append(_crawl_line(crawl))
+    verdicts = report.group(AccountVerdicts)
     if verdicts is not None:  # newmedia
-        n, manual = len(c.get("accounts", [])), c.get("manual", 0)
-        lines.append(
-            t(
-                f"  {n}个账号：正常{verdicts['fresh']}，超期未更新{verdicts['stale']}，"
-                f"僵尸账号{verdicts['zombie']}，"
-                f"无法判定{verdicts['unknown']}（人工填报{manual}）",
-                f"  {n} accounts: {verdicts['fresh']} fresh, {verdicts['stale']} stale, {verdicts['zombie']} "
-                f"zombie, {verdicts['unknown']} unknown ({manual} 人工填报)",
-            )
-        )
-    for target in c.get("targets") or []:  # availability
-        state = "正常" if target["ok"] else f"失败（{inert(str(target['error'] or target['status']))}）"
-        note = "（样本不足，未判定）" if target.get("level") == "unknown" else ""
-        lines.append(
-            f"  {inert(target['name'])}: {state} {target['latency_ms']} ms · {inert(target['summary'])}{note}"
-        )
-    if "text_pages" in c:
-        labels = (
-            ("serious_expression", "严重表述错误", "serious expression errors"),
-            ("typo", "错别字", "typos"),
-            ("nonstandard_phrasing", "不规范表述", "non-standard phrasings"),
-            ("sensitive_word", "敏感词", "sensitive words"),
-            ("privacy_id_number", "身份证号", "ID numbers"),
-            ("suspected_typo", "疑似错别字（建议）", "typo suggestions"),
-        )
-        zh = "，".join(f"{label}{c[key]}" for key, label, _ in labels if key in c)
-        en = ", ".join(f"{c[key]} {label}" for key, _, label in labels if key in c)
-        lines.append(
-            t(
-                f"  检查{c['text_pages']}个页面的文字：{zh}",
-                f"  text of {c['text_pages']} pages checked: {en}",
-            )
-        )
-    dl = c.get("darklinks")
-    if dl:
-        over = dl.get("spider_over_budget")
-        lines.append(
-            t(
-                f"  暗链：分析{dl['pages_analysed']}个页面，发现暗链{dl['dark_links']}个；"
-                f"{dl.get('candidates', 0)}个隐藏外链无垃圾内容证据（未报告）；"
-                f"以搜索引擎爬虫身份比对{dl.get('spider_pages_compared', 0)}个页面"
-                + (f"（{over}个超出预算）" if over else ""),
-                f"  dark links: {dl['pages_analysed']} pages analysed, {dl['dark_links']} dark links; "
-                f"{dl.get('candidates', 0)} concealed outside links without spam evidence (not reported); "
-                f"{dl.get('spider_pages_compared', 0)} pages compared as a spider"
-                + (f" ({over} over budget)" if over else ""),
-            )
-        )
-        browser = dl.get("browser")
-        if browser:
-            lines.append(
-                t(f"  浏览器复核：{inert(str(browser))}", f"  browser confirmation: {inert(str(browser))}")
-            )
-    model = c.get("typo_model")
-    if model:
-        if "skipped" in model:
-            lines.append(
-                t(
-                    f"  错别字建议（语言模型）未运行：{inert(model['skipped'])}",
-                    f"  typo suggestions (language model) skipped: {inert(model['skipped'])}",
-                )
-            )
-        else:
-            lines.append(
-                t(
-                    f"  错别字建议（语言模型）：评分{model['pages_scored']}个页面，"
-                    f"{model['pages_unchanged']}个未变化页面未重复评分",
-                    f"  typo suggestions (language model): {model['pages_scored']} pages scored, "
-                    f"{model['pages_unchanged']} unchanged pages not re-scored",
-                )
-            )
-    skipped = c.get("skipped") or {}
+        lines.append(_accounts_line(verdicts, len(report.accounts or [])))
+    targets = report.group(AvailabilityTargets)
+    for target in targets.rows if targets is not None else ():
+        lines.append(_target_line(target))
+    text_pages = report.number("text_pages")
+    if text_pages is not None:
+        lines.append(_text_line(report, text_pages))
+    dl = report.group(DarkLinksFigures)
+    if dl is not None:
+        lines.extend(_darklinks_lines(dl))
+    model = report.group(TypoModelFigures)
+    if model is not None:
+        lines.append(_typo_model_line(model))
+    skipped = crawl.skipped if crawl is not None and crawl.skipped else {}
     if skipped:
         parts = ", ".join(f"{k} {v}" for k, v in sorted(skipped.items()))
         lines.append(t(f"  跳过：{parts}", f"  skipped: {parts}"))
-    if c.get("skipped_reason"):
-        lines.append(
-            t(f"  未运行：{inert(str(c['skipped_reason']))}", f"  skipped: {inert(str(c['skipped_reason']))}")
-        )
+    if report.skipped_reason:
+        reason = inert(report.skipped_reason)
+        lines.append(t(f"  未运行：{reason}", f"  skipped: {reason}"))
     return lines
 
 
@@ -197,11 +218,11 @@ def print_run_summary(
 ) -> None:
     """One paragraph per site run: which site, counts, lifecycle changes, and the run's findings."""
     for r in results:
-        c = r.counts
+        report = r.report
         click.echo(_header(r))
-        for line in _count_lines(c):
+        for line in _count_lines(report):
             click.echo(line)
-        incomplete = _incomplete_line(c, c.get("verdicts") is not None)
+        incomplete = _incomplete_line(report)
         if incomplete:
             click.echo(incomplete)
         o = r.outcome
@@ -215,8 +236,8 @@ def print_run_summary(
         )
         if r.status == "degraded":
             # The sanity gate (issue 20): a maintenance, firewall or partial night resolves nothing.
-            reason = inert(str(c.get("degraded_reason") or r.error))
-            withheld = c.get("findings_withheld", 0)
+            reason = inert(str(report.degraded_reason or r.error))
+            withheld = report.findings_withheld or 0
             click.echo(
                 t(
                     f"  降级运行：{reason}；不作整改判定，本次{withheld}条问题未记录",
@@ -226,10 +247,10 @@ def print_run_summary(
             )
         elif r.error:
             click.echo(t(f"  错误：{inert(r.error)}", f"  error: {inert(r.error)}"))
-        if c.get("credibility_note"):
-            note = inert(str(c["credibility_note"]))
+        if report.credibility_note:
+            note = inert(report.credibility_note)
             click.echo(t(f"  注意：{note}", f"  note: {note}"))
-        truncated = (c.get("credibility") or {}).get("truncated")
+        truncated = report.credibility.truncated if report.credibility is not None else 0
         if truncated:
             click.echo(
                 t(

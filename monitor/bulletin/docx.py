@@ -207,8 +207,8 @@ def build_document(b: Bulletin) -> DocumentObject:
     addressees.paragraph_format.first_line_indent = Pt(0)
     _para(
         doc,
-        f"为进一步加强全县政府网站与政务新媒体管理，根据{b.basis}有关要求，{b.issuer}于{b.period_zh}"
-        "对全县政府网站与政务新媒体开展了常态化监测。现将有关情况通报如下：",
+        f"为进一步加强{b.area}政府网站与政务新媒体管理，根据{b.basis}有关要求，{b.issuer}于{b.period_zh}"
+        f"对{b.area}政府网站与政务新媒体开展了常态化监测。现将有关情况通报如下：",
     )
     if b.incomplete:
         _para(doc, f"说明：本周监测尚未结束，本通报数据截至{cn_datetime(b.as_of)}，为阶段性情况。")
@@ -223,7 +223,7 @@ def build_document(b: Bulletin) -> DocumentObject:
         )
     else:
         state = f"截至{cn_datetime(b.as_of)}，已开展的检查未发现待整改问题。"
-    _para(doc, f"本周监测网站{b.sites}个，涉及县直部门和乡镇{b.units}个单位{figures}。{state}")
+    _para(doc, f"本周监测网站{b.sites}个，涉及{b.units_scope}{b.units}个单位{figures}。{state}")
 
     _para(doc, "（一）监测开展情况", HEADING2)
     _table(

@@ -27,7 +27,9 @@ from monitor.core.workdays import WorkdayCalendar
 from monitor.store.database import Store
 from monitor.store.evidence import is_evidence_name
 
+from .scope import TenantScope
 from .vocabulary import (
+    AREA_WORDS,
     DUTIES,
     FIGURES,
     OTHER_UNITS,
@@ -39,6 +41,7 @@ from .vocabulary import (
     duty_order,
     problem_type,
     type_order,
+    unit_groups,
 )
 
 #: Indicators every website row of the veto table shows (未检测 when no duty measured it this week).
@@ -315,6 +318,12 @@ class Bulletin:
     trend_types: list[str]
     census: Census
     totals: dict[str, int] = field(default_factory=dict)
+    #: The area the text names (为进一步加强全县…): 全县, or 全市/全区 for a city's or district's bulletin.
+    area: str = "全县"
+    #: The units it covers, as 总体情况 names them (涉及县直部门和乡镇N个单位).
+    units_scope: str = "县直部门和乡镇"
+    #: The tenant (city or county) of a province-wide installation; None for a single county.
+    tenant: str | None = None
 
     @property
     def period_zh(self) -> str:
@@ -359,8 +368,14 @@ def _state_at(events: list[tuple[datetime, str]], moment: datetime) -> str | Non
     return state
 
 
-def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) -> Bulletin:
-    """Compute the bulletin for ``week`` from the store, as of the run clock's now."""
+def build_bulletin(
+    store: Store, config: Config, week: IsoWeek, clock: Clock, scope: TenantScope | None = None
+) -> Bulletin:
+    """Compute the bulletin for ``week`` from the store, as of the run clock's now.
+
+    With ``scope`` (a tenant, issue 24) only the tenant's findings and runs are read, and ``config`` is
+    the configuration narrowed to it (:meth:`monitor.config.Config.for_tenant`).
+    """
     now = clock.now()
     tz = config.tz
     start, end = week.start(tz), week.end(tz)
@@ -376,6 +391,9 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
     trend_weeks = [week.shift(-i) for i in reversed(range(opts.trend_weeks))]
     findings, raw_events = store.history_since(trend_weeks[0].start(tz))
     runs = store.runs_between(start, cut)
+    if scope is not None:
+        findings, runs = scope.findings(findings), scope.runs(runs)
+    groups = unit_groups(scope.level if scope is not None else None)
 
     site_names = {s.id: s.name for s in config.sites}
     unit_kinds = {u.name: u.kind for u in config.units}
@@ -431,7 +449,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
                 severity=Severity(row["severity"]),
                 site_name=site_names.get(row["site"]) or _subject_name(row, evidence),
                 unit=unit,
-                unit_group=UNIT_GROUPS.get(unit_kinds.get(unit, ""), OTHER_UNITS),
+                unit_group=groups.get(unit_kinds.get(unit, ""), OTHER_UNITS),
                 message=row["message"] or "",
                 url=row["url"] or "",
                 sources=list(row["source_urls"] or []),
@@ -445,7 +463,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
             )
         )
 
-    group_order = {g: i for i, g in enumerate(dict.fromkeys(UNIT_GROUPS.values()))}
+    group_order = {g: i for i, g in enumerate(dict.fromkeys(groups.values()))}
     status_order = {STATUS_OVERDUE: 0, STATUS_OPEN: 1, STATUS_FIXED: 2}
     problems.sort(
         key=lambda p: (
@@ -494,7 +512,7 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
         types=types,
         sections=sections,
         veto=_veto(runs, config),
-        ranking=_ranking(open_now, config, group_order),
+        ranking=_ranking(open_now, config, group_order, groups),
         problems=problems,
         trend=[
             TrendPoint(w, dict(c), sum(c.values()), moment < w.end(tz))
@@ -509,6 +527,9 @@ def build_bulletin(store: Store, config: Config, week: IsoWeek, clock: Clock) ->
             "fixed": sum(1 for p in problems if not p.is_open),
             "overdue": sum(1 for p in open_now if p.status == STATUS_OVERDUE),
         },
+        area=AREA_WORDS.get(scope.level, "全县") if scope is not None else "全县",
+        units_scope="和".join(dict.fromkeys(g for g in groups.values() if g != OTHER_UNITS)),
+        tenant=scope.id if scope is not None else None,
     )
 
 
@@ -676,10 +697,12 @@ def _veto(runs: list[dict[str, Any]], config: Config) -> list[VetoSubject]:
     return subjects
 
 
-def _ranking(open_now: list[Problem], config: Config, group_order: dict[str, int]) -> list[UnitRank]:
+def _ranking(
+    open_now: list[Problem], config: Config, group_order: dict[str, int], groups: dict[str, str] = UNIT_GROUPS
+) -> list[UnitRank]:
     ranks: dict[str, UnitRank] = {}
     for unit in config.units:
-        ranks[unit.name] = UnitRank(unit.name, UNIT_GROUPS.get(unit.kind, OTHER_UNITS), 0, 0, 0)
+        ranks[unit.name] = UnitRank(unit.name, groups.get(unit.kind, OTHER_UNITS), 0, 0, 0)
     for p in open_now:
         r = ranks.setdefault(p.unit, UnitRank(p.unit, p.unit_group, 0, 0, 0))
         r.open += 1

@@ -80,11 +80,19 @@ class PermanentRefusal(Exception):
     """The server refused the message with a permanent (5xx) reply: sending it again cannot help."""
 
 
-def idempotency_key(week: str, recipients: Iterable[str]) -> str:
-    """One message per week and recipient list, whatever order the recipients are configured in."""
+def idempotency_key(week: str, recipients: Iterable[str], tenant: str | None = None) -> str:
+    """One message per week and recipient list, whatever order the recipients are configured in.
+
+    With ``tenant`` (a city's or county's bulletin, or ``province`` for the summary; issue 24) the key is
+    that tenant's own, ``<tenant>-<week>-<hash>``: two tenants sharing an address still get one message
+    each, and each at most once.
+    """
     people = sorted({r.strip().lower() for r in recipients})
-    raw = "\n".join([week, *people]).encode("utf-8")
-    return f"{week}-{hashlib.sha256(raw).hexdigest()[:12]}"
+    if tenant is None:
+        raw = "\n".join([week, *people]).encode("utf-8")
+        return f"{week}-{hashlib.sha256(raw).hexdigest()[:12]}"
+    raw = "\n".join([f"tenant:{tenant}", week, *people]).encode("utf-8")
+    return f"{tenant}-{week}-{hashlib.sha256(raw).hexdigest()[:12]}"
 
 
 @dataclass

@@ -30,6 +30,7 @@ from .mail import MAIL_IMAGE_MAX_BYTES, MAIL_IMAGES_MAX_BYTES, build_message, im
 from .model import Bulletin, Problem, build_bulletin
 from .names import document_name, workbook_name
 from .render import SHOT_NOTE_MAIL, inline_css, render_html, render_text, trim_sections
+from .scope import TenantScope
 from .xlsx import write_workbook
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,9 @@ class Report:
         return self.folder / "bulletin.eml"
 
 
-def week_without_data(store: Store, config: Config, week: IsoWeek) -> str | None:
+def week_without_data(
+    store: Store, config: Config, week: IsoWeek, scope: TenantScope | None = None
+) -> str | None:
     """Why ``week`` has nothing to report — no duty completed a run in it — or None when one did.
 
     A bulletin for such a week would read "已开展的检查未发现待整改问题" while every check says 本周未开展
@@ -83,6 +86,8 @@ def week_without_data(store: Store, config: Config, week: IsoWeek) -> str | None
     """
     tz = config.tz
     runs = store.runs_between(week.start(tz), week.end(tz))
+    if scope is not None:  # a tenant's week: only runs of its own sites (and whole-config duties) count
+        runs = scope.runs(runs)
     if any(r["status"] == "ok" and r["duty"] not in SPECIAL_DUTIES for r in runs):
         return None
     tried = [r for r in runs if r["duty"] not in SPECIAL_DUTIES and r["status"] != "skipped"]
@@ -92,12 +97,21 @@ def week_without_data(store: Store, config: Config, week: IsoWeek) -> str | None
 
 
 def render_report(
-    store: Store, config: Config, week: IsoWeek, clock: Clock, reports_dir: Path | None = None
+    store: Store,
+    config: Config,
+    week: IsoWeek,
+    clock: Clock,
+    reports_dir: Path | None = None,
+    scope: TenantScope | None = None,
 ) -> Report:
-    """Build the bulletin for ``week`` and write its files; returns where they are."""
+    """Build the bulletin for ``week`` and write its files; returns where they are.
+
+    For a tenant, ``config`` is narrowed to it (``Config.for_tenant``: its reports folder is
+    ``reports/<tenant id>/``) and ``scope`` says which rows of the store are its own.
+    """
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    b = build_bulletin(store, config, week, clock)
+    b = build_bulletin(store, config, week, clock, scope)
     timings["model"] = time.perf_counter() - t0
     folder = (reports_dir or config.reports_path) / week.label
     report = Report(b, folder, timings)
@@ -195,7 +209,7 @@ async def send_report(
     if not opts.recipients:
         raise ValueError("bulletin.recipients is empty: add the addresses the bulletin goes to")
     b = report.bulletin
-    key = idempotency_key(b.week.label, opts.recipients)
+    key = idempotency_key(b.week.label, opts.recipients, b.tenant)
     outbox = Outbox(outbox_dir)
     entry = outbox.get(key)
     queued_now = False

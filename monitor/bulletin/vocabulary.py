@@ -122,6 +122,20 @@ FIGURES: dict[str, Figure] = {
 #: Unit kinds (config ``units[].kind``) → the bulletin's groups, in order.
 UNIT_GROUPS = {"department": "县直部门", "township": "乡镇", "office": "其他单位"}
 OTHER_UNITS = "其他单位"
+#: The same groups in a city's and a district's bulletin (tenants, issue 24).
+UNIT_GROUPS_BY_LEVEL = {
+    "county": UNIT_GROUPS,
+    "city": {"department": "市直部门", "township": "县（市、区）", "office": OTHER_UNITS},
+    "district": {"department": "区直部门", "township": "街道和乡镇", "office": OTHER_UNITS},
+}
+#: The area a tenant's bulletin names (为进一步加强全市…).
+AREA_WORDS = {"county": "全县", "city": "全市", "district": "全区"}
+
+
+def unit_groups(level: str | None) -> dict[str, str]:
+    """Unit kind → group label for a tenant's level (county when None: a single county)."""
+    return UNIT_GROUPS_BY_LEVEL.get(level or "county", UNIT_GROUPS)
+
 
 #: Status labels of the 附件 problem list.
 STATUS_OPEN, STATUS_FIXED, STATUS_OVERDUE = "待整改", "已整改", "逾期"

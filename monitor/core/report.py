@@ -9,9 +9,14 @@ including the rows older versions wrote (schema 1, the "counts" blob), so nothin
   both are read here, once.
 * schema 1 indicator records carry no ``rule_id``; :func:`monitor.core.indicators.legacy_rule_id` gives
   them theirs. A record that cannot be read is logged with the run it came from, never dropped silently.
+* schemas 1 and 2 kept every structured figure (the dark-links figures, the typo model's, the
+  availability targets, the columns duty's homepage…) as an untyped object among the figures. Schema 3
+  declares each of them as a :class:`~monitor.core.figures.FigureGroup` dataclass; the stored shape of
+  each group is unchanged, so rows of every schema read back into the same dataclasses (fields a row of
+  an older version lacks are None), and a group that cannot be read is logged with its run.
 
-The stored JSON is flat (``{"schema": 2, "pages_crawled": …, "indicators": […], "columns": […]}``): the
-same keys ``monitor status --json`` has always shown, plus the schema version.
+The stored JSON is flat (``{"schema": 3, "pages_crawled": …, "darklinks": {…}, "indicators": […]}``):
+the same keys ``monitor status --json`` has always shown, plus the schema version.
 """
 
 from __future__ import annotations
@@ -22,14 +27,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from monitor.core.figures import FIGURE_GROUPS, FigureGroup, NightFigures
 from monitor.core.indicators import IndicatorStatus
 
 log = logging.getLogger(__name__)
 
-#: Version of the stored form. 1: the untyped counts blob (no ``"schema"`` key); 2: this module.
-REPORT_SCHEMA = 2
+#: Version of the stored form. 1: the untyped counts blob (no ``"schema"`` key); 2: typed indicators
+#: and census rows; 3: typed figure groups (:mod:`monitor.core.figures`).
+REPORT_SCHEMA = 3
 
 _Row = TypeVar("_Row", "ColumnCensusRow", "AccountCensusRow")
+_Group = TypeVar("_Group", bound=FigureGroup)
 
 
 def _row_from_dict(cls: type[_Row], data: Mapping[str, Any]) -> _Row:
@@ -141,12 +149,15 @@ class CrawlFigures:
 class CheckReport:
     """What one check hands the runner besides its findings.
 
-    ``figures``: the check's own JSON-able figures (``{"darklinks": {...}}``, ``{"typo_model": {...}}``,
-    ``{"columns_checked": 42}``); ``indicators``: the veto indicators it measured; ``columns`` /
-    ``accounts``: its census rows (None: it keeps no census).
+    ``figures``: the check's plain figures (``{"columns_checked": 42, "typo": 3}``: numbers, flags and
+    short labels); ``groups``: its structured figures, one typed :class:`FigureGroup` each
+    (:class:`~monitor.core.figures.DarkLinksFigures`, :class:`~monitor.core.figures.TypoModelFigures`…);
+    ``indicators``: the veto indicators it measured; ``columns`` / ``accounts``: its census rows (None:
+    it keeps no census).
     """
 
     figures: dict[str, Any] = field(default_factory=dict)
+    groups: list[FigureGroup] = field(default_factory=list)
     indicators: list[IndicatorStatus] = field(default_factory=list)
     columns: list[ColumnCensusRow] | None = None
     accounts: list[AccountCensusRow] | None = None
@@ -171,7 +182,11 @@ class RunReport:
     check_errors: tuple[str, ...] = ()
     posts_new: int | None = None
     crawl: CrawlFigures | None = None
+    #: Plain figures (numbers, flags, short labels) by their stored key, and figures of duties without
+    #: checks (``{"bulletins": 1}``, a backup's ``bytes``).
     figures: dict[str, Any] = field(default_factory=dict)
+    #: The structured figures, one typed group per class (read them with :meth:`group`).
+    groups: dict[type[FigureGroup], FigureGroup] = field(default_factory=dict)
     indicators: list[IndicatorStatus] = field(default_factory=list)
     columns: list[ColumnCensusRow] | None = None
     accounts: list[AccountCensusRow] | None = None
@@ -179,23 +194,41 @@ class RunReport:
     #: read, failed, distinct bodies, truncated…; None: not judged), why it found the run not credible
     #: (None: credible; the run is then ``degraded``), the rules that fired, how many findings the
     #: degraded run did not record, and its note on a credible run it let through.
-    credibility: dict[str, Any] | None = None
+    credibility: NightFigures | None = None
     degraded_reason: str | None = None
     degraded_rules: tuple[str, ...] = ()
     findings_withheld: int | None = None
     credibility_note: str | None = None
-    #: The stored form this report was read from (2 for a report built in this run).
+    #: Why the duty did not run on this site (a run of status ``skipped``: nothing configured for it).
+    skipped_reason: str | None = None
+    #: The stored form this report was read from (REPORT_SCHEMA for a report built in this run).
     schema: int = REPORT_SCHEMA
 
+    def __post_init__(self) -> None:
+        # A group's keys never stay among the plain figures: given in their stored shape (a report
+        # built by hand, a duty's plain figures), they are read into their dataclass here. A copy: the
+        # caller's dict stays as it was.
+        self.figures = dict(self.figures)
+        self.groups.update(_groups(self.figures, "run report"))
+
     def add(self, part: CheckReport) -> None:
-        """Take one check's part: its figures (a later check's key wins, as before), its indicators
-        (appended) and census rows (appended)."""
-        self.figures.update(part.figures)
+        """Take one check's part: its figures and figure groups (a later check's wins, as before), its
+        indicators (appended) and census rows (appended)."""
+        plain = dict(part.figures)
+        self.groups.update(_groups(plain, "check report"))
+        self.figures.update(plain)
+        for group in part.groups:
+            self.groups[type(group)] = group
         self.indicators.extend(part.indicators)
         if part.columns is not None:
             self.columns = [*(self.columns or []), *part.columns]
         if part.accounts is not None:
             self.accounts = [*(self.accounts or []), *part.accounts]
+
+    def group(self, cls: type[_Group]) -> _Group | None:
+        """The run's figure group of type ``cls`` (None: no check of the run recorded it)."""
+        group = self.groups.get(cls)
+        return group if isinstance(group, cls) else None
 
     @property
     def pages_crawled(self) -> int | None:
@@ -217,15 +250,17 @@ class RunReport:
             return None
         return value
 
-    def as_counts(self) -> dict[str, Any]:
-        """The flat JSON-able view (what ``monitor status --json`` and the run summary show): the same
-        keys as the stored form, without the schema version."""
+    def as_json(self) -> dict[str, Any]:
+        """The stored form without its schema version: the flat JSON object ``monitor status --json``
+        exports (the run's "counts"). Only the store and that export need it; code reads the fields."""
         out: dict[str, Any] = {}
         if self.crawl is not None:
             out.update(self.crawl.as_dict())
         if self.complete is not None:
             out["complete"] = self.complete
         out.update(self.figures)
+        for group in self.groups.values():
+            out.update(group.to_json())
         if self.columns is not None:
             out["columns"] = [r.as_dict() for r in self.columns]
         if self.accounts is not None:
@@ -239,7 +274,7 @@ class RunReport:
         if self.posts_new is not None:
             out["posts_new"] = self.posts_new
         if self.credibility is not None:
-            out["credibility"] = self.credibility
+            out["credibility"] = self.credibility.as_counts()
         if self.degraded_reason is not None:
             out["degraded_reason"] = self.degraded_reason
         if self.degraded_rules:
@@ -248,12 +283,14 @@ class RunReport:
             out["findings_withheld"] = self.findings_withheld
         if self.credibility_note is not None:
             out["credibility_note"] = self.credibility_note
+        if self.skipped_reason is not None:
+            out["skipped_reason"] = self.skipped_reason
         return out
 
 
 def dump_report(report: RunReport) -> str:
     """The stored JSON of a run report (always the current schema)."""
-    return json.dumps({"schema": REPORT_SCHEMA, **report.as_counts()}, ensure_ascii=False)
+    return json.dumps({"schema": REPORT_SCHEMA, **report.as_json()}, ensure_ascii=False)
 
 
 def load_report(stored: str | Mapping[str, Any] | None, where: str = "run") -> RunReport:
@@ -292,9 +329,11 @@ def report_from_counts(data: Mapping[str, Any], where: str = "run") -> RunReport
     if isinstance(posts_new, int) and not isinstance(posts_new, bool):
         report.posts_new = posts_new
     credibility = rest.pop("credibility", None)
-    if isinstance(credibility, Mapping):
-        report.credibility = dict(credibility)
-    for key in ("degraded_reason", "credibility_note"):
+    if credibility is not None:
+        report.credibility = NightFigures.from_counts(credibility)
+        if report.credibility is None:
+            log.warning("%s: sanity-gate figures unreadable; left out: %.200r", where, credibility)
+    for key in ("degraded_reason", "credibility_note", "skipped_reason"):
         value = rest.pop(key, None)
         if isinstance(value, str):
             setattr(report, key, value)
@@ -314,8 +353,29 @@ def report_from_counts(data: Mapping[str, Any], where: str = "run") -> RunReport
         census = None
     report.columns = _census_rows(ColumnCensusRow, "columns", rest, census, where)
     report.accounts = _census_rows(AccountCensusRow, "accounts", rest, census, where)
+    report.groups = _groups(rest, where)
     report.figures = rest
     return report
+
+
+def _groups(rest: dict[str, Any], where: str) -> dict[type[FigureGroup], FigureGroup]:
+    """The figure groups among ``rest`` (their keys popped from it). A group whose stored values do not
+    have its shape is logged and stays in ``rest`` as it was: nothing read is lost, and it is written
+    back unchanged."""
+    out: dict[type[FigureGroup], FigureGroup] = {}
+    for cls in FIGURE_GROUPS:
+        values = {k: rest[k] for k in cls.KEYS if k in rest}
+        if not values:
+            continue
+        group = cls.from_json(values)
+        if group is None:
+            keys = "/".join(values)
+            log.warning("%s: figures %s not of their shape; kept untyped: %.200r", where, keys, values)
+            continue
+        for k in values:
+            del rest[k]
+        out[cls] = group
+    return out
 
 
 def _census_rows(

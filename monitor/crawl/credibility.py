@@ -35,10 +35,12 @@ import re
 import statistics
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.config import Crawl, Site
+from monitor.core.figures import NightFigures
+from monitor.core.report import RunReport, load_report
 from monitor.core.urls import InvalidURL, normalize, origin_of
 from monitor.web.decode import decode_body
 from monitor.web.egress import EgressPolicy
@@ -98,52 +100,6 @@ def looks_like_maintenance(title: str, visible_text: str) -> bool:
     if len(visible_text) > MAINTENANCE_MAX_CHARS:
         return False
     return bool(_MAINTENANCE.search(title) or _MAINTENANCE.search(visible_text))
-
-
-@dataclass(frozen=True)
-class NightFigures:
-    """What one run saw of the site's own pages (kept in the run's counts under ``"credibility"``)."""
-
-    pages: int = 0
-    failed: int = 0
-    distinct_bodies: int = 0
-    top_body_pages: int = 0
-    distinct_titles: int = 0
-    maintenance_pages: int = 0
-    homepage_maintenance: bool = False
-    #: The homepage carries the most repeated body (every URL answers one page, the homepage included).
-    homepage_repeated: bool = False
-    truncated: int = 0
-
-    @property
-    def fetches(self) -> int:
-        """Page fetches judged: pages read plus pages that failed."""
-        return self.pages + self.failed
-
-    @property
-    def failed_share(self) -> float:
-        """Share of page fetches that failed."""
-        return self.failed / self.fetches if self.fetches else 0.0
-
-    @property
-    def top_body_share(self) -> float:
-        """Share of pages carrying the most repeated body."""
-        return self.top_body_pages / self.pages if self.pages else 0.0
-
-    def as_counts(self) -> dict[str, Any]:
-        """JSON-able figures for the run record."""
-        return asdict(self)
-
-    @classmethod
-    def from_counts(cls, data: Mapping[str, Any] | None) -> NightFigures | None:
-        """Figures read back from a run record (None when the run kept none)."""
-        if not isinstance(data, Mapping):
-            return None
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        try:
-            return cls(**known)
-        except TypeError:
-            return None
 
 
 @dataclass
@@ -268,13 +224,15 @@ def history_from_runs(runs: Iterable[Mapping[str, Any]]) -> list[PastNight]:
     for run in runs:
         if run.get("status") in ("running", None):
             continue
-        counts = run.get("counts") or {}
+        report = run.get("report")
+        if not isinstance(report, RunReport):
+            report = load_report(run.get("counts") or {}, f"run {run.get('id')}")
         out.append(
             PastNight(
                 status=str(run["status"]),
                 complete=bool(run.get("complete")),
-                figures=NightFigures.from_counts(counts.get("credibility")),
-                rules=tuple(counts.get("degraded_rules") or ()),
+                figures=report.credibility,
+                rules=report.degraded_rules,
             )
         )
     return out

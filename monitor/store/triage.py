@@ -30,7 +30,7 @@ import os
 import socket
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -1029,7 +1029,7 @@ class User:
     unit: str | None = None
     disabled: bool = False
     last_login_at: datetime | None = None
-    password_changed_at: datetime | None = field(default=None)
+    password_changed_at: datetime | None = None
 
 
 def _check_user(username: str, role: str, unit: str | None) -> None:
