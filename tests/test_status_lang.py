@@ -41,7 +41,7 @@ def _store_with_runs(db: Path) -> None:
         failed = store.start_run("backup", "backup", ["backup"], NOW)
         store.finish_run(failed, status="failed", now=NOW, error="disk full")
         live = store.start_run("links", "portal", ["links"], NOW + timedelta(days=1))
-        store.db["runs"].update(live, {"pid": os.getppid()})
+        store.backend.execute("UPDATE runs SET pid = ? WHERE id = ?", [os.getppid(), live])
 
 
 def test_status_is_chinese_by_default(tmp_path: Path) -> None:
