@@ -145,6 +145,7 @@ HostAddress = Annotated[str, AfterValidator(_host_address)]
 PrivateAllowance = Annotated[str, AfterValidator(_private_allowance)]
 
 
+
 class Rejected:
     """A value a config field refuses before validation (``yes`` for a boolean, ``true`` for a number)."""
 
@@ -1135,6 +1136,49 @@ class Backup(Model):
     keep: int = Field(default=12, ge=1, description="Copies kept; older ones are deleted.")
 
 
+
+class TaskQueue(Model):
+    """How duties are dispatched (docs/scale-out.md): run by the daemon itself (``local``, the default) or
+    through a PostgreSQL task queue (``procrastinate``) to ``monitor worker`` processes on any number of
+    machines."""
+
+    backend: Literal["local", "procrastinate"] = Field(
+        default="local",
+        description="local: the daemon runs every duty itself; procrastinate: the daemon defers one task "
+        "per duty and site, ``monitor worker`` processes run them (needs the store on PostgreSQL, "
+        "storage.url; the queue's tables live in the same database).",
+    )
+    name: str = Field(default="monitor", pattern=r"^[A-Za-z0-9_.-]{1,60}$", description="Queue name.")
+    heartbeat_seconds: float = Field(
+        default=10.0, gt=0, le=600, description="How often a worker tells the database it is alive."
+    )
+    stalled_after_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86400,
+        description="A worker silent this long is taken for dead: its task's run is recorded as "
+        "interrupted and the task retried once by another worker.",
+    )
+    task_timeout: float = Field(
+        default=6 * 3600.0,
+        description="A task still running after this long is cancelled (its run recorded as interrupted, "
+        "not retried): a stuck site cannot hold a worker all night. 6h, 90m, or seconds.",
+    )
+
+    keep_days: int = Field(
+        default=14,
+        ge=1,
+        le=3650,
+        description="Finished tasks are kept this long in the queue's tables (the runs themselves are kept "
+        "by the store), then deleted by the workers.",
+    )
+
+    @field_validator("task_timeout", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> Any:
+        return parse_duration(value)
+
+
 #: What an alert is about (the ``events`` of an alert rule); docs/alerts.md describes each.
 AlertEvent = Literal["finding", "site_down", "site_up", "duty_failing", "duty_recovered", "monitor_offline"]
 ALERT_EVENTS: tuple[str, ...] = (
@@ -1559,6 +1603,7 @@ class Config(Model):
     schedule: Schedule = Schedule()
     backup: Backup = Backup()
     alerts: Alerts = Alerts()
+    queue: TaskQueue = TaskQueue()
     tenants: tuple[Tenant, ...] = Field(
         default=(), description="Cities and counties (租户), each with its own bulletin (docs/tenants.md)."
     )
@@ -1631,6 +1676,18 @@ class Config(Model):
         model = self.text.typo_model_path
         if model and not self.resolve_path(model).is_file():
             raise _located("text.typo_model_path", f"file not found: {self.resolve_path(model)}")
+        if self.queue.stalled_after_seconds <= 2 * self.queue.heartbeat_seconds:
+            raise _located(
+                "queue.stalled_after_seconds",
+                f"must be more than twice queue.heartbeat_seconds ({self.queue.heartbeat_seconds:g}): a live "
+                "worker would be taken for dead",
+            )
+        if self.queue.backend == "procrastinate" and not self.storage.url:
+            raise _located(
+                "queue.backend",
+                "the procrastinate task queue needs the store on PostgreSQL: set storage.url "
+                "(postgresql://…); workers on several machines cannot share a SQLite file",
+            )
         _validate_tenants(self)
         return self
 

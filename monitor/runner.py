@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,9 +82,11 @@ async def run_duty(
     clock: Clock,
     *,
     url: str | None = None,
+    site_ids: Collection[str] | None = None,
     progress: Callable[[], Progress] = Progress,
 ) -> list[SiteRunResult]:
-    """Run a duty on every configured site (or on ``url`` alone) and record the results."""
+    """Run a duty on every configured site (or on ``url`` alone, or on the sites ``site_ids`` names: one
+    task of the queue, ``monitor.app.worker``) and record the results."""
     duties = crawl_duties()
     if duty not in duties and duty not in SITE_CHECKS:
         raise DutyError(f"unknown duty {duty!r}; known: {', '.join(duty_names())}")
@@ -94,6 +96,11 @@ async def run_duty(
         pseudo = Site(id=duty, name=duty, homepage="http://localhost/")
         return [await run_site_check(SITE_CHECKS[duty], pseudo, config, store, clock, progress())]
     config, sites = sites_for(config, url)
+    if site_ids is not None:
+        unknown = set(site_ids) - {s.id for s in sites}
+        if unknown:
+            raise DutyError(f"no site with id {', '.join(sorted(unknown))} in the configuration")
+        sites = [s for s in sites if s.id in site_ids]
     results = []
     for site in sites:
         if duty in SITE_CHECKS:

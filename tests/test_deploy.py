@@ -257,6 +257,37 @@ def test_unit_paths_agree_with_the_state_layout(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")
+def test_worker_unit_shares_the_daemons_layout_and_verifies(tmp_path: Path) -> None:
+    """deploy/monitor-worker@.service (docs/scale-out.md): the daemon's environment, folders, user and
+    hardening, `monitor worker` as the command; an instance of the template passes systemd-analyze."""
+    worker = (REPO / "deploy" / "monitor-worker@.service").read_text(encoding="utf-8")
+    daemon = UNIT.read_text(encoding="utf-8")
+
+    def settings(text: str, keys: tuple[str, ...]) -> list[str]:
+        return [line for line in text.splitlines() if line.split("=", 1)[0] in keys]
+
+    shared = (
+        "Environment", "EnvironmentFile", "StateDirectory", "CacheDirectory", "WorkingDirectory", "User",
+        "Group", "ProtectSystem", "NoNewPrivileges", "SystemCallFilter", "RestrictAddressFamilies", "UMask",
+    )  # fmt: skip
+    assert settings(worker, shared) == settings(daemon, shared)
+    assert "ReadWritePaths" not in worker
+    (exec_start,) = [line for line in worker.splitlines() if line.startswith("ExecStart=")]
+    assert exec_start.endswith("--config /etc/govsite-monitor/config.yaml worker --concurrency 1")
+    template = tmp_path / "govsite-monitor-worker@.service"
+    template.write_text(
+        worker.replace("/opt/govsite-monitor/venv/bin/monitor ", f"{sys.executable} -m monitor "),
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / "govsite-monitor-worker@1.service")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+
+
 def test_web_console_unit_verifies_and_shares_the_daemons_state(tmp_path: Path) -> None:
     """deploy/monitor-web.service: verify passes; same user, database and state folder as the daemon; it
     listens where the config says (loopback by default), never on an address written into the unit."""

@@ -372,6 +372,13 @@ def check_config(app: AppContext) -> None:
             f"  alerts:    {state}, {len(alerts.channels)} channel(s) ({', '.join(alerts.channels)}), "
             f"{len(alerts.rules)} rule(s)"
         )
+    queue = config.queue
+    if queue.backend == "procrastinate":
+        click.echo(
+            f"  queue:     procrastinate {queue.name!r} on the store's PostgreSQL: the daemon defers, "
+            f"monitor worker runs (heartbeat {queue.heartbeat_seconds:g}s, lost after "
+            f"{queue.stalled_after_seconds:g}s, task timeout {queue.task_timeout:g}s)"
+        )
 
 
 class _DutyGroup(click.Group):
@@ -1187,6 +1194,33 @@ def daemon(app: AppContext) -> None:
         fail_usage(f"the daemon needs a config file: {path or '--config FILE or ./config.yaml'} not found")
     config = app.config
     raise SystemExit(run_daemon(Path(path).resolve(), config, app.database.resolve()))
+
+
+@main.command("worker")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Tasks (a duty on one site) this process runs at once.",
+)
+@click.pass_obj
+def worker(app: AppContext, concurrency: int) -> None:
+    """Run the duties the daemon defers to the task queue (queue.backend: procrastinate) until SIGTERM.
+
+    Start any number, on any number of machines sharing the config and the PostgreSQL database
+    (deploy/monitor-worker@.service; docs/scale-out.md). Exits 0 after a clean stop, 2 on a bad config or
+    without queue.backend procrastinate, 3 when the queue database cannot be used.
+    """
+    from monitor.app.worker import run_worker
+
+    config = app.config
+    if config.queue.backend != "procrastinate":
+        fail_usage(
+            "monitor worker needs the task queue: set queue.backend: procrastinate (and a postgresql:// "
+            "storage.url) in the config; without it the daemon runs every duty itself"
+        )
+    raise SystemExit(run_worker(config, app.database.resolve(), concurrency=concurrency))
 
 
 @main.command("backup")

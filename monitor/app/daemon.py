@@ -18,6 +18,10 @@
 - systemd: READY=1, STATUS=, WATCHDOG=1 (from an event-loop task, so a stuck loop stops the pings),
   RELOADING=1/READY=1 around a reload, STOPPING=1 (``monitor.app.sdnotify``).
 - ``<database>.daemon.json`` holds the daemon's pid and each job's next run for ``monitor status``.
+- Task queue (``queue.backend: procrastinate``, docs/scale-out.md): the daemon only schedules. When a
+  duty's time comes it defers one task per site to PostgreSQL (``monitor.app.queue``), deferred once
+  whatever the number of daemons, and ``monitor worker`` processes run them; alerts are then queued from
+  what the workers recorded on every alert tick.
 - Alerts (``alerts.enabled``): when a duty finishes, what changed is queued in the outbox
   (``monitor.alerts.queue.queue_alerts``, in a thread) and an alert task delivers it; at start, a gap in the
   daemon's heartbeat (written every minute) longer than ``alerts.offline_after`` is alerted as 监测服务离线.
@@ -41,7 +45,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from apscheduler.events import EVENT_ALL
+from apscheduler.events import EVENT_ALL, EVENT_JOB_SUBMITTED, JobSubmissionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from monitor.app.locks import Busy, DutyLock, held_by
@@ -222,6 +226,10 @@ class Daemon:
         self._stopping = False
         self._alerts_wake = asyncio.Event()
         self._alerts_lock = asyncio.Lock()
+        #: Queue mode: the procrastinate app (open while the daemon runs) and each job's last fire time.
+        self.queued = config.queue.backend == "procrastinate"
+        self._queue_app: Any = None
+        self._fired: dict[str, datetime] = {}
 
     # -- lifecycle --------------------------------------------------------------------------------
     async def main(self) -> int:
@@ -257,6 +265,14 @@ class Daemon:
                 log.error("cannot open the database %s: %s", self._database_label, _reason(exc))
                 log.debug("opening the database failed", exc_info=True)
                 return EXIT_FAILED
+            if self.queued:
+                try:
+                    await self._open_queue()
+                except Exception as exc:
+                    log.error("cannot open the task queue: %s", _reason(exc))
+                    log.debug("opening the task queue failed", exc_info=True)
+                    return EXIT_FAILED
+                self.scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
             self.scheduler.add_listener(lambda _event: self._publish_soon(), EVENT_ALL)
             self._sync_jobs(due=due)
             self.scheduler.start()
@@ -283,6 +299,9 @@ class Daemon:
                 # No last heartbeat: a stop never waits for the database, and the one written at most
                 # ALERT_TICK ago is accurate enough for an alert about hours offline.
                 await asyncio.gather(alerts, return_exceptions=True)
+            if self._queue_app is not None:
+                with contextlib.suppress(Exception):  # the database may be gone: nothing to keep
+                    await self._queue_app.close_async()
             state_path(self.database).unlink(missing_ok=True)
             lock.release()
         log.info("daemon stopped")
@@ -396,7 +415,7 @@ class Daemon:
                 log.info("%s runs now to catch up: %s", duty, due[duty])
             self.scheduler.add_job(
                 self._job,
-                make_trigger(entry, self.config.tz),
+                make_trigger(entry, self.config.tz, aligned=self.queued),
                 args=[duty],
                 id=duty,
                 name=duty,
@@ -458,6 +477,9 @@ class Daemon:
         """One scheduled run: take the duty lock, run it in its thread, never let an error reach the
         scheduler."""
         if self._stop.is_set():
+            return
+        if self.queued:
+            await self._defer(duty)
             return
         started = self.now()
         try:
@@ -535,6 +557,52 @@ class Daemon:
                 r.open_findings,
                 f" ({r.error})" if r.error else "",
             )
+
+    # -- task queue ---------------------------------------------------------------------------------
+    async def _open_queue(self) -> None:
+        from monitor.app.queue import apply_schema, make_app
+
+        await off_loop(apply_schema, self.config, name="monitor-queue-schema")
+        app = make_app(self.config)
+        await app.open_async()
+        self._queue_app = app
+        log.info("task queue %r open: duties go to monitor worker processes", self.config.queue.name)
+
+    def _on_submitted(self, event: JobSubmissionEvent) -> None:
+        # Called by APScheduler as it submits a job, before the job's coroutine starts: the fire time it
+        # was scheduled for, the same on every scheduler (a catch-up run's is the daemon's start).
+        if event.scheduled_run_times:
+            self._fired[event.job_id] = max(event.scheduled_run_times)
+
+    async def _defer(self, duty: str) -> None:
+        """Queue mode: defer one task per site of ``duty`` for this fire time; never raises."""
+        from monitor.app.queue import defer_duty, task_sites
+
+        scheduled = self._fired.pop(duty, None) or self.now()
+        config = self.config
+        outcomes: dict[str, list[str]] = {}
+        try:
+            for site in task_sites(duty, config):
+                outcome = await defer_duty(self._queue_app, config, duty, site, scheduled)
+                outcomes.setdefault(outcome, []).append(site or duty)
+        except Exception as exc:
+            log.error("%s: deferring its tasks failed (the next fire time retries): %s", duty, _reason(exc))
+            log.debug("%s: deferral failed", duty, exc_info=True)
+        finally:  # what was deferred is said even when a stop cut the round short
+            words = {
+                "deferred": "deferred",
+                "already": "already deferred by another scheduler",
+                "waiting": "previous task still queued",
+            }
+            for outcome, sites in outcomes.items():
+                log.info(
+                    "%s for %s: %d task(s) %s (%s)",
+                    duty,
+                    iso(scheduled),
+                    len(sites),
+                    words[outcome],
+                    ", ".join(sites[:8]) + ("…" if len(sites) > 8 else ""),
+                )
 
     # -- re-checks (复核) ---------------------------------------------------------------------------------
     async def _recheck_loop(self) -> None:
@@ -657,6 +725,10 @@ class Daemon:
             config = self.config
             self._alerts_wake.clear()  # before the round: a wake during it starts another at once
             await off_loop(self._heartbeat, name="monitor-heartbeat")
+            if self.queued:
+                # The duties ran on workers: what they recorded becomes alerts here, every tick.
+                await self._queue_alerts()
+                self._alerts_wake.clear()
             if config.alerts.enabled:
                 clock = self._clock(config)
                 try:

@@ -34,11 +34,22 @@ DEFAULT_SCHEDULE: dict[str, str] = {
     "backup": "30 3 1 * *",
 }
 
-def make_trigger(entry: DutySchedule, tz: ZoneInfo) -> BaseTrigger:
-    """The APScheduler trigger for one schedule entry."""
+#: Where aligned intervals count from (queue mode): any fixed instant, the same on every machine.
+INTERVAL_EPOCH = datetime(2000, 1, 3, tzinfo=ZoneInfo("UTC"))
+
+
+def make_trigger(entry: DutySchedule, tz: ZoneInfo, *, aligned: bool = False) -> BaseTrigger:
+    """The APScheduler trigger for one schedule entry.
+
+    ``aligned``: an interval fires at fixed multiples of itself from :data:`INTERVAL_EPOCH` rather than
+    from the daemon's start, so schedulers on several machines agree on the fire times (the task queue
+    defers each fire time once, ``monitor.app.queue``).
+    """
     if entry.cron is not None:
         return cron_trigger(entry.cron, tz)
     assert entry.every is not None  # guaranteed by the config model
+    if aligned:
+        return IntervalTrigger(seconds=entry.every, timezone=tz, start_date=INTERVAL_EPOCH)
     return IntervalTrigger(seconds=entry.every, timezone=tz)
 
 
