@@ -39,7 +39,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -546,17 +546,7 @@ class Daemon:
                 # "running". When even that write fails, the daemon's next start records it as interrupted.
                 store.fail_unfinished(clock.now(), _reason(exc))
                 raise
-        for r in results:
-            log.info(
-                "%s on %s: run #%d %s, %d findings, %d open%s",
-                duty,
-                r.site.id,
-                r.run_id,
-                r.status,
-                len(r.findings),
-                r.open_findings,
-                f" ({r.error})" if r.error else "",
-            )
+        log_results(duty, results)
 
     # -- task queue ---------------------------------------------------------------------------------
     async def _open_queue(self) -> None:
@@ -818,6 +808,21 @@ class Daemon:
             parts.append(f"next: {job.id} at {job.next_run_time:%Y-%m-%d %H:%M:%S}")
         return "; ".join(parts)
 
+
+
+def log_results(duty: str, results: Iterable[Any], logger: logging.Logger = log) -> None:
+    """One log line per site run of a duty (the daemon's and the worker's journal read the same)."""
+    for r in results:
+        logger.info(
+            "%s on %s: run #%d %s, %d findings, %d open%s",
+            duty,
+            r.site.id,
+            r.run_id,
+            r.status,
+            len(r.findings),
+            r.open_findings,
+            f" ({r.error})" if r.error else "",
+        )
 
 def _reason(exc: BaseException) -> str:
     """One line naming an error (its type when the message is empty)."""

@@ -31,7 +31,15 @@ from typing import Any
 import procrastinate
 from procrastinate import BaseRetryStrategy, JobContext, RetryDecision
 
-from monitor.app.daemon import CANCEL_WAIT, EXIT_FAILED, DutyThread, _reason, off_loop, run_report
+from monitor.app.daemon import (
+    CANCEL_WAIT,
+    EXIT_FAILED,
+    DutyThread,
+    _reason,
+    log_results,
+    off_loop,
+    run_report,
+)
 from monitor.app.queue import TASK, StalledTask, apply_schema, make_app, retry_stalled, stalled_jobs
 from monitor.app.sdnotify import Notifier
 from monitor.config import Config
@@ -235,17 +243,7 @@ class QueueWorker:
             except Exception as exc:
                 store.fail_unfinished(clock.now(), _reason(exc))
                 raise
-        for r in results:
-            log.info(
-                "%s on %s: run #%d %s, %d findings, %d open%s",
-                duty,
-                r.site.id,
-                r.run_id,
-                r.status,
-                len(r.findings),
-                r.open_findings,
-                f" ({r.error})" if r.error else "",
-            )
+        log_results(duty, results, log)
 
     def _backup(self, config: Config, clock: Clock) -> Any:
         with open_store(config.storage, self.database) as store:
